@@ -1,0 +1,223 @@
+"""The dispatch solver: a `Problem` in, a `Plan` out. Pure and picklable.
+
+    plan = solve(problem, SolveOptions(time_limit=10.0))
+
+Steps: screen who could take what (tasks nobody can take leave with their reason), split large
+problems into geographic parts, search each part with OR-Tools (a portfolio of strategies run
+in parallel processes for small problems), then time every route and explain every task left
+out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.dispatch.problem import (
+    Plan,
+    PlanStats,
+    Problem,
+    Route,
+    Stop,
+    Unassigned,
+    UnassignedReason,
+)
+from app.dispatch.solver_data import RoutingData, compile_part
+from app.dispatch.solver_decompose import split_into_parts
+from app.dispatch.solver_schedule import time_route
+from app.dispatch.solver_screen import TIME_SCALE, Screening, screen
+from app.dispatch.solver_search import PartResult, SearchConfig, solve_part
+from app.dispatch.solver_strategy import portfolio_for
+from app.dispatch.travel import TravelProvider, make_travel
+
+SAFETY_SECONDS = 0.25
+"""Kept back from the time limit for building models and assembling the plan."""
+TINY_PART = 20
+"""Parts this small are searched in one process: a pool would cost more than it gives."""
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    time_limit: float = 10.0
+    workers: int = 0
+    """Processes to search in; 0 uses every core (2 at most per part portfolio)."""
+
+
+def solve(
+    problem: Problem,
+    options: SolveOptions | None = None,
+    travel: TravelProvider | None = None,
+) -> Plan:
+    """Plan `problem` within `options.time_limit` seconds (wall clock)."""
+    options = options or SolveOptions()
+    started = time.perf_counter()
+    deadline = started + options.time_limit
+    travel = travel or make_travel(problem.travel)
+    screening = screen(problem, travel)
+    rejected = _rejected_tasks(problem, screening)
+    candidates = [i for i in range(len(problem.tasks)) if i not in rejected]
+    parts = split_into_parts(problem, travel, screening, candidates)
+    datas = [compile_part(problem, travel, screening, p.technicians, p.tasks) for p in parts]
+    results = _search_parts(datas, deadline, _worker_count(options))
+    routes, dropped = _collect(problem, datas, results, screening)
+    unassigned = [Unassigned(problem.tasks[i].id, reason) for i, reason in rejected.items()]
+    unassigned += dropped
+    return _plan(problem, routes, unassigned, time.perf_counter() - started)
+
+
+def _worker_count(options: SolveOptions) -> int:
+    return options.workers if options.workers > 0 else max(1, os.cpu_count() or 1)
+
+
+def _rejected_tasks(problem: Problem, screening: Screening) -> dict[int, UnassignedReason]:
+    rejected = {}
+    for i, task in enumerate(problem.tasks):
+        reason = screening.reason(i, pinned=task.pinned is not None)
+        if reason is not None:
+            rejected[i] = reason
+    return rejected
+
+
+# --- searching -----------------------------------------------------------------------------
+
+
+def _search_parts(datas: Sequence[RoutingData], deadline: float, workers: int) -> list[PartResult]:
+    seconds = max(0.1, deadline - time.perf_counter() - SAFETY_SECONDS)
+    if len(datas) == 1:
+        seconds = min(seconds, _useful_seconds(datas[0].task_count))
+        workers = workers if datas[0].task_count > TINY_PART else 1
+        configs = portfolio_for(datas[0], seconds, workers)
+        jobs = [(datas[0], config) for config in configs]
+        return [_best(_run_jobs(jobs, workers))]
+    jobs = [
+        (data, portfolio_for(data, _part_seconds(datas, seconds, workers), 1)[0]) for data in datas
+    ]
+    return _run_jobs(jobs, workers)
+
+
+def _useful_seconds(task_count: int) -> float:
+    """Small problems converge fast; do not spend the whole limit on them."""
+    return 1.0 + task_count**2 / 1000
+
+
+def _part_seconds(datas: Sequence[RoutingData], seconds: float, workers: int) -> float:
+    rounds = -(-len(datas) // max(1, workers))
+    return max(0.1, seconds / rounds)
+
+
+def _best(results: Sequence[PartResult]) -> PartResult:
+    found = [r for r in results if r.cost >= 0]
+    return min(found, key=lambda r: r.cost) if found else results[0]
+
+
+def _solve_job(job: tuple[RoutingData, SearchConfig]) -> PartResult:
+    data, config = job
+    return solve_part(data, config)
+
+
+def _run_jobs(jobs: list[tuple[RoutingData, SearchConfig]], workers: int) -> list[PartResult]:
+    if workers <= 1 or len(jobs) <= 1:
+        return [_solve_job(job) for job in jobs]
+    with _process_pool(min(workers, len(jobs))) as pool:
+        return list(pool.map(_solve_job, jobs))
+
+
+def _process_pool(workers: int) -> Executor:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["app.dispatch.solver_search"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+# --- the plan ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TimedRoute:
+    route: Route
+    travel_ticks: int
+    distance: float
+
+
+def _collect(
+    problem: Problem,
+    datas: Sequence[RoutingData],
+    results: Sequence[PartResult],
+    screening: Screening,
+) -> tuple[list[_TimedRoute], list[Unassigned]]:
+    routes: list[_TimedRoute] = []
+    dropped: list[Unassigned] = []
+    for data, result in zip(datas, results, strict=True):
+        for vehicle, route in enumerate(result.routes):
+            if route:
+                routes.append(_timed_route(problem, data, vehicle, route))
+        served = {p for route in result.routes for p in route}
+        for position in range(data.task_count):
+            if position not in served:
+                reason = _drop_reason(data, result, position)
+                dropped.append(Unassigned(problem.tasks[data.tasks[position]].id, reason))
+    return routes, dropped
+
+
+def _timed_route(
+    problem: Problem, data: RoutingData, vehicle: int, route: Sequence[int]
+) -> _TimedRoute:
+    timing = time_route(data, vehicle, route)
+    nodes = [vehicle, *(data.task_node(p) for p in route), data.vehicle_count + vehicle]
+    arcs = list(itertools.pairwise(nodes))
+    stops = tuple(
+        Stop(
+            task=problem.tasks[data.tasks[s.position]].id,
+            arrival=s.arrival / TIME_SCALE,
+            start=s.start / TIME_SCALE,
+            end=s.end / TIME_SCALE,
+        )
+        for s in timing.stops
+    )
+    technician = problem.technicians[data.technicians[vehicle]].id
+    return _TimedRoute(
+        route=Route(technician=technician, stops=stops),
+        travel_ticks=sum(int(data.travel[a, b]) for a, b in arcs),
+        distance=float(sum(data.distance[a, b] for a, b in arcs)),
+    )
+
+
+def _drop_reason(data: RoutingData, result: PartResult, position: int) -> UnassignedReason:
+    """NO_CAPACITY when every vehicle that could take the task is full, else NOT_WORTH_IT."""
+    vehicles = data.allowed[position] or range(data.vehicle_count)
+    if all(_is_full(data, result.routes[v], v, position) for v in vehicles):
+        return UnassignedReason.NO_CAPACITY
+    return UnassignedReason.NOT_WORTH_IT
+
+
+def _is_full(data: RoutingData, route: Sequence[int], vehicle: int, position: int) -> bool:
+    if data.max_tasks is not None and len(route) >= data.max_tasks[vehicle]:
+        return True
+    if data.demands is None or data.capacities is None:
+        return False
+    load = sum(data.demands[p] for p in route)
+    return load + data.demands[position] > data.capacities[vehicle]
+
+
+def _plan(
+    problem: Problem, routes: list[_TimedRoute], unassigned: list[Unassigned], seconds: float
+) -> Plan:
+    order = {t.id: i for i, t in enumerate(problem.technicians)}
+    routes.sort(key=lambda r: order[r.route.technician])
+    task_order = {t.id: i for i, t in enumerate(problem.tasks)}
+    unassigned.sort(key=lambda u: task_order[u.task])
+    assigned = sum(len(r.route.stops) for r in routes)
+    stats = PlanStats(
+        assigned=assigned,
+        unassigned=len(unassigned),
+        travel_time=sum(r.travel_ticks for r in routes) / TIME_SCALE,
+        distance=float(np.round(sum(r.distance for r in routes), 6)),
+        solve_seconds=seconds,
+    )
+    return Plan(routes=tuple(r.route for r in routes), unassigned=tuple(unassigned), stats=stats)

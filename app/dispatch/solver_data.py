@@ -1,0 +1,188 @@
+"""A part of a problem compiled to integer arrays: what one OR-Tools model is built from.
+
+Nodes are ordered as in a travel matrix: the part's technicians' starts, their ends, then its
+tasks. Times are ticks (`TIME_SCALE` per minute); costs are ticks times `cost_per_minute`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from app.dispatch.problem import FloatMatrix, Problem
+from app.dispatch.solver_screen import TIME_SCALE, Screening, tick, to_ticks
+from app.dispatch.travel import TravelProvider
+
+IntMatrix = npt.NDArray[np.int64]
+
+PRIORITY_WEIGHTS = {1: 1, 2: 4, 3: 16, 4: 64, 5: 256}
+PIN_WEIGHT = 4096
+"""Drop penalty of a pinned task, in the same unit: above any priority."""
+PREFERENCE_BONUS_MINUTES = 30.0
+"""Serving a task with a non-preferred technician costs like this much extra travel."""
+LATENESS_COST_PER_MINUTE = 10.0
+"""A minute past a task's deadline costs like this many minutes of travel."""
+
+
+@dataclass(frozen=True)
+class RoutingData:
+    """Plain, picklable input of one OR-Tools model (indices are global in `technicians` and
+    `tasks`, positions are local node numbers)."""
+
+    technicians: tuple[int, ...]
+    tasks: tuple[int, ...]
+    travel: IntMatrix
+    distance: FloatMatrix
+    service: tuple[int, ...]
+    windows: tuple[tuple[tuple[int, int], ...], ...]
+    shifts: tuple[tuple[int, int], ...]
+    demands: tuple[int, ...] | None
+    capacities: tuple[int, ...] | None
+    max_tasks: tuple[int, ...] | None
+    cost_per_tick: tuple[float, ...]
+    allowed: tuple[tuple[int, ...] | None, ...]
+    penalties: tuple[int, ...]
+    pin_chains: tuple[tuple[int, ...], ...]
+    preferred: tuple[frozenset[int] | None, ...]
+    deadlines: tuple[int | None, ...]
+    lateness_cost: int
+
+    @property
+    def vehicle_count(self) -> int:
+        return len(self.technicians)
+
+    @property
+    def task_count(self) -> int:
+        return len(self.tasks)
+
+    def task_node(self, position: int) -> int:
+        return 2 * self.vehicle_count + position
+
+    @property
+    def horizon(self) -> int:
+        return max(end for _, end in self.shifts) if self.shifts else 0
+
+
+def compile_part(
+    problem: Problem,
+    travel: TravelProvider,
+    screening: Screening,
+    technicians: Sequence[int],
+    tasks: Sequence[int],
+) -> RoutingData:
+    techs = [problem.technicians[j] for j in technicians]
+    places = (
+        [t.start for t in techs]
+        + [t.end for t in techs]
+        + [problem.tasks[i].location for i in tasks]
+    )
+    table = travel.table(places, places)
+    travel_ticks = to_ticks(table.durations)
+    np.fill_diagonal(travel_ticks, 0)
+    vehicles = len(techs)
+    service = [0] * (2 * vehicles) + [tick(problem.tasks[i].duration) for i in tasks]
+    return RoutingData(
+        technicians=tuple(technicians),
+        tasks=tuple(tasks),
+        travel=travel_ticks,
+        distance=table.distances,
+        service=tuple(service),
+        windows=tuple(_task_windows(problem, i) for i in tasks),
+        shifts=tuple((tick(t.shift[0]), tick(t.shift[1])) for t in techs),
+        demands=_demands(problem, tasks),
+        capacities=_capacities(problem, technicians),
+        max_tasks=_max_tasks(problem, technicians, tasks),
+        cost_per_tick=tuple(t.cost_per_minute for t in techs),
+        allowed=tuple(_allowed_vehicles(screening, i, technicians) for i in tasks),
+        penalties=_penalties(problem, tasks, travel_ticks),
+        pin_chains=_pin_chains(problem, technicians, tasks),
+        preferred=tuple(_preferred_vehicles(problem, i, technicians) for i in tasks),
+        deadlines=tuple(_latest_start(problem, i) for i in tasks),
+        lateness_cost=round(LATENESS_COST_PER_MINUTE),
+    )
+
+
+def _task_windows(problem: Problem, task_index: int) -> tuple[tuple[int, int], ...]:
+    return tuple((tick(a), tick(b)) for a, b in problem.tasks[task_index].windows)
+
+
+def _demands(problem: Problem, tasks: Sequence[int]) -> tuple[int, ...] | None:
+    demands = [problem.tasks[i].demand for i in tasks]
+    if not any(demands):
+        return None
+    return tuple(round(d * TIME_SCALE) for d in demands)
+
+
+def _capacities(problem: Problem, technicians: Sequence[int]) -> tuple[int, ...] | None:
+    capacities = [problem.technicians[j].capacity for j in technicians]
+    if all(c is None for c in capacities):
+        return None
+    unbounded = 2**52
+    return tuple(unbounded if c is None else round(c * TIME_SCALE) for c in capacities)
+
+
+def _max_tasks(
+    problem: Problem, technicians: Sequence[int], tasks: Sequence[int]
+) -> tuple[int, ...] | None:
+    limits = [problem.technicians[j].max_tasks for j in technicians]
+    if all(limit is None for limit in limits):
+        return None
+    return tuple(len(tasks) if limit is None else limit for limit in limits)
+
+
+def _allowed_vehicles(
+    screening: Screening, task_index: int, technicians: Sequence[int]
+) -> tuple[int, ...] | None:
+    eligible = screening.eligible[task_index, list(technicians)]
+    if eligible.all():
+        return None
+    return tuple(int(v) for v in np.flatnonzero(eligible))
+
+
+def _penalties(problem: Problem, tasks: Sequence[int], travel_ticks: IntMatrix) -> tuple[int, ...]:
+    """Drop penalties: leaving out any task costs more than all travel the part could save."""
+    if travel_ticks.size == 0:
+        return tuple(PRIORITY_WEIGHTS[problem.tasks[i].priority] for i in tasks)
+    cost_scale = max((t.cost_per_minute for t in problem.technicians), default=1.0)
+    longest_arc = int(travel_ticks.max()) + 1
+    unit = int(longest_arc * (len(travel_ticks) + 1) * max(cost_scale, 1.0)) + 1
+    unit += round(PREFERENCE_BONUS_MINUTES * TIME_SCALE) * len(tasks)
+    return tuple(
+        unit
+        * (PIN_WEIGHT if problem.tasks[i].pinned else PRIORITY_WEIGHTS[problem.tasks[i].priority])
+        for i in tasks
+    )
+
+
+def _pin_chains(
+    problem: Problem, technicians: Sequence[int], tasks: Sequence[int]
+) -> tuple[tuple[int, ...], ...]:
+    """For each vehicle with pinned tasks, their positions in increasing `sequence`."""
+    ids = [problem.technicians[j].id for j in technicians]
+    chains: list[tuple[int, ...]] = []
+    for technician_id in ids:
+        pinned = [
+            (problem.tasks[i].pinned.sequence, position)  # type: ignore[union-attr]
+            for position, i in enumerate(tasks)
+            if problem.tasks[i].pinned is not None
+            and problem.tasks[i].pinned.technician == technician_id  # type: ignore[union-attr]
+        ]
+        chains.append(tuple(position for _, position in sorted(pinned)))
+    return tuple(chains)
+
+
+def _preferred_vehicles(
+    problem: Problem, task_index: int, technicians: Sequence[int]
+) -> frozenset[int] | None:
+    preferred = problem.tasks[task_index].preferred_technicians
+    if not preferred:
+        return None
+    return frozenset(v for v, j in enumerate(technicians) if problem.technicians[j].id in preferred)
+
+
+def _latest_start(problem: Problem, task_index: int) -> int | None:
+    task = problem.tasks[task_index]
+    return None if task.deadline is None else tick(task.deadline - task.duration)

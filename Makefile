@@ -1,0 +1,90 @@
+# Fieldgraph task runner. `make run` serves the API with demo data; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_HOST ?= 127.0.0.1
+PG_PORT ?= 5432
+PG_USER ?= postgres
+PSQL := psql -h $(PG_HOST) -p $(PG_PORT) -U $(PG_USER) -d postgres -tAq
+REDIS_PORT ?= 6379
+export DATABASE_URL ?= postgresql+asyncpg://$(PG_USER)@$(PG_HOST):$(PG_PORT)/fieldgraph
+export TEST_DATABASE_URL ?= postgresql+asyncpg://$(PG_USER)@$(PG_HOST):$(PG_PORT)/fieldgraph_test
+
+.PHONY: help setup services postgres redis postgis db seed run test lint typecheck format schema bench clean
+
+help:
+	@echo "make run    serve http://127.0.0.1:8000/graphql with the demo city"
+	@echo "make test   lint, type-check and run the tests against PostgreSQL/PostGIS and Redis"
+	@echo "make bench  run the benchmarks in bench/"
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ required"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements/dev.txt pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+postgres:
+	@pg_isready -q -h $(PG_HOST) -p $(PG_PORT) || { \
+	  echo "starting PostgreSQL"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | sort -V | tail -1) main start; \
+	  for i in $$(seq 1 30); do pg_isready -q -h $(PG_HOST) -p $(PG_PORT) && break; sleep 1; done; }
+
+redis:
+	@redis-cli -h 127.0.0.1 -p $(REDIS_PORT) ping >/dev/null 2>&1 || { \
+	  echo "starting Redis"; \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port $(REDIS_PORT) --save "" --appendonly no; \
+	  for i in $$(seq 1 20); do redis-cli -p $(REDIS_PORT) ping >/dev/null 2>&1 && break; sleep 0.5; done; }
+
+# PostGIS comes from Debian's package for the running server's major version.
+postgis: postgres
+	@if [ -z "$$($(PSQL) -c "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")" ]; then \
+	  major=$$($(PSQL) -c "SHOW server_version_num" | cut -c1-2); \
+	  echo "installing postgresql-$$major-postgis-3"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-$$major-postgis-3 >/dev/null; \
+	fi
+
+services: postgis redis
+
+db: setup services
+	$(BIN)/fieldgraph migrate
+
+seed: db
+	$(BIN)/fieldgraph seed --if-empty
+
+run: seed
+	@echo
+	@echo "  GraphQL API:  http://127.0.0.1:8000/graphql   (GraphiQL in the browser)"
+	@echo "  A token:      $(BIN)/fieldgraph token --role DISPATCHER"
+	@echo "  Demo logins:  $(BIN)/fieldgraph seed --if-empty prints them; password for all: fieldgraph"
+	@echo
+	$(BIN)/fieldgraph serve
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+schema: setup
+	$(BIN)/fieldgraph export-schema
+
+test: setup services lint typecheck
+	$(BIN)/fieldgraph export-schema --check
+	$(BIN)/pytest
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: db
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,124 @@
+"""Who is calling: roles, the principal, JWT bearer tokens and password hashing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from app.core.config import Settings
+
+
+class Role(StrEnum):
+    ADMIN = "ADMIN"
+    DISPATCHER = "DISPATCHER"
+    AGENT = "AGENT"
+    MANAGER = "MANAGER"
+    TECHNICIAN = "TECHNICIAN"
+    CUSTOMER = "CUSTOMER"
+    PARTNER = "PARTNER"
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.AGENT, Role.MANAGER})
+"""Roles that see every row of the organisation."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller, as the services see it (no transport details)."""
+
+    subject: str
+    role: Role
+    name: str = ""
+    user_id: int | None = None
+    technician_id: int | None = None
+    customer_id: int | None = None
+    partner_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+class InvalidToken(Exception):
+    pass
+
+
+_CLAIM_LINKS = ("uid", "tid", "cid", "pid")
+
+
+def issue_token(settings: Settings, principal: Principal, ttl: timedelta | None = None) -> str:
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": principal.subject,
+        "role": principal.role.value,
+        "name": principal.name,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + (ttl or timedelta(minutes=settings.jwt_ttl_minutes)),
+    }
+    links = (
+        principal.user_id,
+        principal.technician_id,
+        principal.customer_id,
+        principal.partner_id,
+    )
+    claims.update({k: v for k, v in zip(_CLAIM_LINKS, links, strict=True) if v is not None})
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+
+
+def read_token(settings: Settings, token: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=["HS256"],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "sub", "role"]},
+        )
+        role = Role(claims["role"])
+    except (jwt.PyJWTError, ValueError) as exc:
+        raise InvalidToken(str(exc)) from exc
+    return Principal(
+        subject=str(claims["sub"]),
+        role=role,
+        name=str(claims.get("name", "")),
+        user_id=claims.get("uid"),
+        technician_id=claims.get("tid"),
+        customer_id=claims.get("cid"),
+        partner_id=claims.get("pid"),
+    )
+
+
+def principal_from_header(settings: Settings, header: str | None) -> Principal | None:
+    """Read `Bearer <jwt>`; no header means anonymous, a bad one raises InvalidToken."""
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise InvalidToken("expected 'Bearer <token>'")
+    return read_token(settings, token.strip())
+
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,3 @@
+"""Names of the broker channels events travel on."""
+
+ALERTS = "alerts"

@@ -1,0 +1,52 @@
+"""Settings read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    PROD = "prod"
+    TEST = "test"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    env: Environment = Environment.DEV
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/fieldgraph"
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    jwt_secret: str = "dev-only-secret-change-me-in-production-32b"
+    jwt_issuer: str = "fieldgraph"
+    jwt_audience: str = "fieldgraph-api"
+    jwt_ttl_minutes: int = 12 * 60
+
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    db_statement_timeout_ms: int = 30_000
+
+    max_query_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 1_000
+    max_body_bytes: int = 1_048_576
+    page_size_default: int = 20
+    page_size_max: int = 100
+    log_level: str = "INFO"
+    log_json: bool = Field(default=False, description="JSON log lines instead of console output")
+
+    @property
+    def is_prod(self) -> bool:
+        return self.env is Environment.PROD
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

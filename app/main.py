@@ -1,0 +1,213 @@
+"""The application factory: the one place that wires the domain core to the GraphQL API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from app.core.auth import InvalidToken, principal_from_header
+from app.core.config import Settings, get_settings
+from app.core.db import SessionFactory, create_engine, create_session_factory
+from app.core.errors import DomainError
+from app.core.events import Broker
+from app.core.http import BodySizeLimit, RequestContext
+from app.core.logging import configure_logging, get_logger
+from resolvers.root import Mutation, Query
+from schema.context import Context
+from schema.transaction import OperationTransaction
+from subscriptions.root import Subscription
+
+log = get_logger("fieldgraph")
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError | DomainError):
+        return False
+    log.error("unexpected error", path=error.path, exc_info=original)
+    return True
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Masks failures the code did not expect as INTERNAL, without internals."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_is_unexpected, error_message="Internal error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL"}
+        return masked
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    extensions: list[Any] = [
+        OperationTransaction,
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        # Both caches are shared module-wide by strawberry, so a fresh extension per request
+        # still hits them; they cut parse and validation CPU for repeated documents.
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        MaskUnexpectedErrors,
+    ]
+    if settings.is_prod:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=settings.is_prod),
+    )
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI app with our typed context and bearer-token authentication."""
+
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        settings: Settings,
+        sessions: SessionFactory,
+        broker: Broker,
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=None if settings.is_prod else "graphiql",
+            allow_queries_via_get=True,
+            keep_alive=True,
+            keep_alive_interval=15,
+        )
+        self.settings = settings
+        self.sessions = sessions
+        self.broker = broker
+
+    async def get_context(self, request: Any, response: Any = None) -> Context:
+        principal = None
+        if request.scope["type"] == "http":
+            try:
+                principal = principal_from_header(
+                    self.settings, request.headers.get("authorization")
+                )
+            except InvalidToken as exc:
+                raise GraphQLError(
+                    "invalid bearer token", extensions={"code": "UNAUTHENTICATED"}
+                ) from exc
+        return Context(
+            settings=self.settings,
+            sessions=self.sessions,
+            broker=self.broker,
+            principal=principal,
+            request=request,
+            response=response,
+        )
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        try:
+            context.principal = principal_from_header(self.settings, header)
+        except InvalidToken as exc:
+            raise ConnectionRejectionError({"message": "invalid bearer token"}) from exc
+        return await super().on_ws_connect(context)
+
+
+def create_app(
+    settings: Settings | None = None,
+    sessions: SessionFactory | None = None,
+    broker: Broker | None = None,
+) -> Starlette:
+    """Build the ASGI app. Tests pass their own session factory and broker."""
+    settings = settings or get_settings()
+    configure_logging(settings)
+    engine = None
+    if sessions is None:
+        engine = create_engine(settings)
+        sessions = create_session_factory(engine)
+    own_broker = broker is None
+    broker = broker or Broker(settings.redis_url)
+    graphql = GraphQLApp(build_schema(settings), settings, sessions, broker)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if own_broker:
+            await broker.connect()
+        log.info("started", env=settings.env.value, broker=broker.url.split("@")[-1])
+        try:
+            yield
+        finally:
+            if own_broker:
+                await broker.disconnect()
+            if engine is not None:
+                await engine.dispose()
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        checks = {
+            "database": await _database_ready(sessions),
+            "broker": await _broker_ready(broker),
+        }
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", **checks},
+            status_code=200 if ready else 503,
+        )
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[
+            Middleware(RequestContext),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )
+
+
+async def _database_ready(sessions: SessionFactory) -> bool:
+    try:
+        async with sessions() as session:
+            await session.execute(text("SELECT 1"))
+        return True
+    except Exception:  # readiness reports, it does not raise
+        log.warning("database not ready", exc_info=True)
+        return False
+
+
+async def _broker_ready(broker: Broker) -> bool:
+    try:
+        return await broker.ping()
+    except Exception:
+        log.warning("broker not ready", exc_info=True)
+        return False

@@ -1,0 +1,90 @@
+"""Running a mutation: a savepoint, idempotent replays, and domain errors as userErrors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from app.core import idempotency
+from app.core.errors import DomainError
+from app.core.events import discard_events_after, pending_events
+from schema.context import Info
+from schema.errors import Payload, from_domain_error, from_validation_error
+from schema.ids import split_id
+from schema.node import Node, resolve_node
+
+P = TypeVar("P", bound=Payload)
+
+
+async def execute(
+    info: Info,
+    payload_type: type[P],
+    action: Callable[[], Awaitable[P]],
+    *,
+    idempotency_key: str | None = None,
+) -> P:
+    """Run `action` in a savepoint. A domain or validation error rolls back what it wrote,
+    drops the events it queued and comes back as the payload's userErrors."""
+    session = info.context.session
+    mark = len(pending_events(session))
+    try:
+        async with session.begin_nested():
+            if idempotency_key is None:
+                return await action()
+            return await _run_once(info, payload_type, action, idempotency_key)
+    except DomainError as error:
+        discard_events_after(session, mark)
+        return payload_type(user_errors=from_domain_error(error))
+    except ValidationError as error:
+        discard_events_after(session, mark)
+        return payload_type(user_errors=from_validation_error(error))
+
+
+async def _run_once(
+    info: Info, payload_type: type[P], action: Callable[[], Awaitable[P]], key: str
+) -> P:
+    session = info.context.session
+    first = await idempotency.claim(session, info.context.subject, key, info.field_name)
+    if first is not None:
+        return await replay(info, payload_type, first)
+    payload = await action()
+    if not payload.user_errors:
+        await idempotency.record(session, info.context.subject, key, snapshot(payload))
+    return payload
+
+
+def snapshot(payload: Payload) -> dict[str, Any]:
+    """What a replay needs to rebuild the payload: node IDs and plain values."""
+    recorded: dict[str, Any] = {}
+    for name, value in vars(payload).items():
+        if name == "user_errors":
+            continue
+        if isinstance(value, Node):
+            recorded[name] = {"node": str(value.global_id())}
+        elif isinstance(value, list) and all(isinstance(v, Node) for v in value):
+            recorded[name] = {"nodes": [str(v.global_id()) for v in value]}
+        elif value is None or isinstance(value, str | int | float | bool):
+            recorded[name] = {"value": value}
+    return recorded
+
+
+async def replay(info: Info, payload_type: type[P], recorded: dict[str, Any]) -> P:
+    values = {name: await _restore(info, entry) for name, entry in recorded.items()}
+    return payload_type(**values)
+
+
+async def _restore(info: Info, entry: dict[str, Any]) -> Any:
+    if "node" in entry:
+        return await _load_node(info, entry["node"])
+    if "nodes" in entry:
+        return [await _load_node(info, gid) for gid in entry["nodes"]]
+    return entry.get("value")
+
+
+async def _load_node(info: Info, global_id: str) -> Node | None:
+    parts = split_id(global_id)
+    if parts is None:
+        return None
+    return await resolve_node(info.context.session, info.context.principal, *parts)

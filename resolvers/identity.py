@@ -1,0 +1,111 @@
+"""Who am I, any node by ID, login, and user administration."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.core.auth import Role
+from app.users import repository, service
+from app.users.models import User, UserCreate, UserUpdate
+from resolvers.base import execute
+from schema.context import Info
+from schema.ids import decode_id, decode_optional_id, split_id
+from schema.inputs import ArchiveInput, provided
+from schema.node import Node, register_node, resolve_node
+from schema.pagination import paginate
+from schema.permissions import allow, authenticated
+from schema.users import (
+    CreateUserInput,
+    LoginInput,
+    LoginPayload,
+    UpdateUserInput,
+    UserConnection,
+    UserPayload,
+    UserType,
+)
+from schema.viewer import Viewer
+
+register_node(UserType, repository.get_readable, UserType.from_model)
+
+LINKS = {"technician_id": "Technician", "customer_id": "Customer", "partner_id": "Partner"}
+
+
+def _decode_links(values: dict[str, object]) -> dict[str, object]:
+    for name, type_name in LINKS.items():
+        if name in values:
+            values[name] = decode_optional_id(values[name], type_name, name)  # type: ignore[arg-type]
+    return values
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(extensions=[authenticated()])
+    def me(self, info: Info) -> Viewer:
+        return Viewer.of(info.context.require_principal())
+
+    @strawberry.field(description="Any object by its global ID, if the caller may see it.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        parts = split_id(id)
+        if parts is None:
+            return None
+        return await resolve_node(info.context.session, info.context.principal, *parts)
+
+    @strawberry.field(extensions=[allow(Role.ADMIN, Role.MANAGER)])
+    async def users(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> UserConnection:
+        return await paginate(
+            info.context.session,
+            repository.readable(info.context.principal),
+            User.id,
+            settings=info.context.settings,
+            first=first,
+            after=after,
+            to_node=UserType.from_model,
+        )
+
+
+@strawberry.type
+class IdentityMutation:
+    @strawberry.mutation
+    async def login(self, info: Info, input: LoginInput) -> LoginPayload:
+        async def action() -> LoginPayload:
+            user, token = await service.login(
+                info.context.session, info.context.settings, input.email, input.password
+            )
+            return LoginPayload(token=token, user=UserType.from_model(user))
+
+        return await execute(info, LoginPayload, action)
+
+    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
+        async def action() -> UserPayload:
+            data = UserCreate.model_validate(_decode_links(provided(input)))
+            return UserPayload(
+                user=UserType.from_model(await service.create_user(info.context.session, data))
+            )
+
+        return await execute(info, UserPayload, action)
+
+    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    async def update_user(self, info: Info, input: UpdateUserInput) -> UserPayload:
+        async def action() -> UserPayload:
+            changes = UserUpdate.model_validate(
+                _decode_links(provided(input, exclude=("id", "expected_version")))
+            )
+            user = await service.update_user(
+                info.context.session, decode_id(input.id, "User"), changes, input.expected_version
+            )
+            return UserPayload(user=UserType.from_model(user))
+
+        return await execute(info, UserPayload, action)
+
+    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    async def archive_user(self, info: Info, input: ArchiveInput) -> UserPayload:
+        async def action() -> UserPayload:
+            user = await service.archive_user(
+                info.context.session, decode_id(input.id, "User"), input.expected_version
+            )
+            return UserPayload(user=UserType.from_model(user))
+
+        return await execute(info, UserPayload, action)

@@ -1,0 +1,54 @@
+"""The UserError form of domain errors, and the payload base every mutation returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from pydantic import ValidationError
+
+from app.core.errors import DomainError
+from app.core.errors import ErrorCode as DomainErrorCode
+
+ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode", description="Stable error codes.")
+
+
+@strawberry.type
+class UserError:
+    field: list[str] | None
+    message: str
+    code: ErrorCode  # type: ignore[valid-type]
+
+
+@strawberry.type
+class Payload:
+    """Base of every mutation payload: the changed objects, or what was wrong."""
+
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def from_domain_error(error: DomainError) -> list[UserError]:
+    return [UserError(field=p.field, message=p.message, code=p.code) for p in error.problems]
+
+
+def from_validation_error(
+    error: ValidationError, prefix: list[str] | None = None
+) -> list[UserError]:
+    return [
+        UserError(
+            field=[*(prefix or []), *(camel(str(part)) for part in issue["loc"])] or None,
+            message=_message(issue),
+            code=DomainErrorCode.INVALID,
+        )
+        for issue in error.errors()
+    ]
+
+
+def _message(issue: Any) -> str:
+    message = str(issue.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ")

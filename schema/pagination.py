@@ -1,0 +1,95 @@
+"""Relay connections with keyset pagination on the primary key."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.errors import DomainError, ErrorCode
+
+NodeT = TypeVar("NodeT")
+RowT = TypeVar("RowT")
+
+_CURSOR_PREFIX = "cursor:"
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    total_count: int
+
+
+def encode_cursor(db_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{db_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if raw.startswith(_CURSOR_PREFIX):
+            return int(raw.removeprefix(_CURSOR_PREFIX))
+    except ValueError:
+        pass
+    raise DomainError("not a cursor from this API", ErrorCode.INVALID, ["after"])
+
+
+def page_size(settings: Settings, first: int | None) -> int:
+    if first is None:
+        return settings.page_size_default
+    if first < 0:
+        raise DomainError("first must not be negative", ErrorCode.INVALID, ["first"])
+    return min(first, settings.page_size_max)
+
+
+async def paginate(
+    session: AsyncSession,
+    statement: Select[Any],
+    id_column: Any,
+    *,
+    settings: Settings,
+    first: int | None,
+    after: str | None,
+    to_node: Callable[[Any], NodeT],
+) -> Connection[NodeT]:
+    """One page of `statement` (rows of one entity) ordered by `id_column`, plus the total."""
+    limit = page_size(settings, first)
+    total = await session.scalar(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    )
+    page = statement.order_by(id_column)
+    if after is not None:
+        page = page.where(id_column > decode_cursor(after))
+    rows: Sequence[Any] = (await session.scalars(page.limit(limit + 1))).all()
+    return build_connection(
+        list(rows[:limit]), has_next=len(rows) > limit, total=total or 0, to_node=to_node
+    )
+
+
+def build_connection(
+    rows: list[RowT], *, has_next: bool, total: int, to_node: Callable[[RowT], NodeT]
+) -> Connection[NodeT]:
+    edges = [Edge(cursor=encode_cursor(row.id), node=to_node(row)) for row in rows]  # type: ignore[attr-defined]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+        total_count=total,
+    )

@@ -1,0 +1,54 @@
+"""Alerts for dispatchers and managers, pushed as they are raised."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from app.core.auth import Role
+from app.core.channels import ALERTS
+from schema.context import Info
+from schema.ids import decode_optional_id, encode_id
+from schema.permissions import allow
+
+
+@strawberry.type
+class Alert:
+    kind: str
+    level: int
+    message: str
+    territory_id: strawberry.ID | None
+    task_id: strawberry.ID | None
+    at: datetime
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> Alert:
+        data = event["data"]
+        return cls(
+            kind=event["kind"],
+            level=int(data.get("level", 1)),
+            message=str(data.get("message", "")),
+            territory_id=_gid("Territory", data.get("territory_id")),
+            task_id=_gid("Task", data.get("task_id")),
+            at=datetime.fromisoformat(event["at"]),
+        )
+
+
+def _gid(type_name: str, db_id: int | None) -> strawberry.ID | None:
+    return None if db_id is None else strawberry.ID(encode_id(type_name, db_id))
+
+
+@strawberry.type
+class AlertSubscription:
+    @strawberry.subscription(extensions=[allow(Role.ADMIN, Role.DISPATCHER, Role.MANAGER)])
+    async def alerts(
+        self, info: Info, territory_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[Alert, None]:
+        wanted = decode_optional_id(territory_id, "Territory", "territoryId")
+        async with info.context.broker.subscribe(ALERTS) as events:
+            async for event in events:
+                if wanted is None or event["data"].get("territory_id") == wanted:
+                    yield Alert.from_event(event)

@@ -102,6 +102,7 @@ class GraphQLApp(GraphQL[Context, None]):
             allow_queries_via_get=True,
             keep_alive=True,
             keep_alive_interval=15,
+            multipart_uploads_enabled=True,
         )
         self.settings = settings
         self.sessions = sessions

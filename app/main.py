@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import strawberry
+from cross_web import HTTPException
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from sqlalchemy import text
@@ -116,9 +117,7 @@ class GraphQLApp(GraphQL[Context, None]):
                     self.settings, request.headers.get("authorization")
                 )
             except InvalidToken as exc:
-                raise GraphQLError(
-                    "invalid bearer token", extensions={"code": "UNAUTHENTICATED"}
-                ) from exc
+                raise HTTPException(401, "invalid bearer token") from exc
         return Context(
             settings=self.settings,
             sessions=self.sessions,

@@ -6,6 +6,7 @@ on a query it is a GraphQL error carrying the same code in its extensions.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from graphql import GraphQLError
@@ -52,7 +53,9 @@ class Allow(FieldExtension):
         refused = self.refusal(info.context.principal)
         if refused:
             return self.deny(*refused)
-        return await next_(source, info, **kwargs)
+        result = next_(source, info, **kwargs)
+        # A subscription resolver hands back an async generator, which is not awaited.
+        return await result if inspect.isawaitable(result) else result
 
 
 def allow(*roles: Role) -> Allow:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,3 +77,23 @@ class StatementCounter:
     @property
     def total(self) -> int:
         return len(self.executed)
+
+
+@asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on a free loopback port for the duration; yields host:port."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            await asyncio.sleep(0.02)
+        host, port = server.servers[0].sockets[0].getsockname()[:2]
+        yield f"{host}:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=5)

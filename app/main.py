@@ -38,6 +38,7 @@ from app.core.http import BodySizeLimit, RequestContext
 from app.core.logging import configure_logging, get_logger
 from resolvers.root import Mutation, Query
 from schema.context import Context
+from schema.scalars import SCALARS
 from schema.transaction import OperationTransaction
 from subscriptions.root import Subscription
 
@@ -83,7 +84,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=settings.is_prod),
+        config=StrawberryConfig(disable_field_suggestions=settings.is_prod, scalar_map=SCALARS),
     )
 
 

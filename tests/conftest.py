@@ -47,7 +47,11 @@ async def _recreate_database(url: str) -> None:
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings(
-        env=Environment.TEST, database_url=TEST_DATABASE_URL, redis_url=None, log_level="WARNING"
+        env=Environment.TEST,
+        database_url=TEST_DATABASE_URL,
+        redis_url=None,
+        log_level="WARNING",
+        jwt_secret="test-only-secret-for-the-fieldgraph-suite",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,6 +13,9 @@ class Environment(StrEnum):
     DEV = "dev"
     PROD = "prod"
     TEST = "test"
+
+
+DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-32b"
 
 
 class Settings(BaseSettings):
@@ -24,7 +27,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
-    jwt_secret: str = "dev-only-secret-change-me-in-production-32b"
+    jwt_secret: str = DEV_JWT_SECRET
     jwt_issuer: str = "fieldgraph"
     jwt_audience: str = "fieldgraph-api"
     jwt_ttl_minutes: int = 12 * 60
@@ -41,6 +44,12 @@ class Settings(BaseSettings):
     page_size_max: int = 100
     log_level: str = "INFO"
     log_json: bool = Field(default=False, description="JSON log lines instead of console output")
+
+    @model_validator(mode="after")
+    def _refuse_the_development_secret_in_production(self) -> Settings:
+        if self.env is Environment.PROD and self.jwt_secret == DEV_JWT_SECRET:
+            raise ValueError("set JWT_SECRET: the development secret is refused when ENV=prod")
+        return self
 
     @property
     def is_prod(self) -> bool:

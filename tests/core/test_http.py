@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from app.core.config import Environment, Settings
+from app.core.config import DEV_JWT_SECRET, Environment, Settings
 from app.core.db import SessionFactory
 from app.core.events import Broker
 from app.main import create_app
@@ -130,7 +130,7 @@ def make_client(
 
 
 async def test_production_turns_off_introspection_suggestions_and_graphiql(
-    make_client: ClientFactory,
+    make_client: ClientFactory, settings: Settings
 ) -> None:
     async with make_client(env=Environment.PROD) as http:
         introspection = await http.post(
@@ -150,3 +150,8 @@ async def test_development_serves_graphiql_and_suggests_fields(gql: GraphQLClien
 
     assert "graphiql" in ide.text.lower()
     assert "Did you mean 'partners'" in typo["errors"][0]["message"]
+
+
+def test_production_refuses_the_development_jwt_secret(settings: Settings) -> None:
+    with pytest.raises(ValueError, match="JWT_SECRET"):
+        Settings(**{**settings.model_dump(), "env": Environment.PROD, "jwt_secret": DEV_JWT_SECRET})

@@ -8,9 +8,12 @@ from resolvers.assets import AssetsMutation, AssetsQuery
 from resolvers.contracts import ContractsMutation, ContractsQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
+from resolvers.inventory import InventoryMutation, InventoryQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
+from resolvers.service_requests import ServiceRequestsMutation, ServiceRequestsQuery
 from resolvers.technicians import TechniciansMutation, TechniciansQuery
 from resolvers.territories import TerritoriesMutation, TerritoriesQuery
+from resolvers.tracking import TrackingMutation, TrackingQuery
 from resolvers.work_orders import WorkOrdersMutation, WorkOrdersQuery
 
 
@@ -23,7 +26,10 @@ class Query(
     ContractsQuery,
     TerritoriesQuery,
     TechniciansQuery,
+    ServiceRequestsQuery,
     WorkOrdersQuery,
+    TrackingQuery,
+    InventoryQuery,
 ):
     pass
 
@@ -37,6 +43,9 @@ class Mutation(
     ContractsMutation,
     TerritoriesMutation,
     TechniciansMutation,
+    ServiceRequestsMutation,
     WorkOrdersMutation,
+    TrackingMutation,
+    InventoryMutation,
 ):
     pass

@@ -5,8 +5,10 @@ from __future__ import annotations
 import strawberry
 
 from subscriptions.alerts import AlertSubscription
+from subscriptions.inventory import InventorySubscription
+from subscriptions.tracking import TrackingSubscription
 
 
 @strawberry.type
-class Subscription(AlertSubscription):
+class Subscription(AlertSubscription, TrackingSubscription, InventorySubscription):
     pass

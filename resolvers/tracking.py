@@ -1,0 +1,15 @@
+"""tracking queries and mutations."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class TrackingQuery:
+    pass
+
+
+@strawberry.type
+class TrackingMutation:
+    pass

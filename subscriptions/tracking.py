@@ -1,0 +1,10 @@
+"""tracking subscriptions."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class TrackingSubscription:
+    pass

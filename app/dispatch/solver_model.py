@@ -139,3 +139,17 @@ def _add_task_choices(
         if allowed is not None:
             # -1 keeps the task droppable; SetAllowedVehiclesForIndex's Python binding is broken.
             routing.VehicleVar(index).SetValues([-1, *allowed])
+
+
+def read_routes(model: RoutingModel, solution: pywrapcp.Assignment) -> tuple[tuple[int, ...], ...]:
+    routing, manager, data = model.routing, model.manager, model.data
+    first_task_node = 2 * data.vehicle_count
+    routes = []
+    for vehicle in range(data.vehicle_count):
+        index = solution.Value(routing.NextVar(routing.Start(vehicle)))
+        route = []
+        while not routing.IsEnd(index):
+            route.append(manager.IndexToNode(index) - first_task_node)
+            index = solution.Value(routing.NextVar(index))
+        routes.append(tuple(route))
+    return tuple(routes)

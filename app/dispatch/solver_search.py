@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from app.dispatch.solver_data import RoutingData
-from app.dispatch.solver_model import RoutingModel, build_model
+from app.dispatch.solver_improve import Routes, ruin_and_recreate
+from app.dispatch.solver_model import RoutingModel, build_model, read_routes
 
 FirstSolution = routing_enums_pb2.FirstSolutionStrategy
 Metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic
@@ -15,16 +17,17 @@ Metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """How to search. `first_solution` and `metaheuristic` name OR-Tools enum members;
-    `iterated` switches to OR-Tools' iterated local search (ruin and recreate)."""
+    """How to search. `first_solution` and `metaheuristic` name OR-Tools enum members."""
 
     time_limit: float
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
-    iterated: bool = False
     neighbors_ratio: float = 1.0
     min_neighbors: int = 1
     guided_lambda: float = 0.1
+    improve_share: float = 0.0
+    """Share of the time spent in ruin and recreate after the metaheuristic."""
+    seed: int = 1
     log: bool = False
 
 
@@ -32,7 +35,7 @@ class SearchConfig:
 class PartResult:
     """Vehicle positions' task positions, in visiting order; `cost` is the model objective."""
 
-    routes: tuple[tuple[int, ...], ...]
+    routes: Routes
     cost: int
 
 
@@ -43,7 +46,6 @@ def search_parameters(config: SearchConfig) -> pywrapcp.DefaultRoutingSearchPara
     params.guided_local_search_lambda_coefficient = config.guided_lambda
     params.ls_operator_neighbors_ratio = config.neighbors_ratio
     params.ls_operator_min_neighbors = config.min_neighbors
-    params.use_iterated_local_search = config.iterated
     params.time_limit.FromMilliseconds(max(1, round(config.time_limit * 1000)))
     params.log_search = config.log
     return params
@@ -52,43 +54,31 @@ def search_parameters(config: SearchConfig) -> pywrapcp.DefaultRoutingSearchPara
 def solve_part(
     data: RoutingData,
     config: SearchConfig,
-    initial_routes: tuple[tuple[int, ...], ...] | None = None,
+    initial_routes: Routes | None = None,
 ) -> PartResult:
     """Solve one part; `initial_routes` (vehicle -> task positions) seed the search."""
+    deadline = time.perf_counter() + config.time_limit
     model = build_model(data)
-    params = search_parameters(config)
+    first_phase = replace(config, time_limit=config.time_limit * (1 - config.improve_share))
+    params = search_parameters(first_phase)
+    model.routing.CloseModelWithParameters(params)
     solution = None
     if initial_routes is not None:
-        start = _assignment_from_routes(model, initial_routes, params)
+        start = _assignment_from_routes(model, initial_routes)
         if start is not None:
             solution = model.routing.SolveFromAssignmentWithParameters(start, params)
     if solution is None:
         solution = model.routing.SolveWithParameters(params)
     if solution is None:
         return PartResult(routes=tuple(() for _ in range(data.vehicle_count)), cost=-1)
-    return PartResult(routes=read_routes(model, solution), cost=solution.ObjectiveValue())
+    routes, cost = read_routes(model, solution), solution.ObjectiveValue()
+    if config.improve_share > 0:
+        local_search = search_parameters(replace(config, metaheuristic="GREEDY_DESCENT"))
+        routes, cost = ruin_and_recreate(model, routes, cost, deadline, local_search, config.seed)
+    return PartResult(routes=routes, cost=cost)
 
 
-def _assignment_from_routes(
-    model: RoutingModel,
-    routes: tuple[tuple[int, ...], ...],
-    params: pywrapcp.DefaultRoutingSearchParameters,
-) -> pywrapcp.Assignment | None:
+def _assignment_from_routes(model: RoutingModel, routes: Routes) -> pywrapcp.Assignment | None:
     node_routes = [[model.data.task_node(p) for p in route] for route in routes]
     index_routes = [[model.manager.NodeToIndex(n) for n in route] for route in node_routes]
-    model.routing.CloseModelWithParameters(params)
     return model.routing.ReadAssignmentFromRoutes(index_routes, True)
-
-
-def read_routes(model: RoutingModel, solution: pywrapcp.Assignment) -> tuple[tuple[int, ...], ...]:
-    routing, manager, data = model.routing, model.manager, model.data
-    first_task_node = 2 * data.vehicle_count
-    routes = []
-    for vehicle in range(data.vehicle_count):
-        index = solution.Value(routing.NextVar(routing.Start(vehicle)))
-        route = []
-        while not routing.IsEnd(index):
-            route.append(manager.IndexToNode(index) - first_task_node)
-            index = solution.Value(routing.NextVar(index))
-        routes.append(tuple(route))
-    return tuple(routes)

@@ -1,0 +1,125 @@
+"""Bulk-writes the demo city: Core executemany inserts in chunks, in the caller's transaction.
+
+Rows carry their own ids (see `generator`), so the writer loads only into empty tables and moves
+each table's id sequence past the largest id at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+import app.models  # noqa: F401  (every table on SQLModel.metadata)
+from app.demo.generator import DEMO_DOMAIN, DemoCity, Row
+
+TABLES = (
+    "partners",
+    "territories",
+    "territory_holidays",
+    "skills",
+    "product_models",
+    "technicians",
+    "technician_skills",
+    "territory_memberships",
+    "working_hours",
+    "time_off",
+    "customers",
+    "sites",
+    "assets",
+    "contracts",
+    "contract_coverages",
+    "users",
+)
+"""Every table the demo city writes, parents first."""
+
+CHUNK = 2_000
+LOCK_KEY = 7_203_114_525
+"""The advisory lock that keeps two seeders from writing at once."""
+
+Progress = Callable[[str, int], None]
+
+
+def table(name: str) -> sa.Table:
+    return SQLModel.metadata.tables[name]
+
+
+async def lock(session: AsyncSession) -> None:
+    """Serialise seeders until the transaction ends."""
+    await session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+
+
+async def occupied_tables(session: AsyncSession) -> list[str]:
+    """The demo tables that already hold rows."""
+    checks = [
+        sa.select(sa.literal(name)).where(
+            sa.exists(sa.select(sa.literal(1)).select_from(table(name)))
+        )
+        for name in TABLES
+    ]
+    result = await session.execute(sa.union_all(*checks))
+    return [name for (name,) in result]
+
+
+async def insert_rows(session: AsyncSession, name: str, rows: Iterable[Row]) -> int:
+    """Insert rows (all with the same keys) in chunks; the number written."""
+    statement = sa.insert(table(name))
+    written = 0
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            await session.execute(statement, chunk)
+            written += len(chunk)
+            chunk = []
+    if chunk:
+        await session.execute(statement, chunk)
+        written += len(chunk)
+    return written
+
+
+async def write_city(
+    session: AsyncSession, city: DemoCity, progress: Progress | None = None
+) -> dict[str, int]:
+    """Write every row of the city into empty tables; the row count per table."""
+    counts = dict.fromkeys(TABLES, 0)
+
+    async def put(name: str, rows: list[Row]) -> None:
+        counts[name] += await insert_rows(session, name, rows)
+        if progress is not None:
+            progress(name, counts[name])
+
+    for name, rows in city.organisation():
+        await put(name, rows)
+    for batch in city.customers():
+        for name, rows in batch.tables():
+            await put(name, rows)
+    await put("users", city.users)
+    await advance_sequences(session)
+    return counts
+
+
+async def advance_sequences(session: AsyncSession) -> None:
+    """Move each id sequence past the ids the rows brought, so later inserts do not collide."""
+    for name in TABLES:
+        if "id" not in table(name).c:
+            continue
+        await session.execute(
+            sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                f"coalesce((SELECT max(id) FROM {name}), 0) + 1, false)"
+            )
+        )
+
+
+async def demo_logins(session: AsyncSession) -> list[tuple[str, str, str]]:
+    """(role, email, name) of the stored demo users, for the printed table."""
+    users = table("users")
+    result = await session.execute(
+        sa.select(users.c.role, users.c.email, users.c.name)
+        .where(users.c.email.like(f"%@{DEMO_DOMAIN}"))
+        .order_by(users.c.id)
+    )
+    return [(str(role), email, name) for role, email, name in result]

@@ -90,11 +90,12 @@ def to_problem(instance: VrptwInstance, vehicles: int | None = None) -> Problem:
     node_of = np.array([0] * (2 * fleet) + list(range(1, customers + 1)))
     matrix = base[np.ix_(node_of, node_of)]
     depot_open, depot_close = instance.windows[0]
+    x, y = instance.coords[:, 0].tolist(), instance.coords[:, 1].tolist()
     technicians = tuple(
         Technician(
             id=f"v{k + 1}",
-            start=Location(index=k),
-            end=Location(index=fleet + k),
+            start=Location(index=k, x=x[0], y=y[0]),
+            end=Location(index=fleet + k, x=x[0], y=y[0]),
             shift=(float(depot_open), float(depot_close)),
             capacity=float(instance.capacity),
         )
@@ -103,7 +104,7 @@ def to_problem(instance: VrptwInstance, vehicles: int | None = None) -> Problem:
     tasks = tuple(
         Task(
             id=str(c),
-            location=Location(index=2 * fleet + c - 1),
+            location=Location(index=2 * fleet + c - 1, x=x[c], y=y[c]),
             duration=float(instance.service[c]),
             windows=((float(instance.windows[c][0]), float(instance.windows[c][1])),),
             demand=float(instance.demands[c]),

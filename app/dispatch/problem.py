@@ -238,7 +238,12 @@ def _parse_location(value: Any, where: str) -> Location:
     if not isinstance(value, dict):
         raise ProblemError(f"{where}: expected a location object")
     if "index" in value:
-        return Location(index=_integer(value["index"], f"{where}.index"))
+        x, y = value.get("x"), value.get("y")
+        return Location(
+            index=_integer(value["index"], f"{where}.index"),
+            x=_optional_number(x, f"{where}.x"),
+            y=_optional_number(y, f"{where}.y"),
+        )
     if "lat" in value or "lng" in value:
         lat = _number(value.get("lat"), f"{where}.lat")
         lng = _number(value.get("lng"), f"{where}.lng")
@@ -466,6 +471,8 @@ def plan_to_json(plan: Plan) -> str:
 
 
 def _location_to_dict(location: Location) -> dict[str, Any]:
+    if location.index is not None and location.x is not None:
+        return {"index": location.index, "x": location.x, "y": location.y}
     if location.index is not None:
         return {"index": location.index}
     if location.lat is not None:

@@ -11,11 +11,9 @@ out.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,15 +28,18 @@ from app.dispatch.problem import (
     UnassignedReason,
 )
 from app.dispatch.solver_data import RoutingData, compile_part
-from app.dispatch.solver_decompose import split_into_parts
+from app.dispatch.solver_large import solve_in_parts
+from app.dispatch.solver_parallel import Job, process_pool, run_jobs
 from app.dispatch.solver_schedule import time_route
 from app.dispatch.solver_screen import TIME_SCALE, Screening, screen
-from app.dispatch.solver_search import PartResult, SearchConfig, solve_part
+from app.dispatch.solver_search import PartResult
 from app.dispatch.solver_strategy import portfolio_for
 from app.dispatch.travel import TravelProvider, make_travel
 
 SAFETY_SECONDS = 0.25
 """Kept back from the time limit for building models and assembling the plan."""
+SINGLE_PART_MAX_TASKS = 250
+"""Above this many tasks the problem is planned by parts (see solver_large)."""
 TINY_PART = 20
 """Parts this small are searched in one process: a pool would cost more than it gives."""
 
@@ -63,9 +64,9 @@ def solve(
     screening = screen(problem, travel)
     rejected = _rejected_tasks(problem, screening)
     candidates = [i for i in range(len(problem.tasks)) if i not in rejected]
-    parts = split_into_parts(problem, travel, screening, candidates)
-    datas = [compile_part(problem, travel, screening, p.technicians, p.tasks) for p in parts]
-    results = _search_parts(datas, deadline, _worker_count(options))
+    datas, results = _search(
+        problem, travel, screening, candidates, deadline, _worker_count(options)
+    )
     routes, dropped = _collect(problem, datas, results, screening)
     unassigned = [Unassigned(problem.tasks[i].id, reason) for i, reason in rejected.items()]
     unassigned += dropped
@@ -88,18 +89,27 @@ def _rejected_tasks(problem: Problem, screening: Screening) -> dict[int, Unassig
 # --- searching -----------------------------------------------------------------------------
 
 
-def _search_parts(datas: Sequence[RoutingData], deadline: float, workers: int) -> list[PartResult]:
+def _search(
+    problem: Problem,
+    travel: TravelProvider,
+    screening: Screening,
+    tasks: list[int],
+    deadline: float,
+    workers: int,
+) -> tuple[list[RoutingData], list[PartResult]]:
+    if len(tasks) > SINGLE_PART_MAX_TASKS:
+        with process_pool(workers) as pool:
+            return solve_in_parts(problem, travel, screening, tasks, deadline, pool, workers)
+    everyone = list(range(len(problem.technicians)))
+    data = compile_part(problem, travel, screening, everyone, tasks)
     seconds = max(0.1, deadline - time.perf_counter() - SAFETY_SECONDS)
-    if len(datas) == 1:
-        seconds = min(seconds, _useful_seconds(datas[0].task_count))
-        workers = workers if datas[0].task_count > TINY_PART else 1
-        configs = portfolio_for(datas[0], seconds, workers)
-        jobs = [(datas[0], config) for config in configs]
-        return [_best(_run_jobs(jobs, workers))]
-    jobs = [
-        (data, portfolio_for(data, _part_seconds(datas, seconds, workers), 1)[0]) for data in datas
-    ]
-    return _run_jobs(jobs, workers)
+    seconds = min(seconds, _useful_seconds(data.task_count))
+    workers = workers if data.task_count > TINY_PART else 1
+    jobs: list[Job] = [(data, config, None) for config in portfolio_for(data, seconds, workers)]
+    if len(jobs) == 1:
+        return [data], run_jobs(jobs, None)
+    with process_pool(len(jobs)) as pool:
+        return [data], [_best(run_jobs(jobs, pool))]
 
 
 def _useful_seconds(task_count: int) -> float:
@@ -107,32 +117,9 @@ def _useful_seconds(task_count: int) -> float:
     return 1.0 + task_count**2 / 1000
 
 
-def _part_seconds(datas: Sequence[RoutingData], seconds: float, workers: int) -> float:
-    rounds = -(-len(datas) // max(1, workers))
-    return max(0.1, seconds / rounds)
-
-
 def _best(results: Sequence[PartResult]) -> PartResult:
     found = [r for r in results if r.cost >= 0]
     return min(found, key=lambda r: r.cost) if found else results[0]
-
-
-def _solve_job(job: tuple[RoutingData, SearchConfig]) -> PartResult:
-    data, config = job
-    return solve_part(data, config)
-
-
-def _run_jobs(jobs: list[tuple[RoutingData, SearchConfig]], workers: int) -> list[PartResult]:
-    if workers <= 1 or len(jobs) <= 1:
-        return [_solve_job(job) for job in jobs]
-    with _process_pool(min(workers, len(jobs))) as pool:
-        return list(pool.map(_solve_job, jobs))
-
-
-def _process_pool(workers: int) -> Executor:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["app.dispatch.solver_search"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 # --- the plan ------------------------------------------------------------------------------

@@ -1,0 +1,97 @@
+"""Large problems: a first plan from geographic sectors, then rounds of route-group
+re-optimisation, every part of a round searched in parallel from its current routes."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from concurrent.futures import Executor
+
+from app.dispatch.problem import Problem
+from app.dispatch.solver_data import RoutingData, compile_part
+from app.dispatch.solver_decompose import Part, route_parts, sector_parts
+from app.dispatch.solver_parallel import Job, run_jobs
+from app.dispatch.solver_screen import Screening
+from app.dispatch.solver_search import PartResult
+from app.dispatch.solver_strategy import portfolio_for
+from app.dispatch.travel import TravelProvider
+
+PART_SIZE = 150
+FIRST_PLAN_SHARE = 0.4
+MIN_ROUND_SECONDS = 1.0
+PLAN_ASSEMBLY_SECONDS = 0.5
+
+Assignment = dict[int, list[int]]
+
+
+def solve_in_parts(
+    problem: Problem,
+    travel: TravelProvider,
+    screening: Screening,
+    tasks: Sequence[int],
+    deadline: float,
+    pool: Executor | None,
+    workers: int,
+) -> tuple[list[RoutingData], list[PartResult]]:
+    """Plan `tasks` by parts; returns the final grouping, compiled, with its routes."""
+    first_plan_end = time.perf_counter() + FIRST_PLAN_SHARE * (deadline - time.perf_counter())
+    parts = sector_parts(problem, travel, tasks, PART_SIZE)
+    routes = _search_round(problem, travel, screening, parts, first_plan_end, pool, workers)
+    round_number = 0
+    while deadline - time.perf_counter() - PLAN_ASSEMBLY_SECONDS > MIN_ROUND_SECONDS:
+        parts = _regroup(problem, travel, routes, tasks, round_number)
+        end = deadline - PLAN_ASSEMBLY_SECONDS
+        if round_number == 0 and end - time.perf_counter() > 4 * MIN_ROUND_SECONDS:
+            end = time.perf_counter() + (end - time.perf_counter()) / 2
+        routes = _search_round(problem, travel, screening, parts, end, pool, workers)
+        round_number += 1
+    final = _regroup(problem, travel, routes, tasks, round_number)
+    datas = [compile_part(problem, travel, screening, p.technicians, p.tasks) for p in final]
+    results = [PartResult(routes=p.routes or (), cost=0) for p in final]
+    return datas, results
+
+
+def _regroup(
+    problem: Problem,
+    travel: TravelProvider,
+    routes: Assignment,
+    tasks: Sequence[int],
+    round_number: int,
+) -> list[Part]:
+    served = {t for route in routes.values() for t in route}
+    unassigned = [t for t in tasks if t not in served]
+    return route_parts(problem, travel, routes, unassigned, PART_SIZE, round_number)
+
+
+def _search_round(
+    problem: Problem,
+    travel: TravelProvider,
+    screening: Screening,
+    parts: list[Part],
+    end: float,
+    pool: Executor | None,
+    workers: int,
+) -> Assignment:
+    waves = math.ceil(len(parts) / max(1, workers))
+    seconds = max(0.2, (end - time.perf_counter()) / max(1, waves) - 0.1)
+    jobs: list[Job] = []
+    datas = []
+    for part in parts:
+        data = compile_part(problem, travel, screening, part.technicians, part.tasks)
+        datas.append(data)
+        jobs.append((data, portfolio_for(data, seconds, 1)[0], part.routes))
+    results = run_jobs(jobs, pool)
+    return _merge(parts, datas, results)
+
+
+def _merge(
+    parts: Sequence[Part], datas: Sequence[RoutingData], results: Sequence[PartResult]
+) -> Assignment:
+    """The plan of every part; a part whose search failed keeps the routes it had."""
+    routes: Assignment = {}
+    for part, data, result in zip(parts, datas, results, strict=True):
+        found = result.routes if result.cost >= 0 else part.routes
+        for vehicle, route in enumerate(found or ()):
+            routes[data.technicians[vehicle]] = [data.tasks[p] for p in route]
+    return routes

@@ -1,0 +1,151 @@
+"""Service requests: what a customer asked for, from which channel, and what it is entitled to."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.core.models import Audited, enum_type, fk, id_field, timestamp
+
+
+class RequestChannel(StrEnum):
+    PHONE = "PHONE"
+    WHATSAPP = "WHATSAPP"
+    WECHAT = "WECHAT"
+    WEB = "WEB"
+    EMAIL = "EMAIL"
+    CHATBOT = "CHATBOT"
+    API = "API"
+    CRM_IMPORT = "CRM_IMPORT"
+    SPREADSHEET_IMPORT = "SPREADSHEET_IMPORT"
+    MANUAL = "MANUAL"
+
+
+class RequestCategory(StrEnum):
+    INSTALLATION = "INSTALLATION"
+    REPAIR = "REPAIR"
+    MAINTENANCE = "MAINTENANCE"
+    INSPECTION = "INSPECTION"
+    REPLACEMENT = "REPLACEMENT"
+
+
+class ServiceRequestStatus(StrEnum):
+    OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
+    RESOLVED = "RESOLVED"
+    CANCELLED = "CANCELLED"
+
+
+OPEN_REQUEST_STATUSES = (ServiceRequestStatus.OPEN, ServiceRequestStatus.IN_PROGRESS)
+
+
+class EligibilityStatus(StrEnum):
+    WARRANTY = "WARRANTY"
+    CONTRACT = "CONTRACT"
+    CHARGEABLE = "CHARGEABLE"
+
+
+class CoverageKind(StrEnum):
+    WARRANTY = "WARRANTY"
+    AMC = "AMC"
+    CMC = "CMC"
+    EXTENDED_WARRANTY = "EXTENDED_WARRANTY"
+    NONE = "NONE"
+
+
+class SlaState(StrEnum):
+    ON_TRACK = "ON_TRACK"
+    AT_RISK = "AT_RISK"
+    BREACHED = "BREACHED"
+    MET = "MET"
+
+
+class ServiceRequestBase(SQLModel):
+    channel: RequestChannel = Field(sa_type=enum_type(RequestChannel, 24))
+    category: RequestCategory = Field(sa_type=enum_type(RequestCategory, 16))
+    description: str = Field(min_length=1, max_length=4000, sa_type=sa.Text)
+    contact_name: str | None = Field(default=None, max_length=200)
+    contact_phone: str | None = Field(default=None, max_length=40)
+    external_ref: str | None = Field(default=None, max_length=100, index=True)
+
+
+class ServiceRequest(ServiceRequestBase, Audited, table=True):
+    __tablename__ = "service_requests"
+    __table_args__ = (sa.CheckConstraint("priority BETWEEN 1 AND 5", name="priority_range"),)
+
+    id: int | None = id_field()
+    customer_id: int = fk("customers.id")
+    site_id: int = fk("sites.id")
+    asset_id: int | None = fk("assets.id", nullable=True)
+    status: ServiceRequestStatus = Field(
+        default=ServiceRequestStatus.OPEN, sa_type=enum_type(ServiceRequestStatus, 16), index=True
+    )
+    priority: int = 3
+    priority_reason: str = Field(default="", max_length=500)
+    priority_overridden: bool = False
+    eligibility_status: EligibilityStatus = Field(sa_type=enum_type(EligibilityStatus, 16))
+    coverage_kind: CoverageKind = Field(sa_type=enum_type(CoverageKind, 24))
+    covers_labour: bool = False
+    covers_parts: bool = False
+    contract_id: int | None = fk("contracts.id", nullable=True)
+    coverage_valid_until: date | None = None
+    duplicate_of_id: int | None = fk("service_requests.id", nullable=True)
+    reported_by: str = Field(max_length=200)
+    response_due_at: datetime | None = timestamp(nullable=True, default_now=False)
+    resolution_due_at: datetime | None = timestamp(nullable=True, default_now=False)
+    sla_state: SlaState = Field(default=SlaState.ON_TRACK, sa_type=enum_type(SlaState, 16))
+    resolved_at: datetime | None = timestamp(nullable=True, default_now=False)
+    cancelled_reason: str | None = Field(default=None, max_length=500)
+
+
+class ServiceRequestCreate(ServiceRequestBase):
+    customer_id: int
+    site_id: int
+    asset_id: int | None = None
+
+
+class PriorityOverride(SQLModel):
+    priority: int = Field(ge=1, le=5)
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class PriorityRuleKind(StrEnum):
+    KEYWORD = "KEYWORD"
+    CUSTOMER_TYPE = "CUSTOMER_TYPE"
+    CATEGORY = "CATEGORY"
+    CONTRACT_SLA_HOURS = "CONTRACT_SLA_HOURS"
+
+
+class PriorityRule(SQLModel, table=True):
+    """A data-driven priority rule; the most urgent matching rule wins (1 is most urgent).
+
+    KEYWORD matches a word or phrase in the description, CUSTOMER_TYPE and CATEGORY match the
+    value exactly, CONTRACT_SLA_HOURS matches a covering contract whose response SLA is at most
+    `value` hours."""
+
+    __tablename__ = "priority_rules"
+    __table_args__ = (
+        sa.CheckConstraint("priority BETWEEN 1 AND 5", name="priority_range"),
+        sa.UniqueConstraint("kind", "value"),
+    )
+
+    id: int | None = id_field()
+    kind: PriorityRuleKind = Field(sa_type=enum_type(PriorityRuleKind, 24))
+    value: str = Field(max_length=100)
+    priority: int
+    active: bool = True
+
+
+class SlaPolicy(SQLModel, table=True):
+    """Response and resolution targets per priority; a contract's SLA tightens them."""
+
+    __tablename__ = "sla_policies"
+    __table_args__ = (sa.CheckConstraint("priority BETWEEN 1 AND 5", name="priority_range"),)
+
+    priority: int = Field(primary_key=True, sa_type=sa.Integer)
+    response_minutes: int = Field(gt=0)
+    resolution_minutes: int = Field(gt=0)
+    at_risk_percent: int = Field(default=80, ge=1, le=100)

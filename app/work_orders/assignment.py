@@ -1,0 +1,105 @@
+"""What a dispatcher should know before assigning: skills, exclusions, overlaps, windows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.technicians.models import Skill, Technician, TechnicianSkill
+from app.work_orders.models import Task, TaskSkill, TaskStatus
+
+BUSY = (
+    TaskStatus.SCHEDULED,
+    TaskStatus.DISPATCHED,
+    TaskStatus.ACCEPTED,
+    TaskStatus.EN_ROUTE,
+    TaskStatus.ON_SITE,
+    TaskStatus.IN_PROGRESS,
+    TaskStatus.ON_HOLD,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    code: str
+    message: str
+
+
+async def warnings_for(
+    session: AsyncSession, task: Task, technician: Technician, start: datetime, end: datetime
+) -> list[Warning]:
+    found = _excluded(task, technician) + _outside_times(task, start, end)
+    found += await _missing_skills(session, task, technician)
+    found += await _overlaps(session, task, technician, start, end)
+    found += await _outside_hours(session, technician, start, end)
+    return found
+
+
+def _excluded(task: Task, technician: Technician) -> list[Warning]:
+    if technician.id in task.excluded_technician_ids:
+        return [Warning("EXCLUDED_TECHNICIAN", f"{technician.name} is excluded from this task")]
+    return []
+
+
+def _outside_times(task: Task, start: datetime, end: datetime) -> list[Warning]:
+    checks = [
+        (task.earliest_start and start < task.earliest_start, "starts before the earliest start"),
+        (task.latest_start and start > task.latest_start, "starts after the latest start"),
+        (task.window_start and start < task.window_start, "starts before the appointment window"),
+        (task.window_end and start > task.window_end, "starts after the appointment window"),
+        (task.deadline and end > task.deadline, "ends after the deadline"),
+    ]
+    return [Warning("OUTSIDE_TIME_WINDOW", message) for failed, message in checks if failed]
+
+
+async def _missing_skills(
+    session: AsyncSession, task: Task, technician: Technician
+) -> list[Warning]:
+    held = (
+        select(TechnicianSkill.skill_id, TechnicianSkill.level)
+        .where(col(TechnicianSkill.technician_id) == technician.id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Skill.code, TaskSkill.min_level, held.c.level)
+        .join(Skill, col(Skill.id) == col(TaskSkill.skill_id))
+        .outerjoin(held, held.c.skill_id == col(TaskSkill.skill_id))
+        .where(col(TaskSkill.task_id) == task.id)
+        .order_by(Skill.code)
+    )
+    return [
+        Warning("SKILL_MISMATCH", f"needs {code} at level {need}, has {have or 0}")
+        for code, need, have in rows.all()
+        if (have or 0) < need
+    ]
+
+
+async def _overlaps(
+    session: AsyncSession, task: Task, technician: Technician, start: datetime, end: datetime
+) -> list[Warning]:
+    others = await session.scalars(
+        select(Task.id)
+        .where(col(Task.technician_id) == technician.id, col(Task.id) != task.id)
+        .where(col(Task.status).in_(BUSY))
+        .where(col(Task.scheduled_start) < end, col(Task.scheduled_end) > start)
+    )
+    return [Warning("OVERLAPPING_TASK", f"overlaps task {other}") for other in others.all()]
+
+
+async def _outside_hours(
+    session: AsyncSession, technician: Technician, start: datetime, end: datetime
+) -> list[Warning]:
+    """Asks the workforce domain for the technician's working windows around the start."""
+    from app.technicians.service import availability
+
+    assert technician.id is not None
+    windows = []
+    for offset in (-1, 0, 1):
+        day = (start + timedelta(days=offset)).date()
+        windows += (await availability(session, [technician.id], day)).get(technician.id, [])
+    if any(w_start <= start and end <= w_end for w_start, w_end in windows):
+        return []
+    return [Warning("OUTSIDE_WORKING_HOURS", f"{technician.name} is not working then")]

@@ -1,0 +1,217 @@
+"""Offers: a dispatcher offers a task to a technician, who accepts or rejects it in time.
+
+A rejected or expired offer puts the task back to UNSCHEDULED and excludes the technician;
+repeated rejections raise an alert for the dispatchers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.core.auth import Principal
+from app.core.channels import ALERTS
+from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound
+from app.core.events import queue_event
+from app.core.models import utcnow
+from app.core.repository import get_for_update
+from app.technicians.models import Technician, TechnicianStatus
+from app.work_orders import repository
+from app.work_orders.assignment import Warning, warnings_for
+from app.work_orders.models import OfferStatus, Task, TaskOffer, TaskStatus
+from app.work_orders.policies import Policies, load_policies
+from app.work_orders.transitions import SYSTEM_ACTOR, Action, Actor, Change, apply, check_allowed
+
+
+async def assign_task(
+    session: AsyncSession,
+    principal: Principal,
+    task_id: int,
+    technician_id: int,
+    start: datetime,
+    *,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> tuple[Task, list[Warning]]:
+    """Offer the task to the technician from `start`. Warnings refuse the assignment unless
+    the dispatcher gives a reason to override them."""
+    task = await repository.get_for_change(session, principal, task_id)
+    change = Change(Action.ASSIGN, Actor.of(principal), reason, expected_version=expected_version)
+    check_allowed(task, change)
+    technician = await _technician(session, technician_id)
+    end = start + timedelta(minutes=task.duration_minutes)
+    warnings = await warnings_for(session, task, technician, start, end)
+    if warnings and not reason:
+        raise DomainError(
+            warnings[0].message,
+            problems=[
+                FieldProblem(w.message, ErrorCode.CONFLICT, ["technicianId"]) for w in warnings
+            ],
+        )
+    previous = task.technician_id
+    await close_offers(session, task, OfferStatus.WITHDRAWN, reason)
+    policies = await load_policies(session)
+    _offer(session, task, technician_id, start, end, principal.subject, policies)
+    apply(session, task, change, previous_technician=previous)
+    await session.flush()
+    return task, warnings
+
+
+async def _technician(session: AsyncSession, technician_id: int) -> Technician:
+    technician = await session.get(Technician, technician_id)
+    if technician is None or technician.archived_at is not None:
+        raise NotFound("technician", ["technicianId"])
+    if technician.status is not TechnicianStatus.ACTIVE:
+        raise DomainError(
+            f"the technician is {technician.status}", ErrorCode.INVALID, ["technicianId"]
+        )
+    return technician
+
+
+def _offer(
+    session: AsyncSession,
+    task: Task,
+    technician_id: int,
+    start: datetime,
+    end: datetime,
+    offered_by: str,
+    policies: Policies,
+) -> None:
+    assert task.id is not None
+    now = utcnow()
+    expires = now + timedelta(minutes=policies.offer_response_minutes)
+    task.technician_id = technician_id
+    task.scheduled_start, task.scheduled_end = start, end
+    task.offer_expires_at = expires
+    task.excluded_technician_ids = [t for t in task.excluded_technician_ids if t != technician_id]
+    session.add(
+        TaskOffer(
+            task_id=task.id,
+            technician_id=technician_id,
+            offered_by=offered_by,
+            offered_at=now,
+            expires_at=expires,
+        )
+    )
+
+
+async def close_offers(
+    session: AsyncSession, task: Task, status: OfferStatus, reason: str | None
+) -> None:
+    await session.execute(
+        sa.update(TaskOffer)
+        .where(col(TaskOffer.task_id) == task.id, col(TaskOffer.status) == OfferStatus.PENDING)
+        .values(status=status, responded_at=utcnow(), reason=reason)
+    )
+
+
+async def accept_task(
+    session: AsyncSession,
+    principal: Principal,
+    task_id: int,
+    *,
+    expected_version: int | None = None,
+    location: object = None,
+) -> Task:
+    task = await repository.get_for_change(session, principal, task_id)
+    change = Change(Action.ACCEPT, Actor.of(principal), None, location, expected_version)
+    check_allowed(task, change)
+    await close_offers(session, task, OfferStatus.ACCEPTED, None)
+    task.offer_expires_at = None
+    apply(session, task, change)
+    await session.flush()
+    return task
+
+
+async def reject_task(
+    session: AsyncSession,
+    principal: Principal,
+    task_id: int,
+    reason: str,
+    *,
+    expected_version: int | None = None,
+) -> Task:
+    if not reason.strip():
+        raise DomainError("a rejection needs a reason", ErrorCode.INVALID, ["reason"])
+    task = await repository.get_for_change(session, principal, task_id)
+    change = Change(Action.REJECT, Actor.of(principal), reason, None, expected_version)
+    check_allowed(task, change)
+    await _give_back(session, task, change, OfferStatus.REJECTED)
+    return task
+
+
+async def _give_back(
+    session: AsyncSession, task: Task, change: Change, outcome: OfferStatus
+) -> None:
+    """Back to UNSCHEDULED without the technician, who is excluded from the task."""
+    previous = task.technician_id
+    await close_offers(session, task, outcome, change.reason)
+    if previous is not None and previous not in task.excluded_technician_ids:
+        task.excluded_technician_ids = [*task.excluded_technician_ids, previous]
+    task.technician_id = None
+    task.scheduled_start = task.scheduled_end = task.offer_expires_at = None
+    task.rejection_count += 1
+    apply(session, task, change, previous_technician=previous)
+    policies = await load_policies(session)
+    if task.rejection_count >= policies.rejections_before_alert:
+        _alert_rejections(session, task)
+    await session.flush()
+
+
+def _alert_rejections(session: AsyncSession, task: Task) -> None:
+    queue_event(
+        session,
+        ALERTS,
+        "TASK_REJECTED_REPEATEDLY",
+        {
+            "level": 1,
+            "message": f"task {task.id} was rejected or let expire {task.rejection_count} times",
+            "territory_id": task.territory_id,
+            "task_id": task.id,
+        },
+    )
+
+
+async def expire_offers(
+    session: AsyncSession, now: datetime | None = None, task_ids: Sequence[int] | None = None
+) -> list[int]:
+    """Take back every offer past its deadline (skipping tasks another worker holds);
+    the periodic job calls this, and the technician mutations call it for their task."""
+    statement = (
+        select(Task.id)
+        .where(col(Task.status) == TaskStatus.DISPATCHED)
+        .where(col(Task.offer_expires_at) <= (now or utcnow()))
+        .with_for_update(skip_locked=True)
+    )
+    if task_ids is not None:
+        statement = statement.where(col(Task.id).in_(task_ids))
+    expired = list((await session.scalars(statement)).all())
+    for task_id in expired:
+        task = await get_for_update(session, Task, task_id, what="task")
+        change = Change(Action.EXPIRE, SYSTEM_ACTOR, "the offer was not answered in time")
+        await _give_back(session, task, change, OfferStatus.EXPIRED)
+    return [t for t in expired if t is not None]
+
+
+async def unassign_task(
+    session: AsyncSession,
+    principal: Principal,
+    task_id: int,
+    reason: str | None,
+    expected_version: int | None = None,
+) -> Task:
+    """A dispatcher takes the task back (no exclusion: it was not the technician's choice)."""
+    task = await repository.get_for_change(session, principal, task_id)
+    change = Change(Action.UNASSIGN, Actor.of(principal), reason, None, expected_version)
+    check_allowed(task, change)
+    previous = task.technician_id
+    await close_offers(session, task, OfferStatus.WITHDRAWN, reason)
+    task.technician_id = None
+    task.scheduled_start = task.scheduled_end = task.offer_expires_at = None
+    apply(session, task, change, previous_technician=previous)
+    await session.flush()
+    return task

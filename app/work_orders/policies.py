@@ -1,0 +1,51 @@
+"""Lifecycle policies, stored as data in `work_policies` with these defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from app.work_orders.models import WorkPolicy
+
+
+class GeofenceMode(StrEnum):
+    REFUSE = "REFUSE"
+    """A check-in outside the radius is refused."""
+    FLAG = "FLAG"
+    """A check-in outside the radius is accepted, flagged on the task and alerted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Policies:
+    offer_response_minutes: int = 30
+    rejections_before_alert: int = 3
+    geofence_radius_meters: float = 250.0
+    geofence_mode: GeofenceMode = GeofenceMode.REFUSE
+    signature_required: bool = True
+
+
+DESCRIPTIONS = {
+    "offer_response_minutes": "minutes a technician has to accept or reject an offered task",
+    "rejections_before_alert": "rejections and expiries of one task that raise an alert",
+    "geofence_radius_meters": "how far from the site a check-in may be",
+    "geofence_mode": "REFUSE or FLAG a check-in outside the radius",
+    "signature_required": "completing a task needs the customer's signature",
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    default = getattr(Policies(), name)
+    if isinstance(default, GeofenceMode):
+        return GeofenceMode(value)
+    return type(default)(value)
+
+
+async def load_policies(session: AsyncSession) -> Policies:
+    rows = (await session.scalars(select(WorkPolicy))).all()
+    known = {f.name for f in fields(Policies)}
+    changes = {row.key: _coerce(row.key, row.value) for row in rows if row.key in known}
+    return replace(Policies(), **changes)

@@ -75,7 +75,11 @@ async def seed_database(
         counts = await writer.write_city(session, city)
         logins = [(role, email, name) for role, email, name in city.logins]
     elapsed = time.perf_counter() - started
-    print(f"seeded the demo city (Bengaluru, scale {scale}) in {elapsed:.1f} s:", file=out)
+    print(
+        f"seeded the demo city (Bengaluru, scale {scale}, dates relative to {city.today}) "
+        f"in {elapsed:.1f} s:",
+        file=out,
+    )
     for name, count in counts.items():
         print(f"  {name:<24}{count:>10,}", file=out)
     _print_logins(logins, out)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import date, timedelta
 
@@ -47,6 +51,35 @@ def test_the_same_scale_gives_the_same_rows() -> None:
     assert first.users == second.users
     assert customer_rows(first) == customer_rows(second)
     assert customer_rows(first) == customer_rows(first)
+
+
+DIGEST = """
+import hashlib
+from datetime import date
+from app.demo.generator import generate
+city = generate(1, today=date(2026, 11, 24), customers=200, password_hash="h")
+digest = hashlib.sha256(repr((city.organisation(), city.users)).encode())
+for batch in city.customers():
+    digest.update(repr(batch.tables()).encode())
+print(digest.hexdigest())
+"""
+
+
+def test_another_process_with_another_hash_seed_gives_the_same_rows() -> None:
+    city = generate(1, today=TODAY, customers=200, password_hash="h")
+    digest = hashlib.sha256(repr((city.organisation(), city.users)).encode())
+    for batch in city.customers():
+        digest.update(repr(batch.tables()).encode())
+
+    result = subprocess.run(
+        [sys.executable, "-c", DIGEST],
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert result.stdout.strip() == digest.hexdigest()
 
 
 def test_a_larger_scale_extends_a_smaller_one() -> None:

@@ -1,14 +1,20 @@
 """Domain events: queued inside a transaction, published only after it commits.
 
-Services call `queue_event(session, ...)`; whoever owns the transaction calls
-`publish_pending(session, broker)` after a successful commit. A rollback clears the queue,
-so a refused mutation publishes nothing.
+Services call `queue_event(session, ...)`; whoever owns the transaction publishes
+`take_pending(session)` through the `Broker` after a successful commit. A rollback clears the
+queue, so a refused mutation publishes nothing.
+
+The `Broker` fans events out to every server instance through broadcaster, over Redis (a
+backend that reconnects and resubscribes by itself) or in memory. Locally, one hub shares
+each channel among all subscribers and feeds each through a bounded queue: a slow subscriber
+drops its oldest messages (or keeps only the latest per key, for location streams) and never
+stalls the others.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +22,10 @@ from typing import Any
 
 from broadcaster import Broadcast
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.realtime.backends import BoundedMemoryBackend, ResilientRedisBackend
+from app.realtime.hub import Delivery, Hub
+from app.realtime.queues import QueueClosed
 
 _PENDING = "pending_events"
 
@@ -53,12 +63,35 @@ def take_pending(session: AsyncSession) -> list[Event]:
     return events
 
 
+Backend = BoundedMemoryBackend | ResilientRedisBackend
+
+DEFAULT_QUEUE_SIZE = 256
+"""Messages a subscriber may fall behind before its oldest are dropped."""
+
+
+def _backend_for(url: str) -> Backend:
+    if url.startswith(("redis://", "rediss://")):
+        return ResilientRedisBackend(url)
+    if url.startswith("memory://"):
+        return BoundedMemoryBackend(url)
+    raise ValueError(f"unsupported broker url scheme: {url.split(':', 1)[0]}")
+
+
 class Broker:
     """Fan-out of events to subscribers on every server instance (Redis), or in memory."""
 
-    def __init__(self, url: str | None) -> None:
+    def __init__(
+        self,
+        url: str | None,
+        *,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+        backend: Backend | None = None,
+    ) -> None:
         self.url = url or "memory://"
-        self._broadcast = Broadcast(self.url)
+        self.queue_size = queue_size
+        self.backend = backend or _backend_for(self.url)
+        self._broadcast = Broadcast(backend=self.backend)
+        self._hub = Hub(self._broadcast)
         self.connected = False
 
     async def connect(self) -> None:
@@ -67,34 +100,77 @@ class Broker:
 
     async def disconnect(self) -> None:
         if self.connected:
+            await self._hub.close()
             await self._broadcast.disconnect()
             self.connected = False
 
     async def publish(self, event: Event) -> None:
-        await self._broadcast.publish(channel=event.channel, message=event.encode())
+        await self.backend.publish(event.channel, event.encode())
 
     async def publish_all(self, events: list[Event]) -> None:
-        for event in events:
-            await self.publish(event)
+        """One round trip for the whole batch; best effort once the transaction committed."""
+        await self.backend.publish_many([(event.channel, event.encode()) for event in events])
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        async with self._broadcast.subscribe(channel=channel) as subscriber:
+    async def listen(
+        self,
+        *channels: str,
+        coalesce: Callable[[Delivery], Hashable | None] | None = None,
+        queue_size: int | None = None,
+    ) -> AsyncIterator[AsyncIterator[Delivery]]:
+        """Deliveries from any of `channels`, through one bounded queue.
+
+        With `coalesce`, deliveries with the same key replace each other while queued (the
+        latest position per technician, for example).
+        """
+        queue = self._hub.new_queue(queue_size or self.queue_size, coalesce)
+        joined: list[str] = []
+        try:
+            for channel in dict.fromkeys(channels):
+                await self._hub.join(channel, queue)
+                joined.append(channel)
+
+            async def deliveries() -> AsyncIterator[Delivery]:
+                while True:
+                    try:
+                        yield await queue.get()
+                    except QueueClosed:
+                        return
+
+            yield deliveries()
+        finally:
+            queue.close()
+            for channel in joined:
+                await self._hub.leave(channel, queue)
+
+    @asynccontextmanager
+    async def subscribe(
+        self,
+        channel: str,
+        *,
+        coalesce: Callable[[Delivery], Hashable | None] | None = None,
+        queue_size: int | None = None,
+    ) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        """The decoded events of one channel: `{"kind", "at", "data"}`; treat as read-only."""
+        async with self.listen(channel, coalesce=coalesce, queue_size=queue_size) as deliveries:
 
             async def decoded() -> AsyncIterator[dict[str, Any]]:
-                async for message in subscriber:  # type: ignore[union-attr]
-                    if message is not None:
-                        yield json.loads(message.message)
+                async for delivery in deliveries:
+                    yield delivery.message
 
             yield decoded()
 
     async def ping(self) -> bool:
-        if not self.url.startswith(("redis://", "rediss://")):
-            return self.connected
-        import redis.asyncio as redis
+        return self.connected and await self.backend.ping()
 
-        client = redis.from_url(self.url)
-        try:
-            return bool(await client.ping())
-        finally:
-            await client.aclose()
+    def stats(self) -> dict[str, int]:
+        """Counters for health pages and benchmarks."""
+        return {
+            "channels": self._hub.channel_count,
+            "subscribers": self._hub.subscriber_count,
+            "delivered": self._hub.delivered,
+            "dropped_by_subscribers": self._hub.dropped,
+            "dropped_by_inbox": self.backend.dropped,
+            "publish_failures": self.backend.publish_failures,
+            "reconnects": self.backend.reconnects,
+        }

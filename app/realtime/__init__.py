@@ -1,0 +1,1 @@
+"""Realtime delivery: bounded subscriber queues, resilient broker backends, a local fan-out hub."""

@@ -218,6 +218,8 @@ async def update_technician(
     technician = await repository.get_writable(session, principal, technician_id)
     check_version(technician, expected_version)
     sent = changes.model_dump(exclude_unset=True)
+    if principal.role is Role.PARTNER and changes.employment is Employment.EMPLOYEE:
+        raise Forbidden("a partner's technicians stay PARTNER employed", ["employment"])
     employment, partner_id = _partner_scope(
         principal,
         changes.employment or technician.employment,

@@ -540,6 +540,9 @@ async def test_a_partner_sees_and_manages_only_its_own_technicians(
     )
     update_theirs = await partner.mutate(UPDATE, {"id": gid("Technician", theirs), "name": "X"})
     update_own = await partner.mutate(UPDATE, {"id": gid("Technician", own), "phone": "+91 1"})
+    make_employee = await partner.mutate(
+        UPDATE, {"id": gid("Technician", own), "employment": "EMPLOYEE"}
+    )
 
     assert [e["node"]["name"] for e in listed["edges"]] == ["Own"]
     assert hidden["node"] is None
@@ -548,6 +551,7 @@ async def test_a_partner_sees_and_manages_only_its_own_technicians(
     assert error_codes(foreign) == ["FORBIDDEN"]
     assert error_codes(update_theirs) == ["NOT_FOUND"]
     assert update_own["userErrors"] == []
+    assert error_codes(make_employee) == ["FORBIDDEN"]
 
 
 async def test_a_technician_sees_only_themselves_and_a_customer_nobody(

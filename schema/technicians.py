@@ -367,5 +367,3 @@ class RemoveTimeOffInput:
 class TimeOffPayload(Payload):
     time_off: TimeOffType | None = None
     technician: TechnicianType | None = None
-
-

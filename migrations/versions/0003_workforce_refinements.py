@@ -23,9 +23,7 @@ def upgrade() -> None:
         sa.Column("external_ref", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
     )
     op.add_column("technicians", sa.Column("notes", sa.Text(), nullable=True))
-    op.create_unique_constraint(
-        "technicians_external_ref_key", "technicians", ["external_ref"]
-    )
+    op.create_unique_constraint("technicians_external_ref_key", "technicians", ["external_ref"])
     op.add_column("territories", sa.Column("description", sa.Text(), nullable=True))
 
 

@@ -64,6 +64,19 @@ class MaskUnexpectedErrors(MaskErrors):
         masked.extensions = {"code": "INTERNAL"}
         return masked
 
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        for error in errors:
+            _add_domain_code(error)
+        return super()._process_errors(errors)
+
+
+def _add_domain_code(error: GraphQLError) -> None:
+    """A DomainError raised outside a mutation (bad query arguments) keeps its code and field."""
+    original = error.original_error
+    if isinstance(original, DomainError):
+        problem = original.problems[0]
+        error.extensions = {"code": problem.code.value, "field": problem.field}
+
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[Any] = [

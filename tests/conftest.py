@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
 
 from app.core import bootstrap
 from app.core.config import Environment, Settings
-from app.core.db import SessionFactory
+from app.core.db import SerializedSession, SessionFactory
 from app.core.events import Broker
 from app.main import create_app
 from tests.support import GraphQLClient, StatementCounter
@@ -82,6 +82,7 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 def sessions(connection: AsyncConnection) -> SessionFactory:
     return async_sessionmaker(
         bind=connection,
+        class_=SerializedSession,
         expire_on_commit=False,
         autoflush=False,
         join_transaction_mode="create_savepoint",

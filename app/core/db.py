@@ -6,8 +6,10 @@ through `unit_of_work`, which commits and then publishes the events the work que
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,6 +22,44 @@ from app.core.config import Settings
 from app.core.events import Broker, take_pending
 
 SessionFactory = async_sessionmaker[AsyncSession]
+
+
+class SerializedSession(AsyncSession):
+    """An AsyncSession that runs one statement at a time.
+
+    GraphQL resolves sibling fields concurrently, and they share the operation's session; an
+    AsyncSession refuses concurrent use, so each database call waits for the previous one.
+    DataLoaders still batch sibling lookups into one query. (`scalars` goes through `execute`,
+    so it is not wrapped again: the lock is not re-entrant.)
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = asyncio.Lock()
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._lock:
+            return await super().execute(*args, **kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._lock:
+            return await super().scalar(*args, **kwargs)
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._lock:
+            return await super().get(*args, **kwargs)
+
+    async def flush(self, *args: Any, **kwargs: Any) -> None:
+        async with self._lock:
+            await super().flush(*args, **kwargs)
+
+    async def refresh(self, *args: Any, **kwargs: Any) -> None:
+        async with self._lock:
+            await super().refresh(*args, **kwargs)
+
+    async def delete(self, *args: Any, **kwargs: Any) -> None:
+        async with self._lock:
+            await super().delete(*args, **kwargs)
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -38,7 +78,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(
+        engine, class_=SerializedSession, expire_on_commit=False, autoflush=False
+    )
 
 
 @asynccontextmanager

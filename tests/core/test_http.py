@@ -155,3 +155,18 @@ async def test_development_serves_graphiql_and_suggests_fields(gql: GraphQLClien
 def test_production_refuses_the_development_jwt_secret(settings: Settings) -> None:
     with pytest.raises(ValueError, match="JWT_SECRET"):
         Settings(**{**settings.model_dump(), "env": Environment.PROD, "jwt_secret": DEV_JWT_SECRET})
+
+
+async def test_sibling_root_fields_share_the_session_safely(gql: GraphQLClient) -> None:
+    aliases = " ".join(
+        f"p{i}: partners {{ totalCount }} u{i}: users {{ totalCount }}" for i in range(5)
+    )
+    data = await gql("{ " + aliases + " }")
+    assert len(data) == 10
+    assert all(value["totalCount"] == 0 for value in data.values())
+
+
+async def test_a_domain_error_in_a_query_keeps_its_code(gql: GraphQLClient) -> None:
+    body = await gql.raw('{ partners(after: "not-a-cursor") { totalCount } }')
+    assert body["errors"][0]["extensions"] == {"code": "INVALID", "field": ["after"]}
+    assert body["errors"][0]["message"] == "not a cursor from this API"

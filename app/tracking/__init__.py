@@ -1,0 +1,1 @@
+"""Location tracking: pings from the technician app, tracking policies, last known positions."""

@@ -1,0 +1,110 @@
+"""Tracking policies (data, one per territory plus a default) and the location ping series."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from geoalchemy2 import Geography
+from sqlmodel import Field, SQLModel
+
+from app.core.models import Audited, enum_type, id_field
+
+
+class TrackingMode(StrEnum):
+    ALWAYS = "ALWAYS"
+    """Every ping is kept."""
+    SHIFT_ONLY = "SHIFT_ONLY"
+    """Only pings inside the technician's working hours (weekly hours minus time off)."""
+    TASK_ONLY = "TASK_ONLY"
+    """Only pings while the technician travels to or works on a task."""
+
+
+class PingRejection(StrEnum):
+    INVALID_COORDINATES = "INVALID_COORDINATES"
+    INVALID_VALUE = "INVALID_VALUE"
+    LOW_ACCURACY = "LOW_ACCURACY"
+    FUTURE_TIMESTAMP = "FUTURE_TIMESTAMP"
+    TOO_OLD = "TOO_OLD"
+    IMPLAUSIBLE_JUMP = "IMPLAUSIBLE_JUMP"
+    OUTSIDE_TRACKING_WINDOW = "OUTSIDE_TRACKING_WINDOW"
+
+
+class TrackingPolicyBase(SQLModel):
+    mode: TrackingMode = Field(default=TrackingMode.SHIFT_ONLY, sa_type=enum_type(TrackingMode, 16))
+    max_speed_mps: float = Field(default=70.0, gt=0, le=350)
+    """Faster than this between two pings is a GPS jump, not a journey (70 m/s = 252 km/h)."""
+    max_accuracy_meters: float = Field(default=500.0, gt=0, le=100_000)
+    max_age_hours: int = Field(default=72, ge=1, le=24 * 30)
+    """Pings buffered offline longer than this are refused as too old."""
+    retention_days: int = Field(default=90, ge=1, le=3650)
+
+
+class TrackingPolicy(TrackingPolicyBase, Audited, table=True):
+    """How a territory's regulation lets technicians be tracked; territory NULL is the default."""
+
+    __tablename__ = "tracking_policies"
+    __table_args__ = (
+        sa.Index(
+            "tracking_policies_territory_key",
+            "territory_id",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: int | None = id_field()
+    territory_id: int | None = Field(
+        default=None,
+        sa_type=sa.BigInteger,
+        foreign_key="territories.id",
+        ondelete="CASCADE",
+        nullable=True,
+    )
+
+
+class TrackingPolicySet(SQLModel):
+    territory_id: int | None = None
+    mode: TrackingMode
+    max_speed_mps: float = Field(default=70.0, gt=0, le=350)
+    max_accuracy_meters: float = Field(default=500.0, gt=0, le=100_000)
+    max_age_hours: int = Field(default=72, ge=1, le=24 * 30)
+    retention_days: int = Field(default=90, ge=1, le=3650)
+
+
+class LocationPing(SQLModel, table=True):
+    """One position report. Range-partitioned by day on `recorded_at` (see migration 0005):
+    retention drops whole partitions, trail reads prune to the days they cover, and the
+    primary key (technician, time) both dedupes replays and serves per-technician reads."""
+
+    __tablename__ = "location_pings"
+    __table_args__ = {"postgresql_partition_by": "RANGE (recorded_at)"}
+
+    technician_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, foreign_key="technicians.id", ondelete="CASCADE"
+    )
+    recorded_at: datetime = Field(sa_type=sa.DateTime(timezone=True), primary_key=True)
+    received_at: datetime = Field(
+        sa_type=sa.DateTime(timezone=True),
+        sa_column_kwargs={"server_default": sa.func.now()},
+    )
+    location: Any = Field(
+        sa_column=sa.Column(Geography("POINT", srid=4326, spatial_index=False), nullable=False)
+    )
+    accuracy_m: float | None = Field(default=None, sa_type=sa.Float)
+    speed_mps: float | None = Field(default=None, sa_type=sa.Float)
+    heading: float | None = Field(default=None, sa_type=sa.Float)
+
+
+class PingIn(SQLModel):
+    """One ping as the technician app sends it (validated per ping by the service, so one bad
+    ping is counted and skipped instead of refusing the batch)."""
+
+    lat: float
+    lng: float
+    recorded_at: datetime
+    accuracy_meters: float | None = None
+    speed_mps: float | None = None
+    heading: float | None = None

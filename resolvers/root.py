@@ -11,6 +11,7 @@ from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.inventory import InventoryMutation, InventoryQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
 from resolvers.service_requests import ServiceRequestsMutation, ServiceRequestsQuery
+from resolvers.sla import SlaMutation, SlaQuery
 from resolvers.technicians import TechniciansMutation, TechniciansQuery
 from resolvers.territories import TerritoriesMutation, TerritoriesQuery
 from resolvers.tracking import TrackingMutation, TrackingQuery
@@ -30,6 +31,7 @@ class Query(
     WorkOrdersQuery,
     TrackingQuery,
     InventoryQuery,
+    SlaQuery,
 ):
     pass
 
@@ -47,5 +49,6 @@ class Mutation(
     WorkOrdersMutation,
     TrackingMutation,
     InventoryMutation,
+    SlaMutation,
 ):
     pass

@@ -1,0 +1,180 @@
+"""GraphQL types for SLA monitoring: the board, escalations and escalation policies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from app.service_requests.models import ServiceRequest
+from app.sla import models
+from app.sla.models import EscalationPolicy, SlaEscalation, SubjectKind
+from app.territories.models import Territory
+from app.work_orders.models import Task
+from schema.context import Info
+from schema.errors import Payload
+from schema.node import Node
+from schema.pagination import Connection
+from schema.service_requests import SlaState
+from schema.users import Role
+
+if TYPE_CHECKING:
+    from schema.service_requests import ServiceRequestType
+    from schema.territories import TerritoryType
+    from schema.work_orders import TaskType
+
+TaskRef = Annotated["TaskType", strawberry.lazy("schema.work_orders")]
+RequestRef = Annotated["ServiceRequestType", strawberry.lazy("schema.service_requests")]
+TerritoryRef = Annotated["TerritoryType", strawberry.lazy("schema.territories")]
+
+EscalationTrigger = strawberry.enum(models.EscalationTrigger, name="EscalationTrigger")
+
+
+async def _territory(info: Info, territory_id: int | None) -> TerritoryType | None:
+    from schema.territories import TerritoryType
+
+    if territory_id is None:
+        return None
+    row = await info.context.loaders.by_id(Territory).load(territory_id)
+    return TerritoryType.from_model(row) if row else None
+
+
+async def _task(info: Info, task_id: int | None) -> TaskType | None:
+    from schema.work_orders import TaskType
+
+    if task_id is None:
+        return None
+    row = await info.context.loaders.by_id(Task).load(task_id)
+    return TaskType.from_model(row) if row else None
+
+
+async def _request(info: Info, request_id: int | None) -> ServiceRequestType | None:
+    from schema.service_requests import ServiceRequestType
+
+    if request_id is None:
+        return None
+    row = await info.context.loaders.by_id(ServiceRequest).load(request_id)
+    return ServiceRequestType.from_model(row) if row else None
+
+
+@strawberry.type(description="Open tasks of one territory by SLA state.")
+class SlaTerritoryCount:
+    on_track: int
+    at_risk: int
+    breached: int
+    territory_db_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    def total(self) -> int:
+        return self.on_track + self.at_risk + self.breached
+
+    @strawberry.field(description="None for tasks at sites outside every territory.")
+    async def territory(self, info: Info) -> TerritoryRef | None:
+        return await _territory(info, self.territory_db_id)
+
+
+@strawberry.type(description="An at-risk or breached task, or a request without a task yet.")
+class SlaBoardItem:
+    state: SlaState  # type: ignore[valid-type]
+    priority: int
+    due_at: datetime | None
+    minutes_left: int | None = strawberry.field(
+        description="Minutes until the next pending due time (negative when overdue)."
+    )
+    escalation_level: int | None = strawberry.field(
+        description="The highest escalation level raised so far (1 dispatcher, 2 manager, 3 head)."
+    )
+    task_db_id: strawberry.Private[int | None]
+    request_db_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def task(self, info: Info) -> TaskRef | None:
+        return await _task(info, self.task_db_id)
+
+    @strawberry.field
+    async def service_request(self, info: Info) -> RequestRef | None:
+        return await _request(info, self.request_db_id)
+
+
+@strawberry.type(description="Where open work stands against its SLA.")
+class SlaBoard:
+    territories: list[SlaTerritoryCount]
+    items: list[SlaBoardItem]
+    at: datetime
+
+
+@strawberry.type(name="SlaEscalation", description="An alert raised once for one level.")
+class SlaEscalationType(Node):
+    trigger: EscalationTrigger  # type: ignore[valid-type]
+    level: int
+    audience_role: Role  # type: ignore[valid-type]
+    message: str
+    raised_at: datetime
+    row: strawberry.Private[SlaEscalation]
+
+    @classmethod
+    def from_model(cls, row: SlaEscalation) -> SlaEscalationType:
+        assert row.id is not None
+        return cls(
+            db_id=row.id,
+            trigger=row.trigger,
+            level=row.level,
+            audience_role=row.audience_role,
+            message=row.message,
+            raised_at=row.raised_at,
+            row=row,
+        )
+
+    @strawberry.field
+    async def task(self, info: Info) -> TaskRef | None:
+        is_task = self.row.subject_kind is SubjectKind.TASK
+        return await _task(info, self.row.subject_id if is_task else None)
+
+    @strawberry.field
+    async def service_request(self, info: Info) -> RequestRef | None:
+        is_request = self.row.subject_kind is SubjectKind.SERVICE_REQUEST
+        return await _request(info, self.row.subject_id if is_request else None)
+
+    @strawberry.field
+    async def territory(self, info: Info) -> TerritoryRef | None:
+        return await _territory(info, self.row.territory_id)
+
+
+SlaEscalationConnection = Connection[SlaEscalationType]
+
+
+@strawberry.type(name="EscalationPolicy")
+class EscalationPolicyType(Node):
+    trigger: EscalationTrigger  # type: ignore[valid-type]
+    level: int
+    threshold_minutes: int
+    audience_role: Role  # type: ignore[valid-type]
+    active: bool
+    description: str
+
+    @classmethod
+    def from_model(cls, row: EscalationPolicy) -> EscalationPolicyType:
+        assert row.id is not None
+        return cls(
+            db_id=row.id,
+            trigger=row.trigger,
+            level=row.level,
+            threshold_minutes=row.threshold_minutes,
+            audience_role=row.audience_role,
+            active=row.active,
+            description=row.description,
+        )
+
+
+@strawberry.input
+class UpdateEscalationPolicyInput:
+    id: strawberry.ID
+    threshold_minutes: int | None = strawberry.UNSET
+    audience_role: Role | None = strawberry.UNSET  # type: ignore[valid-type]
+    active: bool | None = strawberry.UNSET
+
+
+@strawberry.type
+class EscalationPolicyPayload(Payload):
+    escalation_policy: EscalationPolicyType | None = None

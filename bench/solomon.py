@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import fnmatch
+import logging
 import os
 import statistics
 import sys
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from app.dispatch.problem import plan_to_dict
 from app.dispatch.solver import SolveOptions, solve
-from bench.vrplib import read_instance, to_problem
+from bench.vrplib import VrptwInstance, read_instance, synthetic_instance, to_problem
 from bench.vrptw_check import check_plan
 
 SETS = ("solomon", "gh200", "gh400", "gh600", "gh800", "gh1000")
@@ -60,8 +61,18 @@ def best_known(data_dir: Path) -> dict[str, float]:
 
 
 def run_instance(path: Path, time_limit: float, workers: int, bks: float | None) -> Outcome:
-    instance = read_instance(path)
-    plan = solve(to_problem(instance), SolveOptions(time_limit=time_limit, workers=workers))
+    return solve_instance(read_instance(path), time_limit, workers, bks)
+
+
+def solve_instance(
+    instance: VrptwInstance,
+    time_limit: float,
+    workers: int,
+    bks: float | None,
+    euclidean: bool = False,
+) -> Outcome:
+    problem = to_problem(instance, euclidean=euclidean)
+    plan = solve(problem, SolveOptions(time_limit=time_limit, workers=workers))
     check = check_plan(instance, plan_to_dict(plan))
     return Outcome(
         name=instance.name,
@@ -133,6 +144,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="run at most N instances")
     parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance")
     parser.add_argument("--jobs", type=int, default=1, help="instances solved at once")
+    parser.add_argument("--verbose", action="store_true", help="log the solver's rounds")
+    parser.add_argument(
+        "--synthetic",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of a set, one random instance of N customers and N/10 vehicles",
+    )
     parser.add_argument(
         "--workers", type=int, default=0, help="solver processes per instance (default: cores/jobs)"
     )
@@ -141,13 +160,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO)
+        logging.getLogger("app.dispatch").setLevel(logging.DEBUG)
+    workers = args.workers or max(1, (os.cpu_count() or 1) // args.jobs)
+    if args.synthetic:
+        return _run_synthetic(args.synthetic, args.time_limit, workers)
     data_dir = bench_data_dir()
     paths = select_instances(data_dir, args.set, args.instances, args.limit)
     if not paths:
         print(f"no instances match {args.instances!r} in {data_dir / args.set}", file=sys.stderr)
         return 1
     bks = best_known(data_dir)
-    workers = args.workers or max(1, (os.cpu_count() or 1) // args.jobs)
     started = time.perf_counter()
     outcomes = _run_all(paths, args, workers, bks)
     print_totals(outcomes)
@@ -156,6 +180,13 @@ def main(argv: list[str] | None = None) -> int:
         f"jobs {args.jobs}, workers {workers}"
     )
     return 0 if all(not o.errors for o in outcomes) else 2
+
+
+def _run_synthetic(customers: int, time_limit: float, workers: int) -> int:
+    instance = synthetic_instance(customers, max(1, customers // 10))
+    outcome = solve_instance(instance, time_limit, workers, None, euclidean=True)
+    print_outcome(outcome)
+    return 0 if not outcome.errors else 2
 
 
 def _run_all(

@@ -82,20 +82,26 @@ def dimacs_distances(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]
     return np.floor(10.0 * np.sqrt(dx * dx + dy * dy) + 1e-9) / 10.0
 
 
-def to_problem(instance: VrptwInstance, vehicles: int | None = None) -> Problem:
-    """One technician per vehicle at the depot, one task per customer, matrix travel."""
-    fleet = vehicles or instance.vehicles
+def to_problem(instance: VrptwInstance, euclidean: bool = False) -> Problem:
+    """One technician per vehicle at the depot, one task per customer. Travel is the DIMACS
+    matrix, or plain Euclidean (for instances too large for a matrix)."""
+    fleet = instance.vehicles
     customers = instance.customers
-    base = dimacs_distances(instance.coords)
-    node_of = np.array([0] * (2 * fleet) + list(range(1, customers + 1)))
-    matrix = base[np.ix_(node_of, node_of)]
     depot_open, depot_close = instance.windows[0]
     x, y = instance.coords[:, 0].tolist(), instance.coords[:, 1].tolist()
+    if euclidean:
+        travel = TravelSpec(kind="euclidean", speed=1.0)
+    else:
+        base = dimacs_distances(instance.coords)
+        node_of = np.array([0] * (2 * fleet) + list(range(1, customers + 1)))
+        matrix = base[np.ix_(node_of, node_of)]
+        travel = TravelSpec(kind="matrix", durations=matrix, distances=matrix)
+    index = (lambda i: None) if euclidean else (lambda i: i)
     technicians = tuple(
         Technician(
             id=f"v{k + 1}",
-            start=Location(index=k, x=x[0], y=y[0]),
-            end=Location(index=fleet + k, x=x[0], y=y[0]),
+            start=Location(index=index(k), x=x[0], y=y[0]),
+            end=Location(index=index(fleet + k), x=x[0], y=y[0]),
             shift=(float(depot_open), float(depot_close)),
             capacity=float(instance.capacity),
         )
@@ -104,7 +110,7 @@ def to_problem(instance: VrptwInstance, vehicles: int | None = None) -> Problem:
     tasks = tuple(
         Task(
             id=str(c),
-            location=Location(index=2 * fleet + c - 1, x=x[c], y=y[c]),
+            location=Location(index=index(2 * fleet + c - 1), x=x[c], y=y[c]),
             duration=float(instance.service[c]),
             windows=((float(instance.windows[c][0]), float(instance.windows[c][1])),),
             demand=float(instance.demands[c]),
@@ -112,7 +118,7 @@ def to_problem(instance: VrptwInstance, vehicles: int | None = None) -> Problem:
         for c in range(1, customers + 1)
     )
     return Problem(
-        travel=TravelSpec(kind="matrix", durations=matrix, distances=matrix),
+        travel=travel,
         technicians=technicians,
         tasks=tasks,
     )
@@ -125,3 +131,29 @@ def read_solution_routes(path: Path) -> list[list[int]]:
         for line in path.read_text().splitlines()
         if line.startswith("Route")
     ]
+
+
+def synthetic_instance(customers: int, vehicles: int, seed: int = 1) -> VrptwInstance:
+    """A random Gehring-Homberger-like instance (type R2: scattered customers, wide windows)
+    on a square around a central depot, for scale runs."""
+    rng = np.random.default_rng(seed)
+    side = 1000.0
+    horizon = 3000
+    coords = np.vstack(([side / 2, side / 2], rng.uniform(0, side, size=(customers, 2))))
+    coords = np.round(coords)
+    service = 10
+    reach = np.hypot(coords[1:, 0] - side / 2, coords[1:, 1] - side / 2)
+    width = rng.integers(100, 400, size=customers)
+    earliest = np.ceil(reach).astype(np.int64)
+    latest = horizon - service - np.ceil(reach).astype(np.int64) - width
+    opens = rng.integers(earliest, np.maximum(earliest + 1, latest))
+    windows = [(0, horizon)] + [(int(a), int(a + w)) for a, w in zip(opens, width, strict=True)]
+    return VrptwInstance(
+        name=f"SYN{customers}",
+        vehicles=vehicles,
+        capacity=200,
+        coords=coords,
+        demands=(0, *(int(d) for d in rng.integers(1, 21, size=customers))),
+        windows=tuple(windows),
+        service=(0, *([service] * customers)),
+    )

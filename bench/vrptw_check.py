@@ -27,14 +27,13 @@ def check_routes(
     instance: VrptwInstance, routes: Sequence[Sequence[int]], unassigned: Sequence[int] = ()
 ) -> CheckResult:
     """Routes are lists of customer numbers (1..n). Every customer once, or unassigned."""
-    distances = dimacs_distances(instance.coords)
     result = CheckResult(vehicles=sum(1 for r in routes if r), unassigned=len(unassigned))
     if result.vehicles > instance.vehicles:
         result.errors.append(f"{result.vehicles} routes but only {instance.vehicles} vehicles")
     _check_coverage(instance, routes, unassigned, result)
     for number, route in enumerate(routes, start=1):
         if route:
-            result.distance += _check_route(instance, distances, route, number, result.errors)
+            result.distance += _check_route(instance, route, number, result.errors)
     result.distance = round(result.distance, 6)
     return result
 
@@ -56,12 +55,16 @@ def _check_coverage(
         result.errors.append(f"unknown customer {customer}")
 
 
+def _distance(instance: VrptwInstance, a: int, b: int) -> float:
+    return float(dimacs_distances(instance.coords[[a, b]])[0, 1])
+
+
 def _check_route(
-    instance: VrptwInstance, distances: Any, route: Sequence[int], number: int, errors: list[str]
+    instance: VrptwInstance, route: Sequence[int], number: int, errors: list[str]
 ) -> float:
     clock, length, load, previous = float(instance.windows[0][0]), 0.0, 0, 0
     for customer in route:
-        leg = float(distances[previous, customer])
+        leg = _distance(instance, previous, customer)
         length += leg
         clock = max(clock + leg, instance.windows[customer][0])
         if clock > instance.windows[customer][1] + EPSILON:
@@ -69,7 +72,7 @@ def _check_route(
         clock += instance.service[customer]
         load += instance.demands[customer]
         previous = customer
-    leg = float(distances[previous, 0])
+    leg = _distance(instance, previous, 0)
     length += leg
     if clock + leg > instance.windows[0][1] + EPSILON:
         errors.append(f"route {number}: back at the depot at {clock + leg:g}, too late")

@@ -36,7 +36,7 @@ from app.dispatch.solver_search import PartResult
 from app.dispatch.solver_strategy import portfolio_for
 from app.dispatch.travel import TravelProvider, make_travel
 
-SAFETY_SECONDS = 0.25
+SAFETY_SECONDS = 0.35
 """Kept back from the time limit for building models and assembling the plan."""
 SINGLE_PART_MAX_TASKS = 250
 """Above this many tasks the problem is planned by parts (see solver_large)."""

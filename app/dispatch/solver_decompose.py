@@ -153,7 +153,8 @@ def route_parts(
     round_number: int,
 ) -> list[Part]:
     """Groups of neighbouring routes (by direction from the fleet's centre) of about
-    `part_size` tasks; unused technicians and unassigned tasks join the nearest group."""
+    `part_size` tasks. Unassigned tasks join the nearest group; idle technicians are shared
+    out, a few per group (the others stay idle this round)."""
     points = task_points(problem, travel)
     centre = points.mean(axis=0) if len(points) else np.zeros(2)
     used = [j for j in sorted(routes) if routes[j]]
@@ -185,6 +186,12 @@ def _chunks(items: list[int], weights: list[int], target: int) -> list[list[int]
     return chunks
 
 
+def _spare_allowance(routes: int) -> int:
+    """Idle technicians offered to a group: enough to open new routes, few enough that the
+    search does not spend its time on empty ones."""
+    return max(2, routes // 4)
+
+
 def _parts_from_groups(
     problem: Problem,
     points: Points,
@@ -196,7 +203,9 @@ def _parts_from_groups(
     centres = np.array([points[[t for j in g for t in routes[j]]].mean(axis=0) for g in groups])
     extra_technicians: list[list[int]] = [[] for _ in groups]
     for n, j in enumerate(spare):
-        extra_technicians[n % len(groups)].append(j)
+        k = n % len(groups)
+        if len(extra_technicians[k]) < _spare_allowance(len(groups[k])):
+            extra_technicians[k].append(j)
     extra_tasks: list[list[int]] = [[] for _ in groups]
     for i in unassigned:
         extra_tasks[int(np.argmin(np.linalg.norm(centres - points[i], axis=1)))].append(i)

@@ -3,6 +3,8 @@ re-optimisation, every part of a round searched in parallel from its current rou
 
 from __future__ import annotations
 
+import itertools
+import logging
 import math
 import time
 from collections.abc import Sequence
@@ -12,13 +14,17 @@ from app.dispatch.problem import Problem
 from app.dispatch.solver_data import RoutingData, compile_part
 from app.dispatch.solver_decompose import Part, route_parts, sector_parts
 from app.dispatch.solver_parallel import Job, run_jobs
-from app.dispatch.solver_screen import Screening
+from app.dispatch.solver_screen import TIME_SCALE, Screening
 from app.dispatch.solver_search import PartResult
 from app.dispatch.solver_strategy import portfolio_for
 from app.dispatch.travel import TravelProvider
 
+logger = logging.getLogger(__name__)
+
 PART_SIZE = 150
-FIRST_PLAN_SHARE = 0.4
+FIRST_PLAN_SHARE = 0.25
+ROUND_SECONDS = 12.0
+"""Rounds of route-group re-optimisation are planned to last about this long."""
 MIN_ROUND_SECONDS = 1.0
 PLAN_ASSEMBLY_SECONDS = 0.5
 
@@ -38,15 +44,16 @@ def solve_in_parts(
     first_plan_end = time.perf_counter() + FIRST_PLAN_SHARE * (deadline - time.perf_counter())
     parts = sector_parts(problem, travel, tasks, PART_SIZE)
     routes = _search_round(problem, travel, screening, parts, first_plan_end, pool, workers)
-    round_number = 0
-    while deadline - time.perf_counter() - PLAN_ASSEMBLY_SECONDS > MIN_ROUND_SECONDS:
+    end = deadline - PLAN_ASSEMBLY_SECONDS
+    rounds = max(2, math.floor((end - time.perf_counter()) / ROUND_SECONDS))
+    for round_number in range(rounds):
+        left = end - time.perf_counter()
+        if left < MIN_ROUND_SECONDS:
+            break
         parts = _regroup(problem, travel, routes, tasks, round_number)
-        end = deadline - PLAN_ASSEMBLY_SECONDS
-        if round_number == 0 and end - time.perf_counter() > 4 * MIN_ROUND_SECONDS:
-            end = time.perf_counter() + (end - time.perf_counter()) / 2
-        routes = _search_round(problem, travel, screening, parts, end, pool, workers)
-        round_number += 1
-    final = _regroup(problem, travel, routes, tasks, round_number)
+        round_end = time.perf_counter() + left / (rounds - round_number)
+        routes = _search_round(problem, travel, screening, parts, round_end, pool, workers)
+    final = _regroup(problem, travel, routes, tasks, 0)
     datas = [compile_part(problem, travel, screening, p.technicians, p.tasks) for p in final]
     results = [PartResult(routes=p.routes or (), cost=0) for p in final]
     return datas, results
@@ -82,7 +89,26 @@ def _search_round(
         datas.append(data)
         jobs.append((data, portfolio_for(data, seconds, 1)[0], part.routes))
     results = run_jobs(jobs, pool)
-    return _merge(parts, datas, results)
+    routes = _merge(parts, datas, results)
+    logger.debug(
+        "round of %d parts, %.1fs each: %d routes, %d tasks, travel %.1f",
+        len(parts),
+        seconds,
+        sum(1 for r in routes.values() if r),
+        sum(len(r) for r in routes.values()),
+        _travel_minutes(datas, results),
+    )
+    return routes
+
+
+def _travel_minutes(datas: Sequence[RoutingData], results: Sequence[PartResult]) -> float:
+    total = 0
+    for data, result in zip(datas, results, strict=True):
+        for vehicle, route in enumerate(result.routes):
+            if route:
+                nodes = [vehicle, *(data.task_node(p) for p in route), data.vehicle_count + vehicle]
+                total += sum(int(data.travel[a, b]) for a, b in itertools.pairwise(nodes))
+    return total / TIME_SCALE
 
 
 def _merge(

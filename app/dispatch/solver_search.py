@@ -11,6 +11,9 @@ from app.dispatch.solver_data import RoutingData
 from app.dispatch.solver_improve import Routes, ruin_and_recreate
 from app.dispatch.solver_model import RoutingModel, build_model, read_routes
 
+MIN_FIRST_PHASE_SECONDS = 0.2
+"""A first solution needs this long even when ruin and recreate takes the rest."""
+
 FirstSolution = routing_enums_pb2.FirstSolutionStrategy
 Metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic
 
@@ -59,7 +62,8 @@ def solve_part(
     """Solve one part; `initial_routes` (vehicle -> task positions) seed the search."""
     deadline = time.perf_counter() + config.time_limit
     model = build_model(data)
-    first_phase = replace(config, time_limit=config.time_limit * (1 - config.improve_share))
+    first_seconds = max(MIN_FIRST_PHASE_SECONDS, config.time_limit * (1 - config.improve_share))
+    first_phase = replace(config, time_limit=min(config.time_limit, first_seconds))
     params = search_parameters(first_phase)
     model.routing.CloseModelWithParameters(params)
     solution = None

@@ -5,9 +5,13 @@ from __future__ import annotations
 import strawberry
 
 from app.core.auth import Principal
+from app.customers.models import Customer
 from app.partners.models import Partner
+from app.technicians.models import Technician
 from schema.context import Info
+from schema.customers import CustomerType
 from schema.partners import PartnerType
+from schema.technicians import TechnicianType
 from schema.users import Role
 
 
@@ -29,7 +33,21 @@ class Viewer:
             encode_id("User", self.user_db_id) if self.user_db_id else self.subject
         )
 
-    @strawberry.field
+    @strawberry.field(description="The technician this user stands for (TECHNICIAN role).")
+    async def technician(self, info: Info) -> TechnicianType | None:
+        if self.technician_db_id is None:
+            return None
+        row = await info.context.loaders.by_id(Technician).load(self.technician_db_id)
+        return TechnicianType.from_model(row) if row else None
+
+    @strawberry.field(description="The customer this user stands for (CUSTOMER role).")
+    async def customer(self, info: Info) -> CustomerType | None:
+        if self.customer_db_id is None:
+            return None
+        row = await info.context.loaders.by_id(Customer).load(self.customer_db_id)
+        return CustomerType.from_model(row) if row else None
+
+    @strawberry.field(description="The partner company this user stands for (PARTNER role).")
     async def partner(self, info: Info) -> PartnerType | None:
         if self.partner_db_id is None:
             return None

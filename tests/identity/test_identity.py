@@ -144,3 +144,28 @@ def test_tokens_for_another_audience_are_refused(settings: Settings) -> None:
     other = Settings(**{**settings.model_dump(), "jwt_audience": "someone-else"})
     with pytest.raises(InvalidToken):
         read_token(settings, issue_token(other, Principal(subject="x", role=Role.ADMIN)))
+
+
+async def test_the_viewer_shows_the_technician_or_customer_a_user_stands_for(
+    gql: GraphQLClient, session: object
+) -> None:
+    from app.core.geo import point_value
+    from app.customers.models import Customer
+    from app.technicians.models import Technician
+
+    technician = Technician(name="Asha Rao", home_base=point_value(12.97, 77.59))
+    customer = Customer(name="Ravi Kumar")
+    session.add_all([technician, customer])  # type: ignore[attr-defined]
+    await session.flush()  # type: ignore[attr-defined]
+    query = "{ me { role technician { name } customer { name } partner { name } } }"
+
+    as_technician = await gql.as_role(Role.TECHNICIAN, technician_id=technician.id)(query)
+    as_customer = await gql.as_role(Role.CUSTOMER, customer_id=customer.id)(query)
+
+    assert as_technician["me"] == {
+        "role": "TECHNICIAN",
+        "technician": {"name": "Asha Rao"},
+        "customer": None,
+        "partner": None,
+    }
+    assert as_customer["me"]["customer"] == {"name": "Ravi Kumar"}

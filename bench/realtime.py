@@ -26,6 +26,7 @@ import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import create_async_engine
 from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from app.core import bootstrap
 from app.core.auth import Principal, Role, issue_token
@@ -217,8 +218,8 @@ async def subscriber(
     address: str, ready: asyncio.Event, latencies: list[float], stop: asyncio.Event
 ) -> None:
     socket_ = await connect(
-        f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"], max_queue=64
-    )  # type: ignore[list-item]
+        f"ws://{address}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")], max_queue=64
+    )
     try:
         await socket_.send(
             json.dumps(

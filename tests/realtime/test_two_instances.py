@@ -83,7 +83,7 @@ def test_a_ping_through_instance_a_reaches_a_subscriber_on_instance_b(
     message = asyncio.run(asyncio.wait_for(scenario(), 30))
 
     assert message["type"] == "next"
-    assert message["payload"] == {  # type: ignore[comparison-overlap]
+    assert message["payload"] == {
         "data": {
             "technicianLocations": {
                 "technicianId": encode_id("Technician", technician),

@@ -17,6 +17,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.auth import Principal, Role
 from app.customers.models import SEARCH_COLUMNS, Customer, Site
+from app.technicians.models import Technician
+from app.work_orders.models import Task
 
 
 def customer_scope(principal: Principal | None, customer_id: Any) -> ColumnElement[bool]:
@@ -27,7 +29,19 @@ def customer_scope(principal: Principal | None, customer_id: Any) -> ColumnEleme
         return true()
     if principal.role is Role.CUSTOMER and principal.customer_id is not None:
         return customer_id == principal.customer_id
+    if principal.role is Role.TECHNICIAN and principal.technician_id is not None:
+        return customer_id.in_(_customers_served_by([principal.technician_id]))
+    if principal.role is Role.PARTNER and principal.partner_id is not None:
+        partner_people = select(Technician.id).where(
+            col(Technician.partner_id) == principal.partner_id
+        )
+        return customer_id.in_(_customers_served_by(partner_people))
     return false()
+
+
+def _customers_served_by(technician_ids: Any) -> Any:
+    """Customers with a task given to one of these technicians: their field work needs them."""
+    return select(Task.customer_id).where(col(Task.technician_id).in_(technician_ids))
 
 
 def may_act_for(principal: Principal, customer_id: int) -> bool:

@@ -26,6 +26,7 @@ from app.technicians.models import (
     TimeOff,
 )
 from app.territories.models import Territory
+from app.work_orders.models import Task
 
 # --- scoping ------------------------------------------------------------------------------
 
@@ -33,9 +34,8 @@ from app.territories.models import Territory
 def visible(principal: Principal | None) -> sa.ColumnElement[bool]:
     """Which technicians the caller may see.
 
-    Staff see everyone, a partner its own people, a technician themselves. A customer sees
-    nobody yet; the service lifecycle adds one clause here for the technician assigned to
-    the customer's tasks.
+    Staff see everyone, a partner its own people, a technician themselves, a customer the
+    technicians assigned to their tasks.
     """
     if principal is None:
         return false()
@@ -45,6 +45,9 @@ def visible(principal: Principal | None) -> sa.ColumnElement[bool]:
         return col(Technician.partner_id) == principal.partner_id
     if principal.role is Role.TECHNICIAN and principal.technician_id is not None:
         return col(Technician.id) == principal.technician_id
+    if principal.role is Role.CUSTOMER and principal.customer_id is not None:
+        assigned = select(Task.technician_id).where(col(Task.customer_id) == principal.customer_id)
+        return col(Technician.id).in_(assigned)
     return false()
 
 

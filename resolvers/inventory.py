@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from typing import Any
 
 import strawberry
 
@@ -648,8 +649,12 @@ async def _read_sheet(input: ImportSheetInput) -> list[imports.Row]:
         raise DomainError("send either file or contentBase64", ErrorCode.INVALID, ["file"])
     filename = input.filename
     if input.file is not None:
-        content = await input.file.read()  # type: ignore[attr-defined]
-        filename = filename or getattr(input.file, "filename", None)
+        upload: Any = input.file
+        try:
+            content = await upload.read()
+        finally:
+            await upload.close()
+        filename = filename or getattr(upload, "filename", None)
     else:
         try:
             content = base64.b64decode(input.content_base64 or "", validate=True)

@@ -346,8 +346,8 @@ async def _stock_refs(
         select(col(Part.sku), col(Part.id)).where(col(Part.sku).in_(skus))
     )
     return (
-        {code: i for code, i in locations.tuples().all() if i is not None},
-        {sku: i for sku, i in parts.tuples().all() if i is not None},
+        {code: i for code, i in locations.all() if i is not None},
+        {sku: i for sku, i in parts.all() if i is not None},
     )
 
 

@@ -35,6 +35,7 @@ from app.core.db import SessionFactory, create_engine, create_session_factory
 from app.core.errors import DomainError
 from app.core.events import Broker
 from app.core.http import BodySizeLimit, RequestContext
+from app.core.jobs import JobRunner, discover_jobs
 from app.core.logging import configure_logging, get_logger
 from resolvers.root import Mutation, Query
 from schema.context import Context
@@ -171,10 +172,13 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if own_broker:
             await broker.connect()
+        jobs = JobRunner(discover_jobs() if settings.run_jobs else [], sessions, broker)
+        jobs.start()
         log.info("started", env=settings.env.value, broker=broker.url.split("@")[-1])
         try:
             yield
         finally:
+            await jobs.stop()
             if own_broker:
                 await broker.disconnect()
             if engine is not None:

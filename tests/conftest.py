@@ -52,6 +52,7 @@ def settings() -> Settings:
         redis_url=None,
         log_level="WARNING",
         jwt_secret="test-only-secret-for-the-fieldgraph-suite",
+        run_jobs=False,
     )
 
 

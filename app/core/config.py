@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     page_size_default: int = 20
     page_size_max: int = 100
+    run_jobs: bool = Field(default=True, description="run periodic jobs in this process")
     log_level: str = "INFO"
     log_json: bool = Field(default=False, description="JSON log lines instead of console output")
 

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
@@ -32,6 +32,7 @@ from strawberry.schema.config import StrawberryConfig
 from app.core.auth import InvalidToken, principal_from_header
 from app.core.config import Settings, get_settings
 from app.core.db import SessionFactory, create_engine, create_session_factory
+from app.core.discovery import domain_modules
 from app.core.errors import DomainError
 from app.core.events import Broker
 from app.core.http import BodySizeLimit, RequestContext
@@ -204,6 +205,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *discover_routes(),
         ],
         middleware=[
             Middleware(RequestContext),
@@ -211,6 +213,12 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+
+
+def discover_routes() -> list[BaseRoute]:
+    """Plain HTTP endpoints a domain needs besides GraphQL (webhook receivers, payment links,
+    downloads): the `ROUTES` list of each `app/<domain>/routes.py`."""
+    return [route for module in domain_modules("routes") for route in module.ROUTES]
 
 
 async def _database_ready(sessions: SessionFactory) -> bool:

@@ -12,7 +12,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 from app.core.errors import ErrorCode, FieldProblem
 
-GeoJSON = NewType("GeoJSON", dict)  # type: ignore[type-arg]
+GeoJSON = NewType("GeoJSON", dict)
 
 
 def _parse_geojson(value: Any) -> dict[str, Any]:

@@ -44,7 +44,28 @@ class Event:
 
 
 def queue_event(session: AsyncSession, channel: str, kind: str, data: dict[str, Any]) -> None:
-    session.info.setdefault(_PENDING, []).append(Event(channel, kind, data))
+    event = Event(channel, kind, data)
+    session.info.setdefault(_PENDING, []).append(event)
+    for wanted, listener in listeners():
+        if wanted is None or wanted == kind:
+            listener(session, event)
+
+
+Listener = Callable[[AsyncSession, Event], None]
+"""Runs inside the transaction that queued the event; it may only `session.add(...)` rows
+(an outbox entry, say), so whatever it records commits or rolls back with the change."""
+
+_listeners: list[tuple[str | None, Listener]] | None = None
+
+
+def listeners() -> list[tuple[str | None, Listener]]:
+    """Every `LISTENERS` list of `app/<domain>/listeners.py`: (event kind or None, listener)."""
+    global _listeners
+    if _listeners is None:
+        from app.core.discovery import domain_modules
+
+        _listeners = [entry for module in domain_modules("listeners") for entry in module.LISTENERS]
+    return _listeners
 
 
 def pending_events(session: AsyncSession) -> list[Event]:

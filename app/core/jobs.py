@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import importlib.util
-import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
 
 from app.core.db import SessionFactory
+from app.core.discovery import domain_modules
 from app.core.events import Broker
 
 log = structlog.get_logger("fieldgraph.jobs")
@@ -33,14 +31,7 @@ class Job:
 
 
 def discover_jobs() -> list[Job]:
-    import app
-
-    jobs: list[Job] = []
-    for module in pkgutil.iter_modules(app.__path__):
-        name = f"app.{module.name}.jobs"
-        if module.ispkg and module.name != "core" and importlib.util.find_spec(name):
-            jobs.extend(importlib.import_module(name).JOBS)
-    return jobs
+    return [job for module in domain_modules("jobs") for job in module.JOBS]
 
 
 class JobRunner:

@@ -58,3 +58,19 @@ async def test_events_cross_server_instances_through_redis() -> None:
         await instance_a.disconnect()
         await instance_b.disconnect()
     assert message is not None and message["data"] == {"from": "a"}
+
+
+async def test_listeners_run_inside_the_transaction_that_queued_the_event(
+    sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core import events
+
+    seen: list[tuple[object, str]] = []
+    monkeypatch.setattr(
+        events, "_listeners", [("PING", lambda session, event: seen.append((session, event.kind)))]
+    )
+    async with sessions() as session:
+        queue_event(session, "test-channel", "PING", {})
+        queue_event(session, "test-channel", "PONG", {})
+
+    assert seen == [(session, "PING")]

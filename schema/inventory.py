@@ -395,6 +395,8 @@ RequisitionConnection = Connection[RequisitionType]
 class StockChange:
     """One stock level changed: the level after the change and what changed it."""
 
+    part: PartType | None
+    location: StockLocationType | None
     on_hand: int
     reserved: int
     delta: int = strawberry.field(description="Change of on-hand units.")
@@ -403,25 +405,19 @@ class StockChange:
     movement_id: strawberry.ID
     task_id: strawberry.ID | None
     at: datetime
-    part_db_id: strawberry.Private[int]
-    location_db_id: strawberry.Private[int]
-
-    @strawberry.field
-    async def part(self, info: Info) -> PartType | None:
-        async with info.context.sessions() as session:
-            row = await session.get(Part, self.part_db_id)
-        return PartType.from_model(row) if row else None
-
-    @strawberry.field
-    async def location(self, info: Info) -> StockLocationType | None:
-        async with info.context.sessions() as session:
-            row = await session.get(StockLocation, self.location_db_id)
-        return StockLocationType.from_model(row) if row else None
 
     @classmethod
-    def from_event(cls, event: dict[str, Any]) -> StockChange:
+    def from_event(
+        cls,
+        event: dict[str, Any],
+        *,
+        part: PartType | None,
+        location: StockLocationType | None,
+    ) -> StockChange:
         data = event["data"]
         return cls(
+            part=part,
+            location=location,
             on_hand=int(data["on_hand"]),
             reserved=int(data["reserved"]),
             delta=int(data["delta"]),
@@ -430,8 +426,6 @@ class StockChange:
             movement_id=strawberry.ID(encode_id("StockMovement", int(data["movement_id"]))),
             task_id=task_gid(data.get("task_id")),
             at=datetime.fromisoformat(event["at"]),
-            part_db_id=int(data["part_id"]),
-            location_db_id=int(data["location_id"]),
         )
 
 

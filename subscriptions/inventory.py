@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 
 from app.core.auth import Principal, Role
-from app.core.errors import DomainError, ErrorCode
+from app.core.errors import ErrorCode
 from app.inventory import channels, repository
+from app.inventory.models import Part, StockLocation
 from schema.context import Info
 from schema.ids import decode_optional_id
-from schema.inventory import StockChange
+from schema.inventory import PartType, StockChange, StockLocationType
 from schema.permissions import STAFF, allow
 
 
@@ -20,23 +23,34 @@ async def _channel(info: Info, location_id: int | None, part_id: int | None) -> 
     principal: Principal | None = info.context.principal
     assert principal is not None
     if principal.role is Role.TECHNICIAN:
-        async with info.context.sessions() as session:
-            van = (
-                await repository.van_of(session, principal.technician_id)
-                if principal.technician_id is not None
-                else None
+        van = None
+        if principal.technician_id is not None:
+            async with info.context.sessions() as session:
+                van = await repository.van_of(session, principal.technician_id)
+        if van is None or van.id is None or location_id not in (None, van.id):
+            raise GraphQLError(
+                "a technician may only watch their own van",
+                extensions={"code": ErrorCode.FORBIDDEN.value},
             )
-        if van is None or (location_id is not None and location_id != van.id):
-            raise DomainError(
-                "a technician may only watch their own van", ErrorCode.FORBIDDEN, ["locationId"]
-            )
-        assert van.id is not None
         return channels.location(van.id)
     if location_id is not None:
         return channels.location(location_id)
     if part_id is not None:
         return channels.part(part_id)
     return channels.ALL
+
+
+async def _change(info: Info, event: dict[str, Any]) -> StockChange:
+    """The change with its part and location as they are now (one short read per event)."""
+    data = event["data"]
+    async with info.context.sessions() as session:
+        part = await session.get(Part, int(data["part_id"]))
+        location = await session.get(StockLocation, int(data["location_id"]))
+    return StockChange.from_event(
+        event,
+        part=PartType.from_model(part) if part else None,
+        location=StockLocationType.from_model(location) if location else None,
+    )
 
 
 @strawberry.type
@@ -53,7 +67,6 @@ class InventorySubscription:
         channel = await _channel(info, wanted_location, wanted_part)
         async with info.context.broker.subscribe(channel) as events:
             async for event in events:
-                data = event["data"]
-                if wanted_part is not None and data.get("part_id") != wanted_part:
+                if wanted_part is not None and event["data"].get("part_id") != wanted_part:
                     continue
-                yield StockChange.from_event(event)
+                yield await _change(info, event)

@@ -30,7 +30,9 @@ mutation($input: ImportSheetInput!) {
 """
 PARTS = "query { parts(first: 50) { totalCount edges { node { sku unitPrice { amount } } } } }"
 LEVELS = """
-query($location: ID) { stockLevels(locationId: $location) { edges { node { onHand part { sku } } } } }
+query($location: ID) {
+  stockLevels(locationId: $location) { edges { node { onHand part { sku } } } }
+}
 """
 
 

@@ -43,17 +43,20 @@ MUTATIONS = {
         {Role.MANAGER, Role.ADMIN},
     ),
     "receiveStock": (
-        "mutation($input: ReceiveStockInput!) { receiveStock(input: $input) { userErrors { code } } }",
+        "mutation($input: ReceiveStockInput!) {"
+        " receiveStock(input: $input) { userErrors { code } } }",
         "RECEIVE",
         {Role.DISPATCHER, Role.MANAGER, Role.ADMIN},
     ),
     "adjustStock": (
-        "mutation($input: AdjustStockInput!) { adjustStock(input: $input) { userErrors { code } } }",
+        "mutation($input: AdjustStockInput!) {"
+        " adjustStock(input: $input) { userErrors { code } } }",
         "ADJUST",
         {Role.MANAGER, Role.ADMIN},
     ),
     "importParts": (
-        "mutation($input: ImportSheetInput!) { importParts(input: $input) { userErrors { code } } }",
+        "mutation($input: ImportSheetInput!) {"
+        " importParts(input: $input) { userErrors { code } } }",
         {"contentBase64": "c2t1LG5hbWUsdW5pdF9jb3N0LHVuaXRfcHJpY2UKUC05LE5pbmUsMSwy"},
         {Role.MANAGER, Role.ADMIN},
     ),
@@ -119,7 +122,9 @@ async def test_a_technician_reserves_only_at_their_own_van(
 ) -> None:
     main, item = await factories.warehouse(session), await factories.part(session)
     reserve = """
-    mutation($input: ReserveStockInput!) { reserveStock(input: $input) { userErrors { field code } } }
+    mutation($input: ReserveStockInput!) {
+      reserveStock(input: $input) { userErrors { field code } }
+    }
     """
     technician = gql.as_role(Role.TECHNICIAN, technician_id=1)
 

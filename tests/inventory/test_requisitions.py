@@ -25,7 +25,9 @@ mutation($input: CreateRequisitionInput!) {{
 """
 APPROVE = f"""
 mutation($input: RequisitionDecisionInput!) {{
-  approveRequisition(input: $input) {{ requisition {{ {REQUISITION} }} userErrors {{ field code }} }}
+  approveRequisition(input: $input) {{
+    requisition {{ {REQUISITION} }} userErrors {{ field code }}
+  }}
 }}
 """
 REJECT = f"""

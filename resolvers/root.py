@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.assets import AssetsMutation, AssetsQuery
+from resolvers.attachments import AttachmentsMutation, AttachmentsQuery
 from resolvers.contracts import ContractsMutation, ContractsQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
@@ -32,6 +33,7 @@ class Query(
     TrackingQuery,
     InventoryQuery,
     SlaQuery,
+    AttachmentsQuery,
 ):
     pass
 
@@ -50,5 +52,6 @@ class Mutation(
     TrackingMutation,
     InventoryMutation,
     SlaMutation,
+    AttachmentsMutation,
 ):
     pass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,9 @@ Routes = tuple[tuple[int, ...], ...]
 class RuinSettings:
     removed_visits: int = 10
     longest_string: int = 10
+    record_deviation: float = 0.003
+    """Record-to-record acceptance: a result within this fraction of the best is accepted
+    (shrinking to 0 by the deadline), so the search can leave a local optimum."""
 
 
 def nearest_tasks(data: RoutingData) -> npt.NDArray[np.int64]:
@@ -82,6 +85,8 @@ def ruin_and_recreate(
     settings = settings or RuinSettings()
     rng = random.Random(seed)
     neighbours = nearest_tasks(model.data)
+    best_routes, best_cost = routes, cost
+    started = time.perf_counter()
     while time.perf_counter() < deadline - 0.05:
         remaining = deadline - time.perf_counter()
         local_search.time_limit.FromMilliseconds(max(1, int(remaining * 1000)))
@@ -89,12 +94,58 @@ def ruin_and_recreate(
         if start is None:
             continue
         found = model.routing.SolveFromAssignmentWithParameters(start, local_search)
-        if found is not None and found.ObjectiveValue() <= cost:
+        if found is None:
+            continue
+        progress = (time.perf_counter() - started) / max(1e-9, deadline - started)
+        limit = best_cost * (1 + settings.record_deviation * (1 - progress))
+        if found.ObjectiveValue() <= max(cost, limit):
             routes, cost = read_routes(model, found), found.ObjectiveValue()
-    return routes, cost
+            if cost < best_cost:
+                best_routes, best_cost = routes, cost
+    return best_routes, best_cost
 
 
 def _assignment(model: RoutingModel, routes: list[list[int]]) -> pywrapcp.Assignment | None:
     to_index = model.manager.NodeToIndex
     indices = [[to_index(model.data.task_node(p)) for p in route] for route in routes]
     return model.routing.ReadAssignmentFromRoutes(indices, True)
+
+
+SPARE_VEHICLES = 2
+"""Idle vehicles kept for ruin and recreate, so that it can still open new routes."""
+
+
+def idle_vehicles_trimmed(
+    data: RoutingData, routes: Routes
+) -> tuple[RoutingData, list[int]] | None:
+    """The part with only its used vehicles and a few idle ones, and the kept vehicles;
+    None when vehicles differ in what they may serve (then every one may matter)."""
+    if any(a is not None for a in data.allowed) or any(p is not None for p in data.preferred):
+        return None
+    if any(data.pin_chains):
+        return None
+    used = [v for v, route in enumerate(routes) if route]
+    idle = [v for v, route in enumerate(routes) if not route][:SPARE_VEHICLES]
+    keep = sorted(used + idle)
+    if len(keep) == data.vehicle_count:
+        return None
+    return _with_vehicles(data, keep), keep
+
+
+def _with_vehicles(data: RoutingData, keep: list[int]) -> RoutingData:
+    vehicles = data.vehicle_count
+    tasks = list(range(2 * vehicles, len(data.travel)))
+    nodes = keep + [vehicles + v for v in keep] + tasks
+    selector = np.ix_(nodes, nodes)
+    return replace(
+        data,
+        technicians=tuple(data.technicians[v] for v in keep),
+        travel=data.travel[selector],
+        distance=data.distance[selector],
+        service=tuple(data.service[n] for n in nodes),
+        shifts=tuple(data.shifts[v] for v in keep),
+        capacities=None if data.capacities is None else tuple(data.capacities[v] for v in keep),
+        max_tasks=None if data.max_tasks is None else tuple(data.max_tasks[v] for v in keep),
+        cost_per_tick=tuple(data.cost_per_tick[v] for v in keep),
+        pin_chains=tuple(data.pin_chains[v] for v in keep),
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from app.dispatch.solver_data import RoutingData
-from app.dispatch.solver_improve import Routes, ruin_and_recreate
+from app.dispatch.solver_improve import Routes, idle_vehicles_trimmed, ruin_and_recreate
 from app.dispatch.solver_model import RoutingModel, build_model, read_routes
 
 MIN_FIRST_PHASE_SECONDS = 0.2
@@ -77,9 +77,28 @@ def solve_part(
         return PartResult(routes=tuple(() for _ in range(data.vehicle_count)), cost=-1)
     routes, cost = read_routes(model, solution), solution.ObjectiveValue()
     if config.improve_share > 0:
-        local_search = search_parameters(replace(config, metaheuristic="GREEDY_DESCENT"))
-        routes, cost = ruin_and_recreate(model, routes, cost, deadline, local_search, config.seed)
+        routes, cost = _improve(model, routes, cost, deadline, config)
     return PartResult(routes=routes, cost=cost)
+
+
+def _improve(
+    model: RoutingModel, routes: Routes, cost: int, deadline: float, config: SearchConfig
+) -> tuple[Routes, int]:
+    """Ruin and recreate, on a model without most idle vehicles when they are interchangeable
+    (each local search round is faster with fewer empty routes to try)."""
+    local_search = search_parameters(replace(config, metaheuristic="GREEDY_DESCENT"))
+    trimmed = idle_vehicles_trimmed(model.data, routes)
+    if trimmed is None:
+        return ruin_and_recreate(model, routes, cost, deadline, local_search, config.seed)
+    data, kept = trimmed
+    small = build_model(data)
+    small.routing.CloseModelWithParameters(local_search)
+    kept_routes = tuple(routes[v] for v in kept)
+    found, cost = ruin_and_recreate(small, kept_routes, cost, deadline, local_search, config.seed)
+    full: list[tuple[int, ...]] = [() for _ in routes]
+    for position, vehicle in enumerate(kept):
+        full[vehicle] = found[position]
+    return tuple(full), cost
 
 
 def _assignment_from_routes(model: RoutingModel, routes: Routes) -> pywrapcp.Assignment | None:

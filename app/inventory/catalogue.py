@@ -200,7 +200,8 @@ async def ensure_van(
     try:
         await flush_unique(session, field, "the technician already has a van")
     except DomainError:
-        session.expunge(van)
+        if van in session:
+            session.expunge(van)
         existing = await repository.van_of(session, technician_id)
         if existing is None:
             raise

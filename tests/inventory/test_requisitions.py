@@ -206,3 +206,38 @@ async def test_a_technician_returns_unused_parts_from_their_van(
     assert too_many["userErrors"] == [
         {"field": ["lines", "0", "quantity"], "code": "INSUFFICIENT_STOCK"}
     ]
+
+
+LIST_DEEP = """
+query($first: Int) {
+  requisitions(first: $first) {
+    edges { node { status technician { name } warehouse { code }
+                   lines { quantityOutstanding part { sku } } } }
+  }
+}
+"""
+
+
+async def test_the_requisition_list_costs_the_same_statements_for_2_and_20_rows(
+    gql: GraphQLClient, session: AsyncSession, statements: Any
+) -> None:
+    from app.core.auth import Principal
+    from app.inventory import requisitions
+    from app.inventory.models import RequisitionCreate
+
+    main, item, tech = await _setup(session, "10.00", 0)
+    other = await factories.part(session)
+    staff = Principal(subject="test:admin", role=Role.ADMIN)
+    for _ in range(20):
+        lines = [MovementLine(part_id=p.id, quantity=1) for p in (item, other)]  # type: ignore[arg-type]
+        data = RequisitionCreate(technician_id=tech.id, warehouse_id=main.id, lines=lines)
+        await requisitions.create_requisition(session, staff, data)
+
+    counts = []
+    for first in (2, 20):
+        statements.reset()
+        edges = (await gql(LIST_DEEP, {"first": first}))["requisitions"]["edges"]
+        assert len(edges) == first and len(edges[0]["node"]["lines"]) == 2
+        counts.append(statements.total)
+
+    assert counts[0] == counts[1]

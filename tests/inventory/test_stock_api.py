@@ -308,3 +308,31 @@ async def test_a_technician_reads_only_their_own_vans_movements(
 
     assert seen["totalCount"] == 1
     assert seen["edges"][0]["node"]["onHandDelta"] == 1
+
+
+RECEIVE_KEYED = """
+mutation($input: ReceiveStockInput!) {
+  receiveStock(input: $input) {
+    movements { id operationKey } levels { id onHand } userErrors { code }
+  }
+}
+"""
+NODE = "query($id: ID!) { node(id: $id) { id ... on StockLevel { onHand part { sku } } } }"
+
+
+async def test_a_replayed_receipt_returns_the_first_result_and_counts_once(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    main, item = await factories.warehouse(session), await factories.part(session, "IDEM-1")
+    receipt = {
+        "locationId": gid("StockLocation", main),
+        "lines": [{"partId": gid("Part", item), "quantity": 5}],
+        "idempotencyKey": "grn-2024-001",
+    }
+
+    first = await gql.mutate(RECEIVE_KEYED, receipt)
+    again = await gql.mutate(RECEIVE_KEYED, receipt)
+    level = (await gql(NODE, {"id": first["levels"][0]["id"]}))["node"]
+
+    assert again["movements"] == first["movements"]
+    assert level == {"id": first["levels"][0]["id"], "onHand": 5, "part": {"sku": "IDEM-1"}}

@@ -1,37 +1,10 @@
-"""Every table, imported once so that SQLModel.metadata is complete (Alembic, tests)."""
+"""Every table, imported once so that SQLModel.metadata is complete (Alembic, tests).
 
-from app.assets.models import Asset, ProductModel
-from app.contracts.models import Contract, ContractCoverage
-from app.core.idempotency import IdempotencyRecord
-from app.customers.models import Customer, Site
-from app.partners.models import Partner
-from app.technicians.models import (
-    Skill,
-    Technician,
-    TechnicianSkill,
-    TerritoryMembership,
-    TimeOff,
-    WorkingHours,
-)
-from app.territories.models import Territory, TerritoryHoliday
-from app.users.models import User
+Each domain's tables live in `app/<domain>/models.py`; they are found by that name, so a new
+domain needs no line here.
+"""
 
-__all__ = [
-    "Asset",
-    "Contract",
-    "ContractCoverage",
-    "Customer",
-    "IdempotencyRecord",
-    "Partner",
-    "ProductModel",
-    "Site",
-    "Skill",
-    "Technician",
-    "TechnicianSkill",
-    "Territory",
-    "TerritoryHoliday",
-    "TerritoryMembership",
-    "TimeOff",
-    "User",
-    "WorkingHours",
-]
+from app.core import idempotency
+from app.core.discovery import domain_modules
+
+MODEL_MODULES = [idempotency, *domain_modules("models")]

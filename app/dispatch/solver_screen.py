@@ -7,6 +7,7 @@ and kept out of the model, and the search only offers a task to technicians that
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +39,7 @@ class Screening:
     fits_load: BoolMatrix
     reachable: BoolMatrix
 
-    @property
+    @cached_property
     def eligible(self) -> BoolMatrix:
         return self.skilled & self.allowed & self.fits_load & self.reachable
 

@@ -1,15 +1,121 @@
-"""service requests queries and mutations."""
+"""Service request queries and mutations: intake from any channel, priority overrides."""
 
 from __future__ import annotations
 
 import strawberry
 
+from app.core.auth import STAFF_ROLES, Role
+from app.service_requests import repository, service
+from app.service_requests.models import PriorityOverride, ServiceRequest, ServiceRequestCreate
+from resolvers.base import execute
+from schema.context import Info
+from schema.ids import decode_id, decode_optional_id
+from schema.inputs import provided
+from schema.node import register_node
+from schema.pagination import paginate
+from schema.permissions import allow, staff
+from schema.service_requests import (
+    CreateServiceRequestInput,
+    OverrideRequestPriorityInput,
+    ServiceRequestConnection,
+    ServiceRequestPayload,
+    ServiceRequestStatus,
+    ServiceRequestType,
+)
+
+register_node(ServiceRequestType, repository.get_readable, ServiceRequestType.from_model)
+
+READERS = (*sorted(STAFF_ROLES), Role.CUSTOMER, Role.TECHNICIAN, Role.PARTNER)
+INTAKE = (*sorted(STAFF_ROLES), Role.CUSTOMER)
+
+
+async def _page(
+    info: Info,
+    first: int | None,
+    after: str | None,
+    status: list[ServiceRequestStatus] | None,  # type: ignore[valid-type]
+) -> ServiceRequestConnection:
+    return await paginate(
+        info.context.session,
+        repository.listed(info.context.principal, status),
+        ServiceRequest.id,
+        settings=info.context.settings,
+        first=first,
+        after=after,
+        to_node=ServiceRequestType.from_model,
+    )
+
 
 @strawberry.type
 class ServiceRequestsQuery:
-    pass
+    @strawberry.field(extensions=[allow(*READERS)])
+    async def service_requests(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: list[ServiceRequestStatus] | None = None,  # type: ignore[valid-type]
+    ) -> ServiceRequestConnection:
+        return await _page(info, first, after, status)
+
+    @strawberry.field(
+        extensions=[allow(Role.CUSTOMER)],
+        description="The caller's own requests, each with its timeline.",
+    )
+    async def my_service_requests(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> ServiceRequestConnection:
+        return await _page(info, first, after, None)
+
+    @strawberry.field(extensions=[allow(*READERS)])
+    async def service_request(self, info: Info, id: strawberry.ID) -> ServiceRequestType | None:
+        row = await repository.get_readable(
+            info.context.session, info.context.principal, decode_id(id, "ServiceRequest")
+        )
+        return ServiceRequestType.from_model(row) if row else None
+
+
+def _create_data(info: Info, input: CreateServiceRequestInput) -> ServiceRequestCreate:
+    values = provided(input, exclude=("idempotency_key",))
+    principal = info.context.require_principal()
+    values["site_id"] = decode_id(input.site_id, "Site", "siteId")
+    values["asset_id"] = decode_optional_id(input.asset_id, "Asset", "assetId")
+    values["customer_id"] = decode_optional_id(input.customer_id, "Customer", "customerId")
+    if values["customer_id"] is None and principal.role is Role.CUSTOMER:
+        values["customer_id"] = principal.customer_id
+    return ServiceRequestCreate.model_validate(values)
 
 
 @strawberry.type
 class ServiceRequestsMutation:
-    pass
+    @strawberry.mutation(extensions=[allow(*INTAKE)])
+    async def create_service_request(
+        self, info: Info, input: CreateServiceRequestInput
+    ) -> ServiceRequestPayload:
+        async def action() -> ServiceRequestPayload:
+            request = await service.create_service_request(
+                info.context.session, info.context.require_principal(), _create_data(info, input)
+            )
+            return ServiceRequestPayload(service_request=ServiceRequestType.from_model(request))
+
+        return await execute(
+            info, ServiceRequestPayload, action, idempotency_key=input.idempotency_key
+        )
+
+    @strawberry.mutation(extensions=[staff()])
+    async def override_request_priority(
+        self, info: Info, input: OverrideRequestPriorityInput
+    ) -> ServiceRequestPayload:
+        async def action() -> ServiceRequestPayload:
+            change = PriorityOverride.model_validate(
+                {"priority": input.priority, "reason": input.reason}
+            )
+            request = await service.override_priority(
+                info.context.session,
+                decode_id(input.id, "ServiceRequest"),
+                change,
+                input.expected_version,
+            )
+            return ServiceRequestPayload(service_request=ServiceRequestType.from_model(request))
+
+        return await execute(info, ServiceRequestPayload, action)

@@ -8,6 +8,7 @@ from resolvers.assets import AssetsMutation, AssetsQuery
 from resolvers.attachments import AttachmentsMutation, AttachmentsQuery
 from resolvers.contracts import ContractsMutation, ContractsQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
+from resolvers.dispatch import DispatchMutation, DispatchQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.inventory import InventoryMutation, InventoryQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
@@ -34,6 +35,7 @@ class Query(
     InventoryQuery,
     SlaQuery,
     AttachmentsQuery,
+    DispatchQuery,
 ):
     pass
 
@@ -53,5 +55,6 @@ class Mutation(
     InventoryMutation,
     SlaMutation,
     AttachmentsMutation,
+    DispatchMutation,
 ):
     pass

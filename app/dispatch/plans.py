@@ -1,0 +1,143 @@
+"""A solver plan read back into the database's terms: recorded on its run, published as offers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Principal, Role
+from app.core.errors import DomainError
+from app.core.events import discard_events_after, pending_events
+from app.dispatch.models import DispatchRun
+from app.dispatch.problem import Plan
+from app.dispatch.problem_builder import Built
+from app.work_orders.offers import assign_task
+
+log = structlog.get_logger("fieldgraph.dispatch")
+
+
+@dataclass(frozen=True)
+class PlannedStop:
+    task_id: int
+    technician_id: int
+    arrival: datetime
+    start: datetime
+    end: datetime
+    pinned: bool
+
+
+def planned_stops(built: Built, plan: Plan) -> list[PlannedStop]:
+    stops = []
+    for route in plan.routes:
+        technician = built.vehicles[route.technician]
+        for stop in route.stops:
+            fact = built.tasks[stop.task]
+            stops.append(
+                PlannedStop(
+                    task_id=fact.id,
+                    technician_id=technician,
+                    arrival=built.at(stop.arrival),
+                    start=built.at(stop.start),
+                    end=built.at(stop.end),
+                    pinned=fact.id in built.pinned,
+                )
+            )
+    return stops
+
+
+def moved(built: Built, stops: list[PlannedStop], tolerance: timedelta) -> set[int]:
+    """Assignments the plan changes: another technician, a start further than `tolerance`,
+    or no place at all."""
+    placed = {stop.task_id: stop for stop in stops}
+    changed = set()
+    for task_id, current in built.current.items():
+        stop = placed.get(task_id)
+        if (
+            stop is None
+            or stop.technician_id != current.technician_id
+            or abs(stop.start - current.start) > tolerance
+        ):
+            changed.add(task_id)
+    return changed
+
+
+def record(run: DispatchRun, built: Built, plan: Plan, stops: list[PlannedStop]) -> None:
+    by_technician: dict[int, list[PlannedStop]] = defaultdict(list)
+    for stop in stops:
+        by_technician[stop.technician_id].append(stop)
+    run.routes = [
+        {
+            "technician_id": technician,
+            "stops": [_stop_json(s) for s in sorted(route, key=lambda s: s.start)],
+        }
+        for technician, route in sorted(by_technician.items())
+    ]
+    run.unassigned = [
+        {"task_id": built.tasks[item.task].id, "reason": str(item.reason)}
+        for item in plan.unassigned
+    ]
+    run.task_count = len(built.problem.tasks)
+    run.pinned_count = len(built.pinned)
+    run.technician_count = len(set(built.vehicles.values()))
+    run.assigned_count = sum(1 for s in stops if not s.pinned)
+    run.unassigned_count = len(plan.unassigned)
+    run.travel_minutes = round(plan.stats.travel_time, 2)
+    run.distance_km = round(plan.stats.distance, 3)
+    run.solve_seconds = round(plan.stats.solve_seconds, 3)
+
+
+def _stop_json(stop: PlannedStop) -> dict[str, Any]:
+    return {
+        "task_id": stop.task_id,
+        "arrival": stop.arrival.isoformat(),
+        "start": stop.start.isoformat(),
+        "end": stop.end.isoformat(),
+        "pinned": stop.pinned,
+    }
+
+
+def run_principal(run: DispatchRun) -> Principal:
+    role = Role(run.requested_role)
+    return Principal(subject=run.requested_by, role=role, name=f"dispatch run {run.id}")
+
+
+async def publish(
+    session: AsyncSession,
+    run: DispatchRun,
+    built: Built,
+    stops: list[PlannedStop],
+    tolerance: timedelta,
+) -> int:
+    """Offer each newly placed or moved task to its technician through the lifecycle's
+    offers. A task changed since the plan was built (another version) is left alone."""
+    principal = run_principal(run)
+    reason = f"planned by dispatch run {run.id}"
+    offered = 0
+    for stop in sorted(stops, key=lambda s: (s.technician_id, s.start)):
+        fact = built.tasks[str(stop.task_id)]
+        current = built.current.get(stop.task_id)
+        unchanged = current is not None and current.technician_id == stop.technician_id
+        if stop.pinned or (unchanged and abs(stop.start - current.start) <= tolerance):  # type: ignore[union-attr]
+            continue
+        mark = len(pending_events(session))
+        try:
+            async with session.begin_nested():
+                await assign_task(
+                    session,
+                    principal,
+                    stop.task_id,
+                    stop.technician_id,
+                    stop.start,
+                    reason=reason,
+                    expected_version=fact.version,
+                )
+            offered += 1
+        except DomainError as error:
+            discard_events_after(session, mark)
+            log.info("plan step skipped", task=stop.task_id, run=run.id, code=error.code.value)
+    return offered

@@ -1,0 +1,401 @@
+"""From the database to a solver `Problem`: a territory's technicians and work over a horizon.
+
+`load_facts` reads what planning needs in a fixed number of queries (whatever the size);
+`build_problem` turns those facts into the solver's plain data, minutes from the horizon start.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+from sqlalchemy import cast, func
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.core.errors import NotFound
+from app.core.geo import LatLng
+from app.dispatch.problem import Location, Pin, Problem, Technician, TravelSpec
+from app.dispatch.problem import Task as PlanTask
+from app.dispatch.settings import DispatchSettings, dispatch_settings
+from app.technicians.models import Skill, TechnicianSkill, TerritoryMembership
+from app.technicians.models import Technician as TechnicianRow
+from app.technicians.service import availability
+from app.territories.models import Territory
+from app.work_orders.models import Task, TaskSkill, TaskStatus
+
+PINNED_STATUSES = (
+    TaskStatus.ACCEPTED,
+    TaskStatus.EN_ROUTE,
+    TaskStatus.ON_SITE,
+    TaskStatus.IN_PROGRESS,
+)
+STARTED_STATUSES = (TaskStatus.ON_SITE, TaskStatus.IN_PROGRESS)
+PLANNED_STATUSES = (TaskStatus.SCHEDULED, TaskStatus.DISPATCHED)
+"""Assigned but not yet accepted: a plan may still move these."""
+PLANNABLE_STATUSES = (TaskStatus.UNSCHEDULED, *PLANNED_STATUSES, *PINNED_STATUSES)
+MAX_SOLVER_PRIORITY = 6
+"""Fieldgraph priority 1 is the most urgent; the solver's 5 is. solver = 6 - priority."""
+
+
+@dataclass(frozen=True)
+class TechnicianFacts:
+    id: int
+    home: LatLng
+    last: LatLng | None
+    last_seen_at: datetime | None
+    skills: dict[str, int]
+    windows: list[tuple[datetime, datetime]]
+    """Working windows inside the horizon, UTC, sorted."""
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    id: int
+    version: int
+    status: TaskStatus
+    priority: int
+    duration: int
+    point: LatLng
+    technician_id: int | None
+    scheduled_start: datetime | None
+    scheduled_end: datetime | None
+    window: tuple[datetime | None, datetime | None]
+    """When service may start: the appointment window meets earliest/latest start."""
+    deadline: datetime | None
+    skills: dict[str, int]
+    preferred: tuple[int, ...]
+    excluded: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Facts:
+    territory_id: int
+    time_zone: str
+    start: datetime
+    end: datetime
+    technicians: list[TechnicianFacts]
+    tasks: list[TaskFacts]
+
+
+def _point(column: Any) -> tuple[Any, Any]:
+    geometry = cast(column, Geometry)
+    return func.ST_Y(geometry), func.ST_X(geometry)
+
+
+def local_days(start: datetime, end: datetime, time_zone: str) -> list[date]:
+    zone = ZoneInfo(time_zone)
+    first, last = start.astimezone(zone).date(), (end - timedelta(microseconds=1)).astimezone(zone)
+    return [first + timedelta(days=i) for i in range((last.date() - first).days + 1)]
+
+
+async def load_facts(
+    session: AsyncSession, territory_id: int, start: datetime, end: datetime
+) -> Facts:
+    territory = await session.get(Territory, territory_id)
+    if territory is None or territory.archived_at is not None:
+        raise NotFound("territory", ["territoryId"])
+    days = local_days(start, end, territory.time_zone)
+    technicians = await _technicians(session, territory_id, days, start, end)
+    tasks = await _tasks(session, territory_id, start, end)
+    return Facts(territory_id, territory.time_zone, start, end, technicians, tasks)
+
+
+async def _technicians(
+    session: AsyncSession, territory_id: int, days: Sequence[date], start: datetime, end: datetime
+) -> list[TechnicianFacts]:
+    lat, lng = _point(TechnicianRow.home_base)
+    last_lat, last_lng = _point(TechnicianRow.last_location)
+    rows = (
+        await session.execute(
+            sa.select(
+                col(TechnicianRow.id), lat, lng, last_lat, last_lng, col(TechnicianRow.last_seen_at)
+            )
+            .where(
+                col(TechnicianRow.id).in_(
+                    select(TerritoryMembership.technician_id).where(
+                        col(TerritoryMembership.territory_id) == territory_id,
+                        col(TerritoryMembership.valid_from) <= days[-1],
+                        col(TerritoryMembership.valid_to).is_(None)
+                        | (col(TerritoryMembership.valid_to) >= days[0]),
+                    )
+                ),
+                col(TechnicianRow.archived_at).is_(None),
+            )
+            .order_by(col(TechnicianRow.id))
+        )
+    ).all()
+    ids = [row[0] for row in rows]
+    skills = await _skills_of(session, ids)
+    windows: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for day in days:
+        for tech_id, found in (await availability(session, ids, day)).items():
+            windows[tech_id] += [
+                (max(a, start), min(b, end)) for a, b in found if a < end and b > start
+            ]
+    return [
+        TechnicianFacts(
+            id=tid,
+            home=LatLng(float(hlat), float(hlng)),
+            last=None if llat is None else LatLng(float(llat), float(llng)),
+            last_seen_at=seen,
+            skills=skills.get(tid, {}),
+            windows=sorted(set(windows[tid])),
+        )
+        for tid, hlat, hlng, llat, llng, seen in rows
+    ]
+
+
+async def _skills_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    rows = await session.execute(
+        select(TechnicianSkill.technician_id, Skill.code, TechnicianSkill.level)
+        .join(Skill, col(Skill.id) == col(TechnicianSkill.skill_id))
+        .where(col(TechnicianSkill.technician_id).in_(ids))
+    )
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    for tid, code, level in rows.all():
+        found[tid][code] = level
+    return found
+
+
+async def _tasks(
+    session: AsyncSession, territory_id: int, start: datetime, end: datetime
+) -> list[TaskFacts]:
+    lat, lng = _point(Task.location)
+    assigned_here = col(Task.scheduled_start) < end
+    assigned_here &= col(Task.scheduled_end) > start
+    unscheduled = col(Task.status) == TaskStatus.UNSCHEDULED
+    open_window = func.coalesce(Task.window_end, Task.latest_start, end) > start
+    open_window &= func.coalesce(Task.window_start, Task.earliest_start, start) < end
+    rows = (
+        await session.execute(
+            sa.select(Task, lat, lng)
+            .where(col(Task.territory_id) == territory_id)
+            .where(col(Task.status).in_(PLANNABLE_STATUSES))
+            .where(col(Task.archived_at).is_(None))
+            .where((unscheduled & open_window) | (~unscheduled & assigned_here))
+            .order_by(col(Task.id))
+        )
+    ).all()
+    skills = await _task_skills(session, [row[0].id for row in rows])
+    return [_task_facts(task, LatLng(float(y), float(x)), skills) for task, y, x in rows]
+
+
+def _task_facts(task: Task, point: LatLng, skills: dict[int, dict[str, int]]) -> TaskFacts:
+    assert task.id is not None
+    opens = [t for t in (task.window_start, task.earliest_start) if t is not None]
+    closes = [t for t in (task.window_end, task.latest_start) if t is not None]
+    return TaskFacts(
+        id=task.id,
+        version=task.version,
+        status=task.status,
+        priority=task.priority,
+        duration=task.duration_minutes,
+        point=point,
+        technician_id=task.technician_id,
+        scheduled_start=task.scheduled_start,
+        scheduled_end=task.scheduled_end,
+        window=(max(opens) if opens else None, min(closes) if closes else None),
+        deadline=task.deadline,
+        skills=skills.get(task.id, {}),
+        preferred=tuple(task.preferred_technician_ids),
+        excluded=tuple(task.excluded_technician_ids),
+    )
+
+
+async def _task_skills(session: AsyncSession, ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    rows = await session.execute(
+        select(TaskSkill.task_id, Skill.code, TaskSkill.min_level)
+        .join(Skill, col(Skill.id) == col(TaskSkill.skill_id))
+        .where(col(TaskSkill.task_id).in_(ids))
+    )
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    for tid, code, level in rows.all():
+        found[tid][code] = level
+    return found
+
+
+# --- facts to a solver problem -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Current:
+    technician_id: int
+    start: datetime
+
+
+@dataclass
+class Built:
+    """A problem and the keys to read its plan back."""
+
+    problem: Problem
+    origin: datetime
+    vehicles: dict[str, int] = field(default_factory=dict)
+    """Solver technician id (one per working window) -> technician id."""
+    tasks: dict[str, TaskFacts] = field(default_factory=dict)
+    current: dict[int, Current] = field(default_factory=dict)
+    """Assignments a plan may still move (SCHEDULED, DISPATCHED), by task id."""
+    pinned: set[int] = field(default_factory=set)
+
+    def at(self, minutes: float) -> datetime:
+        return self.origin + timedelta(minutes=minutes)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    now: datetime
+    keep_minutes: int | None = None
+    """Keep assignments a plan may move within this many minutes of their start (re-plans)."""
+
+
+def _minutes(origin: datetime, at: datetime) -> float:
+    return (at - origin).total_seconds() / 60.0
+
+
+def build_problem(
+    facts: Facts, options: BuildOptions, config: DispatchSettings | None = None
+) -> Built:
+    config = config or dispatch_settings()
+    origin = facts.start
+    floor = max(0.0, _minutes(origin, options.now))
+    horizon = _minutes(origin, facts.end)
+    built = Built(problem=Problem(TravelSpec(), (), ()), origin=origin)
+    vehicles_of: dict[int, list[Technician]] = {}
+    for tech in facts.technicians:
+        vehicles_of[tech.id] = _vehicles(tech, origin, floor, options.now, config)
+        built.vehicles.update({v.id: tech.id for v in vehicles_of[tech.id]})
+    tasks: list[PlanTask] = []
+    for fact in facts.tasks:
+        task = _plan_task(fact, built, vehicles_of, floor, horizon, options, config)
+        if task is not None:
+            tasks.append(task)
+            built.tasks[task.id] = fact
+    travel = TravelSpec(kind="haversine", speed_kmh=config.speed_kmh, detour=config.detour)
+    technicians = tuple(v for group in vehicles_of.values() for v in group)
+    built.problem = Problem(travel=travel, technicians=technicians, tasks=tuple(tasks))
+    return built
+
+
+def _vehicles(
+    tech: TechnicianFacts,
+    origin: datetime,
+    floor: float,
+    now: datetime,
+    config: DispatchSettings,
+) -> list[Technician]:
+    home = Location(lat=tech.home.lat, lng=tech.home.lng)
+    fresh = (
+        tech.last is not None
+        and tech.last_seen_at is not None
+        and now - tech.last_seen_at <= timedelta(minutes=config.location_fresh_minutes)
+    )
+    vehicles = []
+    for k, (a, b) in enumerate(tech.windows):
+        start, end = max(_minutes(origin, a), floor), _minutes(origin, b)
+        if end <= start:
+            continue
+        here = a <= now <= b and fresh and tech.last is not None
+        begin = Location(lat=tech.last.lat, lng=tech.last.lng) if here and tech.last else home
+        vehicles.append(
+            Technician(
+                id=f"{tech.id}#{k}",
+                start=begin,
+                end=home,
+                shift=(start, end),
+                skills=tech.skills,
+            )
+        )
+    return vehicles
+
+
+def _plan_task(
+    fact: TaskFacts,
+    built: Built,
+    vehicles_of: dict[int, list[Technician]],
+    floor: float,
+    horizon: float,
+    options: BuildOptions,
+    config: DispatchSettings,
+) -> PlanTask | None:
+    origin = built.origin
+    location = Location(lat=fact.point.lat, lng=fact.point.lng)
+    own = vehicles_of.get(fact.technician_id or -1, [])
+    if fact.status in PINNED_STATUSES:
+        return _pinned(fact, built, own, location, floor, config)
+    opens, closes = fact.window
+    low = max(floor, _minutes(origin, opens) if opens else 0.0)
+    high = min(horizon, _minutes(origin, closes) if closes else horizon)
+    current = None
+    if fact.status in PLANNED_STATUSES and fact.technician_id and fact.scheduled_start and own:
+        current = Current(fact.technician_id, fact.scheduled_start)
+        built.current[fact.id] = current
+        if options.keep_minutes is not None:
+            at = _minutes(origin, fact.scheduled_start)
+            low, high = max(low, at - options.keep_minutes), min(high, at + options.keep_minutes)
+    if high < low:
+        if current is None:
+            return None
+        low = high = max(floor, _minutes(origin, fact.scheduled_start or origin))
+    excluded = set(fact.excluded)
+    allowed = None
+    if excluded:
+        allowed = tuple(
+            v
+            for tid, group in vehicles_of.items()
+            if tid not in excluded
+            for v in (g.id for g in group)
+        )
+    preferred_ids = (current.technician_id,) if current else fact.preferred
+    preferred = tuple(v.id for tid in preferred_ids for v in vehicles_of.get(tid, []))
+    return PlanTask(
+        id=str(fact.id),
+        location=location,
+        duration=float(fact.duration),
+        windows=((low, high),),
+        skills=fact.skills,
+        priority=MAX_SOLVER_PRIORITY - fact.priority,
+        technicians=allowed,
+        preferred_technicians=preferred or None,
+        deadline=_minutes(origin, fact.deadline) if fact.deadline else None,
+    )
+
+
+def _pinned(
+    fact: TaskFacts,
+    built: Built,
+    own: list[Technician],
+    location: Location,
+    floor: float,
+    config: DispatchSettings,
+) -> PlanTask | None:
+    if not own or fact.scheduled_start is None:
+        return None
+    origin = built.origin
+    start = _minutes(origin, fact.scheduled_start)
+    duration = float(fact.duration)
+    if fact.status in STARTED_STATUSES:
+        end = _minutes(origin, fact.scheduled_end) if fact.scheduled_end else start + duration
+        duration, start, slack = max(0.0, end - max(start, floor)), max(start, floor), 0.0
+    else:
+        start, slack = max(start, floor), float(config.pin_slack_minutes)
+    vehicle = next((v for v in own if v.shift[0] <= start <= v.shift[1]), own[0])
+    built.pinned.add(fact.id)
+    return PlanTask(
+        id=str(fact.id),
+        location=location,
+        duration=duration,
+        windows=((start, start + slack),),
+        skills={},
+        priority=5,
+        pinned=Pin(technician=vehicle.id, sequence=int(start * 60)),
+    )
+
+
+def task_ids(items: Iterable[str]) -> list[int]:
+    return [int(item) for item in items]

@@ -1,0 +1,154 @@
+"""Dispatch runs: queued by a dispatcher, solved in a worker process, recorded and published.
+
+`request_run` only writes the QUEUED run (the mutation returns at once); `execute_run` claims
+it, plans the territory under its advisory lock (never two plans of one territory at once),
+solves off the event loop and records the plan, offering it to technicians when asked.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, func, select
+
+from app.core.auth import Principal
+from app.core.db import SessionFactory, unit_of_work
+from app.core.errors import NotFound
+from app.core.events import Broker, queue_event
+from app.core.models import utcnow
+from app.dispatch import plans
+from app.dispatch.models import DispatchRun, DispatchRunCreate, RunKind, RunStatus
+from app.dispatch.problem_builder import BuildOptions, build_problem, load_facts
+from app.dispatch.runner import solve_off_loop
+from app.dispatch.settings import dispatch_settings
+from app.territories.models import Territory
+
+log = structlog.get_logger("fieldgraph.dispatch")
+
+LOCK_NAMESPACE = 0x44535043
+"""First key of the per-territory advisory lock ("DSPC")."""
+RUN_EVENT = "DISPATCH_RUN_CHANGED"
+
+
+def runs_channel(territory_id: int) -> str:
+    return f"territory:{territory_id}:dispatch"
+
+
+async def lock_territory(session: AsyncSession, territory_id: int) -> None:
+    """Hold the territory's planning lock until this transaction ends (waits for it)."""
+    await session.execute(select(func.pg_advisory_xact_lock(LOCK_NAMESPACE, territory_id)))
+
+
+async def try_lock_territory(session: AsyncSession, territory_id: int) -> bool:
+    locked = await session.scalar(
+        select(func.pg_try_advisory_xact_lock(LOCK_NAMESPACE, territory_id))
+    )
+    return bool(locked)
+
+
+async def request_run(
+    session: AsyncSession, principal: Principal, data: DispatchRunCreate
+) -> DispatchRun:
+    territory = await session.get(Territory, data.territory_id)
+    if territory is None or territory.archived_at is not None:
+        raise NotFound("territory", ["territoryId"])
+    run = DispatchRun(
+        **data.model_dump(),
+        requested_by=principal.subject,
+        requested_role=principal.role.value,
+    )
+    session.add(run)
+    await session.flush()
+    _announce(session, run)
+    return run
+
+
+def _announce(session: AsyncSession, run: DispatchRun) -> None:
+    queue_event(
+        session,
+        runs_channel(run.territory_id),
+        RUN_EVENT,
+        {"run_id": run.id, "status": run.status.value, "territory_id": run.territory_id},
+    )
+
+
+async def claim(session: AsyncSession, run_id: int) -> bool:
+    """QUEUED -> RUNNING for exactly one caller."""
+    claimed = await session.scalar(
+        sa.update(DispatchRun)
+        .where(col(DispatchRun.id) == run_id, col(DispatchRun.status) == RunStatus.QUEUED)
+        .values(status=RunStatus.RUNNING, started_at=utcnow(), progress=0.05)
+        .returning(col(DispatchRun.id))
+    )
+    return claimed is not None
+
+
+async def queued_runs(session: AsyncSession, limit: int) -> list[int]:
+    rows = await session.scalars(
+        select(DispatchRun.id)
+        .where(col(DispatchRun.status) == RunStatus.QUEUED)
+        .order_by(col(DispatchRun.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [r for r in rows.all() if r is not None]
+
+
+async def execute_run(
+    sessions: SessionFactory,
+    broker: Broker | None,
+    run_id: int,
+    *,
+    now: datetime | None = None,
+    executor: Executor | None = None,
+) -> DispatchRun | None:
+    """Plan a queued run to its end (SUCCEEDED or FAILED); None when another worker has it."""
+    async with unit_of_work(sessions, broker) as session:
+        if not await claim(session, run_id):
+            return None
+    try:
+        async with unit_of_work(sessions, broker) as session:
+            run = await session.get(DispatchRun, run_id)
+            assert run is not None
+            await plan_run(session, run, now=now or utcnow(), executor=executor)
+            return run
+    except Exception as error:
+        log.exception("dispatch run failed", run=run_id)
+        async with unit_of_work(sessions, broker) as session:
+            run = await session.get(DispatchRun, run_id)
+            assert run is not None
+            run.status, run.error, run.finished_at = RunStatus.FAILED, str(error)[:2000], utcnow()
+            _announce(session, run)
+            return run
+
+
+async def plan_run(
+    session: AsyncSession,
+    run: DispatchRun,
+    *,
+    now: datetime,
+    executor: Executor | None = None,
+    keep_minutes: int | None = None,
+) -> DispatchRun:
+    """Inside the caller's transaction: lock, build, solve (off the loop), record, publish."""
+    config = dispatch_settings()
+    await lock_territory(session, run.territory_id)
+    facts = await load_facts(session, run.territory_id, run.horizon_start, run.horizon_end)
+    built = build_problem(facts, BuildOptions(now=now, keep_minutes=keep_minutes), config)
+    plan = await solve_off_loop(built.problem, run.time_limit_seconds, executor)
+    stops = plans.planned_stops(built, plan)
+    tolerance = timedelta(minutes=config.replan_move_minutes)
+    plans.record(run, built, plan, stops)
+    run.moved_count = len(plans.moved(built, stops, tolerance))
+    if run.publish:
+        run.published_count = await plans.publish(session, run, built, stops, tolerance)
+    run.status, run.progress, run.finished_at = RunStatus.SUCCEEDED, 1.0, utcnow()
+    if run.kind is RunKind.REPLAN:
+        run.started_at = run.started_at or now
+    _announce(session, run)
+    await session.flush()
+    return run

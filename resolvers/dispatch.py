@@ -1,0 +1,133 @@
+"""Dispatch queries and mutations: runs, appointment slots and slot holds."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.core.auth import Role
+from app.core.errors import DomainError
+from app.dispatch import jobs, repository, service, slots
+from app.dispatch.models import DispatchRun, DispatchRunCreate
+from resolvers.base import execute
+from schema.context import Info
+from schema.dispatch import (
+    AppointmentSlot,
+    DispatchRunConnection,
+    DispatchRunPayload,
+    DispatchRunType,
+    HoldSlotInput,
+    ReleaseSlotHoldInput,
+    RunDispatchInput,
+    SlotHoldPayload,
+    SlotHoldType,
+    SlotQueryInput,
+)
+from schema.ids import decode_id, decode_optional_id
+from schema.node import register_node
+from schema.pagination import paginate
+from schema.permissions import allow, staff
+
+register_node(DispatchRunType, repository.get_readable_run, DispatchRunType.from_model)
+register_node(SlotHoldType, repository.get_readable_hold, SlotHoldType.from_model)
+
+PLANNERS = (Role.ADMIN, Role.DISPATCHER)
+RUN_READERS = (Role.ADMIN, Role.DISPATCHER, Role.MANAGER)
+HOLDERS = (Role.ADMIN, Role.DISPATCHER, Role.AGENT, Role.CUSTOMER)
+
+
+@strawberry.type
+class DispatchQuery:
+    @strawberry.field(extensions=[allow(*RUN_READERS)])
+    async def dispatch_run(self, info: Info, id: strawberry.ID) -> DispatchRunType | None:
+        row = await repository.get_readable_run(
+            info.context.session, info.context.principal, decode_id(id, "DispatchRun")
+        )
+        return None if row is None else DispatchRunType.from_model(row)
+
+    @strawberry.field(extensions=[allow(*RUN_READERS)])
+    async def dispatch_runs(
+        self,
+        info: Info,
+        territory_id: strawberry.ID | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> DispatchRunConnection:
+        territory = decode_optional_id(territory_id, "Territory", "territoryId")
+        return await paginate(
+            info.context.session,
+            repository.listed_runs(info.context.principal, territory),
+            DispatchRun.id,
+            settings=info.context.settings,
+            first=first,
+            after=after,
+            to_node=DispatchRunType.from_model,
+        )
+
+    @strawberry.field(extensions=[allow(*staff().roles, Role.CUSTOMER)])
+    async def available_slots(self, info: Info, input: SlotQueryInput) -> list[AppointmentSlot]:
+        request = slots.SlotRequest(
+            point=input.point.to_lat_lng(),
+            duration_minutes=input.duration_minutes,
+            skills=tuple(input.skills or ()),
+            start=input.from_,
+            end=input.to,
+            slot_minutes=input.slot_minutes or slots.DEFAULT_SLOT_MINUTES,
+        )
+        found = await slots.available_slots(info.context.session, request)
+        return [AppointmentSlot.from_slot(slot) for slot in found]
+
+
+@strawberry.type
+class DispatchMutation:
+    @strawberry.mutation(extensions=[allow(*PLANNERS)])
+    async def run_dispatch(self, info: Info, input: RunDispatchInput) -> DispatchRunPayload:
+        async def action() -> DispatchRunPayload:
+            data = DispatchRunCreate.model_validate(
+                {
+                    "territory_id": decode_id(input.territory_id, "Territory", "territoryId"),
+                    "horizon_start": input.from_,
+                    "horizon_end": input.to,
+                    "time_limit_seconds": input.time_limit_seconds,
+                    "publish": input.publish,
+                }
+            )
+            principal = info.context.require_principal()
+            run = await service.request_run(info.context.session, principal, data)
+            if info.context.settings.run_jobs:
+                assert run.id is not None
+                jobs.start_soon(info.context.sessions, info.context.broker, run.id)
+            return DispatchRunPayload(dispatch_run=DispatchRunType.from_model(run))
+
+        return await execute(info, DispatchRunPayload, action)
+
+    @strawberry.mutation(extensions=[allow(*HOLDERS)])
+    async def hold_slot(self, info: Info, input: HoldSlotInput) -> SlotHoldPayload:
+        async def action() -> SlotHoldPayload:
+            problems = input.point.problems()
+            if problems:
+                raise DomainError(problems[0].message, problems=problems)
+            request = slots.HoldRequest(
+                point=input.point.to_lat_lng(),
+                duration_minutes=input.duration_minutes,
+                skills=tuple(input.skills or ()),
+                start=input.start,
+                end=input.end,
+                customer_id=decode_optional_id(input.customer_id, "Customer", "customerId"),
+                site_id=decode_optional_id(input.site_id, "Site", "siteId"),
+            )
+            principal = info.context.require_principal()
+            hold = await slots.hold_slot(info.context.session, principal, request)
+            return SlotHoldPayload(slot_hold=SlotHoldType.from_model(hold))
+
+        return await execute(info, SlotHoldPayload, action)
+
+    @strawberry.mutation(extensions=[allow(*HOLDERS)])
+    async def release_slot_hold(self, info: Info, input: ReleaseSlotHoldInput) -> SlotHoldPayload:
+        async def action() -> SlotHoldPayload:
+            principal = info.context.require_principal()
+            hold = await slots.release_hold(
+                info.context.session, principal, decode_id(input.id, "SlotHold")
+            )
+            return SlotHoldPayload(slot_hold=SlotHoldType.from_model(hold))
+
+        return await execute(info, SlotHoldPayload, action)

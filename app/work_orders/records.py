@@ -9,6 +9,8 @@ from app.core.errors import DomainError, ErrorCode
 from app.core.events import queue_event
 from app.core.models import utcnow
 from app.core.repository import check_version
+from app.inventory.models import TaskPartLine as StockLine
+from app.inventory.stock import consume_on_task
 from app.work_orders import repository
 from app.work_orders.channels import TASK_UPDATED, task_channel
 from app.work_orders.models import Task, TaskNote, TaskPart, TaskPartLine, TaskPhoto, TaskStatus
@@ -109,7 +111,24 @@ async def record_parts(
     session.add_all(parts)
     _updated(session, task, "parts")
     await session.flush()
+    await _consume_from_van(session, principal, task, parts)
     return task, parts
+
+
+async def _consume_from_van(
+    session: AsyncSession, principal: Principal, task: Task, parts: list[TaskPart]
+) -> None:
+    """Parts used leave the technician's van in the same transaction (short: nothing is kept)."""
+    assert task.technician_id is not None and task.id is not None
+    lines = [StockLine(sku=part.part_code, quantity=part.quantity) for part in parts]
+    await consume_on_task(
+        session,
+        task.technician_id,
+        task.id,
+        lines,
+        principal.subject,
+        operation_key=f"task-parts:{parts[0].id}",
+    )
 
 
 async def capture_signature(

@@ -184,3 +184,28 @@ async def world(session: AsyncSession, **customer_kw: Any) -> World:
     hvac = await skill(session, f"HVAC{next(_serial)}")
     tech = await technician(session, skills=[(hvac, 3)], area=area)
     return World(area, owner, place, thing, hvac, tech)
+
+
+async def stocked_van(session: AsyncSession, tech: Technician, sku: str, quantity: int) -> None:
+    """Put `quantity` units of part `sku` in the technician's van, through the real ledger."""
+    from decimal import Decimal
+
+    from app.inventory.ledger import Stamp
+    from app.inventory.models import MovementLine, Part, StockLocation, StockLocationKind
+    from app.inventory.stock import issue_to_van, receive
+
+    part = await _saved(
+        session, Part(sku=sku, name=sku, unit_cost=Decimal(5), unit_price=Decimal(9))
+    )
+    depot = await _saved(
+        session,
+        StockLocation(
+            kind=StockLocationKind.WAREHOUSE,
+            code=f"WH{next(_serial)}",
+            name="Depot",
+            point=point_value(SITE_LAT, SITE_LNG),
+        ),
+    )
+    lines = [MovementLine(part_id=part.id, quantity=quantity)]
+    await receive(session, depot.id, lines, Stamp(actor="test"))
+    await issue_to_van(session, depot.id, tech.id, lines, Stamp(actor="test"))

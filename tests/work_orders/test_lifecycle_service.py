@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -10,11 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal, Role
 from app.core.channels import ALERTS
+from app.core.db import SessionFactory
 from app.core.errors import DomainError, ErrorCode
-from app.core.events import pending_events
+from app.core.events import Broker, pending_events
 from app.core.geo import LatLng
 from app.core.models import utcnow
 from app.work_orders import customer, field, offers
+from app.work_orders.channels import task_channel
+from app.work_orders.jobs import expire_overdue_offers
 from app.work_orders.models import Task, TaskCreate, TaskStatus, TaskType, WorkPolicy
 from app.work_orders.service import create_task
 from app.work_orders.transitions import Action, Actor
@@ -249,3 +253,20 @@ async def test_status_events_go_to_the_task_technician_and_territory_channels(
         "technician_id": w.technician.id,
         "territory_id": w.territory.id,
     }
+
+
+async def test_the_offer_expiry_job_takes_back_overdue_offers_and_publishes(
+    session: AsyncSession, sessions: SessionFactory, broker: Broker
+) -> None:
+    w = await factories.world(session)
+    task = await _assigned(session, w)
+    task.offer_expires_at = utcnow() - timedelta(minutes=1)
+    await session.flush()
+
+    async with broker.subscribe(task_channel(task.id)) as events:
+        await expire_overdue_offers(sessions, broker)
+        published = await asyncio.wait_for(anext(events), timeout=2)
+
+    await session.refresh(task)
+    assert task.status is TaskStatus.UNSCHEDULED
+    assert published["data"]["to"] == "UNSCHEDULED"

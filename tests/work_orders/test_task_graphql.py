@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Role
@@ -126,6 +127,7 @@ async def test_the_whole_path_from_request_to_rating(
     gql: GraphQLClient, session: AsyncSession
 ) -> None:
     w = await factories.world(session)
+    await factories.stocked_van(session, w.technician, "CAP-35UF", 2)
     roles = Roles(gql, w)
     task = await dispatched(gql, w)
     key = {"taskId": task["id"]}
@@ -290,3 +292,31 @@ async def test_the_task_list_does_not_grow_queries_with_its_size(
         return int(statements.total)
 
     assert await count(2) == await count(20)
+
+
+async def test_parts_used_leave_the_van_and_a_short_van_refuses_the_record(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    from app.inventory.models import StockLevel
+
+    w = await factories.world(session)
+    await factories.stocked_van(session, w.technician, "FUSE-5A", 2)
+    roles = Roles(gql, w)
+    key = {"taskId": (await dispatched(gql, w))["id"]}
+    for step_doc, extra in (
+        (ACCEPT, {}),
+        (TRAVEL, {}),
+        (CHECK_IN, {"location": AT_SITE}),
+        (START, {}),
+    ):
+        await ok(roles.tech, step_doc, key | extra)
+
+    used = await roles.tech.mutate(PARTS, key | {"parts": [{"partCode": "FUSE-5A", "quantity": 2}]})
+    short = await roles.tech.mutate(
+        PARTS, key | {"parts": [{"partCode": "FUSE-5A", "quantity": 1}]}
+    )
+
+    assert used["userErrors"] == []
+    assert [e["code"] for e in short["userErrors"]] == ["INSUFFICIENT_STOCK"]
+    levels = (await session.scalars(select(StockLevel))).all()
+    assert sorted(level.on_hand for level in levels) == [0, 0]

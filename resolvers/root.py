@@ -6,6 +6,7 @@ import strawberry
 
 from resolvers.assets import AssetsMutation, AssetsQuery
 from resolvers.attachments import AttachmentsMutation, AttachmentsQuery
+from resolvers.bulk_intake import BulkIntakeMutation
 from resolvers.contracts import ContractsMutation, ContractsQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
@@ -55,6 +56,7 @@ class Mutation(
     InventoryMutation,
     SlaMutation,
     AttachmentsMutation,
+    BulkIntakeMutation,
     DispatchMutation,
 ):
     pass

@@ -11,11 +11,11 @@ from sqlmodel import col, select
 
 from app.core.channels import ALERTS
 from app.core.events import pending_events, take_pending
-from app.service_requests.models import ServiceRequest, ServiceRequestStatus, SlaState
+from app.service_requests.models import SlaState
 from app.sla.models import EscalationPolicy, EscalationTrigger, SlaEscalation, SubjectKind
 from app.sla.sweeper import sweep_once
 from app.work_orders.models import Task, TaskStatus
-from tests.sla.support import T0, late_task
+from tests.sla.support import T0, late_request, late_task
 from tests.work_orders import factories
 
 UNASSIGNED = EscalationTrigger.UNASSIGNED
@@ -178,16 +178,9 @@ async def test_alert_data_names_level_territory_task_and_kind(session: AsyncSess
 
 
 async def test_a_request_nobody_turned_into_a_task_is_escalated(session: AsyncSession) -> None:
-    # given a request without a task, an hour old
+    # given a request without a task, created 45 minutes ago
     w = await factories.world(session)
-    task = await late_task(session, w)
-    request_id = task.service_request_id
-    await session.execute(sa.delete(Task).where(col(Task.id) == task.id))
-    await session.execute(
-        sa.update(ServiceRequest)
-        .where(col(ServiceRequest.id) == request_id)
-        .values(status=ServiceRequestStatus.OPEN)
-    )
+    request_id = (await late_request(session, w)).id
     take_pending(session)
 
     # when the sweeper runs

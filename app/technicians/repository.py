@@ -26,7 +26,7 @@ from app.technicians.models import (
     TimeOff,
 )
 from app.territories.models import Territory
-from app.work_orders.models import Task
+from app.work_orders.models import Task, TaskStatus
 
 # --- scoping ------------------------------------------------------------------------------
 
@@ -46,7 +46,10 @@ def visible(principal: Principal | None) -> sa.ColumnElement[bool]:
     if principal.role is Role.TECHNICIAN and principal.technician_id is not None:
         return col(Technician.id) == principal.technician_id
     if principal.role is Role.CUSTOMER and principal.customer_id is not None:
-        assigned = select(Task.technician_id).where(col(Task.customer_id) == principal.customer_id)
+        assigned = select(Task.technician_id).where(
+            col(Task.customer_id) == principal.customer_id,
+            col(Task.status).not_in([TaskStatus.UNSCHEDULED, TaskStatus.CANCELLED]),
+        )
         return col(Technician.id).in_(assigned)
     return false()
 

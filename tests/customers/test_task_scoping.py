@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Role
-from app.work_orders.models import Task, TaskType, WorkOrder
+from app.work_orders.models import Task, TaskStatus, TaskType, WorkOrder
 from tests.support import GraphQLClient
 from tests.work_orders import factories
 
@@ -24,6 +24,7 @@ async def give_task(session: AsyncSession, world: factories.World) -> Task:
         site_id=world.site.id,
         location=world.site.point,
         technician_id=world.technician.id,
+        status=TaskStatus.ACCEPTED,
     )
     session.add(task)
     await session.flush()
@@ -68,3 +69,15 @@ async def test_a_customer_sees_the_technician_assigned_to_their_task_only(
 
     assert [e["node"]["name"] for e in view["technicians"]["edges"]] == [served.technician.name]
     assert nobody["technicians"]["edges"] == []
+
+
+async def test_a_customer_no_longer_sees_a_technician_once_the_task_is_cancelled(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    served = await factories.world(session)
+    task = await give_task(session, served)
+    task.status = TaskStatus.CANCELLED
+    await session.flush()
+
+    view = await gql.as_role(Role.CUSTOMER, customer_id=served.customer.id)(TECHNICIANS)
+    assert view["technicians"]["edges"] == []

@@ -2,8 +2,9 @@
 
 A slot is offered when some skilled technician can take the visit by a feasible insertion into
 their current day: between two consecutive stops (or the shift's start and end), arriving in
-the slot, without pushing any later stop past its latest start or the return past the shift's
-end (a backward pass gives every stop's latest start). Route timelines are cached per
+the slot, without pushing any later stop past its latest start (its window, and no more than
+the pin slack after the time already given to the customer) or the return past the shift's end
+(a backward pass gives every stop's latest start). Route timelines are cached per
 territory-day in this process, dropped on task events and after a short TTL; holds are always
 read fresh. Taking a hold runs under the territory's slot lock, so two customers cannot take
 the last capacity.
@@ -195,7 +196,7 @@ async def _fill_visits(
     for tid, lat, lng, s, e, window_end, latest_start in rows.all():
         closes = [_epoch_minutes(t) for t in (window_end, latest_start) if t is not None]
         begin = _epoch_minutes(s)
-        latest = min(closes) if closes else begin + slack
+        latest = min([*closes, begin + slack])
         by_technician[tid].append(
             Visit(LatLng(float(lat), float(lng)), begin, _epoch_minutes(e), max(begin, latest))
         )

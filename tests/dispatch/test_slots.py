@@ -1,0 +1,252 @@
+"""Appointment slots by feasible insertion, holds, SLOT_TAKEN, and travel warnings."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.core.auth import Principal, Role
+from app.core.db import SerializedSession
+from app.core.errors import DomainError, ErrorCode
+from app.core.geo import LatLng
+from app.core.models import utcnow
+from app.dispatch import slots
+from app.dispatch.manual import travel_warnings
+from app.territories.models import Territory
+from app.work_orders import offers
+from tests.dispatch import test_service_factories as f
+from tests.support import GraphQLClient, error_codes
+from tests.work_orders import factories
+
+HERE = LatLng(factories.SITE_LAT, factories.SITE_LNG)
+
+AVAILABLE_SLOTS = """
+query Slots($input: SlotQueryInput!) {
+  availableSlots(input: $input) { start end technicianCount }
+}
+"""
+
+HOLD_SLOT = """
+mutation Hold($input: HoldSlotInput!) {
+  holdSlot(input: $input) {
+    slotHold { id status start end expiresAt }
+    userErrors { field message code }
+  }
+}
+"""
+
+
+def request(d: f.Day, start: float = 8, end: float = 18, duration: int = 60) -> slots.SlotRequest:
+    return slots.SlotRequest(
+        point=HERE,
+        duration_minutes=duration,
+        skills=(d.hvac.code,),
+        start=f.tomorrow_at(start),
+        end=f.tomorrow_at(end),
+        slot_minutes=120,
+    )
+
+
+def hold_request(d: f.Day, start: float, end: float, duration: int = 60) -> slots.HoldRequest:
+    return slots.HoldRequest(
+        point=HERE,
+        duration_minutes=duration,
+        skills=(d.hvac.code,),
+        start=f.tomorrow_at(start),
+        end=f.tomorrow_at(end),
+        customer_id=d.customer.id,
+    )
+
+
+async def test_an_empty_day_offers_every_slot_to_every_skilled_technician(
+    session: AsyncSession,
+) -> None:
+    d = await f.day(session, technicians=2)
+    found = await slots.available_slots(session, request(d))
+    assert [(s.start, s.technician_count) for s in found] == [
+        (f.tomorrow_at(h), 2) for h in (8, 10, 12, 14, 16)
+    ]
+
+
+async def test_a_booked_day_offers_only_the_gaps_that_fit_with_travel(
+    session: AsyncSession,
+) -> None:
+    # given one technician busy 10:00-16:30 at the site
+    d = await f.day(session, technicians=1)
+    busy = await f.task(session, d, duration=390)
+    tech = d.technicians[0]
+    await offers.assign_task(
+        session,
+        f.DISPATCHER,
+        busy.id or 0,
+        tech.id or 0,
+        f.tomorrow_at(10),
+        reason="booked by hand",
+    )
+    slots.invalidate()
+    # when asking for 2-hour slots of a 90-minute visit
+    found = await slots.available_slots(session, request(d, duration=90))
+    # then 8-10 still fits before it (arrive 8:00, done 9:30, drive back) and 16-18 after it
+    assert [s.start for s in found] == [f.tomorrow_at(8), f.tomorrow_at(16)]
+
+
+async def test_a_skill_nobody_has_leaves_no_slot_and_an_unknown_skill_is_invalid(
+    session: AsyncSession,
+) -> None:
+    d = await f.day(session)
+    plumbing = slots.SlotRequest(HERE, 60, (d.plumbing.code,), f.tomorrow_at(8), f.tomorrow_at(18))
+    assert await slots.available_slots(session, plumbing) == []
+    unknown = slots.SlotRequest(HERE, 60, ("no_such_skill",), f.tomorrow_at(8), f.tomorrow_at(18))
+    with pytest.raises(DomainError) as refused:
+        await slots.available_slots(session, unknown)
+    assert refused.value.code is ErrorCode.INVALID
+
+
+async def test_holding_the_last_capacity_makes_the_next_hold_slot_taken(
+    session: AsyncSession,
+) -> None:
+    # given one technician whose afternoon is free only for one 4-hour visit
+    d = await f.day(session, technicians=1)
+    busy = await f.task(session, d, duration=8 * 60)
+    await offers.assign_task(
+        session,
+        f.DISPATCHER,
+        busy.id or 0,
+        d.technicians[0].id or 0,
+        f.tomorrow_at(6),
+        reason="booked by hand",
+    )
+    first = await slots.hold_slot(session, f.DISPATCHER, hold_request(d, 14, 16, duration=240))
+    assert first.technician_id == d.technicians[0].id
+    # then a second customer cannot take the same capacity, and the slot is no longer offered
+    with pytest.raises(DomainError) as refused:
+        await slots.hold_slot(session, f.DISPATCHER, hold_request(d, 14, 16, duration=240))
+    assert refused.value.code is ErrorCode.SLOT_TAKEN
+    found = await slots.available_slots(session, request(d, 14, 16, duration=240))
+    assert found == []
+    # and releasing the hold gives the slot back
+    await slots.release_hold(session, f.DISPATCHER, first.id or 0)
+    assert len(await slots.available_slots(session, request(d, 14, 16, duration=240))) == 1
+
+
+async def test_two_customers_racing_for_the_last_slot_get_one_hold_and_one_slot_taken(
+    engine: AsyncEngine,
+) -> None:
+    # given committed data (the race needs two real connections) in a place of its own
+    sessions = async_sessionmaker(engine, class_=SerializedSession, expire_on_commit=False)
+    async with sessions() as setup:
+        d = await f.day(setup, technicians=1)
+        busy = await f.task(setup, d, duration=8 * 60)
+        await offers.assign_task(
+            setup,
+            f.DISPATCHER,
+            busy.id or 0,
+            d.technicians[0].id or 0,
+            f.tomorrow_at(6),
+            reason="booked by hand",
+        )
+        await setup.commit()
+
+    async def take() -> str:
+        async with sessions() as session:
+            try:
+                await slots.hold_slot(session, f.DISPATCHER, hold_request(d, 14, 16, 240))
+                await asyncio.sleep(0.2)  # hold the lock a moment: the other must wait
+                await session.commit()
+                return "HELD"
+            except DomainError as error:
+                await session.rollback()
+                return error.code.value
+
+    # when two customers hold the last capacity at the same moment
+    try:
+        outcomes = sorted(await asyncio.gather(take(), take()))
+    finally:
+        async with sessions() as cleanup:  # keep the committed territory out of other tests
+            territory = await cleanup.get(Territory, d.territory.id)
+            assert territory is not None
+            territory.archived_at = utcnow()
+            await cleanup.commit()
+    # then exactly one gets it
+    assert outcomes == ["HELD", "SLOT_TAKEN"]
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        (None, False),
+        (Role.TECHNICIAN, False),
+        (Role.PARTNER, False),
+        (Role.CUSTOMER, True),
+        (Role.AGENT, True),
+        (Role.DISPATCHER, True),
+        (Role.ADMIN, True),
+    ],
+)
+async def test_who_may_query_and_hold_slots(
+    gql: GraphQLClient, session: AsyncSession, role: Role | None, allowed: bool
+) -> None:
+    d = await f.day(session)
+    await session.commit()
+    client = gql.as_role(role, customer_id=d.customer.id)
+    point = {"lat": HERE.lat, "lng": HERE.lng}
+    query = {
+        "point": point,
+        "durationMinutes": 60,
+        "skills": [d.hvac.code],
+        "from": f.tomorrow_at(8).isoformat(),
+        "to": f.tomorrow_at(12).isoformat(),
+    }
+    body = await client.raw(AVAILABLE_SLOTS, {"input": query})
+    hold = await client.mutate(
+        HOLD_SLOT,
+        {
+            "point": point,
+            "durationMinutes": 60,
+            "skills": [d.hvac.code],
+            "start": f.tomorrow_at(8).isoformat(),
+            "end": f.tomorrow_at(10).isoformat(),
+        },
+    )
+    if allowed:
+        assert [s["technicianCount"] for s in body["data"]["availableSlots"]] == [2, 2]
+        assert hold["userErrors"] == [] and hold["slotHold"]["status"] == "ACTIVE"
+    else:
+        assert body["errors"][0]["extensions"]["code"] in {"UNAUTHENTICATED", "FORBIDDEN"}
+        assert error_codes(hold) in (["UNAUTHENTICATED"], ["FORBIDDEN"])
+
+
+async def test_a_customer_may_not_hold_for_another_customer(session: AsyncSession) -> None:
+    d = await f.day(session)
+    someone_else = Principal(subject="c", role=Role.CUSTOMER, customer_id=(d.customer.id or 0) + 1)
+    with pytest.raises(DomainError) as refused:
+        await slots.hold_slot(session, someone_else, hold_request(d, 8, 10))
+    assert refused.value.code is ErrorCode.FORBIDDEN
+
+
+async def test_travel_warnings_flag_a_start_the_technician_cannot_reach(
+    session: AsyncSession,
+) -> None:
+    # given a visit ending at 10:00 at the site, and a task 20 km away
+    d = await f.day(session, technicians=1)
+    tech = d.technicians[0]
+    first = await f.task(session, d)
+    await offers.assign_task(
+        session,
+        f.DISPATCHER,
+        first.id or 0,
+        tech.id or 0,
+        f.tomorrow_at(9),
+        reason="booked by hand",
+    )
+    far = await f.site_at(session, d, factories.SITE_LAT + 0.18, factories.SITE_LNG)
+    later = await f.task(session, d, site=far)
+    # when it would start at 10:05, then at 11:30
+    tight = await travel_warnings(session, later, tech, f.tomorrow_at(10) + timedelta(minutes=5))
+    easy = await travel_warnings(session, later, tech, f.tomorrow_at(11.5))
+    # then only the first is too tight
+    assert [w.code for w in tight] == ["TRAVEL_TOO_TIGHT"]
+    assert easy == []

@@ -9,8 +9,6 @@ raises the same level twice. Alerts leave only after the sweep commits.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -94,28 +92,18 @@ async def sweep_once(session: AsyncSession, now: datetime) -> SweepResult:
     return result
 
 
-async def run_sla_sweeper(
-    sessions: SessionFactory,
-    broker: Broker | None,
-    stop: asyncio.Event,
-    interval_seconds: float = 60.0,
-) -> None:
-    """Sweep every `interval_seconds` until `stop` is set; a failed sweep is logged and retried."""
-    while not stop.is_set():
-        try:
-            async with unit_of_work(sessions, broker) as session:
-                result = await sweep_once(session, utcnow())
-            if result.changed:
-                log.info(
-                    "sla sweep",
-                    tasks={s.value: len(ids) for s, ids in result.tasks.items()},
-                    requests={s.value: len(ids) for s, ids in result.requests.items()},
-                    escalations=len(result.escalations),
-                )
-        except Exception:  # the loop must outlive one bad sweep
-            log.warning("sla sweep failed", exc_info=True)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
+async def sweep_and_publish(sessions: SessionFactory, broker: Broker | None) -> SweepResult:
+    """One sweep in its own transaction; its alerts are published once it commits."""
+    async with unit_of_work(sessions, broker) as session:
+        result = await sweep_once(session, utcnow())
+    if result.changed:
+        log.info(
+            "sla sweep",
+            tasks={s.value: len(ids) for s, ids in result.tasks.items()},
+            requests={s.value: len(ids) for s, ids in result.requests.items()},
+            escalations=len(result.escalations),
+        )
+    return result
 
 
 # --- states -------------------------------------------------------------------------------

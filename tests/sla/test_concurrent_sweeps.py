@@ -26,9 +26,11 @@ from app.core.channels import ALERTS
 from app.core.config import Settings
 from app.core.db import SessionFactory, unit_of_work
 from app.core.events import Broker, take_pending
+from app.core.jobs import JobRunner
 from app.core.models import utcnow
+from app.sla.jobs import JOBS
 from app.sla.models import SlaEscalation, SubjectKind
-from app.sla.sweeper import run_sla_sweeper, sweep_once
+from app.sla.sweeper import sweep_once
 from app.work_orders.models import Task
 from tests.sla.support import T0, late_task
 from tests.work_orders import factories
@@ -148,11 +150,11 @@ async def test_the_background_loop_publishes_alerts_after_commit(factory: Sessio
     task_id = await _committed_task(factory, created=utcnow() - timedelta(days=1))
     broker = Broker(None)
     await broker.connect()
-    stop = asyncio.Event()
+    runner = JobRunner(JOBS, factory, broker)
     try:
         async with broker.subscribe(ALERTS) as events:
             # when the sweeper runs inside the server
-            loop = asyncio.create_task(run_sla_sweeper(factory, broker, stop, 3600))
+            runner.start()
             received = []
             async with asyncio.timeout(20):
                 async for event in events:
@@ -160,8 +162,7 @@ async def test_the_background_loop_publishes_alerts_after_commit(factory: Sessio
                         received.append(event)
                     if len(received) == 9:
                         break
-            stop.set()
-            await asyncio.wait_for(loop, timeout=10)
+            await asyncio.wait_for(runner.stop(), timeout=10)
     finally:
         await broker.disconnect()
 
@@ -171,7 +172,7 @@ async def test_the_background_loop_publishes_alerts_after_commit(factory: Sessio
         for t in ("UNASSIGNED", "RESPONSE_OVERDUE", "RESOLUTION_OVERDUE")
         for level in (1, 2, 3)
     )
-    assert loop.done() and loop.exception() is None
+    assert all(task.done() for task in runner._tasks)
     async with unit_of_work(factory, None) as session:
         task = await session.get(Task, task_id)
         assert task is not None and task.sla_state == "BREACHED"

@@ -1,0 +1,17 @@
+"""The confirmation ladder's clock: every instance runs it; rows are claimed SKIP LOCKED."""
+
+from __future__ import annotations
+
+from app.confirmations.ladder import advance
+from app.core.db import SessionFactory, unit_of_work
+from app.core.events import Broker
+from app.core.jobs import Job
+from app.core.models import utcnow
+
+
+async def run_ladder(sessions: SessionFactory, broker: Broker) -> None:
+    async with unit_of_work(sessions, broker) as session:
+        await advance(session, utcnow())
+
+
+JOBS: list[Job] = [Job("confirmations.ladder", 60, run_ladder)]

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     max_aliases: int = 15
     max_tokens: int = 1_000
     max_body_bytes: int = 1_048_576
+    max_upload_bytes: int = 210 * 1_048_576
     page_size_default: int = 20
     page_size_max: int = 100
     run_jobs: bool = Field(default=True, description="run periodic jobs in this process")

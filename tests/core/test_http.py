@@ -170,3 +170,19 @@ async def test_a_domain_error_in_a_query_keeps_its_code(gql: GraphQLClient) -> N
     body = await gql.raw('{ partners(after: "not-a-cursor") { totalCount } }')
     assert body["errors"][0]["extensions"] == {"code": "INVALID", "field": ["after"]}
     assert body["errors"][0]["message"] == "not a cursor from this API"
+
+
+async def test_uploads_have_their_own_larger_limit(make_client: ClientFactory) -> None:
+    body = b"x" * 4096
+    async with make_client(max_body_bytes=1024, max_upload_bytes=8192) as http:
+        upload = await http.post(
+            "/graphql",
+            content=body,
+            headers={"content-type": "multipart/form-data; boundary=b"},
+        )
+        plain = await http.post(
+            "/graphql", content=body, headers={"content-type": "application/json"}
+        )
+
+    assert upload.status_code != 413
+    assert plain.status_code == 413

@@ -308,7 +308,7 @@ async def create_credit_note(
         )
     assert invoice.id is not None
     originals = {
-        line.id: line for line in await repository.lines_of(session, invoice_id=invoice.id)
+        line.position: line for line in await repository.lines_of(session, invoice_id=invoice.id)
     }
     rows = _credit_rows(data, originals, invoice)
     credit = Invoice(
@@ -338,21 +338,21 @@ async def create_credit_note(
 
 
 def _credit_rows(
-    data: CreditNoteCreate, originals: dict[int | None, BillingLine], invoice: Invoice
+    data: CreditNoteCreate, originals: dict[int, BillingLine], invoice: Invoice
 ) -> list[BillingLine]:
     wanted = data.lines or [
-        CreditNoteLineIn(line_id=line.id, amount=line.chargeable_amount)
+        CreditNoteLineIn(position=line.position, amount=line.chargeable_amount)
         for line in originals.values()
-        if line.id is not None and line.chargeable_amount > 0
+        if line.chargeable_amount > 0
     ]
     problems: list[FieldProblem] = []
     rows: list[BillingLine] = []
     for i, item in enumerate(wanted):
-        original = originals.get(item.line_id)
+        original = originals.get(item.position)
         if original is None:
             problems.append(
                 FieldProblem(
-                    "not a line of this invoice", ErrorCode.NOT_FOUND, ["lines", str(i), "lineId"]
+                    "not a line of this invoice", ErrorCode.NOT_FOUND, ["lines", str(i), "position"]
                 )
             )
             continue

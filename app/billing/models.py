@@ -406,7 +406,8 @@ class DocumentCounter(SQLModel, table=True):
 
 
 class CreditNoteLineIn(SQLModel):
-    line_id: int
+    position: int = Field(ge=0)
+    """The invoice line's position (from 0)."""
     amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
     """Pre-tax amount credited on that line."""
 

@@ -242,7 +242,7 @@ async def test_a_credit_note_refers_to_the_invoice_and_lowers_its_balance(
         CreditNoteCreate(
             invoice_id=draft.id,
             reason="goodwill",
-            lines=[CreditNoteLineIn(line_id=labour.id, amount=D("100.00"))],  # type: ignore[arg-type]
+            lines=[CreditNoteLineIn(position=labour.position, amount=D("100.00"))],  # type: ignore[arg-type]
         ),
     )
     # then the credit note carries tax at the line's rate and its own number series
@@ -280,7 +280,7 @@ async def test_a_credit_note_cannot_credit_more_than_the_line_charged(
             CreditNoteCreate(
                 invoice_id=draft.id,
                 reason="x",
-                lines=[CreditNoteLineIn(line_id=labour.id, amount=D("99999.00"))],  # type: ignore[arg-type]
+                lines=[CreditNoteLineIn(position=labour.position, amount=D("99999.00"))],  # type: ignore[arg-type]
             ),
         )
     assert refused.value.problems[0].field == ["lines", "0", "amount"]

@@ -1,0 +1,94 @@
+"""The payment link's public HTTP side: the customer opens it; the provider calls back.
+
+GET  /pay/{token}           the amount due and the link's status (JSON)
+POST /pay/{token}/callback  the provider's signed notice (X-Provider-Signature: hex
+                            HMAC-SHA256 of the raw body); {"providerRef", "amount",
+                            "status": "SUCCEEDED"}. Idempotent on providerRef.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from app.billing import links, payments
+from app.core.db import SessionFactory, unit_of_work
+from app.core.errors import DomainError, ErrorCode
+from app.core.events import Broker
+
+_STATUS = {ErrorCode.INVALID: 400, ErrorCode.NOT_FOUND: 404, ErrorCode.CONFLICT: 409}
+
+
+def _services(request: Request) -> tuple[SessionFactory, Broker | None]:
+    """The app's session factory and broker, held by its GraphQL endpoint (routes are
+    mounted without them; see the report on app.state)."""
+    state = getattr(request.app.state, "sessions", None)
+    if state is not None:
+        return state, getattr(request.app.state, "broker", None)
+    for route in request.app.router.routes:
+        endpoint: Any = getattr(route, "app", None) or getattr(route, "endpoint", None)
+        if hasattr(endpoint, "sessions"):
+            return endpoint.sessions, getattr(endpoint, "broker", None)
+    raise RuntimeError("no session factory mounted")
+
+
+def _refused(error: DomainError) -> JSONResponse:
+    problem = error.problems[0]
+    return JSONResponse(
+        {"error": problem.code.value, "message": problem.message},
+        status_code=_STATUS.get(problem.code, 400),
+    )
+
+
+async def show_link(request: Request) -> JSONResponse:
+    sessions, broker = _services(request)
+    try:
+        async with unit_of_work(sessions, broker) as session:
+            view = await payments.view_link(session, request.path_params["token"])
+    except DomainError as error:
+        return _refused(error)
+    return JSONResponse(
+        {
+            "invoiceNumber": view.invoice.number,
+            "amount": str(view.link.amount),
+            "currency": view.link.currency,
+            "status": view.link.status.value,
+            "expiresAt": view.link.expires_at.isoformat(),
+        }
+    )
+
+
+async def provider_callback(request: Request) -> JSONResponse:
+    body = await request.body()
+    if not links.provider_signature_ok(body, request.headers.get("x-provider-signature")):
+        return JSONResponse({"error": "FORBIDDEN", "message": "bad signature"}, status_code=403)
+    try:
+        notice = json.loads(body)
+        amount = Decimal(str(notice["amount"]))
+        reference = str(notice["providerRef"])
+    except (ValueError, KeyError, TypeError, InvalidOperation):
+        return JSONResponse({"error": "INVALID", "message": "malformed notice"}, status_code=400)
+    if notice.get("status") != "SUCCEEDED":
+        return JSONResponse({"status": "IGNORED"})
+    sessions, broker = _services(request)
+    try:
+        async with unit_of_work(sessions, broker) as session:
+            payment, new = await payments.pay_by_link(
+                session, request.path_params["token"], reference, amount
+            )
+    except DomainError as error:
+        return _refused(error)
+    return JSONResponse(
+        {"status": "PAID", "receiptNumber": payment.receipt_number, "duplicate": not new}
+    )
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/pay/{token}", show_link, methods=["GET"]),
+    Route("/pay/{token}/callback", provider_callback, methods=["POST"]),
+]

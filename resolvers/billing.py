@@ -1,0 +1,443 @@
+"""Money over GraphQL: price lists, estimates, invoices, credit notes, payments, upsell."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from app.billing import estimates, invoices, payments, repository, terms
+from app.billing.invoices import ManualInvoice
+from app.billing.models import (
+    ContractTermsSet,
+    CreditNoteCreate,
+    Estimate,
+    EstimateCreate,
+    Invoice,
+    InvoiceStatus,
+    LineIn,
+    PaymentCreate,
+    PaymentLink,
+    PriceList,
+    PriceListCreate,
+    UpsellCreate,
+)
+from app.billing.pricing import create_price_list
+from app.billing.settings import get_billing_settings
+from app.core.auth import Role
+from app.core.models import utcnow
+from resolvers.base import execute
+from schema.billing import (
+    CollectionBucket,
+    ContractBillingTermsPayload,
+    CreateCreditNoteInput,
+    CreateEstimateInput,
+    CreateInvoiceInput,
+    CreatePriceListInput,
+    CreditNotePayload,
+    CustomerBalance,
+    EstimateActionInput,
+    EstimateConnection,
+    EstimatePayload,
+    EstimateType,
+    InvoiceActionInput,
+    InvoiceConnection,
+    InvoicePayload,
+    InvoiceType,
+    LineInput,
+    OfferUpsellInput,
+    PaymentLinkPayload,
+    PaymentLinkType,
+    PaymentPayload,
+    PaymentType,
+    PriceListConnection,
+    PriceListPayload,
+    PriceListType,
+    RecordPaymentInput,
+    SetContractBillingTermsInput,
+    UpsellActionInput,
+    UpsellOfferType,
+    UpsellPayload,
+)
+from schema.billing import (
+    InvoiceStatus as InvoiceStatusEnum,
+)
+from schema.common import Money
+from schema.context import Info
+from schema.ids import decode_id, decode_ids, decode_optional_id, encode_id
+from schema.inputs import provided
+from schema.node import register_node
+from schema.pagination import paginate
+from schema.permissions import allow, authenticated, staff
+
+register_node(InvoiceType, repository.get_readable_invoice, InvoiceType.from_model)
+register_node(EstimateType, repository.get_readable_estimate, EstimateType.from_model)
+register_node(PaymentType, repository.get_readable_payment, PaymentType.from_model)
+register_node(PriceListType, repository.get_readable_price_list, PriceListType.from_model)
+register_node(UpsellOfferType, repository.get_readable_upsell, UpsellOfferType.from_model)
+
+FIELD = (Role.TECHNICIAN, *staff().roles)
+DESK = (Role.ADMIN, Role.MANAGER, Role.AGENT)
+POLICY = (Role.ADMIN, Role.MANAGER)
+
+
+def _lines(lines: list[LineInput]) -> list[LineIn]:
+    return [
+        LineIn.model_validate(
+            {
+                **provided(line, exclude=("part_id",)),
+                "part_id": decode_optional_id(line.part_id, "Part", ["lines", str(i), "partId"]),
+            }
+        )
+        for i, line in enumerate(lines)
+    ]
+
+
+def _link(link: PaymentLink, token: str) -> PaymentLinkType:
+    return PaymentLinkType.from_model(link, token, get_billing_settings().public_base_url)
+
+
+@strawberry.type
+class BillingQuery:
+    @strawberry.field(extensions=[authenticated()])
+    async def invoices(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        customer_id: strawberry.ID | None = None,
+        task_id: strawberry.ID | None = None,
+        status: list[InvoiceStatusEnum] | None = None,  # type: ignore[valid-type]
+    ) -> InvoiceConnection:
+        statement = repository.listed_invoices(
+            info.context.principal,
+            customer_id=decode_optional_id(customer_id, "Customer", "customerId"),
+            task_id=decode_optional_id(task_id, "Task", "taskId"),
+            statuses=[InvoiceStatus(s) for s in status or []],
+        )
+        return await paginate(
+            info.context.session,
+            statement,
+            Invoice.id,
+            settings=info.context.settings,
+            first=first,
+            after=after,
+            to_node=InvoiceType.from_model,
+        )
+
+    @strawberry.field(extensions=[authenticated()])
+    async def invoice(self, info: Info, id: strawberry.ID) -> InvoiceType | None:
+        row = await repository.get_readable_invoice(
+            info.context.session, info.context.principal, decode_id(id, "Invoice")
+        )
+        return InvoiceType.from_model(row) if row else None
+
+    @strawberry.field(extensions=[authenticated()])
+    async def estimates(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        task_id: strawberry.ID | None = None,
+    ) -> EstimateConnection:
+        statement = repository.listed_estimates(
+            info.context.principal, task_id=decode_optional_id(task_id, "Task", "taskId")
+        )
+        return await paginate(
+            info.context.session,
+            statement,
+            Estimate.id,
+            settings=info.context.settings,
+            first=first,
+            after=after,
+            to_node=EstimateType.from_model,
+        )
+
+    @strawberry.field(extensions=[allow(*staff().roles)])
+    async def price_lists(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> PriceListConnection:
+        return await paginate(
+            info.context.session,
+            repository.price_lists(),
+            PriceList.id,
+            settings=info.context.settings,
+            first=first,
+            after=after,
+            to_node=PriceListType.from_model,
+        )
+
+    @strawberry.field(
+        extensions=[allow(*staff().roles, Role.CUSTOMER)],
+        description="Balance due per customer over issued invoices (customers: their own).",
+    )
+    async def customer_balances(
+        self, info: Info, customer_ids: list[strawberry.ID]
+    ) -> list[CustomerBalance]:
+        ids = decode_ids([str(c) for c in customer_ids], "Customer", "customerIds")
+        found = await payments.outstanding(info.context.session, info.context.principal, ids)
+        return [
+            CustomerBalance(
+                customer_id=strawberry.ID(encode_id("Customer", c)),
+                outstanding=Money(amount=amount, currency="INR"),
+            )
+            for c, amount in found.items()
+        ]
+
+    @strawberry.field(
+        extensions=[allow(*staff().roles)],
+        description="Overdue invoices with a balance, oldest due first: the follow-up list.",
+    )
+    async def collections(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> InvoiceConnection:
+        return await paginate(
+            info.context.session,
+            payments.overdue(info.context.principal, utcnow().date()),
+            Invoice.id,
+            settings=info.context.settings,
+            first=first,
+            after=after,
+            to_node=InvoiceType.from_model,
+        )
+
+    @strawberry.field(extensions=[allow(*staff().roles)])
+    async def collection_buckets(
+        self, info: Info, on: date | None = None
+    ) -> list[CollectionBucket]:
+        rows = await payments.collection_summary(
+            info.context.session, info.context.principal, on or utcnow().date()
+        )
+        return [
+            CollectionBucket(bucket=b, invoice_count=n, balance=Money(amount=t, currency="INR"))
+            for b, n, t in rows
+        ]
+
+
+@strawberry.type
+class BillingMutation:
+    @strawberry.mutation(extensions=[allow(*POLICY)])
+    async def create_price_list(self, info: Info, input: CreatePriceListInput) -> PriceListPayload:
+        async def action() -> PriceListPayload:
+            values = provided(input, exclude=("part_prices", "labour_rates", "tax_rates"))
+            values["labour_rates"] = [provided(r) for r in input.labour_rates]
+            values["tax_rates"] = [provided(t) for t in input.tax_rates]
+            values["part_prices"] = [
+                {
+                    **provided(p, exclude=("part_id",)),
+                    "part_id": decode_id(p.part_id, "Part", ["partPrices", str(i), "partId"]),
+                }
+                for i, p in enumerate(input.part_prices)
+            ]
+            data = PriceListCreate.model_validate(values)
+            row = await create_price_list(info.context.session, data)
+            return PriceListPayload(price_list=PriceListType.from_model(row))
+
+        return await execute(info, PriceListPayload, action)
+
+    @strawberry.mutation(extensions=[allow(*POLICY)])
+    async def set_contract_billing_terms(
+        self, info: Info, input: SetContractBillingTermsInput
+    ) -> ContractBillingTermsPayload:
+        async def action() -> ContractBillingTermsPayload:
+            data = ContractTermsSet.model_validate(
+                {
+                    **provided(input, exclude=("contract_id",)),
+                    "contract_id": decode_id(input.contract_id, "Contract", "contractId"),
+                }
+            )
+            await terms.set_terms(info.context.session, data)
+            return ContractBillingTermsPayload(contract_id=input.contract_id)
+
+        return await execute(info, ContractBillingTermsPayload, action)
+
+    @strawberry.mutation(extensions=[allow(*FIELD)])
+    async def create_estimate(self, info: Info, input: CreateEstimateInput) -> EstimatePayload:
+        async def action() -> EstimatePayload:
+            data = EstimateCreate(
+                task_id=decode_id(input.task_id, "Task", "taskId"),
+                lines=_lines(input.lines),
+                notes=input.notes,
+                requires_acceptance=input.requires_acceptance,
+            )
+            row = await estimates.create_estimate(
+                info.context.session, info.context.require_principal(), data
+            )
+            return EstimatePayload(estimate=EstimateType.from_model(row))
+
+        return await execute(info, EstimatePayload, action, idempotency_key=input.idempotency_key)
+
+    @strawberry.mutation(extensions=[allow(*FIELD)])
+    async def send_estimate(self, info: Info, input: EstimateActionInput) -> EstimatePayload:
+        async def action() -> EstimatePayload:
+            row = await estimates.send_estimate(
+                info.context.session,
+                info.context.require_principal(),
+                decode_id(input.estimate_id, "Estimate", "estimateId"),
+            )
+            return EstimatePayload(estimate=EstimateType.from_model(row))
+
+        return await execute(info, EstimatePayload, action)
+
+    @strawberry.mutation(extensions=[allow(Role.CUSTOMER)])
+    async def accept_estimate(self, info: Info, input: EstimateActionInput) -> EstimatePayload:
+        return await _decide(info, input, accept=True)
+
+    @strawberry.mutation(extensions=[allow(Role.CUSTOMER)])
+    async def reject_estimate(self, info: Info, input: EstimateActionInput) -> EstimatePayload:
+        return await _decide(info, input, accept=False)
+
+    @strawberry.mutation(extensions=[allow(*FIELD)])
+    async def withdraw_estimate(self, info: Info, input: EstimateActionInput) -> EstimatePayload:
+        async def action() -> EstimatePayload:
+            row = await estimates.withdraw_estimate(
+                info.context.session,
+                info.context.require_principal(),
+                decode_id(input.estimate_id, "Estimate", "estimateId"),
+            )
+            return EstimatePayload(estimate=EstimateType.from_model(row))
+
+        return await execute(info, EstimatePayload, action)
+
+    @strawberry.mutation(extensions=[allow(*DESK)])
+    async def create_invoice(self, info: Info, input: CreateInvoiceInput) -> InvoicePayload:
+        async def action() -> InvoicePayload:
+            data = ManualInvoice(
+                customer_id=decode_id(input.customer_id, "Customer", "customerId"),
+                lines=_lines(input.lines),
+                task_id=decode_optional_id(input.task_id, "Task", "taskId"),
+            )
+            row = await invoices.create_invoice(info.context.session, data)
+            return InvoicePayload(invoice=InvoiceType.from_model(row))
+
+        return await execute(info, InvoicePayload, action, idempotency_key=input.idempotency_key)
+
+    @strawberry.mutation(extensions=[allow(*DESK)])
+    async def issue_invoice(self, info: Info, input: InvoiceActionInput) -> InvoicePayload:
+        async def action() -> InvoicePayload:
+            row = await invoices.issue_invoice(
+                info.context.session,
+                info.context.require_principal(),
+                decode_id(input.invoice_id, "Invoice", "invoiceId"),
+            )
+            return InvoicePayload(invoice=InvoiceType.from_model(row))
+
+        return await execute(info, InvoicePayload, action)
+
+    @strawberry.mutation(extensions=[allow(*DESK)])
+    async def void_invoice(self, info: Info, input: InvoiceActionInput) -> InvoicePayload:
+        async def action() -> InvoicePayload:
+            row = await invoices.void_draft(
+                info.context.session,
+                info.context.require_principal(),
+                decode_id(input.invoice_id, "Invoice", "invoiceId"),
+            )
+            return InvoicePayload(invoice=InvoiceType.from_model(row))
+
+        return await execute(info, InvoicePayload, action)
+
+    @strawberry.mutation(extensions=[allow(Role.ADMIN, Role.MANAGER)])
+    async def create_credit_note(
+        self, info: Info, input: CreateCreditNoteInput
+    ) -> CreditNotePayload:
+        async def action() -> CreditNotePayload:
+            data = CreditNoteCreate.model_validate(
+                {
+                    **provided(input, exclude=("invoice_id", "lines")),
+                    "lines": [provided(line) for line in input.lines],
+                    "invoice_id": decode_id(input.invoice_id, "Invoice", "invoiceId"),
+                }
+            )
+            principal = info.context.require_principal()
+            credit = await invoices.create_credit_note(info.context.session, principal, data)
+            original = await info.context.session.get(Invoice, data.invoice_id)
+            assert original is not None
+            return CreditNotePayload(
+                credit_note=InvoiceType.from_model(credit),
+                invoice=InvoiceType.from_model(original),
+            )
+
+        return await execute(info, CreditNotePayload, action)
+
+    @strawberry.mutation(extensions=[allow(Role.TECHNICIAN, *DESK)])
+    async def record_payment(self, info: Info, input: RecordPaymentInput) -> PaymentPayload:
+        async def action() -> PaymentPayload:
+            data = PaymentCreate.model_validate(
+                {
+                    **provided(input, exclude=("invoice_id", "idempotency_key")),
+                    "invoice_id": decode_id(input.invoice_id, "Invoice", "invoiceId"),
+                }
+            )
+            payment, invoice = await payments.record_payment(
+                info.context.session, info.context.require_principal(), data
+            )
+            return PaymentPayload(
+                payment=PaymentType.from_model(payment), invoice=InvoiceType.from_model(invoice)
+            )
+
+        return await execute(info, PaymentPayload, action, idempotency_key=input.idempotency_key)
+
+    @strawberry.mutation(extensions=[allow(Role.TECHNICIAN, *DESK, Role.CUSTOMER)])
+    async def create_payment_link(
+        self, info: Info, input: InvoiceActionInput
+    ) -> PaymentLinkPayload:
+        async def action() -> PaymentLinkPayload:
+            link, token = await payments.create_payment_link(
+                info.context.session,
+                info.context.require_principal(),
+                decode_id(input.invoice_id, "Invoice", "invoiceId"),
+            )
+            return PaymentLinkPayload(payment_link=_link(link, token))
+
+        return await execute(info, PaymentLinkPayload, action)
+
+    @strawberry.mutation(extensions=[allow(Role.TECHNICIAN)])
+    async def offer_upsell(self, info: Info, input: OfferUpsellInput) -> UpsellPayload:
+        async def action() -> UpsellPayload:
+            data = UpsellCreate(
+                task_id=decode_id(input.task_id, "Task", "taskId"),
+                part_id=decode_id(input.part_id, "Part", "partId"),
+                quantity=input.quantity,
+            )
+            row = await payments.offer_upsell(
+                info.context.session, info.context.require_principal(), data
+            )
+            return UpsellPayload(upsell=UpsellOfferType.from_model(row))
+
+        return await execute(info, UpsellPayload, action, idempotency_key=input.idempotency_key)
+
+    @strawberry.mutation(extensions=[allow(Role.CUSTOMER)])
+    async def accept_upsell(self, info: Info, input: UpsellActionInput) -> UpsellPayload:
+        return await _decide_upsell(info, input, accept=True)
+
+    @strawberry.mutation(extensions=[allow(Role.CUSTOMER)])
+    async def decline_upsell(self, info: Info, input: UpsellActionInput) -> UpsellPayload:
+        return await _decide_upsell(info, input, accept=False)
+
+
+async def _decide(info: Info, input: EstimateActionInput, *, accept: bool) -> EstimatePayload:
+    async def action() -> EstimatePayload:
+        row = await estimates.decide_estimate(
+            info.context.session,
+            info.context.require_principal(),
+            decode_id(input.estimate_id, "Estimate", "estimateId"),
+            accept,
+            input.reason,
+        )
+        return EstimatePayload(estimate=EstimateType.from_model(row))
+
+    return await execute(info, EstimatePayload, action)
+
+
+async def _decide_upsell(info: Info, input: UpsellActionInput, *, accept: bool) -> UpsellPayload:
+    async def action() -> UpsellPayload:
+        offer, stored, token = await payments.decide_upsell(
+            info.context.session,
+            info.context.require_principal(),
+            decode_id(input.upsell_id, "UpsellOffer", "upsellId"),
+            accept,
+        )
+        link = _link(stored, token) if stored is not None and token is not None else None
+        return UpsellPayload(upsell=UpsellOfferType.from_model(offer), payment_link=link)
+
+    return await execute(info, UpsellPayload, action)

@@ -7,6 +7,7 @@ import strawberry
 from resolvers.assets import AssetsMutation, AssetsQuery
 from resolvers.attachments import AttachmentsMutation, AttachmentsQuery
 from resolvers.bulk_intake import BulkIntakeMutation
+from resolvers.billing import BillingMutation, BillingQuery
 from resolvers.contracts import ContractsMutation, ContractsQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
@@ -37,6 +38,7 @@ class Query(
     SlaQuery,
     AttachmentsQuery,
     DispatchQuery,
+    BillingQuery,
 ):
     pass
 
@@ -58,5 +60,6 @@ class Mutation(
     AttachmentsMutation,
     BulkIntakeMutation,
     DispatchMutation,
+    BillingMutation,
 ):
     pass

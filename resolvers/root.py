@@ -6,8 +6,8 @@ import strawberry
 
 from resolvers.assets import AssetsMutation, AssetsQuery
 from resolvers.attachments import AttachmentsMutation, AttachmentsQuery
-from resolvers.bulk_intake import BulkIntakeMutation
 from resolvers.billing import BillingMutation, BillingQuery
+from resolvers.bulk_intake import BulkIntakeMutation
 from resolvers.contracts import ContractsMutation, ContractsQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery

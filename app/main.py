@@ -199,7 +199,7 @@ def create_app(
             status_code=200 if ready else 503,
         )
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
@@ -217,6 +217,11 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    # Plain HTTP endpoints of the domains (routes.py) reach the database and broker here.
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.broker = broker
+    return app
 
 
 def discover_routes() -> list[BaseRoute]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -21,16 +19,8 @@ STATUS = {
 
 
 def services(request: Request) -> tuple[SessionFactory, Broker]:
-    """The session factory and broker of this app (held by its GraphQL endpoint, until the app
-    factory exposes them on `app.state`)."""
-    state = request.app.state
-    if hasattr(state, "sessions") and hasattr(state, "broker"):
-        return state.sessions, state.broker
-    for route in request.app.routes:
-        endpoint: Any = getattr(route, "endpoint", None)
-        if getattr(route, "path", None) == "/graphql" and hasattr(endpoint, "sessions"):
-            return endpoint.sessions, endpoint.broker
-    raise RuntimeError("no GraphQL endpoint to take the database sessions from")
+    """The session factory and broker the app factory put on `app.state`."""
+    return request.app.state.sessions, request.app.state.broker
 
 
 def error_response(error: DomainError) -> JSONResponse:

@@ -14,6 +14,7 @@ from schema.ids import decode_optional_id
 from schema.node import register_node
 from schema.permissions import allow, staff
 from schema.tracking import (
+    POLICY_SETTINGS,
     ReportLocationsInput,
     ReportLocationsPayload,
     SetTrackingPolicyInput,
@@ -61,11 +62,7 @@ class TrackingMutation:
                     "territory_id": decode_optional_id(
                         input.territory_id, "Territory", "territoryId"
                     ),
-                    "mode": input.mode,
-                    "max_speed_mps": input.max_speed_mps,
-                    "max_accuracy_meters": input.max_accuracy_meters,
-                    "max_age_hours": input.max_age_hours,
-                    "retention_days": input.retention_days,
+                    **{name: getattr(input, name) for name in POLICY_SETTINGS},
                 }
             )
             policy = await service.set_policy(info.context.session, data, input.expected_version)

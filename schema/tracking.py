@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from app.tracking.models import PingIn, TrackingPolicy
+from app.tracking.models import PingIn, TrackingPolicy, TrackingPolicyBase
 from app.tracking.models import PingRejection as DomainPingRejection
 from app.tracking.models import TrackingMode as DomainTrackingMode
 from app.tracking.service import IngestResult
+from app.work_orders.models import TaskStatus as DomainTaskStatus
 from schema.common import GeoPoint, GeoPointInput
 from schema.errors import Payload
 from schema.ids import encode_id
 from schema.node import Node
+from schema.scalars import GeoJSON
+
+if TYPE_CHECKING:
+    from schema.work_orders import TaskStatus, TaskType
+
+TaskRef = Annotated["TaskType", strawberry.lazy("schema.work_orders")]
+StatusRef = Annotated["TaskStatus", strawberry.lazy("schema.work_orders")]  # type: ignore[valid-type]
 
 PingRejectionReason = strawberry.enum(DomainPingRejection, name="PingRejectionReason")
 TrackingMode = strawberry.enum(DomainTrackingMode, name="TrackingMode")
@@ -81,6 +89,14 @@ class TrackingPolicyType(Node):
     max_accuracy_meters: float
     max_age_hours: int
     retention_days: int
+    vicinity_radius_meters: float
+    vicinity_minutes: int
+    late_grace_minutes: int
+    travel_speed_kmh: float
+    travel_detour: float
+    stay_minutes: int
+    stay_radius_meters: float
+    trail_tolerance_meters: float
     version: int
     updated_at: datetime
 
@@ -91,14 +107,13 @@ class TrackingPolicyType(Node):
         return cls(
             db_id=row.id,
             territory_id=None if territory is None else strawberry.ID(territory),
-            mode=row.mode,
-            max_speed_mps=row.max_speed_mps,
-            max_accuracy_meters=row.max_accuracy_meters,
-            max_age_hours=row.max_age_hours,
-            retention_days=row.retention_days,
             version=row.version,
             updated_at=row.updated_at,
+            **{name: getattr(row, name) for name in POLICY_SETTINGS},
         )
+
+
+POLICY_SETTINGS = tuple(TrackingPolicyBase.model_fields)
 
 
 @strawberry.input(description="Create or replace a territory's policy; no territory: the default.")
@@ -109,6 +124,14 @@ class SetTrackingPolicyInput:
     max_accuracy_meters: float = 500.0
     max_age_hours: int = 72
     retention_days: int = 90
+    vicinity_radius_meters: float = 500.0
+    vicinity_minutes: int = 10
+    late_grace_minutes: int = 0
+    travel_speed_kmh: float = 40.0
+    travel_detour: float = 1.3
+    stay_minutes: int = 5
+    stay_radius_meters: float = 75.0
+    trail_tolerance_meters: float = 10.0
     expected_version: int | None = None
 
 
@@ -136,3 +159,93 @@ class TechnicianLocation:
             speed_mps=data.get("speed_mps"),
             heading=data.get("heading"),
         )
+
+
+def _status(value: str) -> Any:
+    return DomainTaskStatus(value)
+
+
+@strawberry.type(
+    description="What a customer sees of the visit: where the technician is and when they "
+    "arrive, only while they travel to or are at the customer's site."
+)
+class TaskTracking:
+    task_id: strawberry.ID
+    status: StatusRef
+    tracking: bool = strawberry.field(
+        description="True while the technician's position is shown; the last message of a "
+        "stream that ends (work started, task closed or reassigned) carries false."
+    )
+    location: GeoPoint | None
+    recorded_at: datetime | None
+    eta_minutes: int | None
+    eta_at: datetime | None
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any]) -> TaskTracking:
+        eta_at = data.get("eta_at")
+        return cls(
+            task_id=strawberry.ID(encode_id("Task", data["task_id"])),
+            status=_status(data["status"]),
+            tracking=True,
+            location=GeoPoint(lat=data["lat"], lng=data["lng"]),
+            recorded_at=datetime.fromisoformat(data["recorded_at"]),
+            eta_minutes=data.get("eta_minutes"),
+            eta_at=None if eta_at is None else datetime.fromisoformat(eta_at),
+        )
+
+
+@strawberry.type(description="A status change of a task, as it happens.")
+class TaskEvent:
+    action: str
+    from_status: StatusRef | None
+    to_status: StatusRef
+    at: datetime
+    actor: str
+    actor_role: str
+    reason: str | None
+    task_row: strawberry.Private[Any]
+
+    @strawberry.field
+    def task(self) -> TaskRef:
+        from schema.work_orders import TaskType
+
+        return TaskType.from_model(self.task_row)
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any], row: Any) -> TaskEvent:
+        return cls(
+            action=str(data.get("action", "")),
+            from_status=None if data.get("from") is None else _status(data["from"]),
+            to_status=_status(data["to"]),
+            at=datetime.fromisoformat(data["at"]),
+            actor=str(data.get("actor", "")),
+            actor_role=str(data.get("actor_role", "")),
+            reason=data.get("reason"),
+            task_row=row,
+        )
+
+
+@strawberry.type(description="A place the technician stayed, with the task done there if any.")
+class TrailStop:
+    location: GeoPoint
+    arrived_at: datetime
+    left_at: datetime
+    duration_minutes: int
+    task_db_id: strawberry.Private[int | None]
+    checked_in_at: datetime | None
+
+    @strawberry.field
+    def task_id(self) -> strawberry.ID | None:
+        return (
+            None if self.task_db_id is None else strawberry.ID(encode_id("Task", self.task_db_id))
+        )
+
+
+@strawberry.type(description="Where a technician went: the simplified path and the stops.")
+class Trail:
+    technician_id: strawberry.ID
+    path: GeoJSON | None = strawberry.field(description="A GeoJSON LineString, longitude first.")
+    stops: list[TrailStop]
+    ping_count: int
+    distance_meters: float

@@ -6,9 +6,12 @@ import strawberry
 
 from subscriptions.alerts import AlertSubscription
 from subscriptions.inventory import InventorySubscription
+from subscriptions.tasks import TaskSubscription
 from subscriptions.tracking import TrackingSubscription
 
 
 @strawberry.type
-class Subscription(AlertSubscription, TrackingSubscription, InventorySubscription):
+class Subscription(
+    AlertSubscription, TrackingSubscription, InventorySubscription, TaskSubscription
+):
     pass

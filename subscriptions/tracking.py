@@ -1,7 +1,8 @@
 """Live technician positions for the map: by territory or bounding box, scoped by role.
 
 Staff see every technician, a partner only its own people, a technician only themselves;
-customers follow their technician through `taskTracking` instead. Access is decided once, at
+customers follow their technician through `taskTracking`, and only while that technician is
+on the way to, or at, the customer's own task. Access is decided once, at
 subscribe time, from the caller's token; each event carries the technician's partner, so the
 per-event check is a comparison, not a query. One broker subscription per channel is shared by
 all sockets of the instance, each fed through a bounded queue that keeps only the latest
@@ -10,7 +11,8 @@ position per technician: a slow map never stalls the others.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Hashable
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +21,14 @@ from graphql import GraphQLError
 
 from app.core.auth import STAFF_ROLES, Principal, Role
 from app.realtime.hub import Delivery
-from app.tracking import channels
-from schema.common import BBoxInput
+from app.tracking import channels, repository
+from app.tracking.repository import TRACKED_STATUSES, TrackingView
+from app.work_orders.channels import TASK_STATUS_CHANGED, TASK_UPDATED, task_channel
+from schema.common import BBoxInput, GeoPoint
 from schema.context import Info
-from schema.ids import decode_optional_id
+from schema.ids import decode_id, decode_optional_id, encode_id
 from schema.permissions import allow
-from schema.tracking import TechnicianLocation
+from schema.tracking import TaskTracking, TechnicianLocation, _status
 
 LOCATION_QUEUE = 64
 """Technicians a subscriber may fall behind on before the oldest ones are dropped."""
@@ -94,8 +98,147 @@ def rendered(delivery: Delivery) -> TechnicianLocation:
     return location
 
 
+# --- taskTracking: the customer's view of their technician ---------------------------------
+
+WAITING_STATUSES = frozenset({"UNSCHEDULED", "SCHEDULED", "DISPATCHED", "ACCEPTED"})
+"""Before travel the stream stays open (status only, no position) until the trip starts."""
+RECHECK_SECONDS = 30.0
+"""Access is re-read at least this often even without events (say, events lost in an outage)."""
+TRACKING_QUEUE = 16
+
+
+def _tracked(delivery: Delivery) -> Hashable | None:
+    """Positions coalesce to the latest; status changes are never dropped for them."""
+    return "position" if delivery.message.get("kind") == channels.TASK_TRACKING else None
+
+
+@dataclass(slots=True)
+class Watch:
+    """What a taskTracking stream may show now; re-read on every task event."""
+
+    view: TrackingView
+    was_tracked: bool = False
+
+    @property
+    def tracked(self) -> bool:
+        return self.view.status in TRACKED_STATUSES and self.view.technician_id is not None
+
+    def update(self, view: TrackingView) -> bool:
+        """Take the task as it is now; False when the stream must end (the technician left
+        the task, work started, or the task closed), which shows no position any more."""
+        reassigned = self.was_tracked and view.technician_id != self.view.technician_id
+        self.view = view
+        if reassigned:
+            return False
+        if self.tracked:
+            self.was_tracked = True
+            return True
+        return view.status in WAITING_STATUSES and not self.was_tracked
+
+    def shows(self, data: dict[str, Any]) -> bool:
+        """A position is shown only for the task's current technician while tracked."""
+        return (
+            self.tracked
+            and data.get("technician_id") == self.view.technician_id
+            and data.get("status") in TRACKED_STATUSES
+        )
+
+    def snapshot(self) -> TaskTracking:
+        view, tracked = self.view, self.tracked
+        position = view.position if tracked else None
+        return TaskTracking(
+            task_id=strawberry.ID(encode_id("Task", view.task_id)),
+            status=_status(view.status),
+            tracking=tracked,
+            location=None if position is None else GeoPoint(lat=position.lat, lng=position.lng),
+            recorded_at=view.seen_at if tracked else None,
+            eta_minutes=view.eta_minutes if tracked else None,
+            eta_at=view.eta_at if tracked else None,
+        )
+
+
+def tracking_position(delivery: Delivery) -> TaskTracking:
+    """The position event as a GraphQL object, built once per event for every subscriber."""
+    found = delivery.memo.get(TaskTracking)
+    if found is None:
+        found = delivery.memo[TaskTracking] = TaskTracking.from_event(delivery.data)
+    return found
+
+
+async def _view(info: Info, principal: Principal, task_id: int) -> TrackingView:
+    async with info.context.sessions() as session:
+        view = await repository.tracking_view(session, task_id)
+    if view is None or (not principal.is_staff and view.customer_id != principal.customer_id):
+        raise GraphQLError("task not found", extensions={"code": "NOT_FOUND", "field": ["taskId"]})
+    return view
+
+
+async def _with_rechecks(
+    feed: AsyncIterator[Delivery], every: float
+) -> AsyncIterator[Delivery | None]:
+    """The feed's deliveries, and None whenever `every` seconds pass without one."""
+    pending: asyncio.Future[Delivery] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(feed))
+            done, _ = await asyncio.wait({pending}, timeout=every)
+            if not done:
+                yield None
+                continue
+            finished, pending = pending, None
+            try:
+                yield finished.result()
+            except StopAsyncIteration:
+                return
+    finally:
+        if pending is not None:
+            pending.cancel()
+
+
 @strawberry.type
-class TrackingSubscription:
+class TaskTrackingSubscription:
+    @strawberry.subscription(extensions=[allow(Role.CUSTOMER, *sorted(STAFF_ROLES))])
+    async def task_tracking(
+        self, info: Info, task_id: strawberry.ID
+    ) -> AsyncGenerator[TaskTracking, None]:
+        # Checked before the stream starts, so a refusal is the protocol's `error` message.
+        principal = info.context.require_principal()
+        task = decode_id(task_id, "Task", "taskId")
+        watch = Watch(await _view(info, principal, task))
+        return _tracking(info, principal, watch)
+
+
+async def _tracking(
+    info: Info, principal: Principal, watch: Watch
+) -> AsyncGenerator[TaskTracking, None]:
+    task = watch.view.task_id
+    topics = (channels.task_tracking(task), task_channel(task))
+    async with info.context.broker.listen(
+        *topics, coalesce=_tracked, queue_size=TRACKING_QUEUE
+    ) as feed:
+        going = watch.update(watch.view)
+        yield watch.snapshot()
+        if not going:
+            return
+        async for delivery in _with_rechecks(feed, RECHECK_SECONDS):
+            kind = None if delivery is None else delivery.message.get("kind")
+            if delivery is not None and kind == channels.TASK_TRACKING:
+                if watch.shows(delivery.data):
+                    yield tracking_position(delivery)
+                continue
+            if kind not in (None, TASK_STATUS_CHANGED, TASK_UPDATED):
+                continue
+            before = (watch.view.status, watch.view.technician_id)
+            going = watch.update(await _view(info, principal, task))
+            if not going or before != (watch.view.status, watch.view.technician_id):
+                yield watch.snapshot()
+            if not going:
+                return
+
+
+@strawberry.type
+class TrackingSubscription(TaskTrackingSubscription):
     @strawberry.subscription(
         extensions=[allow(*sorted(STAFF_ROLES), Role.PARTNER, Role.TECHNICIAN)]
     )

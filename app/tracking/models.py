@@ -40,6 +40,20 @@ class TrackingPolicyBase(SQLModel):
     max_age_hours: int = Field(default=72, ge=1, le=24 * 30)
     """Pings buffered offline longer than this are refused as too old."""
     retention_days: int = Field(default=90, ge=1, le=3650)
+    vicinity_radius_meters: float = Field(default=500.0, gt=0, le=50_000)
+    """An en-route technician this close to the site triggers the customer's vicinity notice."""
+    vicinity_minutes: int = Field(default=10, ge=0, le=240)
+    """...or this few minutes away by the ETA, whichever comes first (0: distance only)."""
+    late_grace_minutes: int = Field(default=0, ge=0, le=240)
+    """An ETA this far past the appointment window's end before the task counts as late."""
+    travel_speed_kmh: float = Field(default=40.0, gt=0, le=200)
+    travel_detour: float = Field(default=1.3, ge=1, le=5)
+    """The dispatch travel model for ETAs: great-circle distance x detour at this speed."""
+    stay_minutes: int = Field(default=5, ge=1, le=24 * 60)
+    stay_radius_meters: float = Field(default=75.0, gt=0, le=5_000)
+    """A trail's stop: at least `stay_minutes` within `stay_radius_meters` of where it began."""
+    trail_tolerance_meters: float = Field(default=10.0, ge=0, le=1_000)
+    """How far the simplified trail may stray from the raw pings."""
 
 
 class TrackingPolicy(TrackingPolicyBase, Audited, table=True):
@@ -65,13 +79,29 @@ class TrackingPolicy(TrackingPolicyBase, Audited, table=True):
     )
 
 
-class TrackingPolicySet(SQLModel):
+class TrackingPolicySet(TrackingPolicyBase):
     territory_id: int | None = None
     mode: TrackingMode
-    max_speed_mps: float = Field(default=70.0, gt=0, le=350)
-    max_accuracy_meters: float = Field(default=500.0, gt=0, le=100_000)
-    max_age_hours: int = Field(default=72, ge=1, le=24 * 30)
-    retention_days: int = Field(default=90, ge=1, le=3650)
+
+
+class TaskTrackingState(SQLModel, table=True):
+    """What tracking derived for an en-route task: its latest ETA, and the one-off customer
+    notices already sent (running late, technician nearby), so each is sent exactly once."""
+
+    __tablename__ = "task_tracking_states"
+
+    task_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, foreign_key="tasks.id", ondelete="CASCADE"
+    )
+    technician_id: int = Field(
+        sa_type=sa.BigInteger, foreign_key="technicians.id", ondelete="CASCADE"
+    )
+    eta_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    eta_minutes: int | None = None
+    distance_meters: float | None = None
+    computed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    late_notified_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    vicinity_notified_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 class LocationPing(SQLModel, table=True):

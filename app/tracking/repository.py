@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +15,41 @@ from sqlmodel import col, select
 
 from app.core.auth import Principal
 from app.core.geo import LatLng
-from app.tracking.models import TrackingMode, TrackingPolicy
+from app.tracking.models import TrackingMode, TrackingPolicy, TrackingPolicyBase
+
+TRAVELLING = "EN_ROUTE"
+TRACKED_STATUSES = ("EN_ROUTE", "ON_SITE")
+"""A customer may follow their technician only while the task is in one of these."""
+WORKING_STATUSES = ("EN_ROUTE", "ON_SITE", "IN_PROGRESS")
+"""A TASK_ONLY policy keeps pings only while a task of the technician is in one of these."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedTask:
+    """A task the technician is travelling to or is at, with its notices already sent."""
+
+    task_id: int
+    status: str
+    customer_id: int
+    territory_id: int | None
+    site: LatLng
+    window_end: datetime | None
+    late_notified: bool
+    vicinity_notified: bool
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> TrackedTask:
+        window_end = row.get("window_end")
+        return cls(
+            task_id=int(row["id"]),
+            status=str(row["status"]),
+            customer_id=int(row["customer_id"]),
+            territory_id=row.get("territory_id"),
+            site=LatLng(float(row["lat"]), float(row["lng"])),
+            window_end=None if window_end is None else datetime.fromisoformat(window_end),
+            late_notified=bool(row.get("late")),
+            vicinity_notified=bool(row.get("near")),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +64,7 @@ class TrackerState:
     territory_id: int | None
     time_zone: str
     policy: TrackingPolicy
+    tasks: tuple[TrackedTask, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +77,16 @@ class PingRow:
     heading: float | None
 
 
+_POLICY_FIELDS = tuple(TrackingPolicyBase.model_fields)
+
 _STATE = sa.text(
-    """
+    f"""
     SELECT t.partner_id, t.status = 'ACTIVE' AND t.archived_at IS NULL AS active,
            t.last_seen_at, ST_Y(t.last_location::geometry) AS last_lat,
            ST_X(t.last_location::geometry) AS last_lng,
            m.territory_id, coalesce(m.time_zone, 'UTC') AS time_zone,
-           p.id AS policy_id, p.territory_id AS policy_territory_id, p.mode, p.max_speed_mps,
-           p.max_accuracy_meters, p.max_age_hours, p.retention_days
+           p.id AS policy_id, p.territory_id AS policy_territory_id,
+           {", ".join("p." + name for name in _POLICY_FIELDS)}, a.tasks
     FROM technicians t
     LEFT JOIN LATERAL (
         SELECT tm.territory_id, tr.time_zone
@@ -65,6 +104,16 @@ _STATE = sa.text(
         ORDER BY tp.territory_id NULLS LAST
         LIMIT 1
     ) p ON true
+    LEFT JOIN LATERAL (
+        SELECT json_agg(json_build_object(
+            'id', k.id, 'status', k.status, 'customer_id', k.customer_id,
+            'territory_id', k.territory_id, 'lat', ST_Y(k.location::geometry),
+            'lng', ST_X(k.location::geometry), 'window_end', k.window_end,
+            'late', s.late_notified_at IS NOT NULL, 'near', s.vicinity_notified_at IS NOT NULL
+        ) ORDER BY k.id) AS tasks
+        FROM tasks k LEFT JOIN task_tracking_states s ON s.task_id = k.id
+        WHERE k.technician_id = t.id AND k.status IN ('EN_ROUTE', 'ON_SITE')
+    ) a ON true
     WHERE t.id = :technician_id
     """
 )
@@ -80,12 +129,10 @@ async def tracker_state(session: AsyncSession, technician_id: int) -> TrackerSta
         policy = TrackingPolicy(
             id=row["policy_id"],
             territory_id=row["policy_territory_id"],
+            **{name: row[name] for name in _POLICY_FIELDS if name != "mode"},
             mode=TrackingMode(row["mode"]),
-            max_speed_mps=row["max_speed_mps"],
-            max_accuracy_meters=row["max_accuracy_meters"],
-            max_age_hours=row["max_age_hours"],
-            retention_days=row["retention_days"],
         )
+    tasks = json.loads(row["tasks"]) if isinstance(row["tasks"], str) else row["tasks"] or []
     last = None if row["last_lat"] is None else LatLng(row["last_lat"], row["last_lng"])
     return TrackerState(
         technician_id=technician_id,
@@ -96,7 +143,47 @@ async def tracker_state(session: AsyncSession, technician_id: int) -> TrackerSta
         territory_id=row["territory_id"],
         time_zone=row["time_zone"],
         policy=policy,
+        tasks=tuple(TrackedTask.from_json(task) for task in tasks),
     )
+
+
+_WORKING_WINDOWS = sa.text(
+    """
+    SELECT w.at, w.until
+    FROM (
+        SELECT e.at, e.to_status,
+               lead(e.at) OVER (PARTITION BY e.task_id ORDER BY e.at, e.id) AS until
+        FROM task_events e
+        WHERE e.task_id IN (
+            SELECT DISTINCT task_id FROM task_events
+            WHERE technician_id = :technician_id AND at >= :since AND at <= :until
+        )
+    ) w
+    WHERE w.to_status IN ('EN_ROUTE', 'ON_SITE', 'IN_PROGRESS')
+      AND w.at <= :until AND (w.until IS NULL OR w.until > :start)
+    ORDER BY w.at
+    """
+)
+
+LONGEST_VISIT = timedelta(days=3)
+"""How far back a task may have started travel and still be worked on (TASK_ONLY windows)."""
+
+
+async def working_windows(
+    session: AsyncSession, technician_id: int, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """When the technician travelled to or worked on a task (from the task audit trail)."""
+    rows = await session.execute(
+        _WORKING_WINDOWS,
+        {
+            "technician_id": technician_id,
+            "since": start - LONGEST_VISIT,
+            "start": start,
+            "until": end,
+        },
+    )
+    open_end = datetime.max.replace(tzinfo=UTC)
+    return [(row.at, row.until or open_end) for row in rows]
 
 
 async def ensure_partitions(session: AsyncSession, days: Iterable[date]) -> None:
@@ -162,6 +249,115 @@ async def move_last_location(session: AsyncSession, technician_id: int, ping: Pi
     return moved.first() is not None
 
 
+_SAVE_ETA = sa.text(
+    """
+    WITH previous AS (
+        SELECT late_notified_at, vicinity_notified_at FROM task_tracking_states
+        WHERE task_id = :task_id FOR UPDATE
+    ), saved AS (
+        INSERT INTO task_tracking_states AS s
+            (task_id, technician_id, eta_at, eta_minutes, distance_meters, computed_at,
+             late_notified_at, vicinity_notified_at)
+        VALUES (:task_id, :technician_id, :eta_at, :eta_minutes, :distance, :computed_at,
+                CASE WHEN CAST(:late AS boolean) THEN CAST(:now AS timestamptz) END,
+                CASE WHEN CAST(:near AS boolean) THEN CAST(:now AS timestamptz) END)
+        ON CONFLICT (task_id) DO UPDATE SET
+            technician_id = excluded.technician_id,
+            eta_at = excluded.eta_at,
+            eta_minutes = excluded.eta_minutes,
+            distance_meters = excluded.distance_meters,
+            computed_at = excluded.computed_at,
+            late_notified_at = coalesce(s.late_notified_at, excluded.late_notified_at),
+            vicinity_notified_at = coalesce(s.vicinity_notified_at, excluded.vicinity_notified_at)
+        WHERE s.computed_at <= excluded.computed_at
+        RETURNING late_notified_at, vicinity_notified_at
+    )
+    SELECT (SELECT late_notified_at FROM previous) IS NULL
+               AND (SELECT late_notified_at FROM saved) IS NOT NULL AS late_now,
+           (SELECT vicinity_notified_at FROM previous) IS NULL
+               AND (SELECT vicinity_notified_at FROM saved) IS NOT NULL AS near_now
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EtaUpdate:
+    task_id: int
+    technician_id: int
+    eta_at: datetime | None
+    eta_minutes: int | None
+    distance_meters: float
+    computed_at: datetime
+    late: bool
+    near: bool
+
+
+async def save_eta(session: AsyncSession, update: EtaUpdate, now: datetime) -> tuple[bool, bool]:
+    """Store the task's latest ETA; (late, near) tell which notices this call recorded first,
+    so concurrent batches never send one twice."""
+    row = (
+        await session.execute(
+            _SAVE_ETA,
+            {
+                "task_id": update.task_id,
+                "technician_id": update.technician_id,
+                "eta_at": update.eta_at,
+                "eta_minutes": update.eta_minutes,
+                "distance": update.distance_meters,
+                "computed_at": update.computed_at,
+                "late": update.late,
+                "near": update.near,
+                "now": now,
+            },
+        )
+    ).one()
+    return bool(row.late_now), bool(row.near_now)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingView:
+    """A task as its customer may follow it: status, technician, where they are, the ETA."""
+
+    task_id: int
+    customer_id: int
+    status: str
+    technician_id: int | None
+    position: LatLng | None
+    seen_at: datetime | None
+    eta_minutes: int | None
+    eta_at: datetime | None
+
+
+_VIEW = sa.text(
+    """
+    SELECT k.id, k.customer_id, k.status, k.technician_id,
+           ST_Y(t.last_location::geometry) AS lat, ST_X(t.last_location::geometry) AS lng,
+           t.last_seen_at, s.eta_minutes, s.eta_at, s.technician_id AS eta_technician_id
+    FROM tasks k
+    LEFT JOIN technicians t ON t.id = k.technician_id
+    LEFT JOIN task_tracking_states s ON s.task_id = k.id
+    WHERE k.id = :task_id
+    """
+)
+
+
+async def tracking_view(session: AsyncSession, task_id: int) -> TrackingView | None:
+    row = (await session.execute(_VIEW, {"task_id": task_id})).mappings().first()
+    if row is None:
+        return None
+    same_technician = row["eta_technician_id"] == row["technician_id"]
+    return TrackingView(
+        task_id=row["id"],
+        customer_id=row["customer_id"],
+        status=row["status"],
+        technician_id=row["technician_id"],
+        position=None if row["lat"] is None else LatLng(row["lat"], row["lng"]),
+        seen_at=row["last_seen_at"],
+        eta_minutes=row["eta_minutes"] if same_technician else None,
+        eta_at=row["eta_at"] if same_technician else None,
+    )
+
+
 _PARTITION_NAME = re.compile(r"^location_pings_(\d{8})$")
 
 
@@ -216,3 +412,25 @@ async def get_readable_policy(
     if principal is None or not principal.is_staff:
         return None
     return await session.get(TrackingPolicy, policy_id)
+
+
+async def partner_technicians(session: AsyncSession, partner_id: int) -> list[int]:
+    rows = await session.scalars(
+        sa.text("SELECT id FROM technicians WHERE partner_id = :partner_id ORDER BY id"),
+        {"partner_id": partner_id},
+    )
+    return list(rows)
+
+
+async def partner_of(session: AsyncSession, technician_id: int) -> int | None:
+    partner: int | None = await session.scalar(
+        sa.text("SELECT partner_id FROM technicians WHERE id = :id"), {"id": technician_id}
+    )
+    return partner
+
+
+async def territory_ids(session: AsyncSession) -> list[int]:
+    rows = await session.scalars(
+        sa.text("SELECT id FROM territories WHERE archived_at IS NULL ORDER BY id")
+    )
+    return list(rows)

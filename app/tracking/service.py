@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal, Role
+from app.core.channels import ALERTS
 from app.core.errors import Forbidden, NotFound, StaleVersion, invalid
 from app.core.events import queue_event
 from app.core.geo import LatLng
@@ -26,6 +27,7 @@ from app.core.models import utcnow
 from app.technicians import service as technicians
 from app.territories.models import Territory
 from app.tracking import channels, repository
+from app.tracking.eta import assess
 from app.tracking.models import (
     PingIn,
     PingRejection,
@@ -34,7 +36,8 @@ from app.tracking.models import (
     TrackingPolicySet,
 )
 from app.tracking.policies import Window, in_windows, is_jump, problem_of
-from app.tracking.repository import PingRow, TrackerState
+from app.tracking.repository import EtaUpdate, PingRow, TrackedTask, TrackerState
+from app.work_orders.channels import task_channel
 
 MAX_BATCH = 500
 
@@ -95,6 +98,8 @@ async def report_locations(
         if await repository.move_last_location(session, state.technician_id, newest):
             result.latest = newest
             _publish(session, state, newest)
+            for task in state.tasks:
+                await _follow_task(session, state, task, newest, now)
     return result
 
 
@@ -149,9 +154,11 @@ async def _inside_tracking_window(
         windows = await _working_windows(session, state, pings)
         kept = [p for p in pings if in_windows(p.recorded_at, windows)]
     else:
-        # TASK_ONLY needs the service lifecycle's travel and work periods; until it is
-        # wired in, nothing is kept (never more than the regulation allows).
-        kept = []
+        times = [p.recorded_at for p in pings]
+        windows = await repository.working_windows(
+            session, state.technician_id, min(times), max(times)
+        )
+        kept = [p for p in pings if in_windows(p.recorded_at, windows)]
     dropped = len(pings) - len(kept)
     if dropped:
         result.rejections[PingRejection.OUTSIDE_TRACKING_WINDOW] += dropped
@@ -187,6 +194,94 @@ def _publish(session: AsyncSession, state: TrackerState, ping: PingRow) -> None:
         targets.append(channels.territory_locations(state.territory_id))
     for channel in targets:
         queue_event(session, channel, channels.TECHNICIAN_LOCATION, data)
+
+
+# --- derived task events: ETA, running late, nearby -----------------------------------------
+
+
+async def _follow_task(
+    session: AsyncSession, state: TrackerState, task: TrackedTask, ping: PingRow, now: datetime
+) -> None:
+    """Update the ETA of a task the technician is travelling to (or is at), tell its customer
+    where they are, and send the one-off late and nearby notices the first time they apply."""
+    position = LatLng(ping.lat, ping.lng)
+    update = assess(task, state.technician_id, position, ping.recorded_at, state.policy)
+    late = update.late and not task.late_notified
+    near = update.near and not task.vicinity_notified
+    update = replace(update, late=late, near=near)
+    late, near = await repository.save_eta(session, update, now)
+    queue_event(
+        session,
+        channels.task_tracking(task.task_id),
+        channels.TASK_TRACKING,
+        {
+            "task_id": task.task_id,
+            "customer_id": task.customer_id,
+            "technician_id": state.technician_id,
+            "status": task.status,
+            "lat": ping.lat,
+            "lng": ping.lng,
+            "recorded_at": ping.recorded_at.isoformat(),
+            "eta_minutes": update.eta_minutes,
+            "eta_at": None if update.eta_at is None else update.eta_at.isoformat(),
+        },
+    )
+    if late:
+        _running_late(session, state, task, update)
+    if near:
+        _nearby(session, state, task, update)
+
+
+def _customer_event(task: TrackedTask, state: TrackerState, update: EtaUpdate) -> dict[str, object]:
+    return {
+        "task_id": task.task_id,
+        "customer_id": task.customer_id,
+        "technician_id": state.technician_id,
+        "territory_id": task.territory_id,
+        "eta_minutes": update.eta_minutes,
+        "eta_at": None if update.eta_at is None else update.eta_at.isoformat(),
+        "distance_meters": round(update.distance_meters, 1),
+        "window_end": None if task.window_end is None else task.window_end.isoformat(),
+    }
+
+
+def _running_late(
+    session: AsyncSession, state: TrackerState, task: TrackedTask, update: EtaUpdate
+) -> None:
+    assert update.eta_at is not None and task.window_end is not None
+    behind = int((update.eta_at - task.window_end).total_seconds() // 60)
+    queue_event(
+        session,
+        ALERTS,
+        channels.TECHNICIAN_RUNNING_LATE,
+        {
+            "level": 2,
+            "message": (
+                f"task {task.task_id}: technician {state.technician_id} expected "
+                f"{behind} min after the appointment window"
+            ),
+            "territory_id": task.territory_id,
+            "task_id": task.task_id,
+            "kind": channels.TECHNICIAN_RUNNING_LATE,
+        },
+    )
+    queue_event(
+        session,
+        task_channel(task.task_id),
+        channels.TASK_RUNNING_LATE,
+        _customer_event(task, state, update),
+    )
+
+
+def _nearby(
+    session: AsyncSession, state: TrackerState, task: TrackedTask, update: EtaUpdate
+) -> None:
+    queue_event(
+        session,
+        task_channel(task.task_id),
+        channels.TASK_VICINITY,
+        _customer_event(task, state, update),
+    )
 
 
 # --- retention ------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from app.service_requests.service import create_service_request
 from app.work_orders.models import Task, TaskCreate, TaskStatus
 from app.work_orders.service import create_task
 from app.work_orders.transitions import Actor
-from schema.ids import encode_id
+from schema.ids import encode_id, split_id
 from tests.support import GraphQLClient, StatementCounter, error_codes
 from tests.work_orders import factories
 
@@ -415,3 +415,25 @@ async def test_both_or_neither_content_field_is_refused(
     # then each is refused on its field
     assert [e["field"] for e in neither["userErrors"]] == [["file"]]
     assert [e["field"] for e in broken["userErrors"]] == [["contentBase64"]]
+
+
+async def test_whoever_sees_the_request_downloads_the_file_and_nobody_else(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given a photo on a customer's request
+    w, request_id, _ = await request_with_task(session)
+    customer = gql.as_role(Role.CUSTOMER, customer_id=w.customer.id)
+    payload = await upload(customer, ATTACH_REQUEST, {"serviceRequestId": rid(request_id)}, PNG)
+    path = f"/attachments/{split_id(payload['attachment']['id'])[1]}"  # type: ignore[index]
+
+    # when its customer, another customer and an anonymous caller download it
+    own = await gql.http.get(path, headers=customer.headers())
+    other = await gql.http.get(path, headers=gql.as_role(Role.CUSTOMER, customer_id=-1).headers())
+    anonymous = await gql.http.get(path)
+
+    # then only the customer gets the bytes; the stranger cannot tell it exists
+    assert own.status_code == 200 and own.content == PNG
+    assert own.headers["content-type"] == "image/png"
+    assert 'filename="photo.png"' in own.headers["content-disposition"]
+    assert other.status_code == 404
+    assert anonymous.status_code == 401

@@ -35,6 +35,10 @@ async def warnings_for(
     found += await _missing_skills(session, task, technician)
     found += await _overlaps(session, task, technician, start, end)
     found += await _outside_hours(session, technician, start, end)
+    # Imported here: the dispatch service builds on this module's tasks.
+    from app.dispatch.manual import travel_warnings
+
+    found += await travel_warnings(session, task, technician, start)
     return found
 
 

@@ -9,8 +9,10 @@ from resolvers.attachments import AttachmentsMutation, AttachmentsQuery
 from resolvers.billing import BillingMutation, BillingQuery
 from resolvers.bulk_intake import BulkIntakeMutation
 from resolvers.contracts import ContractsMutation, ContractsQuery
+from resolvers.costing import CostingQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
+from resolvers.expenses import ExpensesMutation, ExpensesQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.inventory import InventoryMutation, InventoryQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
@@ -39,6 +41,8 @@ class Query(
     AttachmentsQuery,
     DispatchQuery,
     BillingQuery,
+    ExpensesQuery,
+    CostingQuery,
 ):
     pass
 
@@ -61,5 +65,6 @@ class Mutation(
     BulkIntakeMutation,
     DispatchMutation,
     BillingMutation,
+    ExpensesMutation,
 ):
     pass

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 import strawberry
 
 from app.core.auth import Role
-from app.core.errors import Forbidden
-from app.tracking import repository, service
+from app.core.errors import Forbidden, collect
+from app.technicians import repository as technicians
+from app.tracking import repository, service, trails
 from app.tracking.models import TrackingPolicySet
 from resolvers.base import execute
 from schema.context import Info
-from schema.ids import decode_optional_id
+from schema.ids import decode_id, decode_optional_id
 from schema.node import register_node
-from schema.permissions import allow, staff
+from schema.permissions import STAFF, allow, staff
+from schema.scalars import offset_problems
 from schema.tracking import (
     POLICY_SETTINGS,
     ReportLocationsInput,
@@ -20,6 +25,7 @@ from schema.tracking import (
     SetTrackingPolicyInput,
     TrackingPolicyPayload,
     TrackingPolicyType,
+    Trail,
 )
 
 register_node(TrackingPolicyType, repository.get_readable_policy, TrackingPolicyType.from_model)
@@ -31,6 +37,27 @@ class TrackingQuery:
     async def tracking_policies(self, info: Info) -> list[TrackingPolicyType]:
         rows = await repository.policies(info.context.session)
         return [TrackingPolicyType.from_model(row) for row in rows]
+
+    @strawberry.field(
+        extensions=[allow(*STAFF, Role.PARTNER, Role.TECHNICIAN)],
+        description="Where a technician went between two times: the simplified path and the "
+        "stops, with the check-ins made there. Staff, the technician's partner and the "
+        "technician themselves.",
+    )
+    async def technician_trail(
+        self,
+        info: Info,
+        technician_id: strawberry.ID,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+    ) -> Trail | None:
+        session = info.context.session
+        technician = decode_id(technician_id, "Technician", "technicianId")
+        collect(offset_problems(from_, "from") + offset_problems(to, "to"))
+        principal = info.context.require_principal()
+        if await technicians.get_readable(session, principal, technician) is None:
+            return None
+        return Trail.from_trail(await trails.technician_trail(session, technician, from_, to))
 
 
 @strawberry.type

@@ -11,8 +11,12 @@ from app.tracking.models import PingIn, TrackingPolicy, TrackingPolicyBase
 from app.tracking.models import PingRejection as DomainPingRejection
 from app.tracking.models import TrackingMode as DomainTrackingMode
 from app.tracking.service import IngestResult
+from app.tracking.trails import Stop
+from app.tracking.trails import Trail as DomainTrail
+from app.work_orders.models import Task
 from app.work_orders.models import TaskStatus as DomainTaskStatus
 from schema.common import GeoPoint, GeoPointInput
+from schema.context import Info
 from schema.errors import Payload
 from schema.ids import encode_id
 from schema.node import Node
@@ -232,20 +236,63 @@ class TrailStop:
     arrived_at: datetime
     left_at: datetime
     duration_minutes: int
-    task_db_id: strawberry.Private[int | None]
+    ping_count: int
     checked_in_at: datetime | None
+    task_db_id: strawberry.Private[int | None]
+    site_db_id: strawberry.Private[int | None]
 
     @strawberry.field
     def task_id(self) -> strawberry.ID | None:
-        return (
-            None if self.task_db_id is None else strawberry.ID(encode_id("Task", self.task_db_id))
+        return _gid("Task", self.task_db_id)
+
+    @strawberry.field
+    def site_id(self) -> strawberry.ID | None:
+        return _gid("Site", self.site_db_id)
+
+    @strawberry.field(description="The task checked in at this stop.")
+    async def task(self, info: Info) -> TaskRef | None:
+        from schema.work_orders import TaskType
+
+        if self.task_db_id is None:
+            return None
+        row = await info.context.loaders.by_id(Task).load(self.task_db_id)
+        return None if row is None else TaskType.from_model(row)
+
+    @classmethod
+    def from_stop(cls, stop: Stop) -> TrailStop:
+        return cls(
+            location=GeoPoint(lat=stop.location.lat, lng=stop.location.lng),
+            arrived_at=stop.arrived_at,
+            left_at=stop.left_at,
+            duration_minutes=stop.minutes,
+            ping_count=stop.pings,
+            checked_in_at=stop.checked_in_at,
+            task_db_id=stop.task_id,
+            site_db_id=stop.site_id,
         )
+
+
+def _gid(type_name: str, db_id: int | None) -> strawberry.ID | None:
+    return None if db_id is None else strawberry.ID(encode_id(type_name, db_id))
 
 
 @strawberry.type(description="Where a technician went: the simplified path and the stops.")
 class Trail:
     technician_id: strawberry.ID
-    path: GeoJSON | None = strawberry.field(description="A GeoJSON LineString, longitude first.")
-    stops: list[TrailStop]
+    path: GeoJSON | None = strawberry.field(
+        description="A GeoJSON LineString (longitude first), simplified within the policy's "
+        "tolerance; null without pings."
+    )
+    distance_meters: float = strawberry.field(description="Along the raw pings.")
     ping_count: int
-    distance_meters: float
+    stops: list[TrailStop]
+
+    @classmethod
+    def from_trail(cls, trail: DomainTrail) -> Trail:
+        return cls(
+            technician_id=strawberry.ID(encode_id("Technician", trail.technician_id)),
+            path=None if trail.path is None else GeoJSON(trail.path),
+            distance_meters=round(trail.distance_meters, 1),
+            ping_count=trail.ping_count,
+            stops=[TrailStop.from_stop(stop) for stop in trail.stops],
+        )

@@ -434,3 +434,98 @@ async def territory_ids(session: AsyncSession) -> list[int]:
         sa.text("SELECT id FROM territories WHERE archived_at IS NULL ORDER BY id")
     )
     return list(rows)
+
+
+# --- trails ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TrailPoint:
+    recorded_at: datetime
+    lat: float
+    lng: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrailLine:
+    geojson: dict[str, Any] | None
+    length_meters: float
+
+
+async def trail_points(
+    session: AsyncSession, technician_id: int, start: datetime, end: datetime
+) -> list[TrailPoint]:
+    """The pings of a period in time order (only the partitions of those days are read)."""
+    rows = await session.execute(
+        sa.text(
+            "SELECT recorded_at, ST_Y(location::geometry) AS lat, ST_X(location::geometry) AS lng"
+            " FROM location_pings WHERE technician_id = :t"
+            " AND recorded_at >= :start AND recorded_at < :end ORDER BY recorded_at"
+        ),
+        {"t": technician_id, "start": start, "end": end},
+    )
+    return [TrailPoint(r.recorded_at, r.lat, r.lng) for r in rows]
+
+
+_PATH = sa.text(
+    """
+    WITH line AS (
+        SELECT ST_MakeLine(location::geometry ORDER BY recorded_at) AS geom
+        FROM location_pings
+        WHERE technician_id = :t AND recorded_at >= :start AND recorded_at < :end
+    ), local AS (
+        -- simplify in metres: in Web Mercator a metre on the ground is 1 / cos(lat) units
+        SELECT geom, ST_Transform(geom, 3857) AS projected,
+               :tolerance / greatest(cos(radians(ST_Y(ST_Centroid(geom)))), 0.01) AS units
+        FROM line WHERE geom IS NOT NULL
+    )
+    -- Douglas-Peucker: a route that doubles back along the same road overlaps itself, which
+    -- ST_SimplifyPreserveTopology refuses to simplify at all; a drawn trail needs no topology
+    SELECT ST_AsGeoJSON(ST_Transform(ST_Simplify(projected, units, true), 4326), 7) AS path,
+           ST_Length(geom::geography) AS length
+    FROM local
+    """
+)
+
+
+async def simplified_path(
+    session: AsyncSession, technician_id: int, start: datetime, end: datetime, tolerance_m: float
+) -> TrailLine:
+    row = (
+        await session.execute(
+            _PATH, {"t": technician_id, "start": start, "end": end, "tolerance": tolerance_m}
+        )
+    ).first()
+    if row is None or row.path is None:
+        return TrailLine(None, 0.0)
+    return TrailLine(json.loads(row.path), float(row.length or 0.0))
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    task_id: int
+    site_id: int
+    at: datetime
+    site: LatLng
+    geofence_slack: float
+    """How far from the site the check-in itself was (a flagged check-in may be far)."""
+
+
+async def check_ins(
+    session: AsyncSession, technician_id: int, start: datetime, end: datetime
+) -> list[CheckIn]:
+    rows = await session.execute(
+        sa.text(
+            """
+            SELECT e.task_id, k.site_id, e.at, ST_Y(k.location::geometry) AS lat,
+                   ST_X(k.location::geometry) AS lng,
+                   coalesce(k.check_in_distance_meters, 0) AS slack
+            FROM task_events e JOIN tasks k ON k.id = e.task_id
+            WHERE e.technician_id = :t AND e.action = 'CHECK_IN'
+              AND e.at >= :start AND e.at < :end
+            ORDER BY e.at
+            """
+        ),
+        {"t": technician_id, "start": start, "end": end},
+    )
+    return [CheckIn(r.task_id, r.site_id, r.at, LatLng(r.lat, r.lng), float(r.slack)) for r in rows]

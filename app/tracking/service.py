@@ -302,6 +302,32 @@ async def drop_partitions_older_than(
     return dropped
 
 
+PARTITIONS_AHEAD = 7
+"""Days of ping partitions kept ready beyond today, so ingest never creates one in a hurry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Maintenance:
+    dropped: list[str]
+    created_through: date
+
+
+async def maintain_partitions(session: AsyncSession, *, now: datetime | None = None) -> Maintenance:
+    """Drop the days no policy keeps any more and create the coming days' partitions.
+
+    Partitions hold every technician's pings of one UTC day, so a day goes only once the
+    longest retention of any policy has passed (a territory with a shorter retention is
+    served by reading no further back). Callers hold the advisory lock (see jobs.py).
+    """
+    now = now or utcnow()
+    longest = max((p.retention_days for p in await repository.policies(session)), default=90)
+    dropped = await drop_partitions_older_than(session, longest, now=now)
+    today = now.astimezone(UTC).date()
+    ahead = [today + timedelta(days=n) for n in range(PARTITIONS_AHEAD + 1)]
+    await repository.ensure_partitions(session, ahead)
+    return Maintenance(dropped=dropped, created_through=ahead[-1])
+
+
 # --- policies -------------------------------------------------------------------------------
 
 

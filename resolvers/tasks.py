@@ -8,6 +8,7 @@ import strawberry
 
 from app.core.auth import Principal, Role
 from app.core.errors import collect
+from app.dispatch.slots import consume_hold
 from app.work_orders import customer, field, offers, records
 from app.work_orders.field import Completion, Step
 from app.work_orders.models import Task, TaskPartLine
@@ -247,7 +248,7 @@ class CustomerTaskMutation:
                 offset_problems(input.window_start, "windowStart")
                 + offset_problems(input.window_end, "windowEnd")
             )
-            return await customer.reschedule_task(
+            task = await customer.reschedule_task(
                 info.context.session,
                 _principal(info),
                 _task_id(input.task_id),
@@ -255,6 +256,12 @@ class CustomerTaskMutation:
                 reason=input.reason,
                 expected_version=input.expected_version,
             )
+            if input.hold_id is not None:
+                hold_id = decode_id(input.hold_id, "SlotHold", "holdId")
+                await consume_hold(
+                    info.context.session, _principal(info), hold_id, task, window_given=True
+                )
+            return task
 
         return await _task_payload(info, run, input.idempotency_key)
 

@@ -11,6 +11,7 @@ import strawberry
 
 from app.core.auth import STAFF_ROLES, Role
 from app.core.errors import collect
+from app.dispatch.slots import consume_hold
 from app.work_orders import offers, repository, service
 from app.work_orders.models import Task, TaskCreate
 from app.work_orders.transitions import Action, Actor, roles_for
@@ -119,7 +120,7 @@ class WorkOrdersQuery:
 
 
 def _task_data(input: CreateTaskInput) -> TaskCreate:
-    values = provided(input, exclude=("idempotency_key",))
+    values = provided(input, exclude=("idempotency_key", "hold_id"))
     collect([p for name in _TIMES for p in offset_problems(values.get(name), name)])
     values["service_request_id"] = decode_optional_id(
         input.service_request_id, "ServiceRequest", "serviceRequestId"
@@ -146,8 +147,13 @@ class DeskTaskMutation:
     @strawberry.mutation(extensions=[allow(*roles_for(Action.CREATE))])
     async def create_task(self, info: Info, input: CreateTaskInput) -> TaskPayload:
         async def action() -> TaskPayload:
-            actor = Actor.of(info.context.require_principal())
-            task = await service.create_task(info.context.session, actor, _task_data(input))
+            principal = info.context.require_principal()
+            session = info.context.session
+            task = await service.create_task(session, Actor.of(principal), _task_data(input))
+            if input.hold_id is not None:
+                hold_id = decode_id(input.hold_id, "SlotHold", "holdId")
+                given = input.window_start is not None
+                await consume_hold(session, principal, hold_id, task, window_given=given)
             return TaskPayload(task=TaskType.from_model(task))
 
         return await execute(info, TaskPayload, action, idempotency_key=input.idempotency_key)

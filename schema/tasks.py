@@ -42,6 +42,9 @@ class CreateTaskInput:
         default_factory=list, description="The checklist shown to the customer before the visit."
     )
     idempotency_key: str | None = None
+    hold_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A slot hold from holdSlot: the task takes the held slot."
+    )
 
 
 @strawberry.input
@@ -173,6 +176,9 @@ class RescheduleTaskInput:
     reason: str | None = None
     expected_version: int | None = None
     idempotency_key: str | None = None
+    hold_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A slot hold from holdSlot for the new window."
+    )
 
 
 @strawberry.input

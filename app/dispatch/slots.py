@@ -544,13 +544,19 @@ async def consume_hold(
     task: Task,
     *,
     now: datetime | None = None,
+    window_given: bool = False,
 ) -> SlotHold:
     """Turn a hold into the task's appointment: its window becomes the held slot.
 
-    `createTask` and `rescheduleTask` call this with the hold id they were given."""
+    `createTask` and `rescheduleTask` call this with the hold id they were given; when the
+    caller also gave a window (`window_given`), it must be the held slot."""
     hold = await _hold_for_update(session, principal, hold_id)
     if hold.status is not HoldStatus.ACTIVE or hold.expires_at <= (now or utcnow()):
         raise DomainError("the slot hold expired or was used", ErrorCode.SLOT_TAKEN, ["holdId"])
+    if hold.site_id is not None and hold.site_id != task.site_id:
+        raise DomainError("the hold is for another site", ErrorCode.INVALID, ["holdId"])
+    if window_given and (task.window_start, task.window_end) != (hold.slot_start, hold.slot_end):
+        raise DomainError("the window must be the held slot", ErrorCode.INVALID, ["windowStart"])
     hold.status, hold.task_id, hold.consumed_at = HoldStatus.CONSUMED, task.id, utcnow()
     task.window_start, task.window_end = hold.slot_start, hold.slot_end
     invalidate(hold.territory_id)

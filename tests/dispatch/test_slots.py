@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,6 +17,7 @@ from app.dispatch import slots
 from app.dispatch.manual import travel_warnings
 from app.territories.models import Territory
 from app.work_orders import offers
+from schema.ids import encode_id
 from tests.dispatch import test_service_factories as f
 from tests.support import GraphQLClient, error_codes
 from tests.work_orders import factories
@@ -250,3 +251,34 @@ async def test_travel_warnings_flag_a_start_the_technician_cannot_reach(
     # then only the first is too tight
     assert [w.code for w in tight] == ["TRAVEL_TOO_TIGHT"]
     assert easy == []
+
+
+CREATE_TASK_WITH_HOLD = """
+mutation Create($input: CreateTaskInput!) {
+  createTask(input: $input) { task { id windowStart windowEnd } userErrors { field code } }
+}
+"""
+
+
+async def test_a_task_created_with_a_hold_takes_the_held_slot_once(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given a hold on tomorrow 10:00-12:00 at the customer's site
+    d = await f.day(session)
+    hold = await slots.hold_slot(session, f.DISPATCHER, hold_request(d, 10, 12))
+    task_input = {
+        "customerId": encode_id("Customer", d.customer.id or 0),
+        "siteId": encode_id("Site", d.site.id or 0),
+        "type": "REPAIR",
+        "holdId": encode_id("SlotHold", hold.id or 0),
+    }
+
+    # when an agent creates the task with it, and again with the same hold
+    first = await gql.as_role(Role.AGENT).mutate(CREATE_TASK_WITH_HOLD, task_input)
+    again = await gql.as_role(Role.AGENT).mutate(CREATE_TASK_WITH_HOLD, task_input)
+
+    # then the first task has the held window; the used hold cannot book a second one
+    assert first["userErrors"] == []
+    assert datetime.fromisoformat(first["task"]["windowStart"]) == hold.slot_start
+    assert datetime.fromisoformat(first["task"]["windowEnd"]) == hold.slot_end
+    assert error_codes(again) == ["SLOT_TAKEN"] and again["task"] is None

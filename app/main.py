@@ -124,6 +124,11 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         self.sessions = sessions
         self.broker = broker
+        from subscriptions.fanout import shared_event_executor
+
+        # Subscription payloads shared by every subscriber of an event render once per
+        # selection instead of once per socket (see subscriptions/fanout.py).
+        schema.execution_context_class = shared_event_executor(schema.execution_context_class)
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         principal = None

@@ -123,6 +123,7 @@ class ServerProcess:
             "DATABASE_URL": self.database_url,
             "JWT_SECRET": JWT_SECRET,
             "LOG_LEVEL": "WARNING",
+            "RUN_JOBS": "false",  # measure the API alone, not other domains' sweepers
         }
         env.pop("REDIS_URL", None)
         if self.redis_url:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -152,10 +153,13 @@ class TechnicianLocation:
     accuracy_meters: float | None
     speed_mps: float | None
     heading: float | None
+    shared_results: strawberry.Private[dict[Hashable, Any] | None] = None
+    """Set on a payload built once for every subscriber of its event (subscriptions.fanout)."""
 
     @classmethod
     def from_event(cls, data: dict[str, Any]) -> TechnicianLocation:
         return cls(
+            shared_results={},
             technician_id=strawberry.ID(encode_id("Technician", data["technician_id"])),
             location=GeoPoint(lat=data["lat"], lng=data["lng"]),
             recorded_at=datetime.fromisoformat(data["recorded_at"]),
@@ -184,11 +188,14 @@ class TaskTracking:
     recorded_at: datetime | None
     eta_minutes: int | None
     eta_at: datetime | None
+    shared_results: strawberry.Private[dict[Hashable, Any] | None] = None
+    """Set on a payload built once for every subscriber of its event (subscriptions.fanout)."""
 
     @classmethod
     def from_event(cls, data: dict[str, Any]) -> TaskTracking:
         eta_at = data.get("eta_at")
         return cls(
+            shared_results={},
             task_id=strawberry.ID(encode_id("Task", data["task_id"])),
             status=_status(data["status"]),
             tracking=True,

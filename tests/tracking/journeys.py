@@ -66,10 +66,11 @@ async def accepted_task(
         {"type": TaskType.REPAIR, "customer_id": w.customer.id, "site_id": w.site.id} | extra
     )
     task = await create_task(session, Actor.of(DISPATCHER), data)
-    assert task.id is not None and w.technician.id is not None
+    task_id, technician_id = task.id, w.technician.id
+    assert task_id is not None and technician_id is not None
     start = utcnow() + timedelta(minutes=1 if window_end is not None else 30)
-    task, _ = await offers.assign_task(session, DISPATCHER, task.id, w.technician.id, start)
-    await offers.accept_task(session, technician_principal(w.technician.id), task.id)
+    task, _ = await offers.assign_task(session, DISPATCHER, task_id, technician_id, start)
+    await offers.accept_task(session, technician_principal(technician_id), task_id)
     take_pending(session)
     return Journey(w, task)
 

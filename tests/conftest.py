@@ -114,6 +114,31 @@ async def gql(
         yield GraphQLClient(http, settings)
 
 
+@pytest.fixture(scope="session")
+def committed_database(settings: Settings) -> Iterator[str]:
+    """A second database, recreated per run, for tests whose transactions really commit
+    (races between real connections, several processes). Tests there use unique rows."""
+    url = make_url(settings.database_url)
+    committed = url.set(database=f"{url.database}_committed").render_as_string(hide_password=False)
+    asyncio.run(_recreate_database(committed))
+    bootstrap.upgrade(committed)
+    yield committed
+
+
+@pytest.fixture(scope="session")
+async def committed_engine(committed_database: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(committed_database, pool_size=12, max_overflow=0)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def committed_sessions(committed_engine: AsyncEngine) -> SessionFactory:
+    return async_sessionmaker(
+        committed_engine, class_=SerializedSession, expire_on_commit=False, autoflush=False
+    )
+
+
 @pytest.fixture
 def statements(connection: AsyncConnection) -> Iterator[StatementCounter]:
     counter = StatementCounter()

@@ -6,16 +6,14 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal, Role
-from app.core.db import SerializedSession
+from app.core.db import SessionFactory
 from app.core.errors import DomainError, ErrorCode
 from app.core.geo import LatLng
-from app.core.models import utcnow
 from app.dispatch import slots
 from app.dispatch.manual import travel_warnings
-from app.territories.models import Territory
 from app.work_orders import offers
 from schema.ids import encode_id
 from tests.dispatch import test_service_factories as f
@@ -134,10 +132,10 @@ async def test_holding_the_last_capacity_makes_the_next_hold_slot_taken(
 
 
 async def test_two_customers_racing_for_the_last_slot_get_one_hold_and_one_slot_taken(
-    engine: AsyncEngine,
+    committed_sessions: SessionFactory,
 ) -> None:
-    # given committed data (the race needs two real connections) in a place of its own
-    sessions = async_sessionmaker(engine, class_=SerializedSession, expire_on_commit=False)
+    # given committed data (the race needs two real connections) in the committed database
+    sessions = committed_sessions
     async with sessions() as setup:
         d = await f.day(setup, technicians=1)
         busy = await f.task(setup, d, duration=8 * 60)
@@ -163,14 +161,7 @@ async def test_two_customers_racing_for_the_last_slot_get_one_hold_and_one_slot_
                 return error.code.value
 
     # when two customers hold the last capacity at the same moment
-    try:
-        outcomes = sorted(await asyncio.gather(take(), take()))
-    finally:
-        async with sessions() as cleanup:  # keep the committed territory out of other tests
-            territory = await cleanup.get(Territory, d.territory.id)
-            assert territory is not None
-            territory.archived_at = utcnow()
-            await cleanup.commit()
+    outcomes = sorted(await asyncio.gather(take(), take()))
     # then exactly one gets it
     assert outcomes == ["HELD", "SLOT_TAKEN"]
 

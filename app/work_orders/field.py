@@ -43,11 +43,25 @@ async def move(session: AsyncSession, principal: Principal, action: Action, step
     task = await repository.get_for_change(session, principal, step.task_id)
     change = _change(principal, action, step)
     check_allowed(task, change)
+    if action is Action.START_WORK:
+        await _refuse_while_an_estimate_waits(session, step.task_id)
     if action is Action.START_WORK and task.started_at is None:
         task.started_at = utcnow()
     apply(session, task, change)
     await session.flush()
     return task
+
+
+async def _refuse_while_an_estimate_waits(session: AsyncSession, task_id: int) -> None:
+    # Imported here: billing builds on this module's tasks.
+    from app.billing.estimates import estimate_blocks_work
+
+    if await estimate_blocks_work(session, task_id):
+        raise DomainError(
+            "the customer has not accepted the estimate yet",
+            ErrorCode.INVALID_TRANSITION,
+            ["taskId"],
+        )
 
 
 async def check_in(

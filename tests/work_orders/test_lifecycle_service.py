@@ -270,3 +270,27 @@ async def test_the_offer_expiry_job_takes_back_overdue_offers_and_publishes(
     await session.refresh(task)
     assert task.status is TaskStatus.UNSCHEDULED
     assert published["data"]["to"] == "UNSCHEDULED"
+
+
+async def test_work_waits_for_the_customer_to_accept_a_pending_estimate(
+    session: AsyncSession,
+) -> None:
+    from app.billing.models import Estimate, EstimateStatus
+
+    w = await factories.world(session)
+    task = await _on_site(session, w)
+    estimate = Estimate(
+        task_id=task.id, customer_id=w.customer.id, status=EstimateStatus.SENT, created_by="t"
+    )
+    session.add(estimate)
+    await session.flush()
+    me = tech(w.technician.id)
+
+    with pytest.raises(DomainError) as refused:
+        await field.move(session, me, Action.START_WORK, field.Step(task.id))
+    estimate.status = EstimateStatus.ACCEPTED
+    await session.flush()
+    started = await field.move(session, me, Action.START_WORK, field.Step(task.id))
+
+    assert refused.value.code is ErrorCode.INVALID_TRANSITION
+    assert started.status is TaskStatus.IN_PROGRESS

@@ -13,6 +13,7 @@ from app.dispatch.problem import UnassignedReason
 from app.dispatch.slots import Slot
 from app.technicians.models import Technician
 from app.territories.models import Territory
+from app.work_orders.models import Task
 from schema.common import GeoPointInput
 from schema.context import Info
 from schema.errors import Payload
@@ -21,6 +22,7 @@ from schema.node import Node
 from schema.pagination import Connection
 from schema.technicians import TechnicianType
 from schema.territories import TerritoryType
+from schema.work_orders import TaskType
 
 DispatchRunStatus = strawberry.enum(RunStatus, name="DispatchRunStatus")
 DispatchRunKind = strawberry.enum(
@@ -34,18 +36,31 @@ def task_global_id(task_id: int) -> strawberry.ID:
     return strawberry.ID(encode_id("Task", task_id))
 
 
+async def _load_task(info: Info, task_db_id: int) -> TaskType | None:
+    row = await info.context.loaders.by_id(Task).load(task_db_id)
+    return None if row is None else TaskType.from_model(row)
+
+
 @strawberry.type
 class DispatchStop:
-    task: strawberry.ID = strawberry.field(description="The task's global ID.")
+    task_db_id: strawberry.Private[int]
     arrival: datetime
     start: datetime
     end: datetime
     pinned: bool = strawberry.field(description="Accepted or started work kept in place.")
 
+    @strawberry.field(description="The task's global ID.")
+    def task_id(self) -> strawberry.ID:
+        return task_global_id(self.task_db_id)
+
+    @strawberry.field
+    async def task(self, info: Info) -> TaskType | None:
+        return await _load_task(info, self.task_db_id)
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DispatchStop:
         return cls(
-            task=task_global_id(data["task_id"]),
+            task_db_id=int(data["task_id"]),
             arrival=datetime.fromisoformat(data["arrival"]),
             start=datetime.fromisoformat(data["start"]),
             end=datetime.fromisoformat(data["end"]),
@@ -66,8 +81,16 @@ class DispatchRoute:
 
 @strawberry.type
 class UnassignedTask:
-    task: strawberry.ID = strawberry.field(description="The task's global ID.")
+    task_db_id: strawberry.Private[int]
     reason: UnassignedReasonEnum  # type: ignore[valid-type]
+
+    @strawberry.field(description="The task's global ID.")
+    def task_id(self) -> strawberry.ID:
+        return task_global_id(self.task_db_id)
+
+    @strawberry.field
+    async def task(self, info: Info) -> TaskType | None:
+        return await _load_task(info, self.task_db_id)
 
 
 @strawberry.type
@@ -159,9 +182,7 @@ class DispatchRunType(Node):
     @strawberry.field
     def unassigned(self) -> list[UnassignedTask]:
         return [
-            UnassignedTask(
-                task=task_global_id(item["task_id"]), reason=UnassignedReason(item["reason"])
-            )
+            UnassignedTask(task_db_id=int(item["task_id"]), reason=UnassignedReason(item["reason"]))
             for item in self.row.unassigned
         ]
 

@@ -32,8 +32,8 @@ query Run($id: ID!) {
     id status progress
     territory { id }
     stats { taskCount assignedCount unassignedCount technicianCount publishedCount solveSeconds }
-    routes { technician { id } stops { task start end pinned } }
-    unassigned { task reason }
+    routes { technician { id } stops { task { id status } taskId start end pinned } }
+    unassigned { task { id } taskId reason }
   }
 }
 """
@@ -234,9 +234,14 @@ async def test_dispatch_run_shows_stats_routes_and_unassigned_with_reasons(
     assert shown["status"] == "SUCCEEDED" and shown["progress"] == 1.0
     assert shown["territory"]["id"] == gid("Territory", d.territory.id)
     assert shown["stats"]["taskCount"] == 2 and shown["stats"]["assignedCount"] == 1
-    assert [s["task"] for r in shown["routes"] for s in r["stops"]] == [gid("Task", done_task.id)]
+    stops = [s for r in shown["routes"] for s in r["stops"]]
+    assert [(s["taskId"], s["task"]["id"]) for s in stops] == [(gid("Task", done_task.id),) * 2]
     assert shown["unassigned"] == [
-        {"task": gid("Task", left.id), "reason": "NO_SKILLED_TECHNICIAN"}
+        {
+            "task": {"id": gid("Task", left.id)},
+            "taskId": gid("Task", left.id),
+            "reason": "NO_SKILLED_TECHNICIAN",
+        }
     ]
 
 

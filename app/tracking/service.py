@@ -89,7 +89,7 @@ async def report_locations(
     rows = list({row.recorded_at: row for row in map(_row, kept)}.values())
     result.duplicates += len(kept) - len(rows)
     if rows:
-        await repository.ensure_partitions(session, {r.recorded_at.date() for r in rows})
+        await _ensure_partitions(session, {r.recorded_at.date() for r in rows}, now)
     stored = await repository.insert_pings(session, state.technician_id, rows)
     result.accepted = len(stored)
     result.duplicates += len(rows) - len(stored)
@@ -101,6 +101,20 @@ async def report_locations(
             for task in state.tasks:
                 await _follow_task(session, state, task, newest, now)
     return result
+
+
+_READY_DAYS: set[date] = set()
+"""Day partitions this process has seen exist; retention never drops yesterday or later, so a
+batch of recent pings (nearly all of them) skips the partition round trip."""
+
+
+async def _ensure_partitions(session: AsyncSession, days: set[date], now: datetime) -> None:
+    if days <= _READY_DAYS:
+        return
+    await repository.ensure_partitions(session, days)
+    yesterday = now.astimezone(UTC).date() - timedelta(days=1)
+    _READY_DAYS.difference_update({d for d in _READY_DAYS if d < yesterday})
+    _READY_DAYS.update(d for d in days if d >= yesterday)
 
 
 def _validated(

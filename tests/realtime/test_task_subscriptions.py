@@ -88,6 +88,12 @@ async def until_received(
     raise AssertionError("nothing was delivered")
 
 
+async def settled() -> None:
+    """Let a new subscription finish its access check before the test writes again: the app
+    shares the test's connection, and their savepoints must not interleave."""
+    await asyncio.sleep(0.3)
+
+
 def gid(type_name: str, db_id: int | None) -> str:
     assert db_id is not None
     return encode_id(type_name, db_id)
@@ -126,6 +132,7 @@ async def test_a_customer_follows_the_status_of_their_own_task(
         {"taskId": gid("Task", journey.task_id)},
         customer_id=journey.customer_id,
     )
+    await settled()
     await step(session, journey, Action.START_TRAVEL)
     events = take_pending(session)
 
@@ -224,13 +231,14 @@ async def test_a_dispatcher_follows_a_territory_and_a_technician_their_own_tasks
     journey = await accepted_task(session)
     territory = {"territoryId": gid("Territory", journey.world.territory.id)}
     dispatcher = await subscribe(address, settings, Role.DISPATCHER, UPDATES, territory)
+    await settled()
+    await step(session, journey, Action.START_TRAVEL)
+    events = take_pending(session)
+    seen_by_dispatcher = update_of(await until_received(broker, dispatcher, events))
+    # one reader at a time on the test's shared connection; the dispatcher skips repeats
     technician = await subscribe(
         address, settings, Role.TECHNICIAN, UPDATES, technician_id=journey.world.technician.id
     )
-    await step(session, journey, Action.START_TRAVEL)
-    events = take_pending(session)
-
-    seen_by_dispatcher = update_of(await until_received(broker, dispatcher, events))
     seen_by_technician = update_of(await until_received(broker, technician, events))
     await dispatcher.close()
     await technician.close()
@@ -254,7 +262,7 @@ async def test_a_technician_reassigned_away_stops_receiving_the_task(
         technician_id=journey.world.technician.id,
     )
     assert other.id is not None
-    await asyncio.sleep(0.3)  # the subscription joins its channel
+    await settled()
     start = utcnow() + timedelta(hours=3)
     await offers.assign_task(session, DISPATCHER, journey.task_id, other.id, start, reason="cover")
     await publish(session, broker)

@@ -42,7 +42,7 @@ def make_subscription(payload: Position, events: int) -> type:
 
 async def collect(schema: strawberry.Schema, query: str, variables: dict[str, Any]) -> list[Any]:
     stream = await schema.subscribe(query, variable_values=variables)
-    return [result.data async for result in stream]  # type: ignore[union-attr]
+    return [result.data async for result in stream]
 
 
 def build(payload: Position) -> strawberry.Schema:

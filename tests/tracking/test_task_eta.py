@@ -116,9 +116,7 @@ async def test_task_only_keeps_pings_while_travelling_or_working(
     during = await drive(session, journey, north_of_site(4.0), at=started + timedelta(seconds=5))
     await check_in(session, journey)
     await step(session, journey, Action.START_WORK)
-    working = await drive(
-        session, journey, north_of_site(0.0), at=utcnow() + timedelta(minutes=10)
-    )
+    working = await drive(session, journey, north_of_site(0.0), at=utcnow() + timedelta(minutes=10))
 
     assert before.accepted == 0
     assert before.rejections[PingRejection.OUTSIDE_TRACKING_WINDOW] == 1

@@ -103,10 +103,14 @@ def free_port() -> int:
 class ServerProcess:
     """`uvicorn app.main:create_app` in a subprocess on a loopback port."""
 
-    def __init__(self, database_url: str, redis_url: str | None = None) -> None:
+    def __init__(
+        self, database_url: str, redis_url: str | None = None, *, jobs: bool = False
+    ) -> None:
         self.port = free_port()
         self.database_url = database_url
         self.redis_url = redis_url
+        self.jobs = jobs
+        """Run the periodic jobs too (off by default: benchmarks measure the API alone)."""
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -123,7 +127,7 @@ class ServerProcess:
             "DATABASE_URL": self.database_url,
             "JWT_SECRET": JWT_SECRET,
             "LOG_LEVEL": "WARNING",
-            "RUN_JOBS": "false",  # measure the API alone, not other domains' sweepers
+            "RUN_JOBS": "true" if self.jobs else "false",
         }
         env.pop("REDIS_URL", None)
         if self.redis_url:

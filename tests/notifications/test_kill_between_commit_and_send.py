@@ -130,8 +130,8 @@ def jobs_env(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_a_server_killed_between_commit_and_send_loses_nothing(jobs_env: None) -> None:
     await fresh_database(E2E_DATABASE)
     task_id, technician_id = await seed(E2E_DATABASE)
-    first = ServerProcess(E2E_DATABASE)
-    second = ServerProcess(E2E_DATABASE)
+    first = ServerProcess(E2E_DATABASE, jobs=True)
+    second = ServerProcess(E2E_DATABASE, jobs=True)
     async with provider_app() as (provider, provider_url):
         await point_provider_at(E2E_DATABASE, provider_url)
         await asyncio.to_thread(first.start)

@@ -10,27 +10,19 @@ from app.core.events import Event, Listener
 from app.work_orders.channels import TASK_STATUS_CHANGED
 from app.work_orders.models import Task, TaskStatus
 
-_DRAFTED = "billing_drafted_tasks"
-
 
 def draft_on_completion(session: AsyncSession, event: Event) -> None:
     """TASK_STATUS_CHANGED to COMPLETED: add the task's draft invoice.
 
-    The event is queued once per channel (task, technician, territory), so the task is
-    drafted once per transaction; the completed task is in the session's identity map (the
-    transition just changed it), which is where its customer comes from. A partial unique
-    index keeps one live invoice per task whatever happens."""
+    The completed task is in the session's identity map (the transition just changed it),
+    which is where its customer comes from. A partial unique index keeps one live invoice
+    per task whatever happens."""
     if event.data.get("to") != TaskStatus.COMPLETED.value:
         return
     task_id = event.data.get("task_id")
-    drafted: set[int] = session.info.setdefault(_DRAFTED, set())
-    if task_id is None or task_id in drafted:
-        return
-    task = session.identity_map.get(identity_key(Task, task_id))
-    if not isinstance(task, Task):
-        return
-    drafted.add(task_id)
-    session.add(open_draft_for(task))
+    task = session.identity_map.get(identity_key(Task, task_id)) if task_id else None
+    if isinstance(task, Task):
+        session.add(open_draft_for(task))
 
 
 LISTENERS: list[tuple[str | None, Listener]] = [(TASK_STATUS_CHANGED, draft_on_completion)]

@@ -14,7 +14,7 @@ stalls the others.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,12 +43,17 @@ class Event:
         )
 
 
-def queue_event(session: AsyncSession, channel: str, kind: str, data: dict[str, Any]) -> None:
-    event = Event(channel, kind, data)
-    session.info.setdefault(_PENDING, []).append(event)
+def queue_event(
+    session: AsyncSession, channel: str | Sequence[str], kind: str, data: dict[str, Any]
+) -> None:
+    """Queue one event for every channel it goes to; listeners see it once, with its first
+    channel (list the most specific channel first)."""
+    channels = [channel] if isinstance(channel, str) else list(channel)
+    events = [Event(name, kind, data) for name in channels]
+    session.info.setdefault(_PENDING, []).extend(events)
     for wanted, listener in listeners():
         if wanted is None or wanted == kind:
-            listener(session, event)
+            listener(session, events[0])
 
 
 Listener = Callable[[AsyncSession, Event], None]

@@ -11,9 +11,8 @@ from app.work_orders.channels import TASK_STATUS_CHANGED
 
 
 def on_task_status(session: AsyncSession, event: Event) -> None:
-    """Each change is queued on several channels; the territory's copy is the one that counts."""
     territory_id = event.data.get("territory_id")
-    if territory_id is None or not event.channel.startswith("territory:"):
+    if territory_id is None:
         return
     slots.invalidate(territory_id)
     action = str(event.data.get("action", ""))

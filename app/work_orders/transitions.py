@@ -184,6 +184,8 @@ def event_data(task: Task, event: TaskEvent) -> dict[str, Any]:
         "reason": event.reason,
         "technician_id": task.technician_id,
         "territory_id": task.territory_id,
+        "customer_id": task.customer_id,
+        "actor_name": event.actor_name,
         "version": task.version,
     }
 
@@ -201,9 +203,12 @@ def channels_of(task: Task, previous_technician: int | None = None) -> list[str]
 def _publish(
     session: AsyncSession, task: Task, event: TaskEvent, previous_technician: int | None
 ) -> None:
-    data = event_data(task, event)
-    for channel in channels_of(task, previous_technician):
-        queue_event(session, channel, TASK_STATUS_CHANGED, data)
+    queue_event(
+        session,
+        channels_of(task, previous_technician),
+        TASK_STATUS_CHANGED,
+        event_data(task, event),
+    )
 
 
 def record_creation(session: AsyncSession, task: Task, actor: Actor, reason: str | None) -> None:

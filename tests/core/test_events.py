@@ -74,3 +74,18 @@ async def test_listeners_run_inside_the_transaction_that_queued_the_event(
         queue_event(session, "test-channel", "PONG", {})
 
     assert seen == [(session, "PING")]
+
+
+async def test_an_event_for_several_channels_reaches_listeners_once(
+    sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core import events
+
+    seen: list[str] = []
+    monkeypatch.setattr(events, "_listeners", [(None, lambda s, event: seen.append(event.channel))])
+    async with sessions() as session:
+        queue_event(session, ["task:1", "technician:2:tasks"], "MOVED", {"n": 1})
+        queued = [event.channel for event in events.pending_events(session)]
+
+    assert seen == ["task:1"]
+    assert queued == ["task:1", "technician:2:tasks"]

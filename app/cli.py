@@ -24,6 +24,9 @@ def serve(args: argparse.Namespace) -> int:
         reload=args.reload,
         log_level="warning",
         ws_max_size=1_048_576,
+        # Subscription messages are small and many: compressing each one per socket costs
+        # more CPU than it saves bandwidth (measured in bench/realtime.py).
+        ws_per_message_deflate=False,
     )
     return 0
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -65,9 +68,51 @@ def snapshot(payload: Payload) -> dict[str, Any]:
             recorded[name] = {"node": str(value.global_id())}
         elif isinstance(value, list) and all(isinstance(v, Node) for v in value):
             recorded[name] = {"nodes": [str(v.global_id()) for v in value]}
-        elif value is None or isinstance(value, str | int | float | bool):
+        elif isinstance(value, list) and all(_is_plain_record(v) for v in value):
+            recorded[name] = {"records": _records(value)}
+        elif _is_plain(value):
             recorded[name] = {"value": value}
     return recorded
+
+
+def _is_plain(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _is_plain_record(value: Any) -> bool:
+    """A small strawberry object of plain values (a warning, a count by reason)."""
+    return (
+        dataclasses.is_dataclass(value)
+        and hasattr(value, "__strawberry_definition__")
+        and all(_is_plain(v) or isinstance(v, Enum) for v in vars(value).values())
+    )
+
+
+def _records(values: list[Any]) -> dict[str, Any]:
+    kind = type(values[0]) if values else None
+    return {
+        "type": f"{kind.__module__}:{kind.__qualname__}" if kind else None,
+        "items": [{k: _plain_value(v) for k, v in vars(item).items()} for item in values],
+    }
+
+
+def _plain_value(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _rebuild_records(recorded: dict[str, Any]) -> list[Any]:
+    if not recorded["type"]:
+        return []
+    module_name, _, qualname = recorded["type"].partition(":")
+    kind = getattr(importlib.import_module(module_name), qualname)
+    hints = {f.name: f.type for f in dataclasses.fields(kind)}
+    return [
+        kind(**{k: _typed(hints.get(k), v) for k, v in item.items()}) for item in recorded["items"]
+    ]
+
+
+def _typed(hint: Any, value: Any) -> Any:
+    return hint(value) if isinstance(hint, type) and issubclass(hint, Enum) else value
 
 
 async def replay(info: Info, payload_type: type[P], recorded: dict[str, Any]) -> P:
@@ -80,6 +125,8 @@ async def _restore(info: Info, entry: dict[str, Any]) -> Any:
         return await _load_node(info, entry["node"])
     if "nodes" in entry:
         return [await _load_node(info, gid) for gid in entry["nodes"]]
+    if "records" in entry:
+        return _rebuild_records(entry["records"])
     return entry.get("value")
 
 

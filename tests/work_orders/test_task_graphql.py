@@ -320,3 +320,26 @@ async def test_parts_used_leave_the_van_and_a_short_van_refuses_the_record(
     assert [e["code"] for e in short["userErrors"]] == ["INSUFFICIENT_STOCK"]
     levels = (await session.scalars(select(StockLevel))).all()
     assert sorted(level.on_hand for level in levels) == [0, 0]
+
+
+async def test_a_replayed_assignment_returns_the_first_warnings(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    w = await factories.world(session)
+    unskilled = await factories.technician(session)
+    task = await requested_task(gql, w)
+    dispatcher = Roles(gql, w).dispatcher
+    assign = {
+        "taskId": task["id"],
+        "technicianId": gid("Technician", unskilled.id),
+        "start": later(),
+        "reason": "only one free today",
+        "idempotencyKey": "console-7",
+    }
+
+    first = await ok(dispatcher, ASSIGN, assign)
+    again = await ok(dispatcher, ASSIGN, assign)
+
+    assert first["warnings"] != []
+    assert again["warnings"] == first["warnings"]
+    assert again["task"]["id"] == first["task"]["id"]

@@ -1,7 +1,7 @@
 """service lifecycle: requests, work orders, tasks, offers, audit, and their default policies
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-24 05:31:31.456256
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 from geoalchemy2 import Geography
 from sqlalchemy.dialects import postgresql
 revision: str = '0004'
-down_revision: str | None = '0001'
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

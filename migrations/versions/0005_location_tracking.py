@@ -9,7 +9,7 @@ demand (the service calls it for the days of each batch); this migration creates
 around its run.
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2025-01-01 00:00:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0001"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """inventory: parts, stock locations, the append-only movement ledger, levels, requisitions
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0005
 Create Date: 2026-11-24 05:36:39.343760
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 from geoalchemy2 import Geography
 revision: str = '0006'
-down_revision: str | None = '0001'
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

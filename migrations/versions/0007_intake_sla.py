@@ -1,7 +1,7 @@
 """intake and SLA: attachments stored by content hash, escalation policies and raised escalations
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-24 05:41:13.362339
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0007'
-down_revision: str | None = '0004'
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

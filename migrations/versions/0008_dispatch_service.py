@@ -1,7 +1,7 @@
 """Dispatch in the service: dispatch runs, re-plan triggers and appointment-slot holds.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-24 06:05:48.482639
 """
 
@@ -14,7 +14,7 @@ from geoalchemy2 import Geography
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0008"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

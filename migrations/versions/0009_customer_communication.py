@@ -2,7 +2,7 @@
 confirmation ladder (confirmations, call queue, retention cases) and outbound webhooks
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 Create Date: 2026-11-26 09:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0009"
-down_revision: str | None = "0004"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 state of en-route tasks (latest ETA; running-late and vicinity notices sent once).
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0009
 Create Date: 2025-01-01 00:00:00
 """
 
@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0005"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = "0004"
+depends_on: str | Sequence[str] | None = None
 """The derived state refers to tasks (service lifecycle)."""
 
 POLICY_COLUMNS: list[tuple[str, sa.types.TypeEngine[object], str]] = [

@@ -2,7 +2,7 @@
 payments, payment links, upsell offers, expense claims
 
 Revision ID: 0011
-Revises: 0004
+Revises: 0010
 Create Date: 2026-11-24 07:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0011"
-down_revision: str | None = "0004"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -24,6 +24,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ),
     ("bench.api", ["--quick"], []),
     ("bench.realtime", ["--quick"], []),
+    ("bench.dispatch_scale", ["--quick"], []),
 ]
 
 

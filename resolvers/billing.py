@@ -414,6 +414,21 @@ class BillingMutation:
     async def decline_upsell(self, info: Info, input: UpsellActionInput) -> UpsellPayload:
         return await _decide_upsell(info, input, accept=False)
 
+    @strawberry.mutation(
+        extensions=[allow(Role.TECHNICIAN, Role.DISPATCHER, *DESK)],
+        description="Consume a paid accessory from the van once it holds the part again.",
+    )
+    async def deliver_upsell(self, info: Info, input: UpsellActionInput) -> UpsellPayload:
+        async def action() -> UpsellPayload:
+            row = await payments.deliver_upsell(
+                info.context.session,
+                info.context.require_principal(),
+                decode_id(input.upsell_id, "UpsellOffer", "upsellId"),
+            )
+            return UpsellPayload(upsell=UpsellOfferType.from_model(row))
+
+        return await execute(info, UpsellPayload, action)
+
 
 async def _decide(info: Info, input: EstimateActionInput, *, accept: bool) -> EstimatePayload:
     async def action() -> EstimatePayload:

@@ -321,6 +321,11 @@ class UpsellOfferType(Node):
     status: UpsellStatus  # type: ignore[valid-type]
     quantity: int
     unit_price: Money
+    paid_at: datetime | None
+    stock_short_at: datetime | None = strawberry.field(
+        description="When the van was first found short of the paid part (dispatcher alerted)."
+    )
+    delivered_at: datetime | None
     part_db_id: strawberry.Private[int]
     task_db_id: strawberry.Private[int]
     invoice_db_id: strawberry.Private[int | None]
@@ -347,6 +352,9 @@ class UpsellOfferType(Node):
             status=row.status,
             quantity=row.quantity,
             unit_price=Money(amount=row.unit_price, currency=row.currency),
+            paid_at=row.paid_at,
+            stock_short_at=row.stock_short_at,
+            delivered_at=row.delivered_at,
             part_db_id=row.part_id,
             task_db_id=row.task_id,
             invoice_db_id=row.invoice_id,

@@ -8,6 +8,8 @@ INVOICE_ISSUED = "INVOICE_ISSUED"
 CREDIT_NOTE_ISSUED = "CREDIT_NOTE_ISSUED"
 PAYMENT_RECEIVED = "PAYMENT_RECEIVED"
 UPSELL_OFFERED = "UPSELL_OFFERED"
+UPSELL_STOCK_SHORT = "UPSELL_STOCK_SHORT"
+"""A paid accessory's van is short of the part (on app.core.channels.ALERTS too)."""
 
 
 def customer_channel(customer_id: int) -> str:

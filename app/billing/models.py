@@ -492,6 +492,10 @@ class UpsellStatus(StrEnum):
     OFFERED = "OFFERED"
     CONFIRMED = "CONFIRMED"
     """The customer said yes; an invoice and a payment link wait for payment."""
+    PAID_PENDING_STOCK = "PAID_PENDING_STOCK"
+    """Paid (the payment and its receipt are recorded) but the part has not left the van
+    yet: it is being consumed, or the van was short and the dispatcher was alerted. It is
+    delivered by `deliverUpsell` or by the retry job once the van holds the part."""
     PAID = "PAID"
     """Paid and the part left the van."""
     DECLINED = "DECLINED"
@@ -501,7 +505,14 @@ class UpsellOffer(Audited, table=True):
     """An accessory a technician offers on site."""
 
     __tablename__ = "upsell_offers"
-    __table_args__ = (sa.CheckConstraint("quantity > 0", name="positive_quantity"),)
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="positive_quantity"),
+        sa.Index(
+            "ix_upsell_offers_pending_stock",
+            "paid_at",
+            postgresql_where=sa.text("status = 'PAID_PENDING_STOCK'"),
+        ),
+    )
 
     id: int | None = id_field()
     task_id: int = fk("tasks.id")
@@ -511,10 +522,14 @@ class UpsellOffer(Audited, table=True):
     quantity: int = 1
     unit_price: Decimal = amount_column()
     currency: str = Field(default="INR", max_length=3)
-    status: UpsellStatus = Field(default=UpsellStatus.OFFERED, sa_type=enum_type(UpsellStatus, 16))
+    status: UpsellStatus = Field(default=UpsellStatus.OFFERED, sa_type=enum_type(UpsellStatus, 24))
     invoice_id: int | None = fk("invoices.id", nullable=True)
     offered_by: str = Field(max_length=200)
     decided_at: datetime | None = timestamp(nullable=True, default_now=False)
+    paid_at: datetime | None = timestamp(nullable=True, default_now=False)
+    stock_short_at: datetime | None = timestamp(nullable=True, default_now=False)
+    """When the van was first found short of the paid part (the dispatcher was alerted)."""
+    delivered_at: datetime | None = timestamp(nullable=True, default_now=False)
 
 
 class UpsellCreate(SQLModel):

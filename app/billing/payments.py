@@ -14,7 +14,13 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.assets.models import Asset
 from app.billing import links, repository
-from app.billing.channels import BILLING, PAYMENT_RECEIVED, UPSELL_OFFERED, customer_channel
+from app.billing.channels import (
+    BILLING,
+    PAYMENT_RECEIVED,
+    UPSELL_OFFERED,
+    UPSELL_STOCK_SHORT,
+    customer_channel,
+)
 from app.billing.coverage import CHARGEABLE, apply_coverage, to_rows
 from app.billing.invoices import _attach, _issue, next_number, settle
 from app.billing.models import (
@@ -32,6 +38,7 @@ from app.billing.models import (
 )
 from app.billing.pricing import part_line, price_book
 from app.core.auth import Principal, Role
+from app.core.channels import ALERTS
 from app.core.errors import DomainError, ErrorCode, Forbidden, NotFound
 from app.core.events import queue_event
 from app.core.models import utcnow
@@ -108,6 +115,11 @@ async def record_payment(
     payment = await _receive(
         session, invoice, data.method, data.amount, principal.subject, data.reference
     )
+    offer = await _upsell_of(session, invoice)
+    _mark_upsell_paid(offer, invoice, payment.received_at)
+    if offer is not None:
+        # the ledger posts in a savepoint: a short van leaves the payment standing
+        await try_deliver(session, offer, principal.subject)
     return payment, invoice
 
 
@@ -154,7 +166,11 @@ async def pay_by_link(
     now: datetime | None = None,
 ) -> tuple[Payment, bool]:
     """The provider says the customer paid. Idempotent: the same provider transaction again
-    returns the first payment (False: nothing new); another one on a paid link is CONFLICT."""
+    returns the first payment (False: nothing new); another one on a paid link is CONFLICT.
+
+    Only money is recorded here (payment, receipt, the link paid; an accessory's offer is
+    PAID_PENDING_STOCK): the caller commits it, then calls `deliver_paid_upsell` in a
+    transaction of its own, so a van short of the part never loses a payment."""
     now = now or utcnow()
     link = await links.open_link(session, token, now, lock=True)
     earlier = await session.scalar(select(Payment).where(col(Payment.provider_ref) == provider_ref))
@@ -184,7 +200,7 @@ async def pay_by_link(
     link.status = LinkStatus.PAID
     link.paid_at = now
     link.payment_id = payment.id
-    await _upsell_paid(session, invoice)
+    _mark_upsell_paid(await _upsell_of(session, invoice), invoice, now)
     await session.flush()
     return payment, True
 
@@ -358,21 +374,151 @@ async def decide_upsell(
     return offer, link, links.sign(link)
 
 
-async def _upsell_paid(session: AsyncSession, invoice: Invoice) -> None:
-    """A paid accessory leaves the technician's van, consumed on the task."""
-    if invoice.upsell_id is None or invoice.status is not InvoiceStatus.PAID:
-        return
-    offer = await session.get(UpsellOffer, invoice.upsell_id, with_for_update=True)
+def _mark_upsell_paid(offer: UpsellOffer | None, invoice: Invoice, now: datetime) -> None:
+    """The accessory's invoice is paid: the offer waits for its part to leave the van."""
     if offer is None or offer.status is not UpsellStatus.CONFIRMED:
         return
+    if invoice.status is not InvoiceStatus.PAID:
+        return
+    offer.status = UpsellStatus.PAID_PENDING_STOCK
+    offer.paid_at = now
+    offer.touch()
+
+
+async def _upsell_of(session: AsyncSession, invoice: Invoice) -> UpsellOffer | None:
+    if invoice.upsell_id is None:
+        return None
+    return await session.get(UpsellOffer, invoice.upsell_id, with_for_update=True)
+
+
+async def _consume_upsell(session: AsyncSession, offer: UpsellOffer, actor: str) -> None:
+    """The paid accessory leaves the technician's van, consumed on the task (the ledger's
+    operation key makes a second attempt a no-op). INSUFFICIENT_STOCK writes nothing."""
+    invoice = await session.get(Invoice, offer.invoice_id) if offer.invoice_id else None
     await consume_on_task(
         session,
         offer.technician_id,
         offer.task_id,
         [TaskPartLine(part_id=offer.part_id, quantity=offer.quantity)],
-        "payment-provider",
+        actor,
         operation_key=f"upsell:{offer.id}",
-        reason=f"accessory sold on invoice {invoice.number}",
+        reason=f"accessory sold on invoice {invoice.number if invoice else offer.invoice_id}",
     )
     offer.status = UpsellStatus.PAID
+    offer.delivered_at = utcnow()
     offer.touch()
+    await session.flush()
+
+
+def _short(error: DomainError) -> bool:
+    return any(p.code is ErrorCode.INSUFFICIENT_STOCK for p in error.problems)
+
+
+def _alert_short(session: AsyncSession, offer: UpsellOffer) -> None:
+    data = {
+        "level": 2,
+        "kind": UPSELL_STOCK_SHORT,
+        "message": (
+            f"accessory sold on task {offer.task_id} is paid but technician "
+            f"{offer.technician_id}'s van is short of part {offer.part_id} "
+            f"(x{offer.quantity}): restock the van, then deliver the upsell"
+        ),
+        "upsell_id": offer.id,
+        "task_id": offer.task_id,
+        "technician_id": offer.technician_id,
+        "part_id": offer.part_id,
+        "quantity": offer.quantity,
+        "invoice_id": offer.invoice_id,
+    }
+    queue_event(session, [ALERTS, BILLING], UPSELL_STOCK_SHORT, data)
+
+
+async def try_deliver(
+    session: AsyncSession, offer: UpsellOffer, actor: str, now: datetime | None = None
+) -> bool:
+    """Consume a paid offer's part if the van holds it. When it does not, the offer stays
+    PAID_PENDING_STOCK and the dispatcher is alerted (once, on the first shortage)."""
+    if offer.status is not UpsellStatus.PAID_PENDING_STOCK:
+        return offer.status is UpsellStatus.PAID
+    try:
+        await _consume_upsell(session, offer, actor)
+    except DomainError as error:
+        if not _short(error):
+            raise
+        if offer.stock_short_at is None:
+            offer.stock_short_at = now or utcnow()
+            offer.touch()
+            _alert_short(session, offer)
+            await session.flush()
+        return False
+    return True
+
+
+async def deliver_paid_upsell(
+    session: AsyncSession, invoice_id: int, now: datetime | None = None
+) -> UpsellOffer | None:
+    """After a payment of an accessory's invoice committed: consume its part or flag the
+    shortage. Safe to call again (a replayed provider callback)."""
+    invoice = await session.get(Invoice, invoice_id)
+    if invoice is None:
+        return None
+    offer = await _upsell_of(session, invoice)
+    if offer is None:
+        return None
+    _mark_upsell_paid(offer, invoice, now or utcnow())
+    await try_deliver(session, offer, "payment-provider", now)
+    return offer
+
+
+async def deliver_upsell(
+    session: AsyncSession, principal: Principal, upsell_id: int
+) -> UpsellOffer:
+    """Consume a paid accessory whose van was short (after a restock). The technician of the
+    offer or the desk; still short is INSUFFICIENT_STOCK and writes nothing."""
+    offer = await session.scalar(
+        repository.readable_upsells(principal)
+        .where(col(UpsellOffer.id) == upsell_id)
+        .with_for_update(of=UpsellOffer)
+    )
+    if offer is None:
+        raise NotFound("upsell offer", ["upsellId"])
+    if principal.role is Role.TECHNICIAN and principal.technician_id != offer.technician_id:
+        raise Forbidden("only the technician who sold it delivers it", ["upsellId"])
+    if offer.status is not UpsellStatus.PAID_PENDING_STOCK:
+        raise DomainError(
+            f"the offer is {offer.status}", ErrorCode.INVALID_TRANSITION, ["upsellId"]
+        )
+    try:
+        await _consume_upsell(session, offer, principal.subject)
+    except DomainError as error:
+        if not _short(error):
+            raise
+        raise DomainError(
+            "the van still does not hold the part", ErrorCode.INSUFFICIENT_STOCK, ["upsellId"]
+        ) from error
+    return offer
+
+
+RETRY_BATCH = 50
+
+
+async def retry_pending_upsells(
+    session: AsyncSession, now: datetime | None = None, limit: int = RETRY_BATCH
+) -> list[int]:
+    """Deliver paid accessories whose van now holds the part; offers another process is
+    handling are skipped (SKIP LOCKED). The ids delivered."""
+    offers = (
+        await session.scalars(
+            select(UpsellOffer)
+            .where(col(UpsellOffer.status) == UpsellStatus.PAID_PENDING_STOCK)
+            .order_by(col(UpsellOffer.paid_at), col(UpsellOffer.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    delivered: list[int] = []
+    for offer in offers:
+        if await try_deliver(session, offer, "upsell-retry", now):
+            assert offer.id is not None
+            delivered.append(offer.id)
+    return delivered

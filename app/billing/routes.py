@@ -3,7 +3,10 @@
 GET  /pay/{token}           the amount due and the link's status (JSON)
 POST /pay/{token}/callback  the provider's signed notice (X-Provider-Signature: hex
                             HMAC-SHA256 of the raw body); {"providerRef", "amount",
-                            "status": "SUCCEEDED"}. Idempotent on providerRef.
+                            "status": "SUCCEEDED"}. Idempotent on providerRef. The
+                            payment commits first; an accessory's part is then consumed
+                            from the van in its own transaction (a short van leaves the
+                            upsell PAID_PENDING_STOCK and alerts the dispatcher).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
@@ -20,6 +24,8 @@ from app.billing import links, payments
 from app.core.db import SessionFactory, unit_of_work
 from app.core.errors import DomainError, ErrorCode
 from app.core.events import Broker
+
+log = structlog.get_logger("fieldgraph.billing")
 
 _STATUS = {ErrorCode.INVALID: 400, ErrorCode.NOT_FOUND: 404, ErrorCode.CONFLICT: 409}
 
@@ -83,9 +89,28 @@ async def provider_callback(request: Request) -> JSONResponse:
             )
     except DomainError as error:
         return _refused(error)
-    return JSONResponse(
-        {"status": "PAID", "receiptNumber": payment.receipt_number, "duplicate": not new}
-    )
+    # the money is committed; an accessory's part leaves the van in a transaction of its own
+    delivered = await _deliver(sessions, broker, payment.invoice_id)
+    answer: dict[str, Any] = {
+        "status": "PAID",
+        "receiptNumber": payment.receipt_number,
+        "duplicate": not new,
+    }
+    if delivered is not None:
+        answer["upsellStatus"] = delivered
+    return JSONResponse(answer)
+
+
+async def _deliver(sessions: SessionFactory, broker: Broker | None, invoice_id: int) -> str | None:
+    """Consume a paid accessory's part (or flag the short van). A failure here never turns
+    the provider's notice into an error: the payment stands and the retry job delivers."""
+    try:
+        async with unit_of_work(sessions, broker) as session:
+            offer = await payments.deliver_paid_upsell(session, invoice_id)
+            return None if offer is None else offer.status.value
+    except Exception:
+        log.exception("upsell delivery after payment failed", invoice_id=invoice_id)
+        return None
 
 
 ROUTES: list[BaseRoute] = [

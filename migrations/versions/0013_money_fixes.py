@@ -1,0 +1,70 @@
+"""money fixes: paid upsells waiting for stock, requisition approval policy as data,
+foreign keys for parts and tasks named by inventory and billing rows
+
+Revision ID: 0013
+Revises: 0011
+Create Date: 2026-11-24 07:40:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+UPSELL_STATUS_OLD = sa.Enum(
+    "OFFERED", "CONFIRMED", "PAID", "DECLINED", name="upsellstatus", native_enum=False, length=16
+)
+UPSELL_STATUS_NEW = sa.Enum(
+    "OFFERED",
+    "CONFIRMED",
+    "PAID_PENDING_STOCK",
+    "PAID",
+    "DECLINED",
+    name="upsellstatus",
+    native_enum=False,
+    length=24,
+)
+
+
+def upgrade() -> None:
+    # --- paid upsells waiting for the van to hold the part -------------------------------
+    op.alter_column(
+        "upsell_offers",
+        "status",
+        existing_type=UPSELL_STATUS_OLD,
+        type_=UPSELL_STATUS_NEW,
+        existing_nullable=False,
+    )
+    op.add_column("upsell_offers", sa.Column("paid_at", sa.DateTime(timezone=True)))
+    op.add_column("upsell_offers", sa.Column("stock_short_at", sa.DateTime(timezone=True)))
+    op.add_column("upsell_offers", sa.Column("delivered_at", sa.DateTime(timezone=True)))
+    op.execute(
+        "UPDATE upsell_offers SET paid_at = updated_at, delivered_at = updated_at "
+        "WHERE status = 'PAID'"
+    )
+    op.create_index(
+        "ix_upsell_offers_pending_stock",
+        "upsell_offers",
+        ["paid_at"],
+        postgresql_where=sa.text("status = 'PAID_PENDING_STOCK'"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_upsell_offers_pending_stock", table_name="upsell_offers")
+    op.execute("UPDATE upsell_offers SET status = 'CONFIRMED' WHERE status = 'PAID_PENDING_STOCK'")
+    op.drop_column("upsell_offers", "delivered_at")
+    op.drop_column("upsell_offers", "stock_short_at")
+    op.drop_column("upsell_offers", "paid_at")
+    op.alter_column(
+        "upsell_offers",
+        "status",
+        existing_type=UPSELL_STATUS_NEW,
+        type_=UPSELL_STATUS_OLD,
+        existing_nullable=False,
+    )

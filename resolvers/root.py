@@ -8,6 +8,7 @@ from resolvers.assets import AssetsMutation, AssetsQuery
 from resolvers.attachments import AttachmentsMutation, AttachmentsQuery
 from resolvers.billing import BillingMutation, BillingQuery
 from resolvers.bulk_intake import BulkIntakeMutation
+from resolvers.confirmations import ConfirmationsMutation, ConfirmationsQuery
 from resolvers.contracts import ContractsMutation, ContractsQuery
 from resolvers.costing import CostingQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
@@ -15,12 +16,14 @@ from resolvers.dispatch import DispatchMutation, DispatchQuery
 from resolvers.expenses import ExpensesMutation, ExpensesQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.inventory import InventoryMutation, InventoryQuery
+from resolvers.notifications import NotificationsMutation, NotificationsQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
 from resolvers.service_requests import ServiceRequestsMutation, ServiceRequestsQuery
 from resolvers.sla import SlaMutation, SlaQuery
 from resolvers.technicians import TechniciansMutation, TechniciansQuery
 from resolvers.territories import TerritoriesMutation, TerritoriesQuery
 from resolvers.tracking import TrackingMutation, TrackingQuery
+from resolvers.webhooks import WebhooksMutation, WebhooksQuery
 from resolvers.work_orders import WorkOrdersMutation, WorkOrdersQuery
 
 
@@ -43,6 +46,9 @@ class Query(
     BillingQuery,
     ExpensesQuery,
     CostingQuery,
+    NotificationsQuery,
+    ConfirmationsQuery,
+    WebhooksQuery,
 ):
     pass
 
@@ -66,5 +72,8 @@ class Mutation(
     DispatchMutation,
     BillingMutation,
     ExpensesMutation,
+    NotificationsMutation,
+    ConfirmationsMutation,
+    WebhooksMutation,
 ):
     pass

@@ -6,12 +6,17 @@ import strawberry
 
 from subscriptions.alerts import AlertSubscription
 from subscriptions.inventory import InventorySubscription
+from subscriptions.notifications import NotificationsSubscription
 from subscriptions.tasks import TaskSubscription
 from subscriptions.tracking import TrackingSubscription
 
 
 @strawberry.type
 class Subscription(
-    AlertSubscription, TrackingSubscription, InventorySubscription, TaskSubscription
+    AlertSubscription,
+    TrackingSubscription,
+    InventorySubscription,
+    TaskSubscription,
+    NotificationsSubscription,
 ):
     pass

@@ -38,6 +38,7 @@ from app.notifications.models import Channel, NotificationEvent
 from app.notifications.outbox import enqueue
 from app.notifications.policies import Policy, load_policy
 from app.service_requests.models import ServiceRequest
+from app.webhooks import events as webhook_events
 from app.work_orders.customer import confirm_appointment
 from app.work_orders.models import Task
 from app.work_orders.transitions import BEFORE_WORK
@@ -181,6 +182,18 @@ async def record_answer(
                 queued_at=now,
             )
         )
+    webhook_events.record(
+        session,
+        "confirmation.answered",
+        {
+            "task_id": task.id,
+            "technician_id": task.technician_id,
+            "customer_id": task.customer_id,
+            "answer": answer.value,
+            "via": via,
+            "status": confirmation.status.value,
+        },
+    )
     await session.flush()
     return confirmation
 
@@ -240,9 +253,7 @@ async def _queue_call(
     confirmation.stage_at = now
 
 
-async def _return_to_sales(
-    session: AsyncSession, confirmation: Confirmation, now: datetime
-) -> None:
+async def return_to_sales(session: AsyncSession, confirmation: Confirmation, now: datetime) -> None:
     assert confirmation.id is not None
     await session.execute(
         update(ConfirmationCall)
@@ -317,7 +328,7 @@ async def advance(session: AsyncSession, now: datetime) -> dict[str, int]:
             await _queue_call(session, confirmation, policy, now)
             moved["calls"] += 1
         else:
-            await _return_to_sales(session, confirmation, now)
+            await return_to_sales(session, confirmation, now)
             moved["returned"] += 1
     await session.flush()
     return moved

@@ -36,7 +36,11 @@ from app.notifications.models import (
     NotificationProvider,
     NotificationStatus,
 )
-from app.notifications.outbox import NOTIFICATION_DELIVERED, inbox_channel
+from app.notifications.outbox import (
+    NOTIFICATION_DELIVERED,
+    inbox_channel,
+    technician_inbox_channel,
+)
 from app.notifications.policies import Policy, load_policy
 from app.notifications.preferences import Recipient, recipient_for
 from app.notifications.surveys import survey_link
@@ -192,12 +196,22 @@ async def prepare(
 
 
 def _published(session: AsyncSession, row: Notification) -> None:
+    inboxes = []
     if row.customer_id is not None:
+        inboxes.append(inbox_channel(row.customer_id))
+    if row.technician_id is not None:
+        inboxes.append(technician_inbox_channel(row.technician_id))
+    if inboxes:
         queue_event(
             session,
-            inbox_channel(row.customer_id),
+            inboxes,
             NOTIFICATION_DELIVERED,
-            {"notification_id": row.id, "customer_id": row.customer_id, "event": row.event.value},
+            {
+                "notification_id": row.id,
+                "customer_id": row.customer_id,
+                "technician_id": row.technician_id,
+                "event": row.event.value,
+            },
         )
 
 

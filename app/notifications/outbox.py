@@ -21,6 +21,11 @@ def inbox_channel(customer_id: int) -> str:
     return f"notifications:customer:{customer_id}"
 
 
+def technician_inbox_channel(technician_id: int) -> str:
+    """The broker channel `myNotifications` listens on for one technician."""
+    return f"notifications:technician:{technician_id}"
+
+
 def new_key(event: NotificationEvent) -> str:
     return f"{event.value.lower()}:{uuid.uuid4().hex}"
 

@@ -1,0 +1,34 @@
+"""Task status changes recorded for partners and CRMs in the transaction that made them."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.events import Event, Listener
+from app.webhooks.events import record, task_event_type
+from app.work_orders.channels import TASK_STATUS_CHANGED, task_channel
+
+SHARED = (
+    "task_id",
+    "from",
+    "to",
+    "at",
+    "action",
+    "reason",
+    "technician_id",
+    "territory_id",
+    "customer_id",
+    "version",
+)
+"""What a subscriber learns: ids and the change, not who the actor was."""
+
+
+def on_task_status(session: AsyncSession, event: Event) -> None:
+    task_id = event.data.get("task_id")
+    if task_id is None or event.channel != task_channel(task_id):
+        return
+    data = {key: event.data.get(key) for key in SHARED}
+    record(session, task_event_type(event.data.get("action"), event.data.get("to")), data)
+
+
+LISTENERS: list[tuple[str | None, Listener]] = [(TASK_STATUS_CHANGED, on_task_status)]

@@ -1,0 +1,136 @@
+"""The confirmation ladder for agents: the call queue, retention cases and the report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from app.confirmations import repository, service
+from app.confirmations.models import (
+    CallStatus,
+    ConfirmationCall,
+    RetentionCase,
+    RetentionStatus,
+)
+from app.core.auth import Role
+from app.core.errors import collect
+from resolvers.base import execute
+from schema.confirmations import (
+    CallStatus as CallStatusEnum,
+)
+from schema.confirmations import (
+    ConfirmationCallConnection,
+    ConfirmationCallType,
+    ConfirmationChannelReport,
+    RecordCallOutcomeInput,
+    RecordCallOutcomePayload,
+    ResolveRetentionCaseInput,
+    RetentionCaseConnection,
+    RetentionCasePayload,
+    RetentionCaseType,
+)
+from schema.confirmations import (
+    RetentionStatus as RetentionStatusEnum,
+)
+from schema.context import Info
+from schema.ids import decode_id
+from schema.node import register_node
+from schema.pagination import paginate
+from schema.permissions import allow
+from schema.scalars import offset_problems
+
+AGENTS = tuple(sorted(repository.AGENTS))
+REPORT_READERS = (Role.AGENT, Role.MANAGER, Role.ADMIN)
+
+register_node(ConfirmationCallType, repository.get_call, ConfirmationCallType.from_model)
+register_node(RetentionCaseType, repository.get_case, RetentionCaseType.from_model)
+
+
+@strawberry.type
+class ConfirmationsQuery:
+    @strawberry.field(extensions=[allow(*AGENTS)])
+    async def call_queue(
+        self,
+        info: Info,
+        status: list[CallStatusEnum] | None = None,  # type: ignore[valid-type]
+        first: int | None = None,
+        after: str | None = None,
+    ) -> ConfirmationCallConnection:
+        statuses = tuple(CallStatus(s) for s in status) if status else repository.OPEN_CALLS
+        return await paginate(
+            info.context.session,
+            repository.call_queue(statuses),
+            ConfirmationCall.id,
+            settings=info.context.settings,
+            first=first,
+            after=after,
+            to_node=ConfirmationCallType.from_model,
+        )
+
+    @strawberry.field(extensions=[allow(*AGENTS)])
+    async def retention_cases(
+        self,
+        info: Info,
+        status: RetentionStatusEnum | None = None,  # type: ignore[valid-type]
+        sales_channel: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> RetentionCaseConnection:
+        return await paginate(
+            info.context.session,
+            repository.retention_cases(RetentionStatus(status) if status else None, sales_channel),
+            RetentionCase.id,
+            settings=info.context.settings,
+            first=first,
+            after=after,
+            to_node=RetentionCaseType.from_model,
+        )
+
+    @strawberry.field(extensions=[allow(*REPORT_READERS)])
+    async def confirmation_report(
+        self,
+        info: Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+    ) -> list[ConfirmationChannelReport]:
+        collect(offset_problems(from_, "from") + offset_problems(to, "to"))
+        rows = await service.confirmation_report(info.context.session, from_, to)
+        return [ConfirmationChannelReport.from_counts(row) for row in rows]
+
+
+@strawberry.type
+class ConfirmationsMutation:
+    @strawberry.mutation(extensions=[allow(*AGENTS)])
+    async def record_call_outcome(
+        self, info: Info, input: RecordCallOutcomeInput
+    ) -> RecordCallOutcomePayload:
+        async def action() -> RecordCallOutcomePayload:
+            call = await service.record_call_outcome(
+                info.context.session,
+                info.context.require_principal(),
+                decode_id(input.call_id, "ConfirmationCall", "callId"),
+                str(input.outcome),
+                notes=input.notes,
+                reason=input.reason,
+            )
+            return RecordCallOutcomePayload(call=ConfirmationCallType.from_model(call))
+
+        return await execute(info, RecordCallOutcomePayload, action)
+
+    @strawberry.mutation(extensions=[allow(*AGENTS)])
+    async def resolve_retention_case(
+        self, info: Info, input: ResolveRetentionCaseInput
+    ) -> RetentionCasePayload:
+        async def action() -> RetentionCasePayload:
+            case = await service.resolve_retention_case(
+                info.context.session,
+                info.context.require_principal(),
+                decode_id(input.case_id, "RetentionCase", "caseId"),
+                RetentionStatus(input.status),
+                input.notes,
+            )
+            return RetentionCasePayload(retention_case=RetentionCaseType.from_model(case))
+
+        return await execute(info, RetentionCasePayload, action)

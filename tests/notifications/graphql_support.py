@@ -25,11 +25,13 @@ REFUSED = {"FORBIDDEN", "UNAUTHENTICATED"}
 
 
 def as_role(gql: GraphQLClient, role: Role | None, **links: int | None) -> GraphQLClient:
-    defaults: dict[str, int | None] = {
-        Role.CUSTOMER: {"customer_id": links.get("customer_id")},
-        Role.TECHNICIAN: {"technician_id": links.get("technician_id")},
-        Role.PARTNER: {"partner_id": links.get("partner_id")},
-    }.get(role, {})  # type: ignore[call-overload]
+    kinds = {
+        Role.CUSTOMER: "customer_id",
+        Role.TECHNICIAN: "technician_id",
+        Role.PARTNER: "partner_id",
+    }
+    kind = kinds.get(role) if role is not None else None
+    defaults = {kind: links.get(kind)} if kind else {}
     return gql.as_role(role, **defaults)
 
 

@@ -16,6 +16,7 @@ from app.core.models import utcnow
 from app.inventory import catalogue, imports, repository, requisitions, stock
 from app.inventory.ledger import Posted, Stamp
 from app.inventory.models import (
+    ApprovalThresholdSet,
     MovementLine,
     Part,
     PartCreate,
@@ -51,6 +52,9 @@ from schema.inventory import (
     PartType,
     ReceiveStockInput,
     RejectRequisitionInput,
+    RemoveRequisitionApprovalThresholdInput,
+    RequisitionApprovalThresholdPayload,
+    RequisitionApprovalThresholdType,
     RequisitionConnection,
     RequisitionDecisionInput,
     RequisitionPayload,
@@ -58,6 +62,7 @@ from schema.inventory import (
     RequisitionType,
     ReserveStockInput,
     ReturnToWarehouseInput,
+    SetRequisitionApprovalThresholdInput,
     StockAvailability,
     StockLevelConnection,
     StockLevelType,
@@ -137,6 +142,16 @@ def _moved(posted: Posted) -> StockMovementPayload:
 
 @strawberry.type
 class InventoryQuery:
+    @strawberry.field(
+        extensions=[allow(*STAFF)],
+        description="Who approves a requisition by value, per currency.",
+    )
+    async def requisition_approval_thresholds(
+        self, info: Info
+    ) -> list[RequisitionApprovalThresholdType]:
+        rows = await requisitions.list_thresholds(info.context.session)
+        return [RequisitionApprovalThresholdType.from_model(row) for row in rows]
+
     @strawberry.field(extensions=[allow(*READERS)])
     async def parts(
         self,
@@ -286,6 +301,37 @@ class InventoryQuery:
 
 @strawberry.type
 class InventoryMutation:
+    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    async def set_requisition_approval_threshold(
+        self, info: Info, input: SetRequisitionApprovalThresholdInput
+    ) -> RequisitionApprovalThresholdPayload:
+        async def action() -> RequisitionApprovalThresholdPayload:
+            data = ApprovalThresholdSet.model_validate(
+                provided(input, exclude=("expected_version",))
+            )
+            row = await requisitions.set_threshold(
+                info.context.session, data, input.expected_version
+            )
+            return RequisitionApprovalThresholdPayload(
+                threshold=RequisitionApprovalThresholdType.from_model(row)
+            )
+
+        return await execute(info, RequisitionApprovalThresholdPayload, action)
+
+    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    async def remove_requisition_approval_threshold(
+        self, info: Info, input: RemoveRequisitionApprovalThresholdInput
+    ) -> RequisitionApprovalThresholdPayload:
+        async def action() -> RequisitionApprovalThresholdPayload:
+            row = await requisitions.remove_threshold(
+                info.context.session, input.currency, input.expected_version
+            )
+            return RequisitionApprovalThresholdPayload(
+                threshold=RequisitionApprovalThresholdType.from_model(row)
+            )
+
+        return await execute(info, RequisitionApprovalThresholdPayload, action)
+
     # --- catalogue ------------------------------------------------------------------------
 
     @strawberry.mutation(extensions=[allow(*CATALOGUE)])

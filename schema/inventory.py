@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -16,6 +17,7 @@ from app.inventory.models import MovementKind as DomainMovementKind
 from app.inventory.models import (
     Part,
     Requisition,
+    RequisitionApprovalThreshold,
     RequisitionLine,
     StockLevel,
     StockLocation,
@@ -429,7 +431,52 @@ class StockChange:
         )
 
 
+@strawberry.type(
+    name="RequisitionApprovalThreshold",
+    description=(
+        "Who approves a requisition, by value, in one currency: up to dispatcherLimit a "
+        "dispatcher, up to managerLimit a manager, above it an admin."
+    ),
+)
+class RequisitionApprovalThresholdType:
+    currency: str
+    dispatcher_limit: Money
+    manager_limit: Money | None
+    version: int
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, row: RequisitionApprovalThreshold) -> RequisitionApprovalThresholdType:
+        return cls(
+            currency=row.currency,
+            dispatcher_limit=Money(amount=row.dispatcher_limit, currency=row.currency),
+            manager_limit=(
+                Money(amount=row.manager_limit, currency=row.currency)
+                if row.manager_limit is not None
+                else None
+            ),
+            version=row.version,
+            updated_at=row.updated_at,
+        )
+
+
 # --- inputs -------------------------------------------------------------------------------
+
+
+@strawberry.input
+class SetRequisitionApprovalThresholdInput:
+    currency: str
+    dispatcher_limit: Decimal
+    manager_limit: Decimal | None = strawberry.field(
+        default=None, description="Above it only an admin approves; omitted: no upper limit."
+    )
+    expected_version: int | None = None
+
+
+@strawberry.input
+class RemoveRequisitionApprovalThresholdInput:
+    currency: str
+    expected_version: int | None = None
 
 
 @strawberry.input
@@ -622,6 +669,11 @@ class StockMovementPayload(Payload):
 class RequisitionPayload(Payload):
     requisition: RequisitionType | None = None
     movements: list[StockMovementType] | None = None
+
+
+@strawberry.type
+class RequisitionApprovalThresholdPayload(Payload):
+    threshold: RequisitionApprovalThresholdType | None = None
 
 
 @strawberry.type

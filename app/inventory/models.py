@@ -329,3 +329,46 @@ class RequisitionCreate(SQLModel):
     needed_by: datetime | None = None
     notes: str | None = Field(default=None, max_length=2000)
     lines: list[MovementLine] = Field(min_length=1, max_length=100)
+
+
+# --- requisition approval policy ----------------------------------------------------------
+
+
+class ApprovalThresholdBase(SQLModel):
+    currency: str = Field(max_length=3, sa_column_kwargs={"unique": True})
+    dispatcher_limit: Decimal = Field(sa_type=sa.Numeric(12, 2))
+    """Up to this value (inclusive) a dispatcher may approve a requisition."""
+    manager_limit: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 2))
+    """Up to this value a manager may; above it only an admin. None: no upper limit."""
+
+
+class RequisitionApprovalThreshold(ApprovalThresholdBase, Audited, table=True):
+    """Who approves a requisition of a given value, per currency (policy as data, edited by
+    admins). A currency without a row needs a manager."""
+
+    __tablename__ = "requisition_approval_thresholds"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "dispatcher_limit >= 0"
+            " AND (manager_limit IS NULL OR manager_limit >= dispatcher_limit)",
+            name="ordered_limits",
+        ),
+    )
+
+    id: int | None = id_field()
+
+
+class ApprovalThresholdSet(SQLModel):
+    """Create or replace the thresholds of one currency."""
+
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    dispatcher_limit: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    manager_limit: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+
+    @field_validator("manager_limit")
+    @classmethod
+    def _above_dispatcher(cls, value: Decimal | None, info: Any) -> Decimal | None:
+        low = info.data.get("dispatcher_limit")
+        if value is not None and low is not None and value < low:
+            raise ValueError("must not be below the dispatcher limit")
+        return value

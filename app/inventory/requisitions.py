@@ -1,8 +1,9 @@
 """Requisitions: a technician asks for parts, a dispatcher or manager approves by value,
 the warehouse issues them to the van (in part when short), unused parts come back.
 
-Who may approve is data (`ApprovalPolicy`): up to a threshold per currency a dispatcher
-approves, above it a manager; an admin always may.
+Who may approve is data (the requisition_approval_thresholds table, edited by admins): up to
+a currency's dispatcher limit a dispatcher approves, up to its manager limit a manager, above
+it an admin; a currency without limits needs a manager. An admin always may.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from sqlmodel import col, select
 from app.core.auth import Principal, Role
 from app.core.errors import DomainError, ErrorCode, FieldProblem, Forbidden, NotFound, collect
 from app.core.models import utcnow
-from app.core.repository import check_version, get_for_update
+from app.core.repository import check_version, flush_unique, get_for_update
 from app.inventory.catalogue import ensure_van
 from app.inventory.ledger import Leg, Posted, Stamp, post
 from app.inventory.models import (
+    ApprovalThresholdSet,
     MovementKind,
     MovementLine,
     Requisition,
+    RequisitionApprovalThreshold,
     RequisitionCreate,
     RequisitionLine,
     RequisitionStatus,
@@ -35,28 +38,122 @@ from app.technicians.models import Technician
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    dispatcher: Decimal
+    """Up to this value (inclusive) a dispatcher may approve."""
+    manager: Decimal | None = None
+    """Up to this value a manager may; above it only an admin. None: no upper limit."""
+
+
+@dataclass(frozen=True, slots=True)
 class ApprovalPolicy:
-    thresholds: Mapping[str, Decimal] = field(
-        default_factory=lambda: {
-            "INR": Decimal("10000"),
-            "USD": Decimal("150"),
-            "EUR": Decimal("150"),
-        }
-    )
-    """Up to this value (inclusive) a dispatcher may approve; above it a manager must."""
+    """Who approves a requisition of a value: the limits come from the
+    requisition_approval_thresholds table (`approval_policy`); a currency without limits
+    needs a manager."""
+
+    limits: Mapping[str, Limits] = field(default_factory=dict)
     approvers: Mapping[Role, frozenset[Role]] = field(
         default_factory=lambda: {
             Role.DISPATCHER: frozenset({Role.DISPATCHER, Role.MANAGER, Role.ADMIN}),
             Role.MANAGER: frozenset({Role.MANAGER, Role.ADMIN}),
+            Role.ADMIN: frozenset({Role.ADMIN}),
         }
     )
 
     def approver_for(self, value: Decimal, currency: str) -> Role:
-        limit = self.thresholds.get(currency)
-        return Role.DISPATCHER if limit is not None and value <= limit else Role.MANAGER
+        limits = self.limits.get(currency)
+        if limits is None:
+            return Role.MANAGER
+        if value <= limits.dispatcher:
+            return Role.DISPATCHER
+        if limits.manager is None or value <= limits.manager:
+            return Role.MANAGER
+        return Role.ADMIN
 
     def may_approve(self, role: Role, required: Role) -> bool:
         return role in self.approvers.get(required, frozenset({Role.ADMIN}))
+
+
+async def approval_policy(session: AsyncSession) -> ApprovalPolicy:
+    """The policy in force: the thresholds admins keep per currency."""
+    rows = (
+        await session.scalars(
+            select(RequisitionApprovalThreshold).where(
+                col(RequisitionApprovalThreshold.archived_at).is_(None)
+            )
+        )
+    ).all()
+    return ApprovalPolicy(
+        limits={row.currency: Limits(row.dispatcher_limit, row.manager_limit) for row in rows}
+    )
+
+
+async def list_thresholds(session: AsyncSession) -> list[RequisitionApprovalThreshold]:
+    return list(
+        (
+            await session.scalars(
+                select(RequisitionApprovalThreshold)
+                .where(col(RequisitionApprovalThreshold.archived_at).is_(None))
+                .order_by(col(RequisitionApprovalThreshold.currency))
+            )
+        ).all()
+    )
+
+
+async def set_threshold(
+    session: AsyncSession, data: ApprovalThresholdSet, expected_version: int | None
+) -> RequisitionApprovalThreshold:
+    """Create or replace one currency's limits. Requisitions already raised keep the approver
+    they were given; new ones follow the new limits."""
+    cent = Decimal("0.01")
+    data = data.model_copy(
+        update={
+            "dispatcher_limit": data.dispatcher_limit.quantize(cent),
+            "manager_limit": None
+            if data.manager_limit is None
+            else data.manager_limit.quantize(cent),
+        }
+    )
+    row = await session.scalar(
+        select(RequisitionApprovalThreshold)
+        .where(col(RequisitionApprovalThreshold.currency) == data.currency)
+        .with_for_update()
+    )
+    if row is None:
+        if expected_version is not None:
+            raise NotFound("approval threshold", ["currency"])
+        row = RequisitionApprovalThreshold.model_validate(data)
+        session.add(row)
+        await flush_unique(session, "currency", "the currency already has thresholds")
+        return row
+    check_version(row, expected_version)
+    row.dispatcher_limit = data.dispatcher_limit
+    row.manager_limit = data.manager_limit
+    row.archived_at = None
+    row.touch()
+    await session.flush()
+    return row
+
+
+async def remove_threshold(
+    session: AsyncSession, currency: str, expected_version: int | None
+) -> RequisitionApprovalThreshold:
+    """Requisitions in this currency then need a manager (or an admin above no limit)."""
+    row = await session.scalar(
+        select(RequisitionApprovalThreshold)
+        .where(
+            col(RequisitionApprovalThreshold.currency) == currency,
+            col(RequisitionApprovalThreshold.archived_at).is_(None),
+        )
+        .with_for_update()
+    )
+    if row is None:
+        raise NotFound("approval threshold", ["currency"])
+    check_version(row, expected_version)
+    row.archived_at = utcnow()
+    row.touch()
+    await session.flush()
+    return row
 
 
 DEFAULT_POLICY = ApprovalPolicy()
@@ -68,7 +165,7 @@ async def create_requisition(
     session: AsyncSession,
     principal: Principal,
     data: RequisitionCreate,
-    policy: ApprovalPolicy = DEFAULT_POLICY,
+    policy: ApprovalPolicy | None = None,
 ) -> Requisition:
     may_use_van(principal, data.technician_id)
     technician = await session.get(Technician, data.technician_id)
@@ -90,7 +187,9 @@ async def create_requisition(
         requested_by=principal.subject,
         total_value=total,
         currency=currency,
-        approver_role=policy.approver_for(total, currency).value,
+        approver_role=(policy or await approval_policy(session))
+        .approver_for(total, currency)
+        .value,
     )
     session.add(requisition)
     await session.flush()
@@ -313,10 +412,15 @@ async def van_for(session: AsyncSession, principal: Principal, technician_id: in
 __all__ = [
     "DEFAULT_POLICY",
     "ApprovalPolicy",
+    "Limits",
+    "approval_policy",
     "approve_requisition",
     "cancel_requisition",
     "create_requisition",
     "fulfil_requisition",
+    "list_thresholds",
     "reject_requisition",
+    "remove_threshold",
     "return_unused",
+    "set_threshold",
 ]

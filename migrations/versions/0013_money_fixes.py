@@ -7,8 +7,11 @@ Create Date: 2026-11-24 07:40:00
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision: str = "0013"
@@ -31,7 +34,46 @@ UPSELL_STATUS_NEW = sa.Enum(
 )
 
 
+SEEDED_AT = datetime(2026, 11, 24, tzinfo=UTC)
+SEEDED_THRESHOLDS = (("INR", "10000.00"), ("USD", "150.00"), ("EUR", "150.00"))
+"""The limits that were in code before: up to them a dispatcher approves, above a manager."""
+
+
 def upgrade() -> None:
+    # --- requisition approval thresholds as data -----------------------------------------
+    thresholds = op.create_table(
+        "requisition_approval_thresholds",
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+        sa.Column("dispatcher_limit", sa.Numeric(precision=12, scale=2), nullable=False),
+        sa.Column("manager_limit", sa.Numeric(precision=12, scale=2), nullable=True),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint(
+            "dispatcher_limit >= 0"
+            " AND (manager_limit IS NULL OR manager_limit >= dispatcher_limit)",
+            name="ordered_limits",
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("currency"),
+    )
+    op.bulk_insert(
+        thresholds,
+        [
+            {
+                "created_at": SEEDED_AT,
+                "updated_at": SEEDED_AT,
+                "version": 1,
+                "currency": currency,
+                "dispatcher_limit": Decimal(limit),
+                "manager_limit": None,
+            }
+            for currency, limit in SEEDED_THRESHOLDS
+        ],
+    )
+
     # --- paid upsells waiting for the van to hold the part -------------------------------
     op.alter_column(
         "upsell_offers",
@@ -56,6 +98,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("requisition_approval_thresholds")
     op.drop_index("ix_upsell_offers_pending_stock", table_name="upsell_offers")
     op.execute("UPDATE upsell_offers SET status = 'CONFIRMED' WHERE status = 'PAID_PENDING_STOCK'")
     op.drop_column("upsell_offers", "delivered_at")

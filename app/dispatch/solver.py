@@ -97,6 +97,8 @@ def _search(
     deadline: float,
     workers: int,
 ) -> tuple[list[RoutingData], list[PartResult]]:
+    if len(tasks) > SINGLE_PART_MAX_TASKS and workers <= 1:
+        return solve_in_parts(problem, travel, screening, tasks, deadline, None, 1)
     if len(tasks) > SINGLE_PART_MAX_TASKS:
         with process_pool(workers) as pool:
             return solve_in_parts(problem, travel, screening, tasks, deadline, pool, workers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from app.confirmations.ladder import advance
 from app.core.db import SessionFactory, unit_of_work
 from app.core.events import Broker
@@ -9,9 +11,11 @@ from app.core.jobs import Job
 from app.core.models import utcnow
 
 
-async def run_ladder(sessions: SessionFactory, broker: Broker) -> None:
+async def run_ladder(
+    sessions: SessionFactory, broker: Broker | None, now: datetime | None = None
+) -> dict[str, int]:
     async with unit_of_work(sessions, broker) as session:
-        await advance(session, utcnow())
+        return await advance(session, now or utcnow())
 
 
 JOBS: list[Job] = [Job("confirmations.ladder", 60, run_ladder)]

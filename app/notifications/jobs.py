@@ -42,9 +42,11 @@ async def remind(session: AsyncSession, now: datetime) -> int:
     return created
 
 
-async def run_reminders(sessions: SessionFactory, broker: Broker) -> None:
+async def run_reminders(
+    sessions: SessionFactory, broker: Broker | None, now: datetime | None = None
+) -> int:
     async with unit_of_work(sessions, broker) as session:
-        await remind(session, utcnow())
+        return await remind(session, now or utcnow())
 
 
 async def run_delivery(sessions: SessionFactory, broker: Broker) -> None:

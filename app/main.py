@@ -124,11 +124,15 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         self.sessions = sessions
         self.broker = broker
-        from subscriptions.fanout import shared_event_executor
+        from subscriptions.fanout import LegacyWSHandler, TransportWSHandler, shared_event_executor
 
         # Subscription payloads shared by every subscriber of an event render once per
         # selection instead of once per socket (see subscriptions/fanout.py).
         schema.execution_context_class = shared_event_executor(schema.execution_context_class)
+        # The hot streams (technicianLocations, taskTracking) skip per-event execution and go
+        # to the sockets pre-rendered, both protocols.
+        self.graphql_transport_ws_handler_class = TransportWSHandler
+        self.graphql_ws_handler_class = LegacyWSHandler
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         principal = None

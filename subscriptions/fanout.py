@@ -14,11 +14,33 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
 
-from graphql import ExecutionResult
+import structlog
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    parse,
+)
 from graphql.execution.executor import Executor
+from starlette.websockets import WebSocketDisconnect
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+
+T = TypeVar("T")
 
 
 def _variables_key(values: dict[str, Any] | None) -> str:
@@ -65,3 +87,202 @@ async def _shared_result(
     if result.errors:
         shared.pop(key, None)
     return result
+
+
+# --- Pre-rendered delivery: the hot streams bypass per-event execution ----------------------
+#
+# Even with the rendering shared, each event still went through graphql-core's per-event
+# iterator (two tasks per event per socket), strawberry's result handling (every schema
+# extension's hooks) and a JSON encoding per socket. For the hot streams the WebSocket
+# handlers below hand the subscription a `Direct` sink instead: the stream's generator renders
+# each payload once per (event, selection) to the JSON text of the `next` message's payload
+# and writes the same text to every socket. Subscribe-time work (validation, the field's
+# `allow(...)`, the resolver's own access checks) and per-event access checks in the generators
+# run exactly as before; only the path from "this subscriber may see this payload" to the
+# socket is shortened.
+
+FAST_FIELDS = frozenset({"technicianLocations", "taskTracking"})
+"""Root subscription fields whose payloads go to sockets pre-rendered."""
+
+log = structlog.get_logger("fieldgraph.fanout")
+_MASKED_ERROR = {"message": "Internal error.", "extensions": {"code": "INTERNAL"}}
+
+
+@lru_cache(maxsize=512)
+def _document(query: str) -> DocumentNode | None:
+    try:
+        return parse(query)
+    except GraphQLError:
+        return None
+
+
+@lru_cache(maxsize=512)
+def fast_document(query: str, operation_name: str | None) -> DocumentNode | None:
+    """The parsed document when its operation is a subscription to one fast-path field."""
+    document = _document(query)
+    if document is None:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    if len(operations) != 1 or operations[0].operation is not OperationType.SUBSCRIPTION:
+        return None
+    selections = operations[0].selection_set.selections
+    if len(selections) != 1 or not isinstance(selections[0], FieldNode):
+        return None
+    field = selections[0]
+    if field.directives or field.name.value not in FAST_FIELDS:
+        return None
+    return document
+
+
+@dataclass(slots=True, eq=False)
+class Direct:
+    """Where one subscription's payloads go, already rendered, instead of back to strawberry."""
+
+    schema: GraphQLSchema
+    document: DocumentNode
+    operation_name: str | None
+    variables: dict[str, Any] | None
+    context: Any
+    write: Callable[[str], Awaitable[None]]
+    """Sends the JSON text of one `next`/`data` payload ({"data": ...}) on the socket."""
+    key: Hashable = None
+
+    def __post_init__(self) -> None:
+        self.key = (
+            "direct",
+            id(self.document),
+            self.operation_name,
+            _variables_key(self.variables),
+        )
+
+    async def render(self, payload: Any) -> str:
+        shared: dict[Hashable, Any] | None = getattr(payload, "shared_results", None)
+        if shared is not None:
+            found = shared.get(self.key)
+            if found is not None:
+                return found if isinstance(found, str) else await found
+            pending = asyncio.ensure_future(self._render(payload))
+            shared[self.key] = pending
+            text = await pending
+            shared[self.key] = text
+            return text
+        return await self._render(payload)
+
+    async def _render(self, payload: Any) -> str:
+        result = execute(
+            self.schema,
+            self.document,
+            root_value=payload,
+            context_value=self.context,
+            variable_values=self.variables,
+            operation_name=self.operation_name,
+        )
+        if inspect.isawaitable(result):
+            result = await result
+        assert isinstance(result, ExecutionResult)
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            for error in result.errors:
+                log.error("subscription payload failed to render", error=str(error))
+            body["errors"] = [_MASKED_ERROR]
+        return json.dumps(body, separators=(",", ":"))
+
+
+_direct: ContextVar[Direct | None] = ContextVar("fieldgraph_direct", default=None)
+
+
+async def deliver(source: AsyncIterator[T]) -> AsyncGenerator[T, None]:
+    """The payloads of `source`: yielded to strawberry as usual, or, under a fast-path
+    WebSocket operation, rendered once per (event, selection) and written straight to the
+    socket (nothing is yielded then; the stream still ends, or fails, the usual way)."""
+    direct = _direct.get()
+    try:
+        if direct is None:
+            async for item in source:
+                yield item
+            return
+        async for item in source:
+            await direct.write(await direct.render(item))
+    finally:
+        aclose = getattr(source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def _write_text(websocket: Any, text: str) -> None:
+    try:
+        await websocket.ws.send_text(text)
+    except (WebSocketDisconnect, RuntimeError):
+        # The socket is gone; the handler notices and cancels this operation.
+        await asyncio.Event().wait()
+
+
+def _direct_for(
+    handler: Any,
+    query: str,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    prefix: str,
+    still_open: Callable[[], bool],
+) -> Direct | None:
+    """A sink writing `prefix + payload + "}"` on the handler's socket, for fast-path
+    subscriptions on our ASGI adapter; None for everything else."""
+    document = fast_document(query, operation_name)
+    websocket = handler.websocket
+    if document is None or not hasattr(websocket, "ws"):
+        return None
+
+    async def write(text: str) -> None:
+        if still_open():
+            await _write_text(websocket, prefix + text + "}")
+
+    return Direct(
+        schema=handler.schema._schema,
+        document=document,
+        operation_name=operation_name,
+        variables=variables,
+        context=handler.context,
+        write=write,
+    )
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
+    """graphql-transport-ws with pre-rendered `next` messages for the fast-path fields."""
+
+    async def run_operation(self, operation: Operation[Any, Any]) -> None:
+        direct = _direct_for(
+            self,
+            operation.query,
+            operation.operation_name,
+            operation.variables,
+            '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":',
+            lambda: not operation.completed,
+        )
+        if direct is not None:
+            _direct.set(direct)  # this operation's own task: no other operation sees it
+        await super().run_operation(operation)
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
+    """graphql-ws (subscriptions-transport-ws) with pre-rendered `data` messages."""
+
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        direct = _direct_for(
+            self,
+            query,
+            operation_name,
+            variables,
+            '{"type":"data","id":' + json.dumps(operation_id) + ',"payload":',
+            lambda: operation_id in self.tasks,
+        )
+        if direct is not None:
+            _direct.set(direct)
+        await super().handle_async_results(operation_id, query, operation_name, variables)

@@ -29,6 +29,7 @@ from schema.context import Info
 from schema.ids import decode_id, decode_optional_id, encode_id
 from schema.permissions import allow
 from schema.tracking import TaskTracking, TechnicianLocation, _status
+from subscriptions.fanout import deliver
 
 LOCATION_QUEUE = 64
 """Technicians a subscriber may fall behind on before the oldest ones are dropped."""
@@ -206,7 +207,7 @@ class TaskTrackingSubscription:
         principal = info.context.require_principal()
         task = decode_id(task_id, "Task", "taskId")
         watch = Watch(await _view(info, principal, task))
-        return _tracking(info, principal, watch)
+        return deliver(_tracking(info, principal, watch))
 
 
 async def _tracking(
@@ -252,16 +253,27 @@ class TrackingSubscription(TaskTrackingSubscription):
         territory = decode_optional_id(territory_id, "Territory", "territoryId")
         box = Box.of(bbox)
         channel, visible = location_audience(principal, territory)
-        broker = info.context.broker
-        async with broker.listen(
-            channel, coalesce=by_technician, queue_size=LOCATION_QUEUE
-        ) as deliveries:
-            async for delivery in deliveries:
-                data = delivery.data
-                if territory is not None and data.get("territory_id") != territory:
-                    continue
-                if not visible(data) or (
-                    box is not None and not box.contains(data["lat"], data["lng"])
-                ):
-                    continue
-                yield rendered(delivery)
+        locations = _locations(info, channel, visible, territory, box)
+        async for location in deliver(locations):
+            yield location
+
+
+async def _locations(
+    info: Info,
+    channel: str,
+    visible: Callable[[dict[str, Any]], bool],
+    territory: int | None,
+    box: Box | None,
+) -> AsyncGenerator[TechnicianLocation, None]:
+    async with info.context.broker.listen(
+        channel, coalesce=by_technician, queue_size=LOCATION_QUEUE
+    ) as deliveries:
+        async for delivery in deliveries:
+            data = delivery.data
+            if territory is not None and data.get("territory_id") != territory:
+                continue
+            if not visible(data) or (
+                box is not None and not box.contains(data["lat"], data["lng"])
+            ):
+                continue
+            yield rendered(delivery)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 from cross_web import HTTPException
@@ -106,6 +107,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with our typed context and bearer-token authentication."""
 
+    _gc_tuned: ClassVar[bool] = False
+
     def __init__(
         self,
         schema: strawberry.Schema,
@@ -133,6 +136,15 @@ class GraphQLApp(GraphQL[Context, None]):
         # to the sockets pre-rendered, both protocols.
         self.graphql_transport_ws_handler_class = TransportWSHandler
         self.graphql_ws_handler_class = LegacyWSHandler
+        # Modules and the schema (~500k objects) live as long as the process, and each
+        # subscription holds a few hundred long-lived objects more: full collections of the
+        # cyclic GC over them paused the loop 0.4-0.6 s under fan-out, the whole p99 at
+        # 1,000 subscribers. Freeze what exists now (never scanned again) and make full
+        # collections rare; young cycles are still collected by generations 0 and 1.
+        if not GraphQLApp._gc_tuned:  # once per process (tests build many apps)
+            GraphQLApp._gc_tuned = True
+            gc.freeze()
+            gc.set_threshold(700, 10, 1000)
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         principal = None

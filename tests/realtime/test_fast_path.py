@@ -4,6 +4,7 @@ per-event execution, access rules unchanged, and a blocked socket never holds up
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
@@ -240,3 +241,12 @@ async def test_a_blocked_socket_does_not_hold_up_the_others_nor_grow_its_queue(
     # and the stalled one holds at most its bound, the oldest dropped
     assert max(queued) == LOCATION_QUEUE
     assert hub.dropped >= 200 - LOCATION_QUEUE - 1
+
+
+def test_the_long_lived_heap_is_frozen_and_full_collections_are_rare(settings: Settings) -> None:
+    # Given a built app (this process may have built others before)
+    create_app(settings)
+
+    # Then what existed at build time is out of the collector's way
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[2] >= 1000

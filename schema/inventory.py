@@ -85,6 +85,9 @@ class PartType(Node):
     unit_price: Money
     is_accessory: bool = strawberry.field(description="Offered to customers as an upsell.")
     reorder_level: int | None
+    category: str | None = strawberry.field(
+        description="What contracts may exclude from coverage (refrigerant gas, consumables...)."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -112,6 +115,7 @@ class PartType(Node):
             unit_price=Money(amount=row.unit_price, currency=row.currency),
             is_accessory=row.is_accessory,
             reorder_level=row.reorder_level,
+            category=row.category,
             version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -489,6 +493,7 @@ class CreatePartInput:
     unit: str = "EA"
     is_accessory: bool = False
     reorder_level: int | None = None
+    category: str | None = None
     compatible_model_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     idempotency_key: str | None = None
 
@@ -504,6 +509,7 @@ class UpdatePartInput:
     unit_price: MoneyInput | None = strawberry.UNSET
     is_accessory: bool | None = strawberry.UNSET
     reorder_level: int | None = strawberry.UNSET
+    category: str | None = strawberry.UNSET
     compatible_model_ids: list[strawberry.ID] | None = strawberry.UNSET
 
 

@@ -88,8 +88,8 @@ class LabourRate(SQLModel, table=True):
 class PartPrice(SQLModel, table=True):
     """A part's price in a price list (overrides the catalogue price) and its categories.
 
-    `part_id` names a row of the inventory's parts table (no foreign key: that table arrives
-    in another migration branch)."""
+    `part_category` is the category a part has under this price list; the part's own
+    catalogue category (parts.category) takes precedence when set."""
 
     __tablename__ = "part_prices"
     __table_args__ = (
@@ -99,7 +99,7 @@ class PartPrice(SQLModel, table=True):
 
     id: int | None = id_field()
     price_list_id: int = fk("price_lists.id", ondelete="CASCADE")
-    part_id: int = Field(sa_type=sa.BigInteger, index=True)
+    part_id: int = Field(sa_type=sa.BigInteger, index=True, foreign_key="parts.id")
     unit_price: Decimal = amount_column()
     part_category: str | None = Field(default=None, max_length=40)
     """What contracts may exclude (refrigerant gas, consumables, cosmetic parts...)."""
@@ -229,7 +229,7 @@ class BillingLine(SQLModel, table=True):
     position: int = 0
     kind: LineKind = Field(sa_type=enum_type(LineKind, 16))
     description: str = Field(max_length=300)
-    part_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    part_id: int | None = Field(default=None, sa_type=sa.BigInteger, foreign_key="parts.id")
     part_category: str | None = Field(default=None, max_length=40)
     quantity: Decimal = Field(sa_type=sa.Numeric(10, 2))
     unit_price: Decimal = amount_column()
@@ -518,7 +518,7 @@ class UpsellOffer(Audited, table=True):
     task_id: int = fk("tasks.id")
     customer_id: int = fk("customers.id")
     technician_id: int = fk("technicians.id")
-    part_id: int = Field(sa_type=sa.BigInteger, index=True)
+    part_id: int = Field(sa_type=sa.BigInteger, index=True, foreign_key="parts.id")
     quantity: int = 1
     unit_price: Decimal = amount_column()
     currency: str = Field(default="INR", max_length=3)

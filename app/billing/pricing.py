@@ -188,7 +188,7 @@ def part_line(
         tax_category=tax_category,
         tax_rate=book.tax_rate(tax_category, field),
         part_id=part.id,
-        part_category=listed.part_category if listed else None,
+        part_category=part.category or (listed.part_category if listed else None),
     )
 
 

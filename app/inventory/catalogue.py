@@ -67,6 +67,7 @@ async def create_part(session: AsyncSession, data: PartCreate) -> Part:
         currency=data.unit_cost.currency,
         is_accessory=data.is_accessory,
         reorder_level=data.reorder_level,
+        category=data.category,
     )
     session.add(part)
     await flush_unique(session, "sku", f"a part with SKU {data.sku} exists")

@@ -22,11 +22,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.core.errors import DomainError, ErrorCode, FieldProblem
+from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound
 from app.core.events import queue_event
 from app.core.models import utcnow
 from app.inventory import channels
 from app.inventory.models import MovementKind, StockLevel, StockMovement
+
+TASKS = sa.table("tasks", sa.column("id"))
+"""The service lifecycle's tasks, which movements reference (read by id only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,8 @@ async def post(
         earlier = await _earlier(session, stamp.operation_key)
         if earlier is not None:
             return earlier
+    if stamp.task_id is not None:
+        await task_exists(session, stamp.task_id)
     key = stamp.operation_key or uuid.uuid4().hex
     async with session.begin_nested():
         levels = await _move_levels(session, legs)
@@ -88,6 +93,13 @@ async def post(
     for movement, level in zip(movements, levels, strict=True):
         _queue_change(session, movement, level)
     return Posted(movements=movements, levels=_distinct(levels))
+
+
+async def task_exists(session: AsyncSession, task_id: int) -> None:
+    """Movements name their task by foreign key: an unknown one is NOT_FOUND, not a crash."""
+    found = await session.scalar(sa.select(sa.literal(1)).where(TASKS.c.id == task_id))
+    if found is None:
+        raise NotFound("task", ["taskId"])
 
 
 async def _earlier(session: AsyncSession, key: str) -> Posted | None:

@@ -5,9 +5,8 @@ Stock levels are a projection of the ledger: for every (location, part), `on_han
 non-negative (CHECK constraints) and refuses to rewrite or delete the ledger (a trigger in
 migration 0006), so no code path can bend the invariant.
 
-`task_id` columns hold the id of a service task without a foreign key: the tasks table
-belongs to the service lifecycle and arrives in its own migration; the constraint is added
-once both are in the same history.
+`task_id` columns reference the service lifecycle's tasks (foreign keys since migration
+0013, once both lived in one migration history).
 """
 
 from __future__ import annotations
@@ -61,6 +60,14 @@ class RequisitionStatus(StrEnum):
 # --- parts --------------------------------------------------------------------------------
 
 
+PartCategory = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$"
+    ),
+]
+
+
 class PartBase(SQLModel):
     sku: str = Field(max_length=60, sa_column_kwargs={"unique": True})
     name: str = Field(min_length=1, max_length=200)
@@ -73,6 +80,9 @@ class PartBase(SQLModel):
     is_accessory: bool = False
     """Offered to customers as an upsell on site."""
     reorder_level: int | None = None
+    category: str | None = Field(default=None, max_length=40, index=True)
+    """What contracts may exclude from coverage (refrigerant gas, consumables, cosmetic
+    parts...); a price list's category for the part applies when this is empty."""
 
 
 class Part(PartBase, Audited, table=True):
@@ -99,6 +109,7 @@ class PartCreate(SQLModel):
     unit_price: MoneyIn
     is_accessory: bool = False
     reorder_level: int | None = Field(default=None, ge=0)
+    category: PartCategory | None = None
     compatible_model_ids: list[int] = Field(default_factory=list)
 
     @field_validator("unit_price")
@@ -118,6 +129,7 @@ class PartUpdate(SQLModel):
     unit_price: MoneyIn | None = None
     is_accessory: bool | None = None
     reorder_level: int | None = Field(default=None, ge=0)
+    category: PartCategory | None = None
     compatible_model_ids: list[int] | None = None
     """When sent, replaces the whole list."""
 
@@ -253,8 +265,7 @@ class StockMovement(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     reference: str | None = Field(default=None, max_length=100)
     """An outside document: purchase order, delivery note, count sheet."""
-    task_id: int | None = Field(default=None, sa_type=sa.BigInteger, index=True)
-    """The service task (no foreign key yet: see the module docstring)."""
+    task_id: int | None = fk("tasks.id", nullable=True)
     requisition_id: int | None = fk("requisitions.id", nullable=True)
 
 
@@ -282,7 +293,7 @@ class Requisition(Audited, table=True):
     id: int | None = id_field()
     technician_id: int = fk("technicians.id")
     warehouse_id: int = fk("stock_locations.id")
-    task_id: int | None = Field(default=None, sa_type=sa.BigInteger, index=True)
+    task_id: int | None = fk("tasks.id", nullable=True)
     status: RequisitionStatus = Field(
         default=RequisitionStatus.PENDING_APPROVAL,
         sa_type=enum_type(RequisitionStatus, 24),

@@ -20,7 +20,7 @@ from app.core.errors import DomainError, ErrorCode, FieldProblem, Forbidden, Not
 from app.core.models import utcnow
 from app.core.repository import check_version, flush_unique, get_for_update
 from app.inventory.catalogue import ensure_van
-from app.inventory.ledger import Leg, Posted, Stamp, post
+from app.inventory.ledger import Leg, Posted, Stamp, post, task_exists
 from app.inventory.models import (
     ApprovalThresholdSet,
     MovementKind,
@@ -172,6 +172,8 @@ async def create_requisition(
     if technician is None or technician.archived_at is not None:
         raise NotFound("technician", ["technicianId"])
     await active_location(session, data.warehouse_id, "warehouseId", StockLocationKind.WAREHOUSE)
+    if data.task_id is not None:
+        await task_exists(session, data.task_id)
     parts = await parts_of(session, data.lines, allow_archived=False)
     currencies = {part.currency for part in parts.values()}
     if len(currencies) > 1:

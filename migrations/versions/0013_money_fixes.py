@@ -39,7 +39,60 @@ SEEDED_THRESHOLDS = (("INR", "10000.00"), ("USD", "150.00"), ("EUR", "150.00"))
 """The limits that were in code before: up to them a dispatcher approves, above a manager."""
 
 
+FOREIGN_KEYS = (
+    # (table, column, referenced table)
+    ("stock_movements", "task_id", "tasks"),
+    ("requisitions", "task_id", "tasks"),
+    ("part_prices", "part_id", "parts"),
+    ("billing_lines", "part_id", "parts"),
+    ("upsell_offers", "part_id", "parts"),
+)
+
+VALIDATE_IF_CLEAN = """
+DO $$
+BEGIN
+    IF EXISTS (
+        SELECT 1 FROM {table} t
+        WHERE t.{column} IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM {target} r WHERE r.id = t.{column})
+    ) THEN
+        RAISE WARNING '{table}.{column} names missing {target}: {name} stays NOT VALID '
+            '(new rows are checked; validate after repairing the old ones)';
+    ELSE
+        ALTER TABLE {table} VALIDATE CONSTRAINT {name};
+    END IF;
+END $$;
+"""
+
+BACKFILL_PART_CATEGORY = """
+UPDATE parts p SET category = agreed.category
+FROM (
+    SELECT part_id, min(part_category) AS category
+    FROM part_prices
+    GROUP BY part_id
+    HAVING bool_and(part_category IS NOT NULL) AND count(DISTINCT part_category) = 1
+) agreed
+WHERE p.id = agreed.part_id AND p.category IS NULL
+"""
+"""A part takes the category every price list agrees on; a part the lists disagree on keeps
+none, so the price list in force still decides for it (coverage as before)."""
+
+
 def upgrade() -> None:
+    # --- foreign keys written before tasks and parts shared one migration history ---------
+    for table, column, target in FOREIGN_KEYS:
+        name = f"{table}_{column}_fkey"
+        op.execute(
+            f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({column}) "
+            f"REFERENCES {target} (id) NOT VALID"
+        )
+        op.execute(VALIDATE_IF_CLEAN.format(table=table, column=column, target=target, name=name))
+
+    # --- a part's own category, what contracts exclude from coverage ----------------------
+    op.add_column("parts", sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=40)))
+    op.create_index(op.f("ix_parts_category"), "parts", ["category"], unique=False)
+    op.execute(BACKFILL_PART_CATEGORY)
+
     # --- requisition approval thresholds as data -----------------------------------------
     thresholds = op.create_table(
         "requisition_approval_thresholds",
@@ -98,6 +151,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_parts_category"), table_name="parts")
+    op.drop_column("parts", "category")
+    for table, column, _ in reversed(FOREIGN_KEYS):
+        op.drop_constraint(f"{table}_{column}_fkey", table, type_="foreignkey")
     op.drop_table("requisition_approval_thresholds")
     op.drop_index("ix_upsell_offers_pending_stock", table_name="upsell_offers")
     op.execute("UPDATE upsell_offers SET status = 'CONFIRMED' WHERE status = 'PAID_PENDING_STOCK'")

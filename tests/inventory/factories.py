@@ -74,3 +74,17 @@ async def technician(
     session.add(row)
     await session.flush()
     return row
+
+
+async def task_ids(session: AsyncSession, n: int = 1) -> list[int]:
+    """Real service tasks (movements and requisitions reference them by foreign key)."""
+    from tests.billing.factories import task
+    from tests.work_orders.factories import world
+
+    place = await world(session)
+    ids: list[int] = []
+    for _ in range(n):
+        row = await task(session, place)
+        assert row.id is not None
+        ids.append(row.id)
+    return ids

@@ -47,6 +47,8 @@ async def test_parallel_consumptions_of_the_last_units_hand_out_exactly_those(
     # given a van with 3 units and 8 technicians' phones recording a use of 1 unit at once
     technician_id, van_id, part_id = await _stocked_van(committed_sessions, 3)
     contenders = 8
+    async with committed_sessions() as session, session.begin():
+        tasks = await factories.task_ids(session, contenders)
     barrier = asyncio.Barrier(contenders)
 
     async def consume(task_id: int) -> str:
@@ -68,7 +70,7 @@ async def test_parallel_consumptions_of_the_last_units_hand_out_exactly_those(
             return "OK"
 
     # when they all commit in parallel transactions
-    outcomes = await asyncio.gather(*(consume(task) for task in range(1, contenders + 1)))
+    outcomes = await asyncio.gather(*(consume(task) for task in tasks))
 
     # then exactly the 3 available succeed, the rest are refused, and nothing goes negative
     assert sorted(outcomes) == ["INSUFFICIENT_STOCK"] * 5 + ["OK"] * 3

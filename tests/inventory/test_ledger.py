@@ -65,6 +65,7 @@ async def _run_sequence(session: AsyncSession, ops: list[tuple[str, int, int, bo
     tech = await factories.technician(session)
     van = await ensure_van(session, tech.id)  # type: ignore[arg-type]
     parts = [await factories.part(session), await factories.part(session)]
+    [task_id] = await factories.task_ids(session)
     assert van.id and main.id and spare.id and tech.id
     for kind, which, quantity, flag in ops:
         part_id = parts[which].id
@@ -84,7 +85,7 @@ async def _run_sequence(session: AsyncSession, ops: list[tuple[str, int, int, bo
             call = stock.transfer(session, source, target, lines, ACTOR)
         elif kind == "consume":
             call = stock.consume_on_task(
-                session, tech.id, 7, [TaskPartLine(part_id=part_id, quantity=quantity)], "t"
+                session, tech.id, task_id, [TaskPartLine(part_id=part_id, quantity=quantity)], "t"
             )
         elif kind == "adjust":
             call = stock.adjust(session, main.id, part_id, quantity if flag else -quantity, ACTOR)
@@ -149,7 +150,7 @@ async def test_a_retried_operation_with_the_same_key_is_applied_once(
 
 
 async def test_consumption_takes_the_tasks_reservation_first(session: AsyncSession) -> None:
-    # given a van with 5 units, 2 of them reserved for task 41
+    # given a van with 5 units, 2 of them reserved for a task
     main, item = await factories.warehouse(session), await factories.part(session)
     tech = await factories.technician(session)
     assert main.id and item.id and tech.id
@@ -158,10 +159,12 @@ async def test_consumption_takes_the_tasks_reservation_first(session: AsyncSessi
         session, main.id, tech.id, [MovementLine(part_id=item.id, quantity=5)], ACTOR
     )
     van_id = posted.movements[1].location_id
-    await stock.reserve(session, van_id, item.id, 2, Stamp(actor="t", task_id=41))
+    [task_id] = await factories.task_ids(session)
+    await stock.reserve(session, van_id, item.id, 2, Stamp(actor="t", task_id=task_id))
 
-    # when the technician uses 3 on task 41
-    await stock.consume_on_task(session, tech.id, 41, [TaskPartLine(sku=item.sku, quantity=3)], "t")
+    # when the technician uses 3 on that task
+    lines = [TaskPartLine(sku=item.sku, quantity=3)]
+    await stock.consume_on_task(session, tech.id, task_id, lines, "t")
 
     # then 2 on hand remain, none reserved
     assert (await levels(session))[(van_id, item.id)] == (2, 0)
@@ -175,12 +178,13 @@ async def test_consumption_reports_every_short_line_with_its_path(session: Async
     await stock.issue_to_van(
         session, main.id, tech.id, [MovementLine(part_id=ok.id, quantity=3)], ACTOR
     )
+    [task_id] = await factories.task_ids(session)
 
     with pytest.raises(DomainError) as refused:
         await stock.consume_on_task(
             session,
             tech.id,
-            9,
+            task_id,
             [
                 TaskPartLine(part_id=ok.id, quantity=1),
                 TaskPartLine(part_id=short.id, quantity=1),
@@ -196,10 +200,42 @@ async def test_consumption_reports_every_short_line_with_its_path(session: Async
         await stock.consume_on_task(
             session,
             tech.id,
-            9,
+            task_id,
             [TaskPartLine(part_id=ok.id, quantity=1), TaskPartLine(part_id=short.id, quantity=2)],
             "t",
         )
     assert [(p.code, p.field) for p in short_line.value.problems] == [
         (ErrorCode.INSUFFICIENT_STOCK, ["lines", "1", "quantity"])
     ]
+
+
+async def test_a_movement_names_a_real_task(session: AsyncSession) -> None:
+    # given a van holding a part
+    main, item = await factories.warehouse(session), await factories.part(session)
+    tech = await factories.technician(session)
+    assert main.id and item.id and tech.id
+    lines = [MovementLine(part_id=item.id, quantity=2)]
+    await stock.receive(session, main.id, lines, ACTOR)
+    await stock.issue_to_van(session, main.id, tech.id, lines, ACTOR)
+    before = await levels(session)
+    # when a use is recorded on a task that does not exist
+    with pytest.raises(DomainError) as refused:
+        await stock.consume_on_task(
+            session, tech.id, 987_654_321, [TaskPartLine(part_id=item.id, quantity=1)], "t"
+        )
+    # then it is NOT_FOUND on taskId and nothing moves
+    assert [(p.code, p.field) for p in refused.value.problems] == [
+        (ErrorCode.NOT_FOUND, ["taskId"])
+    ]
+    assert await levels(session) == before
+    # and the database itself refuses a movement naming a missing task
+    with pytest.raises(DBAPIError, match="stock_movements_task_id_fkey"):
+        async with session.begin_nested():
+            await session.execute(
+                text(
+                    "INSERT INTO stock_movements (operation_key, leg, kind, location_id, part_id,"
+                    " quantity, on_hand_delta, reserved_delta, actor, at, task_id)"
+                    " VALUES ('fk-test', 0, 'ADJUST', :loc, :part, 1, 1, 0, 't', now(), 987654321)"
+                ),
+                {"loc": main.id, "part": item.id},
+            )

@@ -336,3 +336,41 @@ async def test_a_replayed_receipt_returns_the_first_result_and_counts_once(
 
     assert again["movements"] == first["movements"]
     assert level == {"id": first["levels"][0]["id"], "onHand": 5, "part": {"sku": "IDEM-1"}}
+
+
+PART_CATEGORY = """
+mutation($input: CreatePartInput!) {
+  createPart(input: $input) { part { id category } userErrors { field code } }
+}
+"""
+UPDATE_CATEGORY = """
+mutation($input: UpdatePartInput!) {
+  updatePart(input: $input) { part { category version } userErrors { field code } }
+}
+"""
+
+
+async def test_a_part_carries_the_category_contracts_exclude(gql: GraphQLClient) -> None:
+    # given a refrigerant created with its category
+    manager = gql.as_role(Role.MANAGER)
+    made = await manager.mutate(
+        PART_CATEGORY,
+        {
+            "sku": "GAS-R32",
+            "name": "R32 gas",
+            "unitCost": {"amount": "900", "currency": "INR"},
+            "unitPrice": {"amount": "1400", "currency": "INR"},
+            "category": "REFRIGERANT",
+        },
+    )
+    assert made["userErrors"] == [] and made["part"]["category"] == "REFRIGERANT"
+    # when the category is changed, then cleared, and a malformed one sent
+    changed = await manager.mutate(
+        UPDATE_CATEGORY, {"id": made["part"]["id"], "category": "CONSUMABLE"}
+    )
+    cleared = await manager.mutate(UPDATE_CATEGORY, {"id": made["part"]["id"], "category": None})
+    bad = await manager.mutate(UPDATE_CATEGORY, {"id": made["part"]["id"], "category": "no spaces"})
+    # then each is kept or refused on its field
+    assert changed["part"]["category"] == "CONSUMABLE"
+    assert cleared["part"]["category"] is None
+    assert bad["userErrors"] == [{"field": ["category"], "code": "INVALID"}]

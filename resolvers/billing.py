@@ -21,6 +21,8 @@ from app.billing.models import (
     PriceList,
     PriceListCreate,
     UpsellCreate,
+    UpsellOffer,
+    UpsellStatus,
 )
 from app.billing.pricing import create_price_list
 from app.billing.settings import get_billing_settings
@@ -56,11 +58,15 @@ from schema.billing import (
     RecordPaymentInput,
     SetContractBillingTermsInput,
     UpsellActionInput,
+    UpsellOfferConnection,
     UpsellOfferType,
     UpsellPayload,
 )
 from schema.billing import (
     InvoiceStatus as InvoiceStatusEnum,
+)
+from schema.billing import (
+    UpsellStatus as UpsellStatusEnum,
 )
 from schema.common import Money
 from schema.context import Info
@@ -99,6 +105,33 @@ def _link(link: PaymentLink, token: str) -> PaymentLinkType:
 
 @strawberry.type
 class BillingQuery:
+    @strawberry.field(
+        extensions=[authenticated()],
+        description="Accessory offers; status PAID_PENDING_STOCK: paid, waiting for the van.",
+    )
+    async def upsell_offers(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        task_id: strawberry.ID | None = None,
+        status: list[UpsellStatusEnum] | None = None,  # type: ignore[valid-type]
+    ) -> UpsellOfferConnection:
+        statement = repository.listed_upsells(
+            info.context.principal,
+            statuses=[UpsellStatus(s) for s in status or []],
+            task_id=decode_optional_id(task_id, "Task", "taskId"),
+        )
+        return await paginate(
+            info.context.session,
+            statement,
+            UpsellOffer.id,
+            settings=info.context.settings,
+            first=first,
+            after=after,
+            to_node=UpsellOfferType.from_model,
+        )
+
     @strawberry.field(extensions=[authenticated()])
     async def invoices(
         self,

@@ -361,6 +361,9 @@ class UpsellOfferType(Node):
         )
 
 
+UpsellOfferConnection = Connection[UpsellOfferType]
+
+
 @strawberry.type
 class CustomerBalance:
     customer_id: strawberry.ID

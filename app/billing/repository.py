@@ -22,6 +22,7 @@ from app.billing.models import (
     Payment,
     PriceList,
     UpsellOffer,
+    UpsellStatus,
 )
 from app.core.auth import Principal, Role
 from app.core.errors import NotFound
@@ -143,6 +144,21 @@ async def get_readable_payment(
     session: AsyncSession, principal: Principal | None, payment_id: int
 ) -> Payment | None:
     return await session.scalar(readable_payments(principal).where(col(Payment.id) == payment_id))
+
+
+def listed_upsells(
+    principal: Principal | None,
+    *,
+    statuses: list[UpsellStatus] | None = None,
+    task_id: int | None = None,
+) -> SelectOfScalar[UpsellOffer]:
+    """Readable offers, newest first; PAID_PENDING_STOCK lists what the dispatcher restocks."""
+    statement = readable_upsells(principal)
+    if statuses:
+        statement = statement.where(col(UpsellOffer.status).in_(statuses))
+    if task_id is not None:
+        statement = statement.where(col(UpsellOffer.task_id) == task_id)
+    return statement.order_by(col(UpsellOffer.id).desc())
 
 
 async def get_readable_upsell(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -43,7 +44,7 @@ from app.work_orders.models import Task
 from schema.ids import decode_id, encode_id
 from tests.billing import factories
 from tests.inventory import factories as inv
-from tests.support import GraphQLClient, error_codes
+from tests.support import GraphQLClient, StatementCounter, error_codes
 from tests.work_orders import factories as wf
 
 OFFER = """mutation($input: OfferUpsellInput!) { offerUpsell(input: $input) {
@@ -453,3 +454,66 @@ async def test_the_offer_shows_its_payment_and_stock_state(
     assert shown["node"]["status"] == "PAID_PENDING_STOCK"
     assert shown["node"]["paidAt"] is not None and shown["node"]["stockShortAt"] is not None
     assert shown["node"]["deliveredAt"] is None
+
+
+# --- the list of offers -------------------------------------------------------------------
+
+OFFERS = """query($status: [UpsellStatus!], $first: Int) {
+  upsellOffers(status: $status, first: $first) { totalCount edges { node {
+    id status quantity unitPrice { amount } partId taskId invoiceId stockShortAt } } } }"""
+
+
+async def _offers(session: AsyncSession, scene: Scene, n: int, status: UpsellStatus) -> None:
+    assert scene.world.technician.id is not None and scene.accessory.id is not None
+    for _ in range(n):
+        session.add(
+            UpsellOffer(
+                task_id=scene.task.id,  # type: ignore[arg-type]
+                customer_id=scene.world.customer.id,  # type: ignore[arg-type]
+                technician_id=scene.world.technician.id,
+                part_id=scene.accessory.id,
+                unit_price=Decimal("450.00"),
+                status=status,
+                offered_by="test:tech",
+            )
+        )
+    await session.flush()
+
+
+async def test_the_dispatcher_lists_paid_upsells_waiting_for_stock(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given one paid upsell waiting for stock and two still offered
+    scene = await _scene(gql, session, in_van=0)
+    upsell_id, token = await _offer_and_accept(scene)
+    offer = await _offer_row(session, upsell_id)
+    invoice = await session.get(Invoice, offer.invoice_id)
+    assert invoice is not None
+    await _pay(gql, token, "tx-list-1", str(invoice.total))
+    await _offers(session, scene, 2, UpsellStatus.OFFERED)
+    # when the dispatcher lists what waits for stock
+    waiting = await gql.as_role(Role.DISPATCHER)(OFFERS, {"status": ["PAID_PENDING_STOCK"]})
+    # then exactly that one shows, with its invoice
+    assert waiting["upsellOffers"]["totalCount"] == 1
+    [node] = [e["node"] for e in waiting["upsellOffers"]["edges"]]
+    assert node["id"] == upsell_id and node["stockShortAt"] is not None
+    assert node["invoiceId"] == encode_id("Invoice", offer.invoice_id)  # type: ignore[arg-type]
+    # and the customer sees their three, a stranger none
+    mine = await scene.customer(OFFERS)
+    stranger = await gql.as_role(Role.CUSTOMER, customer_id=987_654)(OFFERS)
+    assert mine["upsellOffers"]["totalCount"] == 3
+    assert stranger["upsellOffers"]["totalCount"] == 0
+
+
+async def test_the_offer_list_costs_the_same_statements_for_2_and_for_20(
+    gql: GraphQLClient, session: AsyncSession, statements: StatementCounter
+) -> None:
+    scene = await _scene(gql, session, in_van=0)
+    await _offers(session, scene, 20, UpsellStatus.OFFERED)
+    counts = []
+    for first in (2, 20):
+        statements.reset()
+        data = await gql.as_role(Role.DISPATCHER)(OFFERS, {"first": first})
+        assert len(data["upsellOffers"]["edges"]) == first
+        counts.append(statements.total)
+    assert counts[0] == counts[1]

@@ -196,29 +196,45 @@ async def ensure_partitions(session: AsyncSession, days: Iterable[date]) -> None
         )
 
 
-_INSERT = sa.text(
+_STORE = sa.text(
     """
-    INSERT INTO location_pings
-        (technician_id, recorded_at, location, accuracy_m, speed_mps, heading)
-    SELECT :technician_id, r.t, ST_SetSRID(ST_MakePoint(r.lng, r.lat), 4326)::geography,
-           r.acc, r.spd, r.hdg
-    FROM unnest(CAST(:times AS timestamptz[]), CAST(:lats AS float8[]), CAST(:lngs AS float8[]),
-                CAST(:accs AS float8[]), CAST(:spds AS float8[]), CAST(:hdgs AS float8[]))
-         AS r(t, lat, lng, acc, spd, hdg)
-    ON CONFLICT DO NOTHING
-    RETURNING recorded_at
+    WITH stored AS (
+        INSERT INTO location_pings
+            (technician_id, recorded_at, location, accuracy_m, speed_mps, heading)
+        SELECT :technician_id, r.t, ST_SetSRID(ST_MakePoint(r.lng, r.lat), 4326)::geography,
+               r.acc, r.spd, r.hdg
+        FROM unnest(CAST(:times AS timestamptz[]), CAST(:lats AS float8[]),
+                    CAST(:lngs AS float8[]), CAST(:accs AS float8[]),
+                    CAST(:spds AS float8[]), CAST(:hdgs AS float8[]))
+             AS r(t, lat, lng, acc, spd, hdg)
+        ON CONFLICT DO NOTHING
+        RETURNING recorded_at, location
+    ), newest AS (
+        SELECT recorded_at, location FROM stored ORDER BY recorded_at DESC LIMIT 1
+    ), moved AS (
+        UPDATE technicians t
+        SET last_location = n.location, last_seen_at = n.recorded_at
+        FROM newest n
+        WHERE t.id = :technician_id
+          AND (t.last_seen_at IS NULL OR t.last_seen_at < n.recorded_at)
+        RETURNING t.last_seen_at
+    )
+    SELECT s.recorded_at, s.recorded_at = (SELECT last_seen_at FROM moved) AS moved
+    FROM stored s
     """
 )
 
 
-async def insert_pings(
+async def store_pings(
     session: AsyncSession, technician_id: int, rows: Sequence[PingRow]
-) -> set[datetime]:
-    """Insert in one statement; returns the times actually stored (duplicates are skipped)."""
+) -> tuple[set[datetime], datetime | None]:
+    """Insert the pings and move the last known position to the newest stored one if it is
+    newer, in one statement. Returns the times actually stored (duplicates are skipped) and
+    the time of the ping that became the last known position, if any."""
     if not rows:
-        return set()
+        return set(), None
     result = await session.execute(
-        _INSERT,
+        _STORE,
         {
             "technician_id": technician_id,
             "times": [r.recorded_at for r in rows],
@@ -229,24 +245,13 @@ async def insert_pings(
             "hdgs": [r.heading for r in rows],
         },
     )
-    return set(result.scalars().all())
-
-
-async def move_last_location(session: AsyncSession, technician_id: int, ping: PingRow) -> bool:
-    """Set the last known position if `ping` is newer than it; True when it moved."""
-    moved = await session.execute(
-        sa.text(
-            """
-            UPDATE technicians
-            SET last_location = ST_SetSRID(ST_MakePoint(:lng, :lat), 4326)::geography,
-                last_seen_at = :at
-            WHERE id = :technician_id AND (last_seen_at IS NULL OR last_seen_at < :at)
-            RETURNING id
-            """
-        ),
-        {"technician_id": technician_id, "lat": ping.lat, "lng": ping.lng, "at": ping.recorded_at},
-    )
-    return moved.first() is not None
+    stored: set[datetime] = set()
+    moved_to = None
+    for at, moved in result.all():
+        stored.add(at)
+        if moved:
+            moved_to = at
+    return stored, moved_to
 
 
 _SAVE_ETA = sa.text(

@@ -90,16 +90,15 @@ async def report_locations(
     result.duplicates += len(kept) - len(rows)
     if rows:
         await _ensure_partitions(session, {r.recorded_at.date() for r in rows}, now)
-    stored = await repository.insert_pings(session, state.technician_id, rows)
+    stored, moved_to = await repository.store_pings(session, state.technician_id, rows)
     result.accepted = len(stored)
     result.duplicates += len(rows) - len(stored)
-    if stored:
-        newest = max((r for r in rows if r.recorded_at in stored), key=lambda r: r.recorded_at)
-        if await repository.move_last_location(session, state.technician_id, newest):
-            result.latest = newest
-            _publish(session, state, newest)
-            for task in state.tasks:
-                await _follow_task(session, state, task, newest, now)
+    if moved_to is not None:
+        newest = next(r for r in rows if r.recorded_at == moved_to)
+        result.latest = newest
+        _publish(session, state, newest)
+        for task in state.tasks:
+            await _follow_task(session, state, task, newest, now)
     return result
 
 

@@ -218,6 +218,8 @@ def _part_row(
         "reorder_level": values.get("reorder_level") or None,
         "compatible_model_ids": [models[c] for c in codes if c in models],
     }
+    if "category" in values:  # a sheet without the column leaves categories alone
+        raw["category"] = values["category"] or None
     try:
         data = PartCreate.model_validate(raw)
     except ValidationError as exc:
@@ -254,7 +256,7 @@ async def _write_part(
         await catalogue.create_part(session, data)
         report.created += 1
         return
-    changes = PartUpdate.model_validate(data.model_dump(exclude={"sku"}))
+    changes = PartUpdate.model_validate(data.model_dump(exclude={"sku"}, exclude_unset=True))
     if _same(current, data):
         report.unchanged += 1
         return
@@ -272,6 +274,7 @@ def _same(current: Part, data: PartCreate) -> bool:
         and current.unit_price == data.unit_price.amount
         and current.is_accessory == data.is_accessory
         and current.reorder_level == data.reorder_level
+        and ("category" not in data.model_fields_set or current.category == data.category)
         and not data.compatible_model_ids
     )
 

@@ -159,3 +159,36 @@ async def test_an_import_needs_exactly_one_source(gql: GraphQLClient) -> None:
 
     assert neither["userErrors"] == [{"field": ["file"], "code": "INVALID"}]
     assert garbage["userErrors"] == [{"field": ["contentBase64"], "code": "INVALID"}]
+
+
+CATEGORIES = "query { parts(first: 50) { edges { node { sku category } } } }"
+
+
+async def test_a_category_column_sets_categories_and_a_sheet_without_it_keeps_them(
+    gql: GraphQLClient,
+) -> None:
+    # given parts imported with their categories
+    with_categories = (
+        "SKU,Name,Unit cost,Unit price,Category\n"
+        "GAS-R32,R32 gas,900,1400,REFRIGERANT\n"
+        "FLT-9,Filter,120,180,\n"
+    )
+    first = await gql.mutate(
+        IMPORT_PARTS, {"contentBase64": b64(with_categories), "filename": "p.csv"}
+    )
+    assert (first["created"], first["userErrors"]) == (2, [])
+    # when a later price sheet without the column is imported
+    prices_only = "SKU,Name,Unit cost,Unit price\nGAS-R32,R32 gas,950,1450\nFLT-9,Filter,120,180\n"
+    second = await gql.mutate(
+        IMPORT_PARTS, {"contentBase64": b64(prices_only), "filename": "p.csv"}
+    )
+    # then prices change and categories stay
+    assert (second["updated"], second["unchanged"]) == (1, 1)
+    listed = {
+        e["node"]["sku"]: e["node"]["category"] for e in (await gql(CATEGORIES))["parts"]["edges"]
+    }
+    assert listed == {"GAS-R32": "REFRIGERANT", "FLT-9": None}
+    # and a malformed category is reported on its cell
+    bad = "SKU,Name,Unit cost,Unit price,Category\nGAS-R32,R32 gas,950,1450,not valid\n"
+    third = await gql.mutate(IMPORT_PARTS, {"contentBase64": b64(bad), "filename": "p.csv"})
+    assert [(e["row"], e["column"]) for e in third["rowErrors"]] == [(2, "category")]

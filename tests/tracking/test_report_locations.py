@@ -18,7 +18,7 @@ from app.core.geo import to_lat_lng
 from app.technicians.models import Technician
 from app.tracking import channels, service
 from app.tracking.models import TrackingMode
-from tests.support import GraphQLClient, error_codes
+from tests.support import GraphQLClient, StatementCounter, error_codes
 from tests.tracking import factories
 
 REPORT = """
@@ -315,3 +315,26 @@ async def test_retention_drops_whole_days_older_than_asked(session: AsyncSession
         sa.text("SELECT to_regclass(:n)::text"), {"n": f"location_pings_{NOW.date():%Y%m%d}"}
     )
     assert today is not None
+
+
+async def test_a_batch_costs_the_same_statements_whatever_its_size(
+    gql: GraphQLClient, session: AsyncSession, statements: StatementCounter
+) -> None:
+    # given a tracked technician who has reported once today (day partitions exist)
+    technician = await factories.tracked_technician(session)
+    caller = as_technician(gql, technician)
+    await caller.mutate(REPORT, {"pings": [ping(3000)]})
+
+    # when they report 2 pings, then 50
+    statements.reset()
+    await caller.mutate(REPORT, {"pings": [ping(2000 + s) for s in range(2)]})
+    small = list(statements.executed)
+    statements.reset()
+    result = await caller.mutate(REPORT, {"pings": [ping(1000 - s * 10) for s in range(50)]})
+    large = list(statements.executed)
+
+    # then both cost the same statements, the store and the position move being one
+    assert result["accepted"] == 50
+    assert len(small) == len(large) == 2  # tracker state, then store-and-move
+    assert not any(s.lstrip().upper().startswith("UPDATE TECHNICIANS") for s in large)
+    assert sum("INSERT INTO location_pings" in s for s in large) == 1

@@ -48,7 +48,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
-    command.upgrade(alembic_config(url), "heads")
+    command.upgrade(alembic_config(url), "head")
 
 
 async def prepare_database(url: str) -> None:

@@ -6,14 +6,18 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.core.auth import Principal, Role
 from app.core.db import SessionFactory
 from app.core.errors import DomainError, ErrorCode
 from app.core.geo import LatLng
+from app.core.models import utcnow
 from app.dispatch import slots
 from app.dispatch.manual import travel_warnings
+from app.territories.models import Territory
 from app.work_orders import offers
 from schema.ids import encode_id
 from tests.dispatch import test_service_factories as f
@@ -137,6 +141,12 @@ async def test_two_customers_racing_for_the_last_slot_get_one_hold_and_one_slot_
     # given committed data (the race needs two real connections) in the committed database
     sessions = committed_sessions
     async with sessions() as setup:
+        # other tests leave territories over the same square here; this race owns the map
+        await setup.execute(
+            sa.update(Territory)
+            .where(col(Territory.archived_at).is_(None))
+            .values(archived_at=utcnow())
+        )
         d = await f.day(setup, technicians=1)
         busy = await f.task(setup, d, duration=8 * 60)
         await offers.assign_task(

@@ -82,10 +82,17 @@ def _add_domain_code(error: GraphQLError) -> None:
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # The limiters' rule classes are made once: the validation cache is keyed by the rules,
+    # so rules made afresh per request would miss it and re-validate every document.
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
+    if settings.is_prod:
+        rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Any] = [
         OperationTransaction,
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         # Both caches are shared module-wide by strawberry, so a fresh extension per request
         # still hits them; they cut parse and validation CPU for repeated documents.
@@ -93,8 +100,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=1024),
         MaskUnexpectedErrors,
     ]
-    if settings.is_prod:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

@@ -186,3 +186,16 @@ async def test_uploads_have_their_own_larger_limit(make_client: ClientFactory) -
 
     assert upload.status_code != 413
     assert plain.status_code == 413
+
+
+async def test_a_repeated_document_is_validated_once(gql: GraphQLClient) -> None:
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    cached = _get_validate_cache(1024)
+    document = "{ me { role name } partners(first: 3) { totalCount } }"
+    await gql(document)
+    hits_before = cached.cache_info().hits  # type: ignore[attr-defined]
+    await gql(document)
+    await gql(document)
+
+    assert cached.cache_info().hits == hits_before + 2  # type: ignore[attr-defined]

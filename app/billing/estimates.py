@@ -77,8 +77,7 @@ def _notify(session: AsyncSession, estimate: Estimate, kind: str) -> None:
         "total": str(estimate.total),
         "currency": estimate.currency,
     }
-    for channel in (customer_channel(estimate.customer_id), BILLING):
-        queue_event(session, channel, kind, data)
+    queue_event(session, [customer_channel(estimate.customer_id), BILLING], kind, data)
 
 
 async def send_estimate(session: AsyncSession, principal: Principal, estimate_id: int) -> Estimate:

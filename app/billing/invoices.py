@@ -260,8 +260,7 @@ async def _issue(session: AsyncSession, invoice: Invoice, now: datetime) -> Invo
         "total": str(invoice.total),
         "currency": invoice.currency,
     }
-    for channel in (customer_channel(invoice.customer_id), BILLING):
-        queue_event(session, channel, kind, data)
+    queue_event(session, [customer_channel(invoice.customer_id), BILLING], kind, data)
     return invoice
 
 

@@ -100,8 +100,7 @@ async def _receive(
         "currency": invoice.currency,
         "balance": str(invoice.balance),
     }
-    for channel in (customer_channel(invoice.customer_id), BILLING):
-        queue_event(session, channel, PAYMENT_RECEIVED, data)
+    queue_event(session, [customer_channel(invoice.customer_id), BILLING], PAYMENT_RECEIVED, data)
     return payment
 
 

@@ -9,12 +9,12 @@ from app.core.events import Event, Listener
 from app.notifications.listeners import scheduled
 from app.notifications.models import NotificationEvent
 from app.notifications.outbox import enqueue, new_key
-from app.work_orders.channels import TASK_STATUS_CHANGED, task_channel
+from app.work_orders.channels import TASK_STATUS_CHANGED
 
 
 def on_scheduled(session: AsyncSession, event: Event) -> None:
     task_id = event.data.get("task_id")
-    if task_id is None or event.channel != task_channel(task_id) or not scheduled(event.data):
+    if task_id is None or not scheduled(event.data):
         return
     key = new_key(NotificationEvent.CONFIRMATION_REQUEST)
     session.add(

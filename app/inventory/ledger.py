@@ -234,8 +234,9 @@ def _queue_change(session: AsyncSession, movement: StockMovement, level: StockLe
         "reserved_delta": movement.reserved_delta,
         "task_id": movement.task_id,
     }
-    for channel in channels.for_change(movement.location_id, movement.part_id):
-        queue_event(session, channel, "STOCK_CHANGED", data)
+    queue_event(
+        session, channels.for_change(movement.location_id, movement.part_id), "STOCK_CHANGED", data
+    )
 
 
 # --- reading the ledger back (audits and tests) -------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.events import Event, Listener
 from app.notifications.models import NotificationEvent as N
 from app.notifications.outbox import enqueue
-from app.work_orders.channels import TASK_STATUS_CHANGED, task_channel
+from app.work_orders.channels import TASK_STATUS_CHANGED
 
 SCHEDULED_FROM_UNSCHEDULED = frozenset({"SCHEDULED", "DISPATCHED"})
 
@@ -29,18 +29,6 @@ BY_KIND = {
 }
 """Events other domains emit (realtime ETA, billing), with `task_id` and/or `customer_id`."""
 
-_SEEN = "notifications_seen_events"
-
-
-def first_time(session: AsyncSession, event: Event, namespace: str) -> bool:
-    """One reaction per event even when it is queued on several channels (the same data)."""
-    seen: set[int] = session.info.setdefault(f"{_SEEN}:{namespace}", set())
-    marker = id(event.data)
-    if marker in seen:
-        return False
-    seen.add(marker)
-    return True
-
 
 def scheduled(data: dict[str, Any]) -> bool:
     """The task left UNSCHEDULED for an appointment (planned or assigned)."""
@@ -49,7 +37,7 @@ def scheduled(data: dict[str, Any]) -> bool:
 
 def on_task_status(session: AsyncSession, event: Event) -> None:
     task_id = event.data.get("task_id")
-    if task_id is None or event.channel != task_channel(task_id):
+    if task_id is None:
         return
     events = BY_ACTION.get(str(event.data.get("action")), ())
     if scheduled(event.data):
@@ -64,7 +52,7 @@ def _plain(data: dict[str, Any]) -> dict[str, Any]:
 
 def on_other(session: AsyncSession, event: Event) -> None:
     kind = BY_KIND.get(event.kind)
-    if kind is None or not first_time(session, event, "notifications"):
+    if kind is None:
         return
     task_id, customer_id = event.data.get("task_id"), event.data.get("customer_id")
     if task_id is None and customer_id is None:

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.events import Event, Listener
 from app.webhooks.events import record, task_event_type
-from app.work_orders.channels import TASK_STATUS_CHANGED, task_channel
+from app.work_orders.channels import TASK_STATUS_CHANGED
 
 SHARED = (
     "task_id",
@@ -25,7 +25,7 @@ SHARED = (
 
 def on_task_status(session: AsyncSession, event: Event) -> None:
     task_id = event.data.get("task_id")
-    if task_id is None or event.channel != task_channel(task_id):
+    if task_id is None:
         return
     data = {key: event.data.get(key) for key in SHARED}
     record(session, task_event_type(event.data.get("action"), event.data.get("to")), data)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, replace
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from app.dispatch import solver_pyvrp
 from app.dispatch.solver_data import RoutingData
 from app.dispatch.solver_improve import Routes, idle_vehicles_trimmed, ruin_and_recreate
 from app.dispatch.solver_model import RoutingModel, build_model, read_routes
+
+logger = logging.getLogger(__name__)
 
 MIN_FIRST_PHASE_SECONDS = 0.2
 """A first solution needs this long even when ruin and recreate takes the rest."""
@@ -30,6 +34,9 @@ class SearchConfig:
     guided_lambda: float = 0.1
     improve_share: float = 0.0
     """Share of the time spent in ruin and recreate after the metaheuristic."""
+    pyvrp_share: float = 0.0
+    """Share of the time PyVRP plans first (when it models the part); OR-Tools goes on from
+    its routes under the full model."""
     seed: int = 1
     log: bool = False
 
@@ -61,6 +68,26 @@ def solve_part(
 ) -> PartResult:
     """Solve one part; `initial_routes` (vehicle -> task positions) seed the search."""
     deadline = time.perf_counter() + config.time_limit
+    if config.pyvrp_share > 0 and solver_pyvrp.supports(data):
+        seconds = config.time_limit * config.pyvrp_share
+        found = solver_pyvrp.solve(data, seconds, config.seed, initial_routes)
+        if found is not None:
+            polished = _ortools_search(data, _polish_config(data, config, deadline), found, True)
+            if polished is not None:
+                return polished
+            logger.warning("OR-Tools refused PyVRP's routes; searching without them")
+        left = max(MIN_FIRST_PHASE_SECONDS, deadline - time.perf_counter())
+        config = replace(config, time_limit=left, pyvrp_share=0.0)
+    result = _ortools_search(data, config, initial_routes, False)
+    return result or PartResult(routes=tuple(() for _ in range(data.vehicle_count)), cost=-1)
+
+
+def _ortools_search(
+    data: RoutingData, config: SearchConfig, initial_routes: Routes | None, only_from_them: bool
+) -> PartResult | None:
+    """OR-Tools from `initial_routes` when it accepts them, else (unless `only_from_them`)
+    from its own first solution; then ruin and recreate for `config.improve_share`."""
+    deadline = time.perf_counter() + config.time_limit
     model = build_model(data)
     first_seconds = max(MIN_FIRST_PHASE_SECONDS, config.time_limit * (1 - config.improve_share))
     first_phase = replace(config, time_limit=min(config.time_limit, first_seconds))
@@ -71,14 +98,33 @@ def solve_part(
         start = _assignment_from_routes(model, initial_routes)
         if start is not None:
             solution = model.routing.SolveFromAssignmentWithParameters(start, params)
-    if solution is None:
+    if solution is None and not only_from_them:
         solution = model.routing.SolveWithParameters(params)
     if solution is None:
-        return PartResult(routes=tuple(() for _ in range(data.vehicle_count)), cost=-1)
+        return None
     routes, cost = read_routes(model, solution), solution.ObjectiveValue()
     if config.improve_share > 0:
         routes, cost = _improve(model, routes, cost, deadline, config)
     return PartResult(routes=routes, cost=cost)
+
+
+POLISH_SECONDS = 0.3
+"""OR-Tools' check of routes PyVRP planned under the whole objective."""
+
+
+def _polish_config(data: RoutingData, config: SearchConfig, deadline: float) -> SearchConfig:
+    """After PyVRP: the rest of the time in guided local search when the part has soft goals
+    PyVRP did not see, else a short descent that checks the routes under the full model."""
+    remaining = max(0.05, deadline - time.perf_counter())
+    if solver_pyvrp.models_everything(data):
+        return replace(
+            config,
+            time_limit=min(remaining, POLISH_SECONDS),
+            metaheuristic="GREEDY_DESCENT",
+            improve_share=0.0,
+        )
+    share = config.time_limit * (1 - config.pyvrp_share)
+    return replace(config, time_limit=min(remaining, max(share, POLISH_SECONDS)), improve_share=0.0)
 
 
 def _improve(

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from app.core.geo import LatLng
 from app.dispatch.problem import Location
 from app.dispatch.travel import HaversineTravel
-from app.tracking.models import TrackingPolicy
+from app.tracking.models import TrackingPolicyBase
 from app.tracking.policies import distance_m
 from app.tracking.repository import TRAVELLING, EtaUpdate, TrackedTask
 
@@ -27,7 +27,7 @@ class Estimate:
     """Straight-line distance to the site (the vicinity radius is measured this way)."""
 
 
-def estimate(position: LatLng, site: LatLng, policy: TrackingPolicy) -> Estimate:
+def estimate(position: LatLng, site: LatLng, policy: TrackingPolicyBase) -> Estimate:
     travel = HaversineTravel(speed_kmh=policy.travel_speed_kmh, detour=policy.travel_detour)
     table = travel.table(
         [Location(lat=position.lat, lng=position.lng)], [Location(lat=site.lat, lng=site.lng)]
@@ -41,7 +41,7 @@ def assess(
     technician_id: int,
     position: LatLng,
     at: datetime,
-    policy: TrackingPolicy,
+    policy: TrackingPolicyBase,
 ) -> EtaUpdate:
     """The task's ETA from a position recorded `at`, and whether it is late or nearby now."""
     if task.status != TRAVELLING:  # on site: arrived

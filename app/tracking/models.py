@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -128,9 +129,11 @@ class LocationPing(SQLModel, table=True):
     heading: float | None = Field(default=None, sa_type=sa.Float)
 
 
-class PingIn(SQLModel):
+@dataclass(frozen=True, slots=True)
+class PingIn:
     """One ping as the technician app sends it (validated per ping by the service, so one bad
-    ping is counted and skipped instead of refusing the batch)."""
+    ping is counted and skipped instead of refusing the batch). A plain value: batches carry
+    hundreds, and the API has already checked their types."""
 
     lat: float
     lng: float

@@ -6,7 +6,7 @@ import math
 from datetime import datetime, timedelta
 
 from app.core.geo import LatLng
-from app.tracking.models import PingIn, PingRejection, TrackingPolicy
+from app.tracking.models import PingIn, PingRejection, TrackingPolicyBase
 
 CLOCK_SKEW = timedelta(minutes=2)
 """Phones' clocks drift; a ping this far in the future is still taken as now-ish."""
@@ -16,7 +16,7 @@ EARTH_RADIUS_M = 6_371_008.8
 Window = tuple[datetime, datetime]
 
 
-def problem_of(ping: PingIn, policy: TrackingPolicy, now: datetime) -> PingRejection | None:
+def problem_of(ping: PingIn, policy: TrackingPolicyBase, now: datetime) -> PingRejection | None:
     """Why a ping is refused on its own, or None."""
     values = (ping.lat, ping.lng, ping.accuracy_meters, ping.speed_mps, ping.heading)
     if not all(v is None or math.isfinite(v) for v in values):
@@ -54,7 +54,7 @@ def is_jump(
     previous_at: datetime,
     previous_accuracy: float | None,
     ping: PingIn,
-    policy: TrackingPolicy,
+    policy: TrackingPolicyBase,
 ) -> bool:
     """Moving faster than the policy allows, after granting both fixes their accuracy."""
     seconds = (ping.recorded_at - previous_at).total_seconds()

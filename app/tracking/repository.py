@@ -63,7 +63,8 @@ class TrackerState:
     last_position: LatLng | None
     territory_id: int | None
     time_zone: str
-    policy: TrackingPolicy
+    policy: TrackingPolicyBase
+    """The policy's settings (a plain value: ingest reads it for every batch)."""
     tasks: tuple[TrackedTask, ...] = field(default=())
 
 
@@ -85,7 +86,7 @@ _STATE = sa.text(
            t.last_seen_at, ST_Y(t.last_location::geometry) AS last_lat,
            ST_X(t.last_location::geometry) AS last_lng,
            m.territory_id, coalesce(m.time_zone, 'UTC') AS time_zone,
-           p.id AS policy_id, p.territory_id AS policy_territory_id,
+           p.id AS policy_id,
            {", ".join("p." + name for name in _POLICY_FIELDS)}, a.tasks
     FROM technicians t
     LEFT JOIN LATERAL (
@@ -124,11 +125,9 @@ async def tracker_state(session: AsyncSession, technician_id: int) -> TrackerSta
     if row is None:
         return None
     if row["policy_id"] is None:  # no default row: the strictest reading of the regulation
-        policy = TrackingPolicy(mode=TrackingMode.SHIFT_ONLY)
+        policy = TrackingPolicyBase(mode=TrackingMode.SHIFT_ONLY)
     else:
-        policy = TrackingPolicy(
-            id=row["policy_id"],
-            territory_id=row["policy_territory_id"],
+        policy = TrackingPolicyBase(
             **{name: row[name] for name in _POLICY_FIELDS if name != "mode"},
             mode=TrackingMode(row["mode"]),
         )

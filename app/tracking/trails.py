@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import NotFound, invalid
 from app.core.geo import LatLng
 from app.tracking import repository
-from app.tracking.models import TrackingPolicy
+from app.tracking.models import TrackingPolicyBase
 from app.tracking.policies import distance_m
 from app.tracking.repository import CheckIn, TrailPoint
 
@@ -112,7 +112,7 @@ async def technician_trail(
     state = await repository.tracker_state(session, technician_id)
     if state is None:
         raise NotFound("technician", ["technicianId"])
-    policy: TrackingPolicy = state.policy
+    policy: TrackingPolicyBase = state.policy
     line = await repository.simplified_path(
         session, technician_id, start, end, policy.trail_tolerance_meters
     )

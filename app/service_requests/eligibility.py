@@ -32,6 +32,13 @@ async def eligibility_for(
     warranty: labour and parts), or chargeable; a contract's SLA applies under warranty too."""
     coverage = await coverage_for(session, asset.id if asset else None, site_id, on)
     contract = await session.get(Contract, coverage.contract_id) if coverage.contract_id else None
+    return eligibility_of(coverage, asset, contract)
+
+
+def eligibility_of(
+    coverage: Coverage, asset: Asset | None, contract: Contract | None
+) -> Eligibility:
+    """The request's terms of a coverage already decided (`contract` is its contract, if any)."""
     return Eligibility(
         EligibilityStatus(coverage.status.value),
         _kind(coverage),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,15 +37,23 @@ def _matches(rule: PriorityRule, facts: Facts) -> bool:
     return False
 
 
+async def active_rules(session: AsyncSession) -> list[PriorityRule]:
+    """The active rules, most urgent first (the order `choose` expects)."""
+    rules = await session.scalars(
+        select(PriorityRule)
+        .where(col(PriorityRule.active).is_(True))
+        .order_by(col(PriorityRule.priority), col(PriorityRule.id))
+    )
+    return list(rules.all())
+
+
 async def classify(session: AsyncSession, facts: Facts) -> tuple[int, str]:
     """The most urgent priority among the matching rules (1 is most urgent) and why."""
-    rules = (
-        await session.scalars(
-            select(PriorityRule)
-            .where(col(PriorityRule.active).is_(True))
-            .order_by(col(PriorityRule.priority), col(PriorityRule.id))
-        )
-    ).all()
+    return choose(await active_rules(session), facts)
+
+
+def choose(rules: Sequence[PriorityRule], facts: Facts) -> tuple[int, str]:
+    """`classify` over rules already loaded (most urgent first), without the database."""
     matched = [rule for rule in rules if _matches(rule, facts)]
     if not matched:
         return DEFAULT_PRIORITY, "default priority"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -134,7 +136,8 @@ async def get_request(session: AsyncSession, request_id: int) -> ServiceRequest:
     return request
 
 
-def _status_from(statuses: list[TaskStatus]) -> ServiceRequestStatus:
+def status_from(statuses: Sequence[TaskStatus]) -> ServiceRequestStatus:
+    """A request's status from its tasks' statuses."""
     if not statuses:
         return ServiceRequestStatus.OPEN
     if any(s not in CLOSED_STATUSES for s in statuses):
@@ -154,7 +157,7 @@ async def refresh_status(session: AsyncSession, request_id: int) -> None:
     )
     statuses = [TaskStatus(s) for s in rows.all()]
     request = await get_request(session, request_id)
-    status = _status_from(statuses)
+    status = status_from(statuses)
     if status != request.status:
         request.status = status
         request.resolved_at = utcnow() if status is ServiceRequestStatus.RESOLVED else None

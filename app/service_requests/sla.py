@@ -21,6 +21,17 @@ async def due_times(
 ) -> tuple[datetime, datetime]:
     """(response due, resolution due); a contract's SLA only ever tightens the policy."""
     policy = await session.get(SlaPolicy, priority)
+    return due_from(policy, priority, start, contract_response_hours, contract_resolution_hours)
+
+
+def due_from(
+    policy: SlaPolicy | None,
+    priority: int,
+    start: datetime,
+    contract_response_hours: int | None = None,
+    contract_resolution_hours: int | None = None,
+) -> tuple[datetime, datetime]:
+    """`due_times` with the priority's policy already loaded (None: the fallback)."""
     response, resolution = (
         (policy.response_minutes, policy.resolution_minutes) if policy else FALLBACK[priority]
     )

@@ -1,17 +1,18 @@
-"""`fieldgraph seed`: load the demo city into an empty database, in one transaction."""
+"""`fieldgraph seed`: load the demo city, and its work as it stands now, into an empty database,
+in one transaction."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TextIO
 
 from app.core.auth import hash_password
 from app.core.config import Settings
 from app.core.db import SessionFactory, create_engine, create_session_factory
-from app.demo import writer
+from app.demo import workday, writer
 from app.demo.generator import DEMO_PASSWORD, LOCAL, generate
 
 
@@ -37,14 +38,19 @@ async def seed_database(
     scale: int = 1,
     if_empty: bool = False,
     today: date | None = None,
+    now: datetime | None = None,
     customers: int | None = None,
     technicians: int | None = None,
     out: TextIO | None = None,
 ) -> int:
     """Write the demo city unless the tables hold data; 0 when seeded or skipped, 1 if refused.
 
-    `today` is the reference date of every generated date (default: today in Bengaluru).
+    `today` is the reference date of every generated date and `now` the moment the work's
+    states stand at (default: the current time; with only `today`, 11:00 that day).
     """
+    if today is None:
+        now = now or datetime.now(UTC)
+        today = now.astimezone(LOCAL).date()
     out = out or sys.stdout
     errors = sys.stderr if out is sys.stdout else out
     started = time.perf_counter()
@@ -67,21 +73,27 @@ async def seed_database(
             return 0
         city = generate(
             scale,
-            today=today or datetime.now(LOCAL).date(),
+            today=today,
+            now=now,
             password_hash=hash_password(DEMO_PASSWORD),
             customers=customers,
             technicians=technicians,
         )
-        counts = await writer.write_city(session, city)
+        counts, work = await writer.write_city(session, city)
+        tasks_by_state = workday.summary(work)
         logins = [(role, email, name) for role, email, name in city.logins]
     elapsed = time.perf_counter() - started
+    moment = city.now.astimezone(LOCAL)
     print(
-        f"seeded the demo city (Bengaluru, scale {scale}, dates relative to {city.today}) "
-        f"in {elapsed:.1f} s:",
+        f"seeded the demo city (Bengaluru, scale {scale}, as it stands on {moment:%Y-%m-%d} "
+        f"at {moment:%H:%M}) in {elapsed:.1f} s:",
         file=out,
     )
     for name, count in counts.items():
         print(f"  {name:<24}{count:>10,}", file=out)
+    print("\ntasks by state", file=out)
+    for label, count in tasks_by_state:
+        print(f"  {label:<24}{count:>10,}", file=out)
     _print_logins(logins, out)
     return 0
 

@@ -4,6 +4,7 @@ Determinism: every draw comes from `random.Random` seeded with a fixed string, s
 gives the same rows. The only outside input is `today`, the reference date that every date is
 relative to (sales, warranties, contracts, time off): `fieldgraph seed` passes the current date in
 Asia/Kolkata, tests pass a fixed one. On another day the rows are the same, shifted in time.
+The work (requests, tasks; see `workday`) is relative to `now`, a moment of that day.
 
 Ids are assigned here, from 1 per table, so that rows can refer to each other without a round
 trip; the writer therefore only loads into empty tables. Customers and technicians draw from
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from app.demo import catalogue as cat
 from app.demo import city
+from app.demo import faults as fx
 
 Row = dict[str, Any]
 
@@ -35,6 +37,8 @@ DEMO_DOMAIN = "demo.fieldgraph.dev"
 STAFF_DOMAIN = f"staff.{DEMO_DOMAIN}"
 DEMO_PASSWORD = "fieldgraph"
 LOCAL = ZoneInfo(city.TIME_ZONE)
+DEMO_CLOCK = time(11, 0)
+"""The moment of `today` the work stands at when no `now` is given (tests, reproducible runs)."""
 
 
 def point(lat: float, lng: float) -> str:
@@ -107,6 +111,8 @@ class DemoCity:
     """The organisation's rows, and its customers as a stream of batches (see `customers`)."""
 
     today: date
+    now: datetime
+    """The moment (on `today`) the work's states stand at."""
     customer_count: int
     partners: list[Row]
     territories: list[Row]
@@ -121,6 +127,8 @@ class DemoCity:
     users: list[Row]
     logins: list[tuple[str, str, str]]
     """(role, email, what the login stands for) for the printed table."""
+    price_book: list[tuple[str, list[Row]]] = field(default_factory=list)
+    """The parts catalogue and the price list that prices completed work."""
 
     def organisation(self) -> list[tuple[str, list[Row]]]:
         """Everything but the customers and users, in insertion order (parents first)."""
@@ -135,6 +143,7 @@ class DemoCity:
             ("territory_memberships", self.territory_memberships),
             ("working_hours", self.working_hours),
             ("time_off", self.time_off),
+            *self.price_book,
         ]
 
     def customers(self, batch_size: int = 1_000) -> Iterator[CustomerBatch]:
@@ -148,13 +157,18 @@ def generate(
     scale: int = 1,
     *,
     today: date,
+    now: datetime | None = None,
     password_hash: str = "",
     customers: int | None = None,
     technicians: int | None = None,
 ) -> DemoCity:
-    """The demo city at `scale` (counts may be overridden, e.g. to keep tests small)."""
+    """The demo city at `scale` (counts may be overridden, e.g. to keep tests small); its work
+    stands at `now` (default: `DEMO_CLOCK` on `today`)."""
     if scale < 1:
         raise ValueError("scale must be at least 1")
+    now = now or local_time(today, DEMO_CLOCK)
+    if now.tzinfo is None or now.astimezone(LOCAL).date() != today:
+        raise ValueError("now must be an aware moment of today in Bengaluru")
     geography = city.Geography()
     n_customers = CUSTOMERS_PER_SCALE * scale if customers is None else customers
     n_technicians = TECHNICIANS_PER_SCALE * scale if technicians is None else technicians
@@ -188,6 +202,7 @@ def generate(
     users, logins = _users(password_hash, founded, technician, customer)
     return DemoCity(
         today=today,
+        now=now,
         customer_count=n_customers,
         partners=partners,
         territories=territories,
@@ -201,6 +216,7 @@ def generate(
         time_off=workforce.time_off,
         users=users,
         logins=logins,
+        price_book=_price_book(founded),
     )
 
 
@@ -216,6 +232,60 @@ def _partners(founded: datetime) -> list[Row]:
             **audited(founded),
         }
         for i, p in enumerate(cat.PARTNERS, 1)
+    ]
+
+
+def _price_book(founded: datetime) -> list[tuple[str, list[Row]]]:
+    """The spare parts technicians carry and the one price list in force since the founding."""
+    parts = [
+        {
+            "id": i,
+            "sku": p.sku,
+            "name": p.name,
+            "description": None,
+            "unit": "EA",
+            "unit_cost": p.cost,
+            "unit_price": p.price,
+            "currency": city.CURRENCY,
+            "is_accessory": p.accessory,
+            "reorder_level": 5,
+            "category": p.category,
+            **audited(founded),
+        }
+        for i, p in enumerate(fx.PARTS, 1)
+    ]
+    price_list = {
+        "id": 1,
+        "name": "Standard service rates",
+        "currency": city.CURRENCY,
+        "effective_from": founded.date(),
+        "effective_to": None,
+        "call_out_fee": Decimal(fx.CALL_OUT_FEE),
+        "call_out_tax_category": "SAC-9987",
+        "default_labour_tax_category": "SAC-9987",
+        "default_part_tax_category": "HSN-GOODS",
+        **audited(founded),
+    }
+    labour = [
+        {
+            "id": i,
+            "price_list_id": 1,
+            "category": category,
+            "hourly_rate": Decimal(rate),
+            "minimum_charge": Decimal(minimum),
+            "tax_category": None,
+        }
+        for i, (category, rate, minimum) in enumerate(fx.LABOUR_RATES, 1)
+    ]
+    taxes = [
+        {"id": i, "price_list_id": 1, "category": category, "rate_percent": Decimal(rate)}
+        for i, (category, rate) in enumerate(fx.TAX_RATES, 1)
+    ]
+    return [
+        ("parts", parts),
+        ("price_lists", [price_list]),
+        ("labour_rates", labour),
+        ("tax_rates", taxes),
     ]
 
 

@@ -1,7 +1,8 @@
 """Bulk-writes the demo city: Core executemany inserts in chunks, in the caller's transaction.
 
 Rows carry their own ids (see `generator`), so the writer loads only into empty tables and moves
-each table's id sequence past the largest id at the end.
+each table's id sequence past the largest id at the end. The work (`workday`) is generated once
+the customers are in: it reads the stored intake rules and the customers the writer registered.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (every table on SQLModel.metadata)
+from app.demo import workday
 from app.demo.generator import DEMO_DOMAIN, DemoCity, Row
+from app.tracking.repository import ensure_partitions
 
 TABLES = (
     "partners",
@@ -26,12 +29,17 @@ TABLES = (
     "territory_memberships",
     "working_hours",
     "time_off",
+    "parts",
+    "price_lists",
+    "labour_rates",
+    "tax_rates",
     "customers",
     "sites",
     "assets",
     "contracts",
     "contract_coverages",
     "users",
+    *workday.TABLES,
 )
 """Every table the demo city writes, parents first."""
 
@@ -82,8 +90,9 @@ async def insert_rows(session: AsyncSession, name: str, rows: Iterable[Row]) -> 
 
 async def write_city(
     session: AsyncSession, city: DemoCity, progress: Progress | None = None
-) -> dict[str, int]:
-    """Write every row of the city into empty tables; the row count per table."""
+) -> tuple[dict[str, int], workday.Workload]:
+    """Write every row of the city and its work into empty tables; the row count per table,
+    and the work written."""
     counts = dict.fromkeys(TABLES, 0)
 
     async def put(name: str, rows: list[Row]) -> None:
@@ -93,12 +102,44 @@ async def write_city(
 
     for name, rows in city.organisation():
         await put(name, rows)
+    register = workday.Register()
     for batch in city.customers():
         for name, rows in batch.tables():
             await put(name, rows)
+        register.add(batch)
     await put("users", city.users)
+    rules = await workday.load_rules(session)
+    work = workday.generate_work(city, register, rules, city.now)
+    await ensure_partitions(session, work.ping_days)
+    for name, rows in work.tables():
+        await put(name, rows)
+    await place_technicians(session, work.positions)
     await advance_sequences(session)
-    return counts
+    return counts, work
+
+
+async def place_technicians(session: AsyncSession, positions: list[Row]) -> None:
+    """Each technician's last known position and when it was reported."""
+    if not positions:
+        return
+    technicians = table("technicians")
+    statement = (
+        sa.update(technicians)
+        .where(technicians.c.id == sa.bindparam("technician_id"))
+        .values(
+            last_location=sa.bindparam("position", type_=technicians.c.last_location.type),
+            last_seen_at=sa.bindparam("seen_at"),
+        )
+    )
+    rows = [
+        {
+            "technician_id": p["technician_id"],
+            "position": p["last_location"],
+            "seen_at": p["last_seen_at"],
+        }
+        for p in positions
+    ]
+    await session.execute(statement, rows)
 
 
 async def advance_sequences(session: AsyncSession) -> None:

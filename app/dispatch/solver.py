@@ -13,11 +13,12 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from app.dispatch import solver_pyvrp
 from app.dispatch.problem import (
     Plan,
     PlanStats,
@@ -30,16 +31,20 @@ from app.dispatch.problem import (
 from app.dispatch.solver_data import RoutingData, compile_part
 from app.dispatch.solver_large import solve_in_parts
 from app.dispatch.solver_parallel import Job, process_pool, run_jobs
-from app.dispatch.solver_schedule import time_route
+from app.dispatch.solver_schedule import servable_routes, time_route
 from app.dispatch.solver_screen import TIME_SCALE, Screening, screen
-from app.dispatch.solver_search import PartResult
+from app.dispatch.solver_search import PartResult, SearchConfig, solve_part
 from app.dispatch.solver_strategy import portfolio_for
 from app.dispatch.travel import TravelProvider, make_travel
 
 SAFETY_SECONDS = 0.35
 """Kept back from the time limit for building models and assembling the plan."""
 SINGLE_PART_MAX_TASKS = 250
-"""Above this many tasks the problem is planned by parts (see solver_large)."""
+"""Above this many tasks the problem is planned by parts (see solver_large)..."""
+PYVRP_SINGLE_PART_MAX_TASKS = 2000
+"""...unless PyVRP can plan it whole: its search stays strong up to about this size."""
+WARM_START_MAX_TASKS = 2000
+"""A re-plan of up to this many tasks is searched whole from the plan in force."""
 TINY_PART = 20
 """Parts this small are searched in one process: a pool would cost more than it gives."""
 
@@ -49,6 +54,9 @@ class SolveOptions:
     time_limit: float = 10.0
     workers: int = 0
     """Processes to search in; 0 uses every core (2 at most per part portfolio)."""
+    start_from: Mapping[str, Sequence[str]] | None = None
+    """The plan in force (technician id -> task ids in order): a re-plan starts from it and
+    improves it locally, so assignments move only where that pays."""
 
 
 def solve(
@@ -64,9 +72,14 @@ def solve(
     screening = screen(problem, travel)
     rejected = _rejected_tasks(problem, screening)
     candidates = [i for i in range(len(problem.tasks)) if i not in rejected]
-    datas, results = _search(
-        problem, travel, screening, candidates, deadline, _worker_count(options)
-    )
+    if options.start_from is not None and len(candidates) <= WARM_START_MAX_TASKS:
+        datas, results = _search_from(
+            problem, travel, screening, candidates, deadline, options.start_from
+        )
+    else:
+        datas, results = _search(
+            problem, travel, screening, candidates, deadline, _worker_count(options)
+        )
     routes, dropped = _collect(problem, datas, results, screening)
     unassigned = [Unassigned(problem.tasks[i].id, reason) for i, reason in rejected.items()]
     unassigned += dropped
@@ -97,13 +110,15 @@ def _search(
     deadline: float,
     workers: int,
 ) -> tuple[list[RoutingData], list[PartResult]]:
-    if len(tasks) > SINGLE_PART_MAX_TASKS and workers <= 1:
-        return solve_in_parts(problem, travel, screening, tasks, deadline, None, 1)
-    if len(tasks) > SINGLE_PART_MAX_TASKS:
+    everyone = list(range(len(problem.technicians)))
+    data = None
+    if len(tasks) <= SINGLE_PART_MAX_TASKS or len(tasks) <= PYVRP_SINGLE_PART_MAX_TASKS:
+        data = compile_part(problem, travel, screening, everyone, tasks)
+    if data is None or (len(tasks) > SINGLE_PART_MAX_TASKS and not solver_pyvrp.supports(data)):
+        if workers <= 1:
+            return solve_in_parts(problem, travel, screening, tasks, deadline, None, 1)
         with process_pool(workers) as pool:
             return solve_in_parts(problem, travel, screening, tasks, deadline, pool, workers)
-    everyone = list(range(len(problem.technicians)))
-    data = compile_part(problem, travel, screening, everyone, tasks)
     seconds = max(0.1, deadline - time.perf_counter() - SAFETY_SECONDS)
     seconds = min(seconds, _useful_seconds(data.task_count))
     workers = workers if data.task_count > TINY_PART else 1
@@ -112,6 +127,43 @@ def _search(
         return [data], run_jobs(jobs, None)
     with process_pool(len(jobs)) as pool:
         return [data], [_best(run_jobs(jobs, pool))]
+
+
+def _search_from(
+    problem: Problem,
+    travel: TravelProvider,
+    screening: Screening,
+    tasks: list[int],
+    deadline: float,
+    start_from: Mapping[str, Sequence[str]],
+) -> tuple[list[RoutingData], list[PartResult]]:
+    """Local search from the plan in force, in this process (re-plans are short)."""
+    everyone = list(range(len(problem.technicians)))
+    data = compile_part(problem, travel, screening, everyone, tasks)
+    routes = servable_routes(data, _positions(problem, data, start_from))
+    seconds = max(0.05, deadline - time.perf_counter() - SAFETY_SECONDS)
+    config = SearchConfig(time_limit=seconds, guided_lambda=0.1)
+    return [data], [solve_part(data, config, routes)]
+
+
+def _positions(
+    problem: Problem, data: RoutingData, start_from: Mapping[str, Sequence[str]]
+) -> list[list[int]]:
+    """`start_from` as task positions per vehicle position; unknown ids are left out."""
+    vehicle_of = {problem.technicians[j].id: v for v, j in enumerate(data.technicians)}
+    position_of = {problem.tasks[i].id: p for p, i in enumerate(data.tasks)}
+    routes: list[list[int]] = [[] for _ in range(data.vehicle_count)]
+    seen: set[int] = set()
+    for technician, task_ids in start_from.items():
+        vehicle = vehicle_of.get(technician)
+        if vehicle is None:
+            continue
+        for task_id in task_ids:
+            position = position_of.get(task_id)
+            if position is not None and position not in seen:
+                seen.add(position)
+                routes[vehicle].append(position)
+    return routes
 
 
 def _useful_seconds(task_count: int) -> float:

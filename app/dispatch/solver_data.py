@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.dispatch.problem import FloatMatrix, Problem
-from app.dispatch.solver_screen import TIME_SCALE, Screening, tick, to_ticks
+from app.dispatch.solver_screen import TIME_SCALE, BoolMatrix, Screening, tick, to_ticks
 from app.dispatch.travel import TravelProvider
 
 IntMatrix = npt.NDArray[np.int64]
@@ -49,6 +49,9 @@ class RoutingData:
     preferred: tuple[frozenset[int] | None, ...]
     deadlines: tuple[int | None, ...]
     lateness_cost: int
+    ruled_in: tuple[tuple[int, ...] | None, ...] = ()
+    """Like `allowed`, by the technicians' attributes only (skills, allow-lists, load), not
+    by what their day's timing rules out; empty when no task is restricted that way."""
 
     @property
     def vehicle_count(self) -> int:
@@ -96,7 +99,8 @@ def compile_part(
         capacities=_capacities(problem, technicians),
         max_tasks=_max_tasks(problem, technicians, tasks),
         cost_per_tick=tuple(t.cost_per_minute for t in techs),
-        allowed=tuple(_allowed_vehicles(screening, i, technicians) for i in tasks),
+        allowed=tuple(_allowed_vehicles(screening.eligible, i, technicians) for i in tasks),
+        ruled_in=tuple(_allowed_vehicles(screening.by_attributes, i, technicians) for i in tasks),
         penalties=_penalties(problem, tasks, travel_ticks),
         pin_chains=_pin_chains(problem, technicians, tasks),
         preferred=tuple(_preferred_vehicles(problem, i, technicians) for i in tasks),
@@ -134,9 +138,9 @@ def _max_tasks(
 
 
 def _allowed_vehicles(
-    screening: Screening, task_index: int, technicians: Sequence[int]
+    verdicts: BoolMatrix, task_index: int, technicians: Sequence[int]
 ) -> tuple[int, ...] | None:
-    eligible = screening.eligible[task_index, list(technicians)]
+    eligible = verdicts[task_index, list(technicians)]
     if eligible.all():
         return None
     return tuple(int(v) for v in np.flatnonzero(eligible))

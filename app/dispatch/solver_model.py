@@ -15,6 +15,7 @@ from app.dispatch.solver_screen import TIME_SCALE
 TIME = "Time"
 LOAD = "Load"
 COUNT = "Count"
+PREFERENCE = "Preference"
 
 
 @dataclass
@@ -32,6 +33,7 @@ def build_model(data: RoutingData) -> RoutingModel:
     manager = pywrapcp.RoutingIndexManager(len(data.travel), vehicles, starts, ends)
     routing = pywrapcp.RoutingModel(manager)
     _set_arc_costs(data, routing)
+    _add_preference_costs(data, routing)
     time = _add_time_dimension(data, manager, routing)
     _add_load_dimension(data, manager, routing)
     _add_count_dimension(data, manager, routing)
@@ -44,25 +46,44 @@ def _matrix_callback(routing: pywrapcp.RoutingModel, matrix: IntMatrix) -> int:
 
 
 def _set_arc_costs(data: RoutingData, routing: pywrapcp.RoutingModel) -> None:
-    """Travel times `cost_per_minute`, plus the bonus lost when a non-preferred vehicle serves."""
-    groups: dict[tuple[float, frozenset[int]], list[int]] = defaultdict(list)
+    """Travel times `cost_per_minute`; one matrix per distinct rate."""
+    groups: dict[float, list[int]] = defaultdict(list)
     for vehicle in range(data.vehicle_count):
-        preferred_here = frozenset(
-            p for p, chosen in enumerate(data.preferred) if chosen and vehicle in chosen
-        )
-        groups[(data.cost_per_tick[vehicle], preferred_here)].append(vehicle)
-    preferring = [p for p, chosen in enumerate(data.preferred) if chosen is not None]
-    for (cost_per_tick, preferred_here), vehicles in groups.items():
+        groups[data.cost_per_tick[vehicle]].append(vehicle)
+    for cost_per_tick, vehicles in groups.items():
         costs = np.rint(data.travel * cost_per_tick).astype(np.int64)
-        for position in preferring:
-            if position not in preferred_here:
-                costs[:, data.task_node(position)] += round(PREFERENCE_BONUS_MINUTES * TIME_SCALE)
         callback = _matrix_callback(routing, costs)
         if len(groups) == 1:
             routing.SetArcCostEvaluatorOfAllVehicles(callback)
             return
         for vehicle in vehicles:
             routing.SetArcCostEvaluatorOfVehicle(callback, vehicle)
+
+
+def _add_preference_costs(data: RoutingData, routing: pywrapcp.RoutingModel) -> None:
+    """The bonus lost when a task with preferred technicians is served by another one.
+
+    It depends on the vehicle and the task only, so it is a per-vehicle count of visits
+    (leaving a task adds its loss) whose span is costed: far cheaper to build than one arc
+    cost matrix per vehicle, which a re-plan (each task preferring its current technician)
+    would need."""
+    preferring = [p for p, chosen in enumerate(data.preferred) if chosen is not None]
+    if not preferring:
+        return
+    loss = round(PREFERENCE_BONUS_MINUTES * TIME_SCALE)
+    vectors: dict[frozenset[int], int] = {}
+    callbacks = []
+    for vehicle in range(data.vehicle_count):
+        others = frozenset(p for p in preferring if vehicle not in (data.preferred[p] or ()))
+        if others not in vectors:
+            values = [0] * len(data.travel)
+            for position in others:
+                values[data.task_node(position)] = loss
+            vectors[others] = routing.RegisterUnaryTransitVector(values)
+        callbacks.append(vectors[others])
+    most = loss * len(preferring)
+    routing.AddDimensionWithVehicleTransits(callbacks, 0, most, True, PREFERENCE)
+    routing.GetDimensionOrDie(PREFERENCE).SetSpanCostCoefficientForAllVehicles(1)
 
 
 def _add_time_dimension(

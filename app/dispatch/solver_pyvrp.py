@@ -199,10 +199,11 @@ def _loads(data: RoutingData, position: int) -> list[int]:
 
 
 def _forbidden(data: RoutingData, vehicle: int) -> frozenset[int]:
+    """Tasks the vehicle may never take. Those its day's timing rules out need no profile:
+    PyVRP finds them late by itself."""
+    rules = data.ruled_in or data.allowed
     return frozenset(
-        p
-        for p, allowed in enumerate(data.allowed)
-        if allowed is not None and vehicle not in allowed
+        p for p, allowed in enumerate(rules) if allowed is not None and vehicle not in allowed
     )
 
 

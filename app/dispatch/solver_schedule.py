@@ -66,3 +66,37 @@ def _within_load(data: RoutingData, vehicle: int, route: Sequence[int]) -> bool:
     if data.demands is None or data.capacities is None:
         return True
     return sum(data.demands[p] for p in route) <= data.capacities[vehicle]
+
+
+def servable_routes(
+    data: RoutingData, routes: Sequence[Sequence[int]]
+) -> tuple[tuple[int, ...], ...]:
+    """`routes` without the stops the model would refuse: a task its vehicle may not take,
+    a window already missed, a load or count over the limit, or work that keeps the vehicle
+    from getting back in time (dropped from the end). The rest keep their order."""
+    kept = []
+    for vehicle, route in enumerate(routes):
+        takeable = [p for p in route if _may_take(data, vehicle, p)]
+        served = _in_time(data, vehicle, takeable)
+        while served and not time_route(data, vehicle, served).feasible:
+            served.pop()
+        kept.append(tuple(served))
+    return tuple(kept)
+
+
+def _may_take(data: RoutingData, vehicle: int, position: int) -> bool:
+    allowed = data.allowed[position]
+    return allowed is None or vehicle in allowed
+
+
+def _in_time(data: RoutingData, vehicle: int, route: Sequence[int]) -> list[int]:
+    node, clock = vehicle, data.shifts[vehicle][0]
+    served = []
+    for position in route:
+        target = data.task_node(position)
+        start = earliest_start(clock + int(data.travel[node, target]), data.windows[position])
+        if start is None:
+            continue
+        served.append(position)
+        node, clock = target, start + data.service[target]
+    return served

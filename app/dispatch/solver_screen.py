@@ -41,7 +41,12 @@ class Screening:
 
     @cached_property
     def eligible(self) -> BoolMatrix:
-        return self.skilled & self.allowed & self.fits_load & self.reachable
+        return self.by_attributes & self.reachable
+
+    @cached_property
+    def by_attributes(self) -> BoolMatrix:
+        """What the technician is (skills, allow-lists, load), whatever their day's timing."""
+        return self.skilled & self.allowed & self.fits_load
 
     def reason(self, task_index: int, pinned: bool) -> UnassignedReason | None:
         """Why no technician can take the task, or None when one can."""

@@ -70,6 +70,9 @@ def solve_part(
     deadline = time.perf_counter() + config.time_limit
     if config.pyvrp_share > 0 and solver_pyvrp.supports(data):
         seconds = config.time_limit * config.pyvrp_share
+        if solver_pyvrp.models_everything(data):
+            reserve = POLISH_RESERVE + POLISH_RESERVE_PER_TASK * data.task_count
+            seconds = max(seconds, config.time_limit - reserve)
         found = solver_pyvrp.solve(data, seconds, config.seed, initial_routes)
         if found is not None:
             polished = _ortools_search(data, _polish_config(data, config, deadline), found, True)
@@ -109,7 +112,10 @@ def _ortools_search(
 
 
 POLISH_SECONDS = 0.3
-"""OR-Tools' check of routes PyVRP planned under the whole objective."""
+"""OR-Tools' check of routes PyVRP planned under the whole objective..."""
+POLISH_RESERVE = POLISH_SECONDS + 0.4
+POLISH_RESERVE_PER_TASK = 0.001
+"""...and the time kept for it, with building the model and assembling the plan."""
 
 
 def _polish_config(data: RoutingData, config: SearchConfig, deadline: float) -> SearchConfig:

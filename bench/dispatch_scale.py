@@ -117,7 +117,31 @@ def _as_assigned(facts: Facts, stops: list[plans.PlannedStop]) -> Facts:
     return replace(facts, tasks=tasks)
 
 
+def _progressed(day: Facts, now: datetime) -> Facts:
+    """The day as it stands at `now`: work that ended is done (gone from the facts), work under
+    way is in progress (pinned), and each technician was last seen at their latest job."""
+    tasks, seen_at = [], {}
+    for task in day.tasks:
+        start, end = task.scheduled_start, task.scheduled_end
+        if start is None or end is None or task.technician_id is None or start > now:
+            tasks.append(task)
+            continue
+        latest = seen_at.get(task.technician_id)
+        if latest is None or start > latest[0]:
+            seen_at[task.technician_id] = (start, task.point)
+        if end > now:
+            tasks.append(replace(task, status=TaskStatus.IN_PROGRESS))
+    technicians = [
+        replace(tech, last=seen_at[tech.id][1], last_seen_at=now) if tech.id in seen_at else tech
+        for tech in day.technicians
+    ]
+    return replace(day, tasks=tasks, technicians=technicians)
+
+
 def replan_day(seed: int, rounds: int) -> None:
+    """A technician rejects a later task at some moment of the morning; the rest of the day
+    is planned again from the plan in force. Moved = another technician, a start more than
+    the tolerance away, or left out, among the other movable assignments."""
     facts = city_day(400, 100, seed)
     built = build_problem(facts, BuildOptions(now=DAY))
     stops = plans.planned_stops(built, solve(built.problem, SolveOptions(time_limit=10)))
@@ -127,8 +151,9 @@ def replan_day(seed: int, rounds: int) -> None:
     tolerance = timedelta(minutes=config.replan_move_minutes)
     latencies, churn = [], []
     for _ in range(rounds):
-        assigned = [t for t in day.tasks if t.technician_id is not None]
-        rejected = rng.choice(assigned)
+        now = DAY + timedelta(minutes=rng.randint(0, 120))
+        later = [t for t in day.tasks if t.scheduled_start is not None and t.scheduled_start > now]
+        rejected = rng.choice(later)
         tasks = [
             replace(
                 t,
@@ -141,15 +166,17 @@ def replan_day(seed: int, rounds: int) -> None:
             else t
             for t in day.tasks
         ]
-        now = DAY + timedelta(minutes=rng.randint(0, 120))
-        changed = replace(day, tasks=tasks)
+        changed = _progressed(replace(day, tasks=tasks), now)
         started = time.perf_counter()
         again = build_problem(
             changed, BuildOptions(now=now, keep_minutes=config.replan_move_minutes)
         )
-        plan = solve(
-            again.problem, SolveOptions(time_limit=config.replan_time_limit_seconds, workers=1)
+        options = SolveOptions(
+            time_limit=config.replan_time_limit_seconds,
+            workers=1,
+            start_from=again.current_routes(),
         )
+        plan = solve(again.problem, options)
         new_stops = plans.planned_stops(again, plan)
         latencies.append(time.perf_counter() - started)
         others = [t for t in again.current if t != rejected.id]

@@ -246,6 +246,31 @@ class Built:
     def at(self, minutes: float) -> datetime:
         return self.origin + timedelta(minutes=minutes)
 
+    def current_routes(self) -> dict[str, tuple[str, ...]]:
+        """The plan in force, as the solver's start: each working window's (vehicle's)
+        pinned and movable tasks in order of their current start."""
+        timed: dict[str, list[tuple[float, str]]] = defaultdict(list)
+        for task in self.problem.tasks:
+            if task.pinned is not None:
+                timed[task.pinned.technician].append((task.pinned.sequence / 60, task.id))
+                continue
+            current = self.current.get(int(task.id))
+            vehicle = None if current is None else self._vehicle_at(current)
+            if current is not None and vehicle is not None:
+                minutes = (current.start - self.origin).total_seconds() / 60
+                timed[vehicle].append((minutes, task.id))
+        return {vehicle: tuple(t for _, t in sorted(stops)) for vehicle, stops in timed.items()}
+
+    def _vehicle_at(self, current: Current) -> str | None:
+        """The technician's working window holding the start (else their nearest one)."""
+        at = (current.start - self.origin).total_seconds() / 60
+        own = [
+            v for v in self.problem.technicians if self.vehicles.get(v.id) == current.technician_id
+        ]
+        if not own:
+            return None
+        return min(own, key=lambda v: max(v.shift[0] - at, at - v.shift[1], 0.0)).id
+
 
 @dataclass(frozen=True)
 class BuildOptions:
@@ -341,7 +366,9 @@ def _plan_task(
     if high < low:
         if current is None:
             return None
-        low = high = max(floor, _minutes(origin, fact.scheduled_start or origin))
+        # Overdue and not started: its technician may still do it, as soon as they can.
+        low = max(floor, _minutes(origin, fact.scheduled_start or origin))
+        high = low + (options.keep_minutes or 0)
     excluded = set(fact.excluded)
     allowed = None
     if excluded:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import threading
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 
 from app.dispatch.problem import Plan, Problem
@@ -39,14 +40,21 @@ def shutdown() -> None:
             _pool = None
 
 
-def solve_in_worker(problem: Problem, time_limit: float) -> Plan:
+def solve_in_worker(
+    problem: Problem, time_limit: float, start_from: Mapping[str, Sequence[str]] | None = None
+) -> Plan:
     """Runs inside a worker process: one search process per territory, the pool gives the
     parallelism across territories."""
-    return solve(problem, SolveOptions(time_limit=time_limit, workers=1))
+    return solve(problem, SolveOptions(time_limit=time_limit, workers=1, start_from=start_from))
 
 
 async def solve_off_loop(
-    problem: Problem, time_limit: float, executor: Executor | None = None
+    problem: Problem,
+    time_limit: float,
+    executor: Executor | None = None,
+    start_from: Mapping[str, Sequence[str]] | None = None,
 ) -> Plan:
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(executor or pool(), solve_in_worker, problem, time_limit)
+    return await loop.run_in_executor(
+        executor or pool(), solve_in_worker, problem, time_limit, start_from
+    )

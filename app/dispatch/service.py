@@ -139,7 +139,9 @@ async def plan_run(
     await lock_territory(session, run.territory_id)
     facts = await load_facts(session, run.territory_id, run.horizon_start, run.horizon_end)
     built = build_problem(facts, BuildOptions(now=now, keep_minutes=keep_minutes), config)
-    plan = await solve_off_loop(built.problem, run.time_limit_seconds, executor)
+    # A re-plan starts from the plan in force so that assignments move only where that pays.
+    start_from = built.current_routes() if keep_minutes is not None else None
+    plan = await solve_off_loop(built.problem, run.time_limit_seconds, executor, start_from)
     stops = plans.planned_stops(built, plan)
     tolerance = timedelta(minutes=config.replan_move_minutes)
     plans.record(run, built, plan, stops)

@@ -13,6 +13,10 @@ from app.dispatch.cli import solve_command
 from app.dispatch.explain import RejectionReason, explain
 from app.dispatch.problem import Plan, ProblemError, UnassignedReason, parse_problem
 from app.dispatch.solver import SolveOptions, solve
+from app.dispatch.solver_data import compile_part
+from app.dispatch.solver_schedule import servable_routes
+from app.dispatch.solver_screen import screen
+from app.dispatch.travel import make_travel
 
 FAST = SolveOptions(time_limit=1.0, workers=1)
 
@@ -262,3 +266,61 @@ def test_cli_reports_an_invalid_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     path.write_text(json.dumps({"technicians": [{"id": "t1"}]}))
     assert solve_command([str(path)]) == 1
     assert "technicians[0].start" in capsys.readouterr().err
+
+
+def test_a_replan_from_the_plan_in_force_keeps_it_and_fits_the_new_task_in() -> None:
+    # Each technician's own tasks lie on their side; a better split would not exist, so the
+    # start is kept as it is and the new task goes to the nearer technician.
+    technicians = [technician("west", 0, 0), technician("east", 100, 0)]
+    tasks = [
+        task("w1", 10, 0, preferred_technicians=["west"]),
+        task("w2", 20, 0, preferred_technicians=["west"]),
+        task("e1", 90, 0, preferred_technicians=["east"]),
+        task("new", 80, 5),
+    ]
+    problem = parse_problem(
+        {"travel": {"kind": "euclidean"}, "technicians": technicians, "tasks": tasks}
+    )
+    start_from = {"west": ["w1", "w2"], "east": ["e1"]}
+    plan = solve(problem, SolveOptions(time_limit=1.0, workers=1, start_from=start_from))
+    assert served_by(plan) == {"w1": "west", "w2": "west", "e1": "east", "new": "east"}
+
+
+def test_a_start_that_no_longer_fits_is_repaired_not_refused() -> None:
+    # "gone" closed before the technician can get there; "kept" still fits; unknown ids and
+    # a task on a technician who may not take it are ignored.
+    tasks = [
+        task("gone", 50, 0, windows=[[0, 10]]),
+        task("kept", 10, 0, preferred_technicians=["a"]),
+        task("gas", 5, 0, technicians=["b"]),
+    ]
+    problem = parse_problem(
+        {
+            "travel": {"kind": "euclidean"},
+            "technicians": [technician("a"), technician("b", 5, 5)],
+            "tasks": tasks,
+        }
+    )
+    start_from = {"a": ["gone", "kept", "gas", "nope"], "ghost": ["kept"]}
+    plan = solve(problem, SolveOptions(time_limit=1.0, workers=1, start_from=start_from))
+    assert served_by(plan) == {"kept": "a", "gas": "b"}
+    assert reasons(plan) == {"gone": UnassignedReason.NO_TIME_WINDOW_FIT}
+
+
+def test_servable_routes_drop_what_the_order_makes_late_and_what_overfills() -> None:
+    problem = parse_problem(
+        {
+            "travel": {"kind": "euclidean"},
+            "technicians": [technician("a", max_tasks=2) | {"shift": [0, 200]}],
+            "tasks": [
+                task("far", 60, 0),
+                task("tight", 10, 0, windows=[[0, 40]]),
+                task("near", 5, 0),
+                task("extra", 6, 0),
+            ],
+        }
+    )
+    travel = make_travel(problem.travel)
+    data = compile_part(problem, travel, screen(problem, travel), [0], [0, 1, 2, 3])
+    # After "far" (arrive 60, leave 70) "tight" closed at 40; the count allows two stops.
+    assert servable_routes(data, [[0, 1, 2, 3]]) == ((0, 2),)

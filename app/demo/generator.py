@@ -427,6 +427,8 @@ class _Workforce:
             weekdays = (1, 3, 5)
         if partner and kind == "day" and rng.random() < 0.3:
             weekdays = (0, 1, 2, 3, 4, 5, 6)
+        if i == 1:  # the demo login works the common day shift, so it has a day to show
+            _, _, weekdays, starts, ends = SHIFTS[0]
         for weekday in weekdays:
             self.hours.append(
                 {

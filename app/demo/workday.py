@@ -49,6 +49,8 @@ from app.tracking.policies import distance_m
 from app.work_orders.models import TaskStatus as S
 from app.work_orders.policies import load_policies
 
+DEMO_TECHNICIAN = 1
+"""The technician the demo login stands for."""
 HISTORY_DAYS = 14
 AHEAD_DAYS = 3
 BOOKED_AHEAD = {1: 0.6, 2: 0.35, 3: 0.2}
@@ -275,6 +277,8 @@ class Visit:
     task_id: int | None = None
     keep: bool = False
     """Customer 1's visits: always there, never cancelled nor rated (for the demo login)."""
+    pending: bool = False
+    """Offered minutes ago, not yet answered (the demo technician's last visit of the day)."""
 
     @property
     def started(self) -> datetime:
@@ -412,6 +416,8 @@ class _Builder:
                 self.kept.pop(offset)
             visits.append(visit)
             at, leave = site.at, visit.finished + timedelta(minutes=rng.randint(5, 20))
+        if visits and tech.id == DEMO_TECHNICIAN and offset in (0, 1):
+            visits[-1].pending = True
         return visits
 
     def _next_site(
@@ -572,14 +578,15 @@ class _Builder:
         visit.offered = max(created, min(offered, latest))
         visit.accepted = max(min(visit.offered + answer, latest), visit.offered)
         if offset == 0 and visit.leave > self.now + timedelta(minutes=30) and not visit.keep:
-            self._unplanned(visit, roll, minutes)
+            self._unplanned(visit, 0.25 if visit.pending else roll, minutes)
 
     def _booked(self, rng: random.Random, visit: Visit, offset: int) -> None:
         """The next days: only the share already booked exists; some planned, some not yet."""
-        if not visit.keep and rng.random() > BOOKED_AHEAD[offset]:
+        sure = visit.keep or visit.pending
+        if not sure and rng.random() > BOOKED_AHEAD[offset]:
             return
         response = self._classify(visit, self.now)[0] - self.now
-        if visit.priority <= 2 and not visit.keep:
+        if visit.priority <= 2 and not sure:
             return  # urgent work is not booked days ahead
         created = self.now - max(response * rng.uniform(0.05, 0.7), timedelta(minutes=10))
         self._classify(visit, created)
@@ -587,7 +594,9 @@ class _Builder:
         planned, confirmed = rng.random(), rng.random()
         after, answer = rng.randint(10, 120), rng.randint(2, 25)
         roll, minutes = rng.random(), rng.randint(1, 20)
-        if visit.keep or planned < (0.5 if offset == 1 else 0.25):
+        if visit.pending:
+            self._unplanned(visit, 0.8, minutes, unplanned=0.75)
+        elif visit.keep or planned < (0.5 if offset == 1 else 0.25):
             visit.offered = min(created + timedelta(minutes=after), self.now)
             visit.accepted = min(visit.offered + timedelta(minutes=answer), self.now)
             if visit.keep or confirmed < 0.4:
@@ -894,26 +903,27 @@ class _TaskStory:
         return next((e for e in self.events if e.action == action), None)
 
     def sla_state(self, *, request_wide: bool = False) -> SlaState:
-        """Where the work stands against its due times now, or stood when it closed (as the
-        sweeper leaves it). `request_wide`: for the request, which a follow-up keeps open."""
+        """Where the work stands against its due times now, or stood when it closed, as the
+        sweeper leaves it: a task's clock runs from the task's creation, a request's from its
+        own (`request_wide`; a follow-up keeps the request open)."""
+        assert self.v.created is not None
+        start = self.v.created if request_wide else self.created
         response_due, resolution_due = self.due
         if self.responded_at is not None and self.responded_at > response_due:
             return SlaState.BREACHED
         if self.status is S.CANCELLED:
             assert self.v.cancelled is not None
-            return self._assess(self.v.cancelled, False)
+            return self._assess(start, self.v.cancelled, responded=False)
         still_open = self.finished_at is None or (request_wide and self.status is S.INCOMPLETE)
         if still_open:
-            return self._assess(self.b.now, self.responded_at is not None)
+            return self._assess(start, self.b.now, responded=self.responded_at is not None)
         assert self.finished_at is not None
         return SlaState.BREACHED if self.finished_at > resolution_due else SlaState.MET
 
-    def _assess(self, at: datetime, responded: bool) -> SlaState:
+    def _assess(self, start: datetime, at: datetime, *, responded: bool) -> SlaState:
         policy = self.b.rules.sla.get(self.v.priority)
         percent = policy.at_risk_percent if policy else 80
-        assert self.v.created is not None
-        clock = SlaClock(self.v.created, *self.due, responded, percent)
-        return assess(clock, at)
+        return assess(SlaClock(start, *self.due, responded, percent), at)
 
     def rows(self, order_id: int, request: Row) -> list[Row]:
         """The task (and a follow-up when the visit ended incomplete), with what hangs on it."""
@@ -1071,12 +1081,8 @@ class _TaskStory:
         assert self.finished_at is not None
         follow_id = self.b.next_id("tasks")
         row = _blank_task(follow_id, order_id, request, self.v, self.finished_at)
-        row.update(
-            {
-                "follow_up_of_id": task["id"],
-                "sla_state": self.sla_state(request_wide=True).value,
-            }
-        )
+        state = self._assess(self.finished_at, self.b.now, responded=False)
+        row.update({"follow_up_of_id": task["id"], "sla_state": state.value})
         self.b.out.rows["task_skills"] += [
             {"task_id": follow_id, "skill_id": self.b.skill_ids[code], "min_level": level}
             for code, level in self.v.skills

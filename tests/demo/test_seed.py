@@ -73,6 +73,11 @@ CUSTOMER_ONE = """
 SELECT t.status, t.confirmed_at IS NOT NULL, t.rating FROM tasks t
 WHERE t.customer_id = 1 ORDER BY t.id
 """
+TECHNICIAN_ONE_TODAY = """
+SELECT t.status FROM tasks t
+WHERE t.technician_id = 1 AND (t.scheduled_start AT TIME ZONE 'Asia/Kolkata')::date = :today
+ORDER BY t.scheduled_start
+"""
 USER_LINKS = """
 SELECT u.role, u.password_hash, t.name, c.name, p.code FROM users u
 LEFT JOIN technicians t ON t.id = u.technician_id
@@ -226,15 +231,20 @@ async def test_the_work_of_the_day_is_written_and_consistent_with_the_map(
     assert drafts == states["COMPLETED"]
 
 
-async def test_the_demo_customer_has_a_visit_to_confirm_and_one_to_rate(
+async def test_the_demo_logins_have_something_to_do(
     sessions: SessionFactory, connection: AsyncConnection
 ) -> None:
     await seed(sessions)
 
     visits = (await connection.execute(sa.text(CUSTOMER_ONE))).all()
+    route = await connection.execute(sa.text(TECHNICIAN_ONE_TODAY), {"today": TODAY})
 
+    # the customer confirmed tomorrow's visit and can rate an earlier one
     assert ("ACCEPTED", True, None) in visits
     assert ("COMPLETED", False, None) in visits
+    # the technician has a day under way and an offer to answer
+    statuses = [status for (status,) in route]
+    assert "DISPATCHED" in statuses and len(statuses) >= 2
 
 
 async def test_a_dispatch_run_plans_a_seeded_territory(

@@ -33,12 +33,16 @@ class PingRejection(StrEnum):
     OUTSIDE_TRACKING_WINDOW = "OUTSIDE_TRACKING_WINDOW"
 
 
+LONGEST_MAX_AGE_HOURS = 24 * 30
+"""No policy takes pings older than this."""
+
+
 class TrackingPolicyBase(SQLModel):
     mode: TrackingMode = Field(default=TrackingMode.SHIFT_ONLY, sa_type=enum_type(TrackingMode, 16))
     max_speed_mps: float = Field(default=70.0, gt=0, le=350)
     """Faster than this between two pings is a GPS jump, not a journey (70 m/s = 252 km/h)."""
     max_accuracy_meters: float = Field(default=500.0, gt=0, le=100_000)
-    max_age_hours: int = Field(default=72, ge=1, le=24 * 30)
+    max_age_hours: int = Field(default=72, ge=1, le=LONGEST_MAX_AGE_HOURS)
     """Pings buffered offline longer than this are refused as too old."""
     retention_days: int = Field(default=90, ge=1, le=3650)
     vicinity_radius_meters: float = Field(default=500.0, gt=0, le=50_000)

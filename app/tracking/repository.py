@@ -66,6 +66,8 @@ class TrackerState:
     policy: TrackingPolicyBase
     """The policy's settings (a plain value: ingest reads it for every batch)."""
     tasks: tuple[TrackedTask, ...] = field(default=())
+    missing_days: frozenset[date] = frozenset()
+    """Of the days asked about, those without a partition of pings yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,7 @@ _STATE = sa.text(
            ST_X(t.last_location::geometry) AS last_lng,
            m.territory_id, coalesce(m.time_zone, 'UTC') AS time_zone,
            p.id AS policy_id,
-           {", ".join("p." + name for name in _POLICY_FIELDS)}, a.tasks
+           {", ".join("p." + name for name in _POLICY_FIELDS)}, a.tasks, x.missing_days
     FROM technicians t
     LEFT JOIN LATERAL (
         SELECT tm.territory_id, tr.time_zone
@@ -115,13 +117,21 @@ _STATE = sa.text(
         FROM tasks k LEFT JOIN task_tracking_states s ON s.task_id = k.id
         WHERE k.technician_id = t.id AND k.status IN ('EN_ROUTE', 'ON_SITE')
     ) a ON true
+    CROSS JOIN LATERAL (  -- day partitions, named as migration 0005 names them
+        SELECT array_agg(d) AS missing_days FROM unnest(CAST(:days AS date[])) AS d
+        WHERE to_regclass('location_pings_' || to_char(d, 'YYYYMMDD')) IS NULL
+    ) x
     WHERE t.id = :technician_id
     """
 )
 
 
-async def tracker_state(session: AsyncSession, technician_id: int) -> TrackerState | None:
-    row = (await session.execute(_STATE, {"technician_id": technician_id})).mappings().first()
+async def tracker_state(
+    session: AsyncSession, technician_id: int, days: Iterable[date] = ()
+) -> TrackerState | None:
+    """The technician's ingest state, and which of `days` have no partition of pings yet."""
+    parameters = {"technician_id": technician_id, "days": sorted(set(days))}
+    row = (await session.execute(_STATE, parameters)).mappings().first()
     if row is None:
         return None
     if row["policy_id"] is None:  # no default row: the strictest reading of the regulation
@@ -143,6 +153,7 @@ async def tracker_state(session: AsyncSession, technician_id: int) -> TrackerSta
         time_zone=row["time_zone"],
         policy=policy,
         tasks=tuple(TrackedTask.from_json(task) for task in tasks),
+        missing_days=frozenset(row["missing_days"] or ()),
     )
 
 

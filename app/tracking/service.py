@@ -29,13 +29,14 @@ from app.territories.models import Territory
 from app.tracking import channels, repository
 from app.tracking.eta import assess
 from app.tracking.models import (
+    LONGEST_MAX_AGE_HOURS,
     PingIn,
     PingRejection,
     TrackingMode,
     TrackingPolicy,
     TrackingPolicySet,
 )
-from app.tracking.policies import Window, in_windows, is_jump, problem_of
+from app.tracking.policies import CLOCK_SKEW, Window, in_windows, is_jump, problem_of
 from app.tracking.repository import EtaUpdate, PingRow, TrackedTask, TrackerState
 from app.work_orders.channels import task_channel
 
@@ -77,19 +78,21 @@ async def report_locations(
         raise Forbidden("only a technician reports their own locations")
     if len(pings) > MAX_BATCH:
         raise invalid(f"at most {MAX_BATCH} pings per batch; send the rest in another", "pings")
-    state = await repository.tracker_state(session, principal.technician_id)
+    now = now or utcnow()
+    days = _days_to_check(pings, now)
+    state = await repository.tracker_state(session, principal.technician_id, days)
     if state is None:
         raise NotFound("technician")
     if not state.active:
         raise Forbidden("an inactive or archived technician is not tracked")
     result = IngestResult()
-    now = now or utcnow()
     kept = _validated(state, pings, now, result)
     kept = await _inside_tracking_window(session, state, kept, result)
     rows = list({row.recorded_at: row for row in map(_row, kept)}.values())
     result.duplicates += len(kept) - len(rows)
-    if rows:
-        await _ensure_partitions(session, {r.recorded_at.date() for r in rows}, now)
+    unknown = {r.recorded_at.date() for r in rows} - (days - state.missing_days)
+    if unknown:  # rare: the job creates the coming days ahead, so mostly old backlogs
+        await repository.ensure_partitions(session, unknown)
     stored, moved_to = await repository.store_pings(session, state.technician_id, rows)
     result.accepted = len(stored)
     result.duplicates += len(rows) - len(stored)
@@ -102,18 +105,15 @@ async def report_locations(
     return result
 
 
-_READY_DAYS: set[date] = set()
-"""Day partitions this process has seen exist; retention never drops yesterday or later, so a
-batch of recent pings (nearly all of them) skips the partition round trip."""
-
-
-async def _ensure_partitions(session: AsyncSession, days: set[date], now: datetime) -> None:
-    if days <= _READY_DAYS:
-        return
-    await repository.ensure_partitions(session, days)
-    yesterday = now.astimezone(UTC).date() - timedelta(days=1)
-    _READY_DAYS.difference_update({d for d in _READY_DAYS if d < yesterday})
-    _READY_DAYS.update(d for d in days if d >= yesterday)
+def _days_to_check(pings: Sequence[PingIn], now: datetime) -> set[date]:
+    """The UTC days of the pings that any policy could keep: the tracker state says which
+    have no partition yet, so a batch creates partitions only when one is really missing."""
+    earliest, latest = now - timedelta(hours=LONGEST_MAX_AGE_HOURS), now + CLOCK_SKEW
+    return {
+        ping.recorded_at.astimezone(UTC).date()
+        for ping in pings
+        if ping.recorded_at.tzinfo is not None and earliest <= ping.recorded_at <= latest
+    }
 
 
 def _validated(

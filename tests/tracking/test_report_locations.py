@@ -338,3 +338,29 @@ async def test_a_batch_costs_the_same_statements_whatever_its_size(
     assert len(small) == len(large) == 2  # tracker state, then store-and-move
     assert not any(s.lstrip().upper().startswith("UPDATE TECHNICIANS") for s in large)
     assert sum("INSERT INTO location_pings" in s for s in large) == 1
+
+
+async def test_a_backlog_from_a_day_without_partition_creates_it_once(
+    gql: GraphQLClient, session: AsyncSession, statements: StatementCounter
+) -> None:
+    # given a tracked technician and no partition for the day before yesterday
+    technician = await factories.tracked_technician(session)
+    assert technician.id is not None
+    caller = as_technician(gql, technician)
+    day = (NOW - timedelta(hours=50)).date()
+    await session.execute(sa.text(f"DROP TABLE IF EXISTS location_pings_{day:%Y%m%d}"))
+
+    # when their phone sends a backlog of that day, then more of it
+    statements.reset()
+    first = await caller.mutate(REPORT, {"pings": [ping(50 * 3600 - s * 10) for s in range(3)]})
+    creating = list(statements.executed)
+    statements.reset()
+    again = await caller.mutate(REPORT, {"pings": [ping(50 * 3600 - 100 - s) for s in range(3)]})
+    after = list(statements.executed)
+
+    # then the day is created by the first batch only, and all pings are stored
+    assert (first["accepted"], again["accepted"]) == (3, 3)
+    assert await stored_pings(session, technician.id) == 6
+    creates = [s.lstrip().startswith("SELECT location_ping_partition") for s in creating]
+    assert creates == [False, True, False]  # tracker state, partition, store-and-move
+    assert len(after) == 2  # tracker state, then store-and-move

@@ -1,8 +1,11 @@
-"""`fieldgraph solve PROBLEM.json [--time-limit SECONDS]`: print the plan as JSON."""
+"""`fieldgraph solve PROBLEM.json [--time-limit SECONDS] [--start-from PLAN.json]`: print the
+plan as JSON. A plan given with `--start-from` (this command's own output, e.g. before the day
+changed) is the search's start: a re-plan moves only what pays."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from app.dispatch.problem import ProblemError, load_problem, plan_to_json
@@ -20,7 +23,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers", type=int, default=0, help="solver processes (default: every core)"
     )
+    parser.add_argument("--start-from", help="path of a plan JSON file to start from")
     return parser
+
+
+def _routes_of(path: str) -> dict[str, list[str]]:
+    """Technician -> task ids of a plan file; a malformed one raises ProblemError."""
+    with open(path, encoding="utf-8") as handle:
+        try:
+            plan = json.load(handle)
+            return {
+                str(route["technician"]): [str(stop["task"]) for stop in route["stops"]]
+                for route in plan["routes"]
+            }
+        except (ValueError, KeyError, TypeError) as error:
+            message = f"{path}: not a plan (routes/technician/stops/task): {error}"
+            raise ProblemError(message) from error
 
 
 def solve_command(argv: list[str]) -> int:
@@ -31,10 +49,12 @@ def solve_command(argv: list[str]) -> int:
         return 2
     try:
         problem = load_problem(args.problem)
+        start_from = _routes_of(args.start_from) if args.start_from else None
     except (OSError, ProblemError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    plan = solve(problem, SolveOptions(time_limit=args.time_limit, workers=args.workers))
+    options = SolveOptions(time_limit=args.time_limit, workers=args.workers, start_from=start_from)
+    plan = solve(problem, options)
     print(plan_to_json(plan))
     return 0
 

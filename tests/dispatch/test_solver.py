@@ -268,6 +268,35 @@ def test_cli_reports_an_invalid_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "technicians[0].start" in capsys.readouterr().err
 
 
+def test_cli_starts_from_an_earlier_plan_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    problem = tmp_path / "problem.json"
+    problem.write_text(
+        json.dumps(
+            {
+                "technicians": [technician("a"), technician("b", 10, 0)],
+                "tasks": [
+                    task("j1", 4, 0, preferred_technicians=["b"]),
+                    task("j2", 6, 0, preferred_technicians=["a"]),
+                ],
+            }
+        )
+    )
+    earlier = tmp_path / "plan.json"
+    earlier.write_text(json.dumps({"routes": [{"technician": "b", "stops": [{"task": "j1"}]}]}))
+    arguments = [str(problem), "--time-limit", "1", "--workers", "1", "--start-from"]
+    assert solve_command([*arguments, str(earlier)]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert {r["technician"]: [s["task"] for s in r["stops"]] for r in plan["routes"]} == {
+        "a": ["j2"],
+        "b": ["j1"],
+    }
+    earlier.write_text(json.dumps({"routes": [{"stops": []}]}))
+    assert solve_command([*arguments, str(earlier)]) == 1
+    assert "not a plan" in capsys.readouterr().err
+
+
 def test_a_replan_from_the_plan_in_force_keeps_it_and_fits_the_new_task_in() -> None:
     # Each technician's own tasks lie on their side; a better split would not exist, so the
     # start is kept as it is and the new task goes to the nearer technician.

@@ -10,10 +10,16 @@ from sqlmodel import col, select
 from app.assets.models import Asset
 from app.core.auth import Principal, Role
 from app.core.errors import ErrorCode, FieldProblem, Forbidden, NotFound, collect
+from app.core.events import queue_event
 from app.core.models import utcnow
 from app.core.repository import check_version, get_for_update
 from app.customers.models import Customer, Site
 from app.service_requests import repository
+from app.service_requests.channels import (
+    SERVICE_REQUEST_CREATED,
+    SERVICE_REQUESTS,
+    customer_channel,
+)
 from app.service_requests.eligibility import Eligibility, eligibility_for
 from app.service_requests.models import (
     PriorityOverride,
@@ -97,7 +103,29 @@ async def create_service_request(
         request.duplicate_of_id = duplicate.id if duplicate else None
     session.add(request)
     await session.flush()
+    _announce(session, request)
     return request
+
+
+def _announce(session: AsyncSession, request: ServiceRequest) -> None:
+    """SERVICE_REQUEST_CREATED, after commit: the customer's acknowledgement and the partners'
+    and CRMs' webhooks are written by their listeners in this transaction."""
+    assert request.id is not None
+    data = {
+        "service_request_id": request.id,
+        "customer_id": request.customer_id,
+        "site_id": request.site_id,
+        "asset_id": request.asset_id,
+        "channel": request.channel.value,
+        "category": request.category.value,
+        "priority": request.priority,
+        "status": request.status.value,
+        "eligibility": request.eligibility_status.value,
+        "duplicate_of_id": request.duplicate_of_id,
+        "created_at": request.created_at.isoformat(),
+    }
+    channels = [customer_channel(request.customer_id), SERVICE_REQUESTS]
+    queue_event(session, channels, SERVICE_REQUEST_CREATED, data)
 
 
 async def override_priority(

@@ -1,10 +1,12 @@
-"""Task status changes recorded for partners and CRMs in the transaction that made them."""
+"""Task status changes and new service requests recorded for partners and CRMs in the
+transaction that made them."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.events import Event, Listener
+from app.service_requests.channels import SERVICE_REQUEST_CREATED
 from app.webhooks.events import record, task_event_type
 from app.work_orders.channels import TASK_STATUS_CHANGED
 
@@ -31,4 +33,28 @@ def on_task_status(session: AsyncSession, event: Event) -> None:
     record(session, task_event_type(event.data.get("action"), event.data.get("to")), data)
 
 
-LISTENERS: list[tuple[str | None, Listener]] = [(TASK_STATUS_CHANGED, on_task_status)]
+REQUEST_SHARED = (
+    "service_request_id",
+    "customer_id",
+    "site_id",
+    "asset_id",
+    "channel",
+    "category",
+    "priority",
+    "status",
+    "eligibility",
+    "duplicate_of_id",
+    "created_at",
+)
+"""A new request has no technician yet: only the organisation's own subscriptions get it."""
+
+
+def on_request_created(session: AsyncSession, event: Event) -> None:
+    data = {key: event.data.get(key) for key in REQUEST_SHARED}
+    record(session, "service_request.created", data)
+
+
+LISTENERS: list[tuple[str | None, Listener]] = [
+    (TASK_STATUS_CHANGED, on_task_status),
+    (SERVICE_REQUEST_CREATED, on_request_created),
+]

@@ -27,6 +27,7 @@ EVENT_TYPES = frozenset(
         "task.cancelled",
         "task.status_changed",
         "confirmation.answered",
+        "service_request.created",
         "ping",
     }
 )

@@ -185,6 +185,7 @@ def event_data(task: Task, event: TaskEvent) -> dict[str, Any]:
         "technician_id": task.technician_id,
         "territory_id": task.territory_id,
         "customer_id": task.customer_id,
+        "service_request_id": task.service_request_id,
         "actor_name": event.actor_name,
         "version": task.version,
     }

@@ -25,8 +25,13 @@ from app.notifications.models import (
     NotificationStatus,
 )
 from app.notifications.settings import get_notification_settings
+from app.service_requests.models import ServiceRequest, ServiceRequestCreate
+from app.service_requests.service import create_service_request
 from app.webhooks.signing import HEADER, sign
 from app.work_orders import offers
+from app.work_orders.models import TaskCreate
+from app.work_orders.service import create_task
+from app.work_orders.transitions import Actor
 from tests.notifications.support import (
     DISPATCHER,
     http_receiver,
@@ -73,6 +78,58 @@ async def test_scheduling_writes_its_notifications_in_the_same_transaction(
     assert NotificationEvent.REQUEST_RECEIVED in events
     assert events.count(NotificationEvent.APPOINTMENT_SCHEDULED) == 1
     assert events.count(NotificationEvent.CONFIRMATION_REQUEST) == 1
+
+
+async def _request(session: AsyncSession, w: factories.World) -> ServiceRequest:
+    data = ServiceRequestCreate.model_validate(
+        {
+            "channel": "WHATSAPP",
+            "category": "REPAIR",
+            "description": "AC not cooling",
+            "customer_id": w.customer.id,
+            "site_id": w.site.id,
+            "asset_id": w.asset.id,
+        }
+    )
+    return await create_service_request(session, DISPATCHER, data)
+
+
+async def _acknowledgements(session: AsyncSession, customer_id: int | None) -> list[Notification]:
+    statement = select(Notification).where(
+        col(Notification.customer_id) == customer_id,
+        col(Notification.event) == NotificationEvent.REQUEST_RECEIVED,
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def test_a_request_is_acknowledged_once_however_many_tasks_follow(
+    session: AsyncSession, sessions: SessionFactory
+) -> None:
+    async with http_receiver() as receiver:
+        # given a customer on WhatsApp who asks for service
+        w = await _world(session)
+        await provider(session, Channel.WHATSAPP, {"url": receiver.url})
+        request = await _request(session, w)
+        # when the desk makes two tasks of it
+        for _ in range(2):
+            data = TaskCreate(service_request_id=request.id, duration_minutes=60)
+            await create_task(session, Actor.of(DISPATCHER), data)
+        # then the customer was acknowledged once, for the request, not once per task
+        (ack,) = await _acknowledgements(session, w.customer.id)
+        assert ack.task_id is None and ack.data["service_request_id"] == request.id
+        # and the acknowledgement names the request when it is sent
+        await deliver_due(sessions, None)
+    (sent,) = receiver.requests
+    assert f"We received your service request (SR-{request.id})" in json.dumps(sent["body"])
+
+
+async def test_a_task_without_a_request_is_still_acknowledged(session: AsyncSession) -> None:
+    w = await _world(session)
+
+    task = await task_for(session, w)
+
+    events = [row.event for row in await _rows(session, task.id)]
+    assert events == [NotificationEvent.REQUEST_RECEIVED]
 
 
 async def test_a_refused_change_writes_no_notification(session: AsyncSession) -> None:

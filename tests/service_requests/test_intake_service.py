@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.contracts.models import ContractKind
 from app.core.auth import Principal, Role
 from app.core.errors import DomainError, ErrorCode
+from app.core.events import pending_events
 from app.customers.models import CustomerType
 from app.service_requests.models import (
     CoverageKind,
@@ -142,3 +143,27 @@ async def test_an_agent_override_keeps_the_reason_and_moves_the_sla(
         True,
     )
     assert changed.response_due_at == changed.created_at + timedelta(minutes=60)
+
+
+async def test_a_new_request_is_announced_once_on_its_customers_channel(
+    session: AsyncSession,
+) -> None:
+    w = await factories.world(session)
+
+    request = await create_service_request(session, AGENT, _data(w))
+
+    created = [e for e in pending_events(session) if e.kind == "SERVICE_REQUEST_CREATED"]
+    channels = [e.channel for e in created]
+    assert channels == [f"customer:{w.customer.id}:service_requests", "service_requests"]
+    assert created[0].data["service_request_id"] == request.id
+    assert created[0].data["customer_id"] == w.customer.id
+
+
+async def test_a_refused_request_is_not_announced(session: AsyncSession) -> None:
+    w = await factories.world(session)
+    other = await factories.world(session)
+
+    with pytest.raises(DomainError):
+        await create_service_request(session, AGENT, _data(w, site_id=other.site.id))
+
+    assert not [e for e in pending_events(session) if e.kind == "SERVICE_REQUEST_CREATED"]

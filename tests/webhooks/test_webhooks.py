@@ -18,10 +18,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.core.auth import Role
+from app.core.auth import Principal, Role
 from app.core.db import SessionFactory
 from app.core.errors import DomainError
 from app.core.models import utcnow
+from app.service_requests.models import ServiceRequestCreate
+from app.service_requests.service import create_service_request
 from app.webhooks.delivery import DELIVERY_HEADER, EVENT_HEADER, deliver_due
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.webhooks.signing import HEADER, verify
@@ -31,6 +33,7 @@ from tests.notifications.support import scheduled_task
 from tests.support import GraphQLClient, StatementCounter, error_codes, serving
 from tests.work_orders import factories
 
+AGENT = Principal(subject="test:agent", role=Role.AGENT, name="Agent")
 CREATE = """
 mutation($input: CreateWebhookSubscriptionInput!) {
   createWebhookSubscription(input: $input) {
@@ -293,6 +296,37 @@ async def test_a_partner_receives_only_events_about_its_own_technicians(
     sub = await session.get(WebhookSubscription, delivery.subscription_id)
     assert sub is not None and sub.partner_id == ours.id
     assert len(hook.received) == 1
+
+
+async def test_a_new_service_request_reaches_the_crm_and_no_partner(
+    session: AsyncSession, sessions: SessionFactory
+) -> None:
+    async with receiver(secret="whsec_test") as hook:
+        # given the organisation's CRM and a partner, both subscribed to new requests
+        partner = await factories.partner(session)
+        await subscribe(session, hook.url, ["service_request.created"])
+        await subscribe(session, hook.url, ["service_request.created"], partner.id)
+        # when a customer asks for service
+        w = await factories.world(session)
+        data = ServiceRequestCreate.model_validate(
+            {
+                "channel": "WEB",
+                "category": "REPAIR",
+                "description": "Fridge not cooling",
+                "customer_id": w.customer.id,
+                "site_id": w.site.id,
+            }
+        )
+        request = await create_service_request(session, AGENT, data)
+        await session.flush()  # as its commit would
+        await deliver_due(sessions, None, now=utcnow())
+    # then only the CRM hears of it, with the request's ids and terms
+    (event,) = hook.received
+    assert event["event"] == "service_request.created"
+    assert event["data"]["service_request_id"] == request.id
+    assert event["data"]["customer_id"] == w.customer.id
+    assert (event["data"]["category"], event["data"]["channel"]) == ("REPAIR", "WEB")
+    assert "reported_by" not in event["data"]
 
 
 async def test_a_test_ping_is_signed_and_a_wrong_secret_is_refused(

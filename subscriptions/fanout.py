@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
-import structlog
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -99,13 +98,12 @@ async def _shared_result(
 # and writes the same text to every socket. Subscribe-time work (validation, the field's
 # `allow(...)`, the resolver's own access checks) and per-event access checks in the generators
 # run exactly as before; only the path from "this subscriber may see this payload" to the
-# socket is shortened.
+# socket is shortened. A payload that fails to render (an error in its result) goes back to
+# the usual path instead, so its errors are logged with the request id and masked per the
+# settings exactly as for any other subscription.
 
 FAST_FIELDS = frozenset({"technicianLocations", "taskTracking"})
 """Root subscription fields whose payloads go to sockets pre-rendered."""
-
-log = structlog.get_logger("fieldgraph.fanout")
-_MASKED_ERROR = {"message": "Internal error.", "extensions": {"code": "INTERNAL"}}
 
 
 @lru_cache(maxsize=512)
@@ -157,12 +155,13 @@ class Direct:
             _variables_key(self.variables),
         )
 
-    async def render(self, payload: Any) -> str:
+    async def render(self, payload: Any) -> str | None:
+        """The JSON text of the payload's message, or None when its result has errors."""
         shared: dict[Hashable, Any] | None = getattr(payload, "shared_results", None)
         if shared is not None:
-            found = shared.get(self.key)
-            if found is not None:
-                return found if isinstance(found, str) else await found
+            if self.key in shared:
+                found = shared[self.key]
+                return await found if isinstance(found, asyncio.Future) else found
             pending = asyncio.ensure_future(self._render(payload))
             shared[self.key] = pending
             text = await pending
@@ -170,7 +169,7 @@ class Direct:
             return text
         return await self._render(payload)
 
-    async def _render(self, payload: Any) -> str:
+    async def _render(self, payload: Any) -> str | None:
         result = execute(
             self.schema,
             self.document,
@@ -182,12 +181,9 @@ class Direct:
         if inspect.isawaitable(result):
             result = await result
         assert isinstance(result, ExecutionResult)
-        body: dict[str, Any] = {"data": result.data}
         if result.errors:
-            for error in result.errors:
-                log.error("subscription payload failed to render", error=str(error))
-            body["errors"] = [_MASKED_ERROR]
-        return json.dumps(body, separators=(",", ":"))
+            return None
+        return json.dumps({"data": result.data}, separators=(",", ":"))
 
 
 _direct: ContextVar[Direct | None] = ContextVar("fieldgraph_direct", default=None)
@@ -196,7 +192,9 @@ _direct: ContextVar[Direct | None] = ContextVar("fieldgraph_direct", default=Non
 async def deliver(source: AsyncIterator[T]) -> AsyncGenerator[T, None]:
     """The payloads of `source`: yielded to strawberry as usual, or, under a fast-path
     WebSocket operation, rendered once per (event, selection) and written straight to the
-    socket (nothing is yielded then; the stream still ends, or fails, the usual way)."""
+    socket. Only a payload that fails to render is yielded then, for strawberry to execute,
+    report and mask its errors as it does everywhere; the stream still ends, or fails, the
+    usual way."""
     direct = _direct.get()
     try:
         if direct is None:
@@ -204,7 +202,11 @@ async def deliver(source: AsyncIterator[T]) -> AsyncGenerator[T, None]:
                 yield item
             return
         async for item in source:
-            await direct.write(await direct.render(item))
+            text = await direct.render(item)
+            if text is None:
+                yield item
+            else:
+                await direct.write(text)
     finally:
         aclose = getattr(source, "aclose", None)
         if aclose is not None:

@@ -11,9 +11,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+import app.main
 from app.core.auth import Role
 from app.core.config import Settings
 from app.core.db import SessionFactory
@@ -21,6 +23,7 @@ from app.core.events import Broker, Event
 from app.main import build_schema, create_app
 from app.tracking import channels
 from schema.ids import encode_id
+from subscriptions import fanout
 from subscriptions.fanout import Direct, _direct, deliver, fast_document
 from subscriptions.tracking import LOCATION_QUEUE, _locations
 from tests.support import serving, token
@@ -250,3 +253,96 @@ def test_the_long_lived_heap_is_frozen_and_full_collections_are_rare(settings: S
     # Then what existed at build time is out of the collector's way
     assert gc.get_freeze_count() > 0
     assert gc.get_threshold()[2] >= 1000
+
+
+# A payload that fails to render leaves the fast path: strawberry executes it, logs and masks
+# its errors as for any subscription, so both paths send the same message.
+
+
+async def both_paths(
+    address: str,
+    settings: Settings,
+    broker: Broker,
+    events: list[Event],
+    request_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The first message of the same subscription on the fast path, then on the usual one."""
+    messages = []
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(fanout, "fast_document", lambda query, name: None)
+        socket = await connect(
+            f"ws://{address}/graphql",
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+            additional_headers={"X-Request-ID": request_id},
+        )
+        init = {"Authorization": f"Bearer {token(settings, Role.DISPATCHER)}"}
+        await socket.send(json.dumps({"type": "connection_init", "payload": init}))
+        await socket.recv()
+        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": FULL}}))
+        messages.append(await until_received(broker, socket, events, {"next"}))
+        await socket.close()
+    return messages[0], messages[1]
+
+
+async def test_a_payload_that_fails_to_render_gets_the_usual_errors(
+    address: str, settings: Settings, broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a position whose latitude is not a number
+    bad = [Event(e.channel, e.kind, {**e.data, "lat": "north"}) for e in location(21)]
+
+    # When it goes to a fast-path subscriber and to a usual one
+    fast, usual = await both_paths(address, settings, broker, bad, "render-1", monkeypatch)
+
+    # Then both get the same message, the error as graphql-core words it
+    assert fast == usual
+    assert fast["payload"] == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Float cannot represent non numeric value: 'north'",
+                "locations": [{"line": 1, "column": 62}],
+                "path": ["technicianLocations", "location", "lat"],
+            }
+        ],
+    }
+
+
+async def test_an_unexpected_render_failure_is_masked_and_logged_with_the_request_id(
+    address: str,
+    settings: Settings,
+    broker: Broker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given positions rendered with a time that cannot be written out
+    from schema.tracking import TechnicianLocation
+
+    built = TechnicianLocation.from_event
+
+    def broken(data: dict[str, Any]) -> TechnicianLocation:
+        location = built(data)
+        location.recorded_at = SimpleNamespace()  # type: ignore[assignment]
+        return location
+
+    monkeypatch.setattr(TechnicianLocation, "from_event", broken)
+    logged: list[tuple[str, dict[str, Any]]] = []
+
+    class Log:
+        def error(self, event: str, **fields: Any) -> None:
+            logged.append((event, {**structlog.contextvars.get_contextvars(), **fields}))
+
+    monkeypatch.setattr(app.main, "log", Log())
+
+    # When one goes to a fast-path subscriber and to a usual one
+    fast, usual = await both_paths(address, settings, broker, location(22), "render-2", monkeypatch)
+
+    # Then both get the masked error, and the failure is logged with the request id
+    assert fast == usual
+    assert fast["payload"]["data"] is None
+    assert [(e["message"], e["extensions"]) for e in fast["payload"]["errors"]] == [
+        ("Internal error.", {"code": "INTERNAL"})
+    ]
+    assert [(event, fields["request_id"], fields["path"]) for event, fields in logged] == [
+        ("unexpected error", "render-2", ["technicianLocations", "recordedAt"])
+    ] * 2

@@ -76,7 +76,14 @@ async def survey(request: Request) -> Response:
     return JSONResponse({"task": f"T-{task.id}", "rating": task.rating})
 
 
-ROUTES: list[BaseRoute] = [
-    Route("/hooks/notifications/status", delivery_status, methods=["POST"]),
-    Route("/surveys/{token}", survey, methods=["GET", "POST"]),
-]
+def _routes() -> list[BaseRoute]:
+    """The endpoints, once the secrets they verify and sign with are known: the app is built
+    with its routes, so in production a development secret stops it there, at startup."""
+    get_notification_settings()
+    return [
+        Route("/hooks/notifications/status", delivery_status, methods=["POST"]),
+        Route("/surveys/{token}", survey, methods=["GET", "POST"]),
+    ]
+
+
+ROUTES: list[BaseRoute] = _routes()

@@ -142,7 +142,7 @@ def _search_from(
     data = compile_part(problem, travel, screening, everyone, tasks)
     routes = servable_routes(data, _positions(problem, data, start_from))
     seconds = max(0.05, deadline - time.perf_counter() - SAFETY_SECONDS)
-    config = SearchConfig(time_limit=seconds, guided_lambda=0.1)
+    config = SearchConfig(time_limit=seconds, guided_lambda=0.1, light_operators=True)
     return [data], [solve_part(data, config, routes)]
 
 

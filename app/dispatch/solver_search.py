@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, replace
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 
 from app.dispatch import solver_pyvrp
 from app.dispatch.solver_data import RoutingData
@@ -18,6 +19,26 @@ logger = logging.getLogger(__name__)
 MIN_FIRST_PHASE_SECONDS = 0.2
 """A first solution needs this long even when ruin and recreate takes the rest."""
 
+HEAVY_OPERATORS = (
+    "use_cross",
+    "use_lin_kernighan",
+    "use_make_chain_inactive",
+    "use_swap_active",
+    "use_relocate_pair",
+    "use_exchange_pair",
+    "use_light_relocate_pair",
+    "use_relocate_expensive_chain",
+    "use_relocate_subtrip",
+    "use_exchange_subtrip",
+    "use_global_cheapest_insertion_path_lns",
+    "use_local_cheapest_insertion_path_lns",
+    "use_relocate_path_global_cheapest_insertion_insert_unperformed",
+    "use_shortest_path_swap_active",
+    "use_swap_active_chain",
+    "use_shortest_path_two_opt",
+    "use_global_cheapest_insertion_visit_types_lns",
+    "use_local_cheapest_insertion_visit_types_lns",
+)
 FirstSolution = routing_enums_pb2.FirstSolutionStrategy
 Metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic
 
@@ -39,6 +60,9 @@ class SearchConfig:
     its routes under the full model."""
     seed: int = 1
     log: bool = False
+    light_operators: bool = False
+    """Moves of single visits only (relocate, exchange, 2-opt, or-opt, insert, remove): the
+    heavier neighbourhoods can run far past the time limit on a short clock."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +82,9 @@ def search_parameters(config: SearchConfig) -> pywrapcp.DefaultRoutingSearchPara
     params.ls_operator_min_neighbors = config.min_neighbors
     params.time_limit.FromMilliseconds(max(1, round(config.time_limit * 1000)))
     params.log_search = config.log
+    if config.light_operators:
+        for name in HEAVY_OPERATORS:
+            setattr(params.local_search_operators, name, optional_boolean_pb2.BOOL_FALSE)
     return params
 
 
@@ -78,7 +105,7 @@ def solve_part(
             polished = _ortools_search(data, _polish_config(data, config, deadline), found, True)
             if polished is not None:
                 return polished
-            logger.warning("OR-Tools refused PyVRP's routes; searching without them")
+            logger.warning("searching without PyVRP's routes")
         left = max(MIN_FIRST_PHASE_SECONDS, deadline - time.perf_counter())
         config = replace(config, time_limit=left, pyvrp_share=0.0)
     result = _ortools_search(data, config, initial_routes, False)
@@ -99,7 +126,9 @@ def _ortools_search(
     solution = None
     if initial_routes is not None:
         start = _assignment_from_routes(model, initial_routes)
-        if start is not None:
+        if start is None:
+            logger.warning("OR-Tools refused the routes to start from")
+        else:
             solution = model.routing.SolveFromAssignmentWithParameters(start, params)
     if solution is None and not only_from_them:
         solution = model.routing.SolveWithParameters(params)
@@ -114,7 +143,7 @@ def _ortools_search(
 POLISH_SECONDS = 0.3
 """OR-Tools' check of routes PyVRP planned under the whole objective..."""
 POLISH_RESERVE = POLISH_SECONDS + 0.4
-POLISH_RESERVE_PER_TASK = 0.001
+POLISH_RESERVE_PER_TASK = 0.002
 """...and the time kept for it, with building the model and assembling the plan."""
 
 

@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import idempotency
 from app.core.auth import Principal, Role
@@ -29,21 +30,41 @@ async def execute(
     *,
     idempotency_key: str | None = None,
 ) -> P:
-    """Run `action` in a savepoint. A domain or validation error rolls back what it wrote,
-    drops the events it queued and comes back as the payload's userErrors."""
+    """Run `action` so that a domain or validation error rolls back what it wrote, drops the
+    events it queued and comes back as the payload's userErrors. It runs in a savepoint, or,
+    while the operation has not touched the database yet (its first mutation, nearly always),
+    in the operation's transaction, which such an error then rolls back whole: the same
+    outcome without the SAVEPOINT and RELEASE round trips."""
     session = info.context.session
     mark = len(pending_events(session))
+    untouched = not session.in_transaction()
     try:
+        if untouched:
+            payload = await _run(info, payload_type, action, idempotency_key)
+            await session.flush()  # write errors surface here, as at a savepoint's release
+            return payload
         async with session.begin_nested():
-            if idempotency_key is None:
-                return await action()
-            return await _run_once(info, payload_type, action, idempotency_key)
+            return await _run(info, payload_type, action, idempotency_key)
     except DomainError as error:
-        discard_events_after(session, mark)
+        await _undo(session, mark, untouched)
         return payload_type(user_errors=from_domain_error(error))
     except ValidationError as error:
-        discard_events_after(session, mark)
+        await _undo(session, mark, untouched)
         return payload_type(user_errors=from_validation_error(error))
+
+
+async def _run(
+    info: Info, payload_type: type[P], action: Callable[[], Awaitable[P]], key: str | None
+) -> P:
+    if key is None:
+        return await action()
+    return await _run_once(info, payload_type, action, key)
+
+
+async def _undo(session: AsyncSession, mark: int, whole: bool) -> None:
+    if whole:
+        await session.rollback()
+    discard_events_after(session, mark)
 
 
 async def _run_once(

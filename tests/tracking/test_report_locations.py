@@ -364,3 +364,43 @@ async def test_a_backlog_from_a_day_without_partition_creates_it_once(
     creates = [s.lstrip().startswith("SELECT location_ping_partition") for s in creating]
     assert creates == [False, True, False]  # tracker state, partition, store-and-move
     assert len(after) == 2  # tracker state, then store-and-move
+
+
+async def test_a_refused_batch_keeps_nothing_not_even_its_idempotency_key(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    technician = await factories.tracked_technician(session)
+    assert technician.id is not None
+    client = as_technician(gql, technician)
+    too_many = [ping(1000 - i * 0.5) for i in range(service.MAX_BATCH + 1)]
+
+    refused = await client.mutate(REPORT, {"pings": too_many, "idempotencyKey": "phone-7"})
+    retried = await client.mutate(REPORT, {"pings": [ping(10)], "idempotencyKey": "phone-7"})
+
+    assert error_codes(refused) == ["INVALID"]
+    assert (retried["accepted"], retried["userErrors"]) == (1, [])
+    assert await stored_pings(session, technician.id) == 1
+
+
+TWO_BATCHES = """
+mutation Two($first: ReportLocationsInput!, $second: ReportLocationsInput!) {
+  first: reportLocations(input: $first) { accepted userErrors { code } }
+  second: reportLocations(input: $second) { accepted userErrors { code } }
+}
+"""
+
+
+async def test_a_refused_second_batch_of_an_operation_leaves_the_first_one_stored(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    technician = await factories.tracked_technician(session)
+    assert technician.id is not None
+    too_many = [ping(1000 - i * 0.5) for i in range(service.MAX_BATCH + 1)]
+
+    data = await as_technician(gql, technician)(
+        TWO_BATCHES, {"first": {"pings": [ping(20), ping(10)]}, "second": {"pings": too_many}}
+    )
+
+    assert data["first"] == {"accepted": 2, "userErrors": []}
+    assert data["second"] == {"accepted": None, "userErrors": [{"code": "INVALID"}]}
+    assert await stored_pings(session, technician.id) == 2

@@ -37,6 +37,9 @@ PINNED_STATUSES = (
     TaskStatus.IN_PROGRESS,
 )
 STARTED_STATUSES = (TaskStatus.ON_SITE, TaskStatus.IN_PROGRESS)
+STARTED_SLACK_MINUTES = 5.0
+"""Work under way may 'start' this late in a plan: the technician's live position is a few
+metres (GPS noise) from the site, so the solver sees a short drive to it."""
 PLANNED_STATUSES = (TaskStatus.SCHEDULED, TaskStatus.DISPATCHED)
 """Assigned but not yet accepted: a plan may still move these."""
 PLANNABLE_STATUSES = (TaskStatus.UNSCHEDULED, *PLANNED_STATUSES, *PINNED_STATUSES)
@@ -408,7 +411,8 @@ def _pinned(
     duration = float(fact.duration)
     if fact.status in STARTED_STATUSES:
         end = _minutes(origin, fact.scheduled_end) if fact.scheduled_end else start + duration
-        duration, start, slack = max(0.0, end - max(start, floor)), max(start, floor), 0.0
+        duration, start = max(0.0, end - max(start, floor)), max(start, floor)
+        slack = STARTED_SLACK_MINUTES
     else:
         start, slack = max(start, floor), float(config.pin_slack_minutes)
     vehicle = next((v for v in own if v.shift[0] <= start <= v.shift[1]), own[0])

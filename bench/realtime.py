@@ -174,6 +174,16 @@ class ServerProcess:
             self.process = None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far; None where /proc is not there."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bearer(role: Role, **links: int) -> str:
     settings = Settings(jwt_secret=JWT_SECRET)
     principal = Principal(subject=f"bench:{role.value.lower()}", role=role, **links)  # type: ignore[arg-type]
@@ -192,9 +202,15 @@ def batch(start: datetime, size: int, step: float = 1.0) -> list[dict[str, Any]]
 
 
 async def ingest(
-    address: str, technicians: list[int], seconds: float, size: int = 50
+    address: str,
+    technicians: list[int],
+    seconds: float,
+    size: int = 50,
+    server_pid: int | None = None,
 ) -> dict[str, float]:
-    """Each technician's phone sends batches back to back; returns accepted pings per second."""
+    """Each technician's phone sends batches back to back; returns accepted pings per second
+    and, given the server's pid, the server's CPU time per batch: on a machine shared with
+    other work the rate moves with the load, the CPU time much less."""
     accepted = requests = 0
     deadline = time.monotonic() + seconds
     origin = utcnow() - timedelta(hours=48)
@@ -214,13 +230,19 @@ async def ingest(
 
     limits = httpx.Limits(max_connections=len(technicians))
     async with httpx.AsyncClient(base_url=f"http://{address}", limits=limits, timeout=30) as client:
+        cpu_before = None if server_pid is None else cpu_seconds(server_pid)
         started = time.monotonic()
         await asyncio.gather(*(phone(client, t) for t in technicians))
         elapsed = time.monotonic() - started
+        cpu_after = None if server_pid is None else cpu_seconds(server_pid)
+    server_cpu = float("nan")
+    if cpu_before is not None and cpu_after is not None:
+        server_cpu = (cpu_after - cpu_before) * 1000 / max(requests, 1)
     return {
         "pings_per_s": accepted / elapsed,
         "batches": requests,
         "ms_per_batch": elapsed * 1000 * len(technicians) / max(requests, 1),
+        "server_cpu_ms_per_batch": server_cpu,
     }
 
 
@@ -353,11 +375,15 @@ async def main(argv: list[str] | None = None) -> None:
     server = ServerProcess(BENCH_DATABASE, args.redis)
     server.start()
     try:
-        rate = await ingest(server.address, technicians[:8], ingest_seconds)
+        assert server.process is not None
+        rate = await ingest(
+            server.address, technicians[:8], ingest_seconds, server_pid=server.process.pid
+        )
         print(
             f"ingest: {rate['pings_per_s']:.0f} pings/s accepted in batches of 50 "
             f"({rate['batches']} batches, 8 clients, "
-            f"{rate['ms_per_batch']:.1f} ms per batch per client)"
+            f"{rate['ms_per_batch']:.1f} ms per batch per client, "
+            f"server CPU {rate['server_cpu_ms_per_batch']:.2f} ms per batch)"
         )
         for count in audiences:
             result = await fanout(server.address, technicians, count, 10.0, fan_seconds)

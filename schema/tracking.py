@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -49,11 +49,25 @@ class LocationPingInput:
         return PingIn(
             lat=self.point.lat,
             lng=self.point.lng,
-            recorded_at=self.recorded_at,
+            recorded_at=_in_utc(self.recorded_at),
             accuracy_meters=self.accuracy_meters,
             speed_mps=self.speed_mps,
             heading=self.heading,
         )
+
+
+def _in_utc(at: datetime) -> datetime:
+    """The same instant with the standard library's UTC zone, which ingest compares and
+    converts in C (dateutil's zones, which the DateTime scalar gives, run Python for each of
+    the dozens of comparisons a ping goes through). A time without zone stays so, for ingest
+    to refuse; one that UTC cannot hold (year 1 or 9999) stays as sent, refused as too old
+    or in the future."""
+    if at.tzinfo is None:
+        return at
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:
+        return at
 
 
 @strawberry.input

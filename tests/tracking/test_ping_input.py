@@ -219,6 +219,25 @@ TAKEN: list[tuple[str, Callable[[], dict[str, Any]], dict[str, Any]]] = [
         {"accepted": 0, "rejected": 1, "rejections": [{"reason": "INVALID_VALUE", "count": 1}]},
     ),
     (
+        "a time in India",
+        lambda: at(
+            (NOW - timedelta(minutes=3))
+            .astimezone(timezone(timedelta(hours=5, minutes=30)))
+            .isoformat()
+        ),
+        {"accepted": 1, "rejected": 0, "rejections": []},
+    ),
+    (
+        "a time before UTC's year 1",
+        lambda: at("0001-01-01T01:00:00+05:00"),
+        {"accepted": 0, "rejected": 1, "rejections": [{"reason": "TOO_OLD", "count": 1}]},
+    ),
+    (
+        "a time after UTC's year 9999",
+        lambda: at("9999-12-31T23:00:00-05:00"),
+        {"accepted": 0, "rejected": 1, "rejections": [{"reason": "FUTURE_TIMESTAMP", "count": 1}]},
+    ),
+    (
         "hour 24, the next midnight",
         lambda: at((NOW - timedelta(days=1)).strftime("%Y-%m-%dT24:00:00+00:00")),
         {"accepted": 1, "rejected": 0, "rejections": []},

@@ -229,20 +229,19 @@ _STORE = sa.text(
           AND (t.last_seen_at IS NULL OR t.last_seen_at < n.recorded_at)
         RETURNING t.last_seen_at
     )
-    SELECT s.recorded_at, s.recorded_at = (SELECT last_seen_at FROM moved) AS moved
-    FROM stored s
+    SELECT count(*) AS stored, (SELECT last_seen_at FROM moved) AS moved_to FROM stored
     """
 )
 
 
 async def store_pings(
     session: AsyncSession, technician_id: int, rows: Sequence[PingRow]
-) -> tuple[set[datetime], datetime | None]:
+) -> tuple[int, datetime | None]:
     """Insert the pings and move the last known position to the newest stored one if it is
-    newer, in one statement. Returns the times actually stored (duplicates are skipped) and
-    the time of the ping that became the last known position, if any."""
+    newer, in one statement. Returns how many were stored (duplicates are skipped) and the
+    time of the ping that became the last known position, if any."""
     if not rows:
-        return set(), None
+        return 0, None
     result = await session.execute(
         _STORE,
         {
@@ -255,13 +254,8 @@ async def store_pings(
             "hdgs": [r.heading for r in rows],
         },
     )
-    stored: set[datetime] = set()
-    moved_to = None
-    for at, moved in result.all():
-        stored.add(at)
-        if moved:
-            moved_to = at
-    return stored, moved_to
+    stored, moved_to = result.one()
+    return int(stored), moved_to
 
 
 _SAVE_ETA = sa.text(

@@ -94,8 +94,8 @@ async def report_locations(
     if unknown:  # rare: the job creates the coming days ahead, so mostly old backlogs
         await repository.ensure_partitions(session, unknown)
     stored, moved_to = await repository.store_pings(session, state.technician_id, rows)
-    result.accepted = len(stored)
-    result.duplicates += len(rows) - len(stored)
+    result.accepted = stored
+    result.duplicates += len(rows) - stored
     if moved_to is not None:
         newest = next(r for r in rows if r.recorded_at == moved_to)
         result.latest = newest

@@ -1077,12 +1077,15 @@ class _TaskStory:
             )
 
     def _follow_up(self, task: Row, order_id: int, request: Row) -> Row:
-        """What `mark_incomplete` opens: an UNSCHEDULED copy without window or technician."""
+        """What `mark_incomplete` opens: an UNSCHEDULED copy without window or technician,
+        which owes no response (the visit met it) and runs on to the resolution due time."""
         assert self.finished_at is not None
         follow_id = self.b.next_id("tasks")
         row = _blank_task(follow_id, order_id, request, self.v, self.finished_at)
-        state = self._assess(self.finished_at, self.b.now, responded=False)
-        row.update({"follow_up_of_id": task["id"], "sla_state": state.value})
+        state = self._assess(self.finished_at, self.b.now, responded=True)
+        row.update(
+            {"follow_up_of_id": task["id"], "response_due_at": None, "sla_state": state.value}
+        )
         self.b.out.rows["task_skills"] += [
             {"task_id": follow_id, "skill_id": self.b.skill_ids[code], "min_level": level}
             for code, level in self.v.skills

@@ -164,13 +164,18 @@ _COPIED = (
     "type", "description", "priority", "duration_minutes", "crew_size", "deadline",
     "work_order_id", "service_request_id", "customer_id", "site_id", "asset_id",
     "territory_id", "location", "preferred_technician_ids", "excluded_technician_ids",
-    "prerequisites", "response_due_at", "resolution_due_at",
+    "prerequisites", "resolution_due_at",
 )  # fmt: skip
 
 
 async def _follow_up(session: AsyncSession, task: Task, actor: Actor) -> Task:
+    """Another visit of the same job. Its SLA is the job's: the first visit (which checked in)
+    met the response, so the follow-up has no response due time of its own; the resolution
+    clock runs on to the same due time."""
     values: dict[str, Any] = {name: getattr(task, name) for name in _COPIED}
-    follow_up = Task(**values, follow_up_of_id=task.id, status=TaskStatus.UNSCHEDULED)
+    follow_up = Task(
+        **values, response_due_at=None, follow_up_of_id=task.id, status=TaskStatus.UNSCHEDULED
+    )
     session.add(follow_up)
     await session.flush()
     assert follow_up.id is not None

@@ -149,7 +149,9 @@ class Task(TaskBase, Audited, table=True):
     feedback_comment: str | None = Field(default=None, max_length=2000)
     feedback_at: datetime | None = timestamp(nullable=True, default_now=False)
     response_due_at: datetime | None = timestamp(nullable=True, default_now=False)
+    """None on a follow-up: the visit it follows checked in, which met the job's response."""
     resolution_due_at: datetime | None = timestamp(nullable=True, default_now=False)
+    """The job's: a follow-up keeps the resolution due time of the visit it follows."""
     sla_state: SlaState = Field(default=SlaState.ON_TRACK, sa_type=enum_type(SlaState, 16))
 
 

@@ -9,13 +9,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.core.auth import Principal, Role
 from app.core.channels import ALERTS
 from app.core.events import pending_events, take_pending
 from app.service_requests.models import SlaState
 from app.sla.models import EscalationPolicy, EscalationTrigger, SlaEscalation, SubjectKind
 from app.sla.sweeper import sweep_once
+from app.work_orders.field import Step, mark_incomplete
 from app.work_orders.models import Task, TaskStatus
-from tests.sla.support import T0, late_request, late_task
+from tests.sla.support import RESOLUTION_MINUTES, T0, late_request, late_task
 from tests.work_orders import factories
 
 UNASSIGNED = EscalationTrigger.UNASSIGNED
@@ -237,3 +239,42 @@ async def test_assigned_and_closed_tasks_are_not_escalated_as_unassigned(
 
     # then neither is escalated
     assert result.escalations == []
+
+
+async def test_a_follow_up_owes_no_response_and_runs_on_to_the_resolution_due_time(
+    session: AsyncSession,
+) -> None:
+    # given a task due 60 (response) and 240 (resolution) minutes after T0, checked in on time,
+    # whose visit ends incomplete at 90 minutes: the follow-up is opened then
+    w = await factories.world(session)
+    task = await late_task(session, w)
+    await session.execute(
+        sa.update(Task)
+        .where(col(Task.id) == task.id)
+        .values(status=TaskStatus.IN_PROGRESS, technician_id=w.technician.id)
+    )
+    technician = Principal(subject="t", role=Role.TECHNICIAN, technician_id=w.technician.id)
+    _, follow_up = await mark_incomplete(
+        session, technician, Step(task.id or 0, reason="compressor on order")
+    )
+    follow_up.created_at = T0 + minutes(90)
+    await session.flush()
+    take_pending(session)
+
+    # when the sweeper runs past the response due time, then past the resolution due time
+    after_response = await sweep_once(session, T0 + minutes(100))
+    after_resolution = await sweep_once(session, T0 + minutes(241))
+
+    # then the follow-up is on track and nobody is alerted until its resolution falls due
+    assert (follow_up.response_due_at, follow_up.resolution_due_at) == (
+        None,
+        T0 + minutes(RESOLUTION_MINUTES),
+    )
+    assert after_response.escalations == []
+    assert follow_up.id not in after_response.tasks.get(SlaState.BREACHED, [])
+    assert after_resolution.tasks[SlaState.BREACHED] == [follow_up.id]
+    assert sorted((r.subject_id, r.trigger, r.level) for r in after_resolution.escalations) == [
+        (follow_up.id, RESOLUTION, 1),
+        (follow_up.id, UNASSIGNED, 1),
+        (follow_up.id, UNASSIGNED, 2),
+    ]

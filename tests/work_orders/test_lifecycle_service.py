@@ -218,6 +218,12 @@ async def test_incomplete_opens_a_follow_up_task(session: AsyncSession) -> None:
     assert follow_up.status is TaskStatus.UNSCHEDULED
     assert follow_up.follow_up_of_id == done.id
     assert (follow_up.site_id, follow_up.duration_minutes) == (done.site_id, 90)
+    # the visit met the response; the follow-up keeps the resolution due time
+    assert done.response_due_at is not None
+    assert (follow_up.response_due_at, follow_up.resolution_due_at) == (
+        None,
+        done.resolution_due_at,
+    )
 
 
 async def test_a_customer_reschedule_puts_the_task_back_to_unscheduled(

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from app.billing import models
+from app.billing.drafts import DraftPrice, shown_drafts
+from app.billing.invoices import totals_of
 from app.billing.models import (
     BillingLine,
     Estimate,
@@ -124,13 +126,17 @@ async def _customer(info: Info, customer_id: int) -> CustomerType | None:
     return CustomerType.from_model(row) if row else None
 
 
-@strawberry.type(name="Invoice")
+@strawberry.type(
+    name="Invoice",
+    description=(
+        "An invoice or a credit note. A draft opened on a task's completion reads priced as "
+        "it stands (lines and totals as issuing would freeze them now); issuing stores them."
+    ),
+)
 class InvoiceType(Node):
     kind: InvoiceKind  # type: ignore[valid-type]
     number: str | None
     status: InvoiceStatus  # type: ignore[valid-type]
-    currency: str
-    totals: DocumentTotals
     amount_paid: Money
     amount_credited: Money
     balance: Money
@@ -141,6 +147,9 @@ class InvoiceType(Node):
     customer_id: strawberry.Private[int]
     task_db_id: strawberry.Private[int | None]
     credited_db_id: strawberry.Private[int | None]
+    stored_currency: strawberry.Private[str]
+    stored_totals: strawberry.Private[DocumentTotals]
+    unpriced_draft: strawberry.Private[bool]
 
     @strawberry.field
     def task_id(self) -> strawberry.ID | None:
@@ -157,15 +166,54 @@ class InvoiceType(Node):
         return await _customer(info, self.customer_id)
 
     @strawberry.field
+    async def currency(self, info: Info) -> str:
+        draft = await self._draft(info)
+        return draft.currency if draft and draft.currency else self.stored_currency
+
+    @strawberry.field
+    async def totals(self, info: Info) -> DocumentTotals:
+        draft = await self._draft(info)
+        if draft is None:
+            return self.stored_totals
+        amounts = models.Totals.model_validate(totals_of(draft.lines))
+        return DocumentTotals.of(amounts, draft.currency or self.stored_currency)
+
+    @strawberry.field
     async def lines(self, info: Info) -> list[BillingLineType]:
+        draft = await self._draft(info)
+        if draft is not None:
+            currency = draft.currency or self.stored_currency
+            return [BillingLineType.from_model(r, currency) for r in draft.lines]
         loader = info.context.loaders.children(BillingLine, BillingLine.invoice_id)
         rows = await loader.load(self.db_id)
-        return [BillingLineType.from_model(r, self.currency) for r in rows]
+        return [BillingLineType.from_model(r, self.stored_currency) for r in rows]
+
+    @strawberry.field(
+        description=(
+            "Why a draft cannot be priced yet (no price list in force on the day of the visit, "
+            "a part missing from the catalogue): it shows no lines until it can, and issuing "
+            "it is refused for the same reason."
+        )
+    )
+    async def pricing_problem(self, info: Info) -> str | None:
+        draft = await self._draft(info)
+        return str(draft.problem) if draft and draft.problem else None
 
     @strawberry.field
     async def payments(self, info: Info) -> list[PaymentType]:
         loader = info.context.loaders.children(Payment, Payment.invoice_id)
         return [PaymentType.from_model(r) for r in await loader.load(self.db_id)]
+
+    async def _draft(self, info: Info) -> DraftPrice | None:
+        """An unpriced draft's price as it stands, one batch for every draft of the operation."""
+        if not self.unpriced_draft:
+            return None
+        session = info.context.session
+        loader = info.context.loaders.custom(
+            "billing.shown_drafts", lambda ids: shown_drafts(session, ids)
+        )
+        draft: DraftPrice | None = await loader.load(self.db_id)
+        return draft
 
     @classmethod
     def from_model(cls, row: Invoice) -> InvoiceType:
@@ -176,8 +224,6 @@ class InvoiceType(Node):
             kind=row.kind,
             number=row.number,
             status=row.status,
-            currency=c,
-            totals=DocumentTotals.of(row, c),
             amount_paid=Money(amount=row.amount_paid, currency=c),
             amount_credited=Money(amount=row.amount_credited, currency=c),
             balance=Money(amount=row.balance, currency=c),
@@ -188,6 +234,9 @@ class InvoiceType(Node):
             customer_id=row.customer_id,
             task_db_id=row.task_id,
             credited_db_id=row.credited_invoice_id,
+            stored_currency=c,
+            stored_totals=DocumentTotals.of(row, c),
+            unpriced_draft=row.status is models.InvoiceStatus.DRAFT and not row.priced,
         )
 
 

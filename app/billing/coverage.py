@@ -32,7 +32,7 @@ from app.billing.models import (
 )
 from app.billing.pricing import PricedLine
 from app.contracts.models import Contract, ContractKind
-from app.contracts.service import CoverageStatus, coverage_for
+from app.contracts.service import Coverage, CoverageKey, CoverageStatus, coverages
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +56,7 @@ class CoverageTerms:
 
 
 CHARGEABLE = CoverageTerms(CoverageSource.NONE)
+WARRANTY = CoverageTerms(CoverageSource.WARRANTY, labour=True, parts=True)
 
 
 @dataclass(slots=True)
@@ -155,11 +156,33 @@ async def terms_for(
 ) -> CoverageTerms:
     """The coverage decision of the contracts domain, with the contract's billing terms and
     what it already paid this contract year on issued invoices."""
-    decision = await coverage_for(session, asset_id, site_id, on)
-    if decision.status is CoverageStatus.WARRANTY:
-        return CoverageTerms(CoverageSource.WARRANTY, labour=True, parts=True)
-    if decision.status is CoverageStatus.CHARGEABLE or decision.contract_id is None:
-        return CHARGEABLE
+    (terms,) = await terms_for_visits(session, [(asset_id, site_id, on)])
+    return terms
+
+
+async def terms_for_visits(
+    session: AsyncSession, visits: Sequence[CoverageKey]
+) -> list[CoverageTerms]:
+    """`terms_for` of many (asset, site, day) visits: the decisions in two queries, then the
+    terms of each contract that covers one, once per contract and day."""
+    decisions = await coverages(session, visits)
+    by_contract: dict[tuple[int, date], CoverageTerms] = {}
+    found = []
+    for (_, _, on), decision in zip(visits, decisions, strict=True):
+        if decision.status is CoverageStatus.WARRANTY:
+            found.append(WARRANTY)
+            continue
+        if decision.status is CoverageStatus.CHARGEABLE or decision.contract_id is None:
+            found.append(CHARGEABLE)
+            continue
+        key = (decision.contract_id, on)
+        if key not in by_contract:
+            by_contract[key] = await _contract_terms(session, decision, on)
+        found.append(by_contract[key])
+    return found
+
+
+async def _contract_terms(session: AsyncSession, decision: Coverage, on: date) -> CoverageTerms:
     contract = await session.get(Contract, decision.contract_id)
     assert contract is not None
     extra = await session.get(ContractBillingTerms, decision.contract_id)

@@ -19,40 +19,29 @@ from app.billing.channels import (
     INVOICE_ISSUED,
     customer_channel,
 )
-from app.billing.coverage import CHARGEABLE, apply_coverage, terms_for, to_rows
+from app.billing.coverage import CHARGEABLE, apply_coverage, to_rows
+from app.billing.drafts import price_visits
 from app.billing.models import (
     SERIES,
     BillingLine,
     CreditNoteCreate,
     CreditNoteLineIn,
     DocumentCounter,
-    Estimate,
-    EstimateStatus,
     Invoice,
     InvoiceKind,
     InvoiceStatus,
     LineIn,
-    LineKind,
     Totals,
     money,
 )
-from app.billing.pricing import (
-    PriceBook,
-    PricedLine,
-    call_out_line,
-    labour_line,
-    part_line,
-    price_book,
-    price_lines,
-)
+from app.billing.pricing import price_book, price_lines
 from app.billing.settings import get_billing_settings
 from app.core.auth import Principal
 from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, collect
 from app.core.events import queue_event
 from app.core.models import utcnow
 from app.customers.models import Customer
-from app.inventory.models import Part
-from app.work_orders.models import Task, TaskPart
+from app.work_orders.models import Task
 
 ISSUED = (
     InvoiceStatus.ISSUED,
@@ -65,11 +54,11 @@ ISSUED = (
 def totals_of(lines: Sequence[BillingLine]) -> dict[str, Decimal]:
     """Document totals: sums of the rounded lines."""
     return {
-        "subtotal": sum((line.amount for line in lines), Decimal(0)),
-        "covered_amount": sum((line.covered_amount for line in lines), Decimal(0)),
-        "net_amount": sum((line.chargeable_amount for line in lines), Decimal(0)),
-        "tax_amount": sum((line.tax_amount for line in lines), Decimal(0)),
-        "total": sum((line.total for line in lines), Decimal(0)),
+        "subtotal": sum((line.amount for line in lines), Decimal("0.00")),
+        "covered_amount": sum((line.covered_amount for line in lines), Decimal("0.00")),
+        "net_amount": sum((line.chargeable_amount for line in lines), Decimal("0.00")),
+        "tax_amount": sum((line.tax_amount for line in lines), Decimal("0.00")),
+        "total": sum((line.total for line in lines), Decimal("0.00")),
     }
 
 
@@ -107,7 +96,8 @@ async def next_number(session: AsyncSession, series: str, year: int) -> str:
 
 
 def open_draft_for(task: Task) -> Invoice:
-    """The draft a completed task gets (priced later, when first shown or issued)."""
+    """The draft a completed task gets, unpriced: it reads priced as it stands and is stored
+    priced when issued (see `drafts`)."""
     return Invoice(customer_id=task.customer_id, task_id=task.id, priced=False)
 
 
@@ -147,81 +137,21 @@ def _attach(invoice: Invoice, rows: list[BillingLine], session: AsyncSession) ->
 
 
 async def price_draft(session: AsyncSession, invoice: Invoice) -> Invoice:
-    """Price a completion draft: the time on the task, the call-out fee, the parts recorded
-    as used and the fee lines of accepted estimates, each with its coverage."""
+    """Price a completion draft and store its lines (see `drafts.price_visits`)."""
     if invoice.priced or invoice.status is not InvoiceStatus.DRAFT:
         return invoice
     task = await session.get(Task, invoice.task_id)
     if task is None:
         raise NotFound("task", ["taskId"])
-    on = (task.finished_at or utcnow()).date()
-    book = await price_book(session, on)
-    lines = [labour_line(book, task.type.value, _minutes_on(task), ["task"])]
-    fee = call_out_line(book)
-    if fee is not None:
-        lines.append(fee)
-    lines += await _parts_used(session, book, task)
-    lines += await _accepted_extras(session, book, task)
-    terms = await terms_for(session, task.asset_id, task.site_id, on)
-    invoice.currency = book.currency
+    (price,) = await price_visits(session, [task])
+    if price.problem is not None:
+        raise price.problem
+    assert price.currency is not None
+    invoice.currency = price.currency
     invoice.priced = True
-    _attach(invoice, to_rows(apply_coverage(terms, lines)), session)
+    _attach(invoice, price.lines, session)
     await session.flush()
     return invoice
-
-
-def _minutes_on(task: Task) -> Decimal:
-    if task.started_at and task.finished_at and task.finished_at > task.started_at:
-        seconds = (task.finished_at - task.started_at).total_seconds()
-        return Decimal(round(seconds / 60))
-    return Decimal(task.duration_minutes)
-
-
-async def _parts_used(session: AsyncSession, book: PriceBook, task: Task) -> list[PricedLine]:
-    used = (await session.scalars(select(TaskPart).where(col(TaskPart.task_id) == task.id))).all()
-    if not used:
-        return []
-    skus = {u.part_code for u in used}
-    parts = {
-        p.sku: p for p in (await session.scalars(select(Part).where(col(Part.sku).in_(skus)))).all()
-    }
-    lines = []
-    for u in used:
-        part = parts.get(u.part_code)
-        if part is None:
-            raise DomainError(
-                f"part {u.part_code} used on the task is not in the catalogue",
-                ErrorCode.INVALID,
-                ["taskId"],
-            )
-        lines.append(part_line(book, part, Decimal(u.quantity), ["parts"]))
-    return lines
-
-
-async def _accepted_extras(session: AsyncSession, book: PriceBook, task: Task) -> list[PricedLine]:
-    """Fee lines of accepted estimates (labour and parts are billed as actually done)."""
-    statement = (
-        select(BillingLine)
-        .join(Estimate, col(Estimate.id) == col(BillingLine.estimate_id))
-        .where(
-            col(Estimate.task_id) == task.id,
-            col(Estimate.status) == EstimateStatus.ACCEPTED,
-            col(BillingLine.kind) == LineKind.FEE,
-        )
-        .order_by(col(BillingLine.id))
-    )
-    return [
-        PricedLine(
-            kind=row.kind,
-            description=row.description,
-            quantity=row.quantity,
-            unit_price=row.unit_price,
-            amount=row.amount,
-            tax_category=row.tax_category,
-            tax_rate=book.tax_rate(row.tax_category, ["estimate"]),
-        )
-        for row in (await session.scalars(statement)).all()
-    ]
 
 
 # --- issuing ------------------------------------------------------------------------------

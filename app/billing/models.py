@@ -377,7 +377,8 @@ class Invoice(Totals, Audited, table=True):
     credited_invoice_id: int | None = fk("invoices.id", nullable=True)
     currency: str = Field(default="INR", max_length=3)
     priced: bool = False
-    """A draft the completion listener opened is priced before it is shown or issued."""
+    """Whether its lines are stored. A completion draft is opened unpriced: it reads priced as
+    it stands (`drafts.shown_drafts`) and is stored priced when issued."""
     amount_paid: Decimal = amount_column()
     amount_credited: Decimal = amount_column()
     issued_at: datetime | None = timestamp(nullable=True, default_now=False)

@@ -12,9 +12,10 @@ be done by someone in its territory. Past days are complete, with feedback, part
 invoice that completion opens; the next days thin out as bookings do.
 
 The app's rules decide what they decide elsewhere: coverage (`contracts.service.decide`),
-priority (the stored rules), SLA due times and states (`sla.clock`) and a request's status from
-its tasks. Visits of one technician and day draw from their own RNG, so another `now` on the same
-day gives the same routes in other states.
+priority (the stored rules), SLA due times and states (`sla.clock`), the escalations the SLA
+sweeper raised by now (`escalations`) and a request's status from its tasks. Visits of one
+technician and day draw from their own RNG, so another `now` on the same day gives the same
+routes in other states.
 """
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.assets.models import Asset
 from app.contracts.models import Contract, ContractKind
 from app.contracts.service import decide
 from app.core.geo import LatLng
-from app.demo import city
+from app.demo import city, escalations
 from app.demo import faults as fx
 from app.demo.generator import LOCAL, SEED, CustomerBatch, DemoCity, Row, local_time, point
 from app.service_requests.eligibility import Eligibility, eligibility_of
@@ -43,6 +44,7 @@ from app.service_requests.priority import Facts, active_rules, choose
 from app.service_requests.service import status_from
 from app.service_requests.sla import due_from
 from app.sla.clock import SlaClock, assess
+from app.sla.models import EscalationPolicy
 from app.tracking.eta import estimate
 from app.tracking.models import TrackingPolicy
 from app.tracking.policies import distance_m
@@ -81,6 +83,7 @@ TABLES = (
     "invoices",
     "task_tracking_states",
     "location_pings",
+    "sla_escalations",
 )
 """The tables the work fills, parents first."""
 
@@ -95,13 +98,23 @@ class Rules:
     priority: tuple[PriorityRule, ...]
     sla: Mapping[int, SlaPolicy]
     offer_minutes: int = 30
+    escalations: tuple[EscalationPolicy, ...] = ()
+    """The active escalation policies, whose past alerts the work carries."""
 
 
 async def load_rules(session: AsyncSession) -> Rules:
-    """The rules as stored (three queries): what the app itself would apply."""
+    """The rules as stored (four queries): what the app itself would apply."""
     sla = {p.priority: p for p in (await session.scalars(select(SlaPolicy))).all()}
     policies = await load_policies(session)
-    return Rules(tuple(await active_rules(session)), sla, policies.offer_response_minutes)
+    escalating = await session.scalars(
+        select(EscalationPolicy).where(col(EscalationPolicy.active).is_(True))
+    )
+    return Rules(
+        tuple(await active_rules(session)),
+        sla,
+        policies.offer_response_minutes,
+        tuple(escalating.all()),
+    )
 
 
 def lat_lng(ewkt: str) -> LatLng:
@@ -361,6 +374,7 @@ class _Builder:
         self.contracts: dict[int, Contract] = {}
         self.shifts: dict[int, tuple[datetime, datetime]] = {}
         self.today_visits: dict[int, list[Visit]] = {}
+        self.request_territories: dict[int, int] = {}
 
     def next_id(self, table: str) -> int:
         self.ids[table] += 1
@@ -386,7 +400,17 @@ class _Builder:
                         origin = visit.site.at
         for tech_id, visits in self.today_visits.items():
             self._pings(tech_id, visits)
+        self._escalations()
         return self.out
+
+    def _escalations(self) -> None:
+        """What the SLA sweeper raised until now, so its first run after the seed is quiet."""
+        rows = self.out.rows
+        subjects = escalations.tasks(rows["tasks"], rows["task_events"])
+        subjects += escalations.requests(
+            rows["service_requests"], rows["tasks"], self.request_territories
+        )
+        rows["sla_escalations"] = escalations.raised(subjects, self.rules.escalations, self.now)
 
     # --- routes ------------------------------------------------------------------------------
 
@@ -723,6 +747,7 @@ class _Builder:
             "version": 1,
         }
         self.out.rows["service_requests"].append(row)
+        self.request_territories[row["id"]] = visit.territory_id
         return row
 
     # --- positions -----------------------------------------------------------------------------

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.service_requests.models import SlaState
-from app.work_orders.models import TaskStatus
+from app.sla.models import EscalationTrigger
+from app.work_orders.models import OPEN_STATUSES, TaskStatus
 
 RESPONDED = frozenset(
     {
@@ -18,6 +19,14 @@ RESPONDED = frozenset(
     }
 )
 """A task has been responded to once a technician checked in on site."""
+
+ESCALATES_WHILE = {
+    EscalationTrigger.UNASSIGNED: frozenset({TaskStatus.UNSCHEDULED}),
+    EscalationTrigger.RESPONSE_OVERDUE: OPEN_STATUSES - RESPONDED,
+    EscalationTrigger.RESOLUTION_OVERDUE: OPEN_STATUSES,
+}
+"""The task statuses in which each trigger can escalate a task (UNASSIGNED: while no
+technician holds it, too)."""
 
 DEFAULT_AT_RISK_PERCENT = 80
 

@@ -26,7 +26,14 @@ from app.core.events import Broker, queue_event
 from app.core.logging import get_logger
 from app.core.models import utcnow
 from app.service_requests.models import ServiceRequest, ServiceRequestStatus, SlaPolicy, SlaState
-from app.sla.clock import DEFAULT_AT_RISK_PERCENT, RESPONDED, SlaClock, assess, settle
+from app.sla.clock import (
+    DEFAULT_AT_RISK_PERCENT,
+    ESCALATES_WHILE,
+    RESPONDED,
+    SlaClock,
+    assess,
+    settle,
+)
 from app.sla.models import (
     LEVEL_NAMES,
     EscalationPolicy,
@@ -278,14 +285,12 @@ def _not_escalated(kind: SubjectKind, subject: Any, policy: EscalationPolicy) ->
 
 def _task_reference(trigger: EscalationTrigger) -> tuple[Any, Sequence[Any]]:
     """The time the threshold counts from, and the conditions under which it applies."""
+    statuses = col(Task.status).in_(sorted(ESCALATES_WHILE[trigger]))
     if trigger is EscalationTrigger.UNASSIGNED:
-        return col(Task.created_at), [
-            col(Task.status) == TaskStatus.UNSCHEDULED,
-            col(Task.technician_id).is_(None),
-        ]
+        return col(Task.created_at), [statuses, col(Task.technician_id).is_(None)]
     if trigger is EscalationTrigger.RESPONSE_OVERDUE:
-        return col(Task.response_due_at), [col(Task.status).in_(NOT_RESPONDED)]
-    return col(Task.resolution_due_at), [col(Task.status).in_(OPEN)]
+        return col(Task.response_due_at), [statuses]
+    return col(Task.resolution_due_at), [statuses]
 
 
 def _request_reference(trigger: EscalationTrigger) -> Any:
@@ -358,15 +363,24 @@ async def _escalate(session: AsyncSession, policy: EscalationPolicy, now: dateti
 
 
 def _message(policy: EscalationPolicy, subject: _Due, now: datetime) -> str:
-    what = "task" if subject.kind is SubjectKind.TASK else "service request"
-    minutes = max(0, int((now - subject.reference).total_seconds() // 60))
+    return escalation_message(
+        policy, subject.kind, subject.subject_id, subject.priority, now - subject.reference
+    )
+
+
+def escalation_message(
+    policy: EscalationPolicy, kind: SubjectKind, subject_id: int, priority: int, late: timedelta
+) -> str:
+    """What an escalation says, `late` after the trigger's reference time."""
+    what = "task" if kind is SubjectKind.TASK else "service request"
+    minutes = max(0, int(late.total_seconds() // 60))
     situation = {
         EscalationTrigger.UNASSIGNED: f"has no technician {minutes} min after creation",
         EscalationTrigger.RESPONSE_OVERDUE: f"is {minutes} min past its response due time",
         EscalationTrigger.RESOLUTION_OVERDUE: f"is {minutes} min past its resolution due time",
     }[policy.trigger]
     level = LEVEL_NAMES.get(policy.level, str(policy.level))
-    return f"P{subject.priority} {what} {subject.subject_id} {situation}; escalated to {level}"
+    return f"P{priority} {what} {subject_id} {situation}; escalated to {level}"
 
 
 async def _record(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col, select
 
 from app.billing.invoices import price_draft
@@ -19,7 +19,10 @@ from app.demo.command import seed_database
 from app.demo.generator import local_time
 from app.dispatch import service as dispatch
 from app.dispatch.models import DispatchRunCreate, RunStatus
-from app.work_orders.models import TaskPart
+from app.service_requests.models import ServiceRequest
+from app.sla.models import EscalationPolicy, EscalationTrigger, SubjectKind
+from app.sla.sweeper import Raised, sweep_once
+from app.work_orders.models import Task, TaskPart
 
 TODAY = date(2026, 11, 24)
 NOW = local_time(TODAY, time(11))
@@ -299,3 +302,48 @@ async def test_a_seeded_draft_invoice_prices_with_the_seeded_price_list(
 
     assert {line.kind for line in lines} == {LineKind.LABOUR, LineKind.FEE, LineKind.PART}
     assert invoice.priced and invoice.total == sum(line.total for line in lines) > 0
+
+
+async def test_the_seed_carries_the_escalations_already_raised_so_the_first_sweep_is_quiet(
+    sessions: SessionFactory, connection: AsyncConnection
+) -> None:
+    # given the seeded city, with the escalations of its past
+    await seed(sessions)
+    seeded = await scalar(connection, "SELECT count(*) FROM sla_escalations")
+    latest = await scalar(connection, "SELECT max(raised_at) FROM sla_escalations")
+
+    # when the sweeper first runs at the moment the city stands at, then an hour later
+    async with sessions() as session:
+        first = await sweep_once(session, NOW)
+        later = await sweep_once(session, NOW + timedelta(hours=1))
+        due = [await _due_at(session, raised) for raised in later.escalations]
+
+    # then the first sweep finds every state and every escalation as the seed left them
+    assert isinstance(seeded, int) and seeded > 100
+    assert isinstance(latest, datetime) and latest <= NOW
+    assert not first.changed, (first.tasks, first.requests, first.escalations[:5])
+    # and the next raises only levels that fell due after the seed's moment
+    assert due and all(NOW < at <= NOW + timedelta(hours=1) for at in due)
+
+
+async def _due_at(session: AsyncSession, raised: Raised) -> datetime:
+    """When the sweeper's rule made this level due: the trigger's reference time plus the
+    policy's threshold."""
+    model: type[Task] | type[ServiceRequest] = (
+        Task if raised.subject_kind is SubjectKind.TASK else ServiceRequest
+    )
+    column = {
+        EscalationTrigger.UNASSIGNED: "created_at",
+        EscalationTrigger.RESPONSE_OVERDUE: "response_due_at",
+        EscalationTrigger.RESOLUTION_OVERDUE: "resolution_due_at",
+    }[raised.trigger]
+    subject = await session.get(model, raised.subject_id)
+    policy = await session.scalar(
+        select(EscalationPolicy).where(
+            col(EscalationPolicy.trigger) == raised.trigger,
+            col(EscalationPolicy.level) == raised.level,
+        )
+    )
+    assert subject is not None and policy is not None
+    reference: datetime = getattr(subject, column)
+    return reference + timedelta(minutes=policy.threshold_minutes)

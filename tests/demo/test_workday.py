@@ -15,6 +15,7 @@ from app.demo import workday
 from app.demo.generator import LOCAL, DemoCity, Row, generate, local_time
 from app.demo.workday import Register, Rules, Workload, generate_work, lat_lng
 from app.service_requests.service import status_from
+from app.sla.models import EscalationTrigger
 from app.tracking.policies import distance_m
 from app.work_orders.models import TaskStatus
 from app.work_orders.transitions import RULES, Action
@@ -201,6 +202,44 @@ def test_requests_follow_their_tasks_and_their_due_times(work: Workload, rules: 
             assert task["response_due_at"] == response_due
             assert task["resolution_due_at"] == request["resolution_due_at"]
     assert any(not tasks[r["id"]] for r in work.rows["service_requests"]), "fresh intake"
+
+
+def test_the_escalations_the_sweeper_raised_so_far_come_with_the_work(
+    work: Workload, rules: Rules
+) -> None:
+    raised = work.rows["sla_escalations"]
+    tasks = {t["id"]: t for t in work.rows["tasks"]}
+    unassigned = {
+        p.level: timedelta(minutes=p.threshold_minutes)
+        for p in rules.escalations
+        if p.trigger is EscalationTrigger.UNASSIGNED
+    }
+    levels: dict[int, set[int]] = defaultdict(set)
+    for row in raised:
+        if (row["subject_kind"], row["trigger"]) == ("TASK", "UNASSIGNED"):
+            levels[row["subject_id"]].add(row["level"])
+
+    # each level once, raised by now, for a task or request of the work
+    keys = [(r["subject_kind"], r["subject_id"], r["trigger"], r["level"]) for r in raised]
+    assert len(keys) == len(set(keys)) and len(keys) > 100
+    assert all(r["raised_at"] <= NOW for r in raised)
+    assert {r["subject_id"] for r in raised if r["subject_kind"] == "TASK"} <= tasks.keys()
+    # an unscheduled task has every "no technician" level due by now, and no other
+    waiting = [t for t in tasks.values() if t["status"] == "UNSCHEDULED"]
+    assert len(waiting) >= 60 and len(unassigned) == 3
+    for task in waiting:
+        due = {level for level, after in unassigned.items() if task["created_at"] + after <= NOW}
+        assert levels[task["id"]] == due, task["id"]
+    # a follow-up owes no response, so it is never escalated for one
+    follow_ups = {t["id"] for t in tasks.values() if t["follow_up_of_id"]}
+    assert follow_ups
+    assert not [
+        r
+        for r in raised
+        if r["subject_kind"] == "TASK"
+        and r["subject_id"] in follow_ups
+        and r["trigger"] == "RESPONSE_OVERDUE"
+    ]
 
 
 def test_the_work_grows_with_the_scale(work: Workload, rules: Rules) -> None:

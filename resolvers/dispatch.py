@@ -89,6 +89,7 @@ class DispatchMutation:
                     "horizon_end": input.to,
                     "time_limit_seconds": input.time_limit_seconds,
                     "publish": input.publish,
+                    "from_current_plan": input.from_current_plan,
                 }
             )
             principal = info.context.require_principal()

@@ -119,6 +119,7 @@ class DispatchRunType(Node):
     horizon_end: datetime = strawberry.field(name="to")
     time_limit_seconds: float
     publish: bool
+    from_current_plan: bool
     requested_by: str
     requested_at: datetime
     started_at: datetime | None
@@ -138,6 +139,7 @@ class DispatchRunType(Node):
             horizon_end=row.horizon_end,
             time_limit_seconds=row.time_limit_seconds,
             publish=row.publish,
+            from_current_plan=row.from_current_plan,
             requested_by=row.requested_by,
             requested_at=row.requested_at,
             started_at=row.started_at,
@@ -202,6 +204,13 @@ class RunDispatchInput:
     to: datetime
     time_limit_seconds: float = 10.0
     publish: bool = False
+    from_current_plan: bool = strawberry.field(
+        default=False,
+        description="Plan like an in-day re-plan: start from the assignments in force "
+        "(scheduled and offered work), keep each within DISPATCH_REPLAN_MOVE_MINUTES of its "
+        "time and give it to another technician only where that pays. Otherwise the horizon "
+        "is planned afresh (current technicians are still preferred).",
+    )
 
 
 @strawberry.type

@@ -43,6 +43,8 @@ class DispatchRunBase(SQLModel):
     horizon_end: datetime = timestamp(default_now=False)
     time_limit_seconds: float = 10.0
     publish: bool = False
+    from_current_plan: bool = False
+    """Plan like an in-day re-plan: from the assignments in force, each kept near its time."""
 
 
 class DispatchRun(DispatchRunBase, table=True):
@@ -90,6 +92,7 @@ class DispatchRunCreate(SQLModel):
     horizon_end: datetime
     time_limit_seconds: float = Field(default=10.0, gt=0, le=MAX_TIME_LIMIT_SECONDS)
     publish: bool = False
+    from_current_plan: bool = False
 
     @model_validator(mode="after")
     def _horizon(self) -> DispatchRunCreate:

@@ -114,7 +114,8 @@ async def execute_run(
         async with unit_of_work(sessions, broker) as session:
             run = await session.get(DispatchRun, run_id)
             assert run is not None
-            await plan_run(session, run, now=now or utcnow(), executor=executor)
+            keep = dispatch_settings().replan_move_minutes if run.from_current_plan else None
+            await plan_run(session, run, now=now or utcnow(), executor=executor, keep_minutes=keep)
             return run
     except Exception as error:
         log.exception("dispatch run failed", run=run_id)

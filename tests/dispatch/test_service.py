@@ -16,6 +16,7 @@ from app.work_orders import offers
 from app.work_orders.models import TaskStatus
 from tests.dispatch import test_service_factories as f
 from tests.support import GraphQLClient, StatementCounter, error_codes
+from tests.work_orders.factories import SITE_LAT, SITE_LNG
 
 RUN_DISPATCH = """
 mutation Run($input: RunDispatchInput!) {
@@ -64,7 +65,9 @@ def run_input(d: f.Day, **extra: Any) -> dict[str, Any]:
     } | extra
 
 
-async def _queued(session: AsyncSession, d: f.Day, publish: bool = False) -> DispatchRun:
+async def _queued(
+    session: AsyncSession, d: f.Day, publish: bool = False, from_current_plan: bool = False
+) -> DispatchRun:
     assert d.territory.id is not None
     data = DispatchRunCreate(
         territory_id=d.territory.id,
@@ -72,6 +75,7 @@ async def _queued(session: AsyncSession, d: f.Day, publish: bool = False) -> Dis
         horizon_end=f.tomorrow_at(24),
         time_limit_seconds=1,
         publish=publish,
+        from_current_plan=from_current_plan,
     )
     run = await service.request_run(session, f.DISPATCHER, data)
     await session.commit()
@@ -204,6 +208,31 @@ async def test_accepted_work_stays_pinned_to_its_technician(
     assert f.tomorrow_at(10) <= _at(stop["start"]) <= f.tomorrow_at(10.5)
     assert done.pinned_count == 1 and done.assigned_count == 1
     assert other.id in {s["task_id"] for r in done.routes for s in r["stops"]}
+
+
+async def test_a_run_from_the_current_plan_keeps_offered_work_near_its_time(
+    session: AsyncSession, sessions: SessionFactory
+) -> None:
+    # given two visits offered for 10:00 whose windows open at 9:00, at a site so near the
+    # technicians' base that one doing both would save far less than moving one costs
+    d = await f.day(session)
+    near = await f.site_at(session, d, SITE_LAT + 0.04, SITE_LNG)
+    tasks = [await f.task(session, d, site=near) for _ in range(2)]
+    for t, tech in zip(tasks, d.technicians, strict=True):
+        await offers.assign_task(session, f.DISPATCHER, t.id or 0, tech.id or 0, f.tomorrow_at(10))
+    fresh = await _queued(session, d)
+    kept = await _queued(session, d, from_current_plan=True)
+    # when both runs plan the day
+    fresh_done = await service.execute_run(sessions, None, fresh.id or 0, now=utcnow())
+    kept_done = await service.execute_run(sessions, None, kept.id or 0, now=utcnow())
+    # then a fresh plan moves work in time as it likes; the other keeps each where it was
+    assert fresh_done is not None and kept_done is not None
+    assert fresh_done.moved_count >= 1
+    assert kept_done.moved_count == 0
+    expected = {t.id: tech.id for t, tech in zip(tasks, d.technicians, strict=True)}
+    assert {s["task_id"]: r["technician_id"] for r in kept_done.routes for s in r["stops"]} == (
+        expected
+    )
 
 
 async def test_publishing_offers_each_planned_task_to_its_technician(

@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import idempotency
-from app.core.auth import Principal, Role
 from app.core.errors import DomainError
 from app.core.events import discard_events_after, pending_events
 from schema.context import Info
@@ -153,15 +152,7 @@ async def _restore(info: Info, entry: dict[str, Any]) -> Any:
 
 
 async def _load_node(info: Info, global_id: str) -> Node | None:
-    """A node the first call returned, as it is now. The first call gave it to this caller
-    under this key, so it is read past the caller's row scope: the change itself may have
-    taken it out of their sight (a technician's rejected task), and the replay must still
-    answer what the first call answered, not null."""
     parts = split_id(global_id)
     if parts is None:
         return None
-    return await resolve_node(info.context.session, _replay_reader(info), *parts)
-
-
-def _replay_reader(info: Info) -> Principal:
-    return Principal(subject=info.context.subject, role=Role.ADMIN, name="idempotent replay")
+    return await resolve_node(info.context.session, info.context.principal, *parts)

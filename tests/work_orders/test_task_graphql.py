@@ -213,29 +213,6 @@ async def test_a_replayed_accept_returns_the_first_result(
     assert [e["toStatus"] for e in again["task"]["events"]].count("ACCEPTED") == 1
 
 
-async def test_a_replayed_rejection_returns_the_first_result_though_the_task_is_gone(
-    gql: GraphQLClient, session: AsyncSession
-) -> None:
-    # given a technician who rejected an offer, after which they no longer see the task
-    w = await factories.world(session)
-    tech = Roles(gql, w).tech
-    task = await dispatched(gql, w)
-    rejection = {"taskId": task["id"], "reason": "vehicle broke down", "idempotencyKey": "ph-9"}
-    first = await ok(tech, REJECT, rejection)
-
-    # when the phone retries with the same key
-    again = await ok(tech, REJECT, rejection)
-
-    # then it gets the first answer again, and nothing was rejected twice
-    assert first["task"]["status"] == "UNSCHEDULED"
-    assert again == first
-    moves = [(e["fromStatus"], e["toStatus"]) for e in again["task"]["events"]]
-    assert moves.count(("DISPATCHED", "UNSCHEDULED")) == 1
-    assert await tech("query($id: ID!) { task(id: $id) { id } }", {"id": task["id"]}) == {
-        "task": None
-    }
-
-
 async def test_a_check_in_outside_the_geofence_is_refused(
     gql: GraphQLClient, session: AsyncSession
 ) -> None:

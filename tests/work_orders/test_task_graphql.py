@@ -247,6 +247,22 @@ async def test_a_rejection_unschedules_and_hides_the_task_from_the_technician(
     assert (await roles.tech(MY_TASKS, {"date": later()[:10]}))["myTasks"] == []
 
 
+async def test_a_replayed_rejection_succeeds_without_showing_the_task_it_gave_up(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # The task leaves the technician's sight with the rejection: the first answer shows it as
+    # the change left it, a replay must not show what became of it since (who took it next).
+    w = await factories.world(session)
+    tech = Roles(gql, w).tech
+    task = await dispatched(gql, w)
+    arguments = {"taskId": task["id"], "reason": "vehicle broke down", "idempotencyKey": "r-1"}
+    first = await ok(tech, REJECT, arguments)
+    again = await ok(tech, REJECT, arguments)
+
+    assert first["task"]["status"] == "UNSCHEDULED"
+    assert again["task"] is None and again["userErrors"] == []
+
+
 async def test_the_customer_reschedules_then_cancels(
     gql: GraphQLClient, session: AsyncSession
 ) -> None:

@@ -252,27 +252,30 @@ class Built:
     def current_routes(self) -> dict[str, tuple[str, ...]]:
         """The plan in force, as the solver's start: each working window's (vehicle's)
         pinned and movable tasks in order of their current start."""
-        timed: dict[str, list[tuple[float, str]]] = defaultdict(list)
-        for task in self.problem.tasks:
+        timed: dict[str, list[tuple[float, int, str]]] = defaultdict(list)
+        vehicles_of: dict[int, list[Technician]] = defaultdict(list)
+        for window in self.problem.technicians:
+            vehicles_of[self.vehicles[window.id]].append(window)
+        for index, task in enumerate(self.problem.tasks):
             if task.pinned is not None:
-                timed[task.pinned.technician].append((task.pinned.sequence / 60, task.id))
+                # Same order as the solver's pin chains: sequence, then problem order.
+                timed[task.pinned.technician].append((task.pinned.sequence, index, task.id))
                 continue
             current = self.current.get(int(task.id))
-            vehicle = None if current is None else self._vehicle_at(current)
-            if current is not None and vehicle is not None:
-                minutes = (current.start - self.origin).total_seconds() / 60
-                timed[vehicle].append((minutes, task.id))
-        return {vehicle: tuple(t for _, t in sorted(stops)) for vehicle, stops in timed.items()}
+            if current is None:
+                continue
+            at = (current.start - self.origin).total_seconds()
+            held_by = _vehicle_at(vehicles_of.get(current.technician_id, []), at / 60)
+            if held_by is not None:
+                timed[held_by].append((at, index, task.id))
+        return {vehicle: tuple(t for *_, t in sorted(stops)) for vehicle, stops in timed.items()}
 
-    def _vehicle_at(self, current: Current) -> str | None:
-        """The technician's working window holding the start (else their nearest one)."""
-        at = (current.start - self.origin).total_seconds() / 60
-        own = [
-            v for v in self.problem.technicians if self.vehicles.get(v.id) == current.technician_id
-        ]
-        if not own:
-            return None
-        return min(own, key=lambda v: max(v.shift[0] - at, at - v.shift[1], 0.0)).id
+
+def _vehicle_at(own: list[Technician], minutes: float) -> str | None:
+    """The working window holding the start (else the nearest one)."""
+    if not own:
+        return None
+    return min(own, key=lambda v: max(v.shift[0] - minutes, minutes - v.shift[1], 0.0)).id
 
 
 @dataclass(frozen=True)
@@ -409,23 +412,46 @@ def _pinned(
     origin = built.origin
     start = _minutes(origin, fact.scheduled_start)
     duration = float(fact.duration)
+    deadline = None
     if fact.status in STARTED_STATUSES:
         end = _minutes(origin, fact.scheduled_end) if fact.scheduled_end else start + duration
         duration, start = max(0.0, end - max(start, floor)), max(start, floor)
-        slack = STARTED_SLACK_MINUTES
+        window = (start, start + STARTED_SLACK_MINUTES)
+        vehicle = _window_of(own, start)
     else:
-        start, slack = max(start, floor), float(config.pin_slack_minutes)
-    vehicle = next((v for v in own if v.shift[0] <= start <= v.shift[1]), own[0])
+        # Accepted work stays with its technician even when they run late: past the slack
+        # it costs lateness instead of falling out of the plan.
+        start = max(start, floor)
+        vehicle = _window_of(own, start)
+        window = (start, max(start, vehicle.shift[1] - duration))
+        deadline = start + config.pin_slack_minutes + duration
     built.pinned.add(fact.id)
     return PlanTask(
         id=str(fact.id),
         location=location,
         duration=duration,
-        windows=((start, start + slack),),
+        windows=(window,),
         skills={},
         priority=5,
-        pinned=Pin(technician=vehicle.id, sequence=int(start * 60)),
+        pinned=Pin(technician=vehicle.id, sequence=_pin_sequence(fact, origin)),
+        deadline=deadline,
     )
+
+
+def _window_of(own: list[Technician], start: float) -> Technician:
+    return next((v for v in own if v.shift[0] <= start <= v.shift[1]), own[0])
+
+
+STARTED_FIRST = 10**9
+"""Seconds subtracted from work under way's sequence: it comes before anything accepted."""
+
+
+def _pin_sequence(fact: TaskFacts, origin: datetime) -> int:
+    """Seconds from the horizon's start to the scheduled start, not clamped to now (overdue
+    accepted work keeps its order), work under way first."""
+    assert fact.scheduled_start is not None
+    seconds = int((fact.scheduled_start - origin).total_seconds())
+    return seconds - STARTED_FIRST if fact.status in STARTED_STATUSES else seconds
 
 
 def task_ids(items: Iterable[str]) -> list[int]:

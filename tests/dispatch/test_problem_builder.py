@@ -84,3 +84,21 @@ def test_the_plan_in_force_lists_each_window_s_work_in_order_of_start() -> None:
     )
     built = build_problem(facts, BuildOptions(now=NOW, keep_minutes=30))
     assert built.current_routes() == {"1#0": ("1", "2", "3")}
+
+
+def test_overdue_accepted_work_follows_the_work_under_way_in_the_plan() -> None:
+    # Both start "now" in the plan; ids in the other order than the work must not matter.
+    facts = day_with(
+        [
+            work(99, TaskStatus.ACCEPTED, NOW - timedelta(minutes=10)),
+            work(100, TaskStatus.IN_PROGRESS, NOW - timedelta(minutes=30)),
+        ]
+    )
+    built = build_problem(facts, BuildOptions(now=NOW, keep_minutes=30))
+    assert built.current_routes() == {"1#0": ("100", "99")}
+    plan = solve(
+        built.problem,
+        SolveOptions(time_limit=1.0, workers=1, start_from=built.current_routes()),
+    )
+    assert plan.unassigned == ()
+    assert [s.task for s in plan.routes[0].stops] == ["100", "99"]

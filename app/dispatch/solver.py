@@ -44,7 +44,10 @@ SINGLE_PART_MAX_TASKS = 250
 PYVRP_SINGLE_PART_MAX_TASKS = 2000
 """...unless PyVRP can plan it whole: its search stays strong up to about this size."""
 WARM_START_MAX_TASKS = 2000
-"""A re-plan of up to this many tasks is searched whole from the plan in force."""
+"""A re-plan of up to this many tasks is searched whole from the plan in force..."""
+WARM_START_MIN_COVER = 0.5
+"""...when the plan in force holds this share of them: its local search inserts new work one
+visit at a time, which a fresh plan does better when much of the work is new."""
 TINY_PART = 20
 """Parts this small are searched in one process: a pool would cost more than it gives."""
 
@@ -72,14 +75,13 @@ def solve(
     screening = screen(problem, travel)
     rejected = _rejected_tasks(problem, screening)
     candidates = [i for i in range(len(problem.tasks)) if i not in rejected]
+    workers = _worker_count(options)
+    found = None
     if options.start_from is not None and len(candidates) <= WARM_START_MAX_TASKS:
-        datas, results = _search_from(
-            problem, travel, screening, candidates, deadline, options.start_from
-        )
-    else:
-        datas, results = _search(
-            problem, travel, screening, candidates, deadline, _worker_count(options)
-        )
+        found = _search_from(problem, travel, screening, candidates, deadline, options.start_from)
+    if found is None:
+        found = _search(problem, travel, screening, candidates, deadline, workers)
+    datas, results = found
     routes, dropped = _collect(problem, datas, results, screening)
     unassigned = [Unassigned(problem.tasks[i].id, reason) for i, reason in rejected.items()]
     unassigned += dropped
@@ -112,7 +114,7 @@ def _search(
 ) -> tuple[list[RoutingData], list[PartResult]]:
     everyone = list(range(len(problem.technicians)))
     data = None
-    if len(tasks) <= SINGLE_PART_MAX_TASKS or len(tasks) <= PYVRP_SINGLE_PART_MAX_TASKS:
+    if len(tasks) <= PYVRP_SINGLE_PART_MAX_TASKS:
         data = compile_part(problem, travel, screening, everyone, tasks)
     if data is None or (len(tasks) > SINGLE_PART_MAX_TASKS and not solver_pyvrp.supports(data)):
         if workers <= 1:
@@ -136,11 +138,14 @@ def _search_from(
     tasks: list[int],
     deadline: float,
     start_from: Mapping[str, Sequence[str]],
-) -> tuple[list[RoutingData], list[PartResult]]:
-    """Local search from the plan in force, in this process (re-plans are short)."""
+) -> tuple[list[RoutingData], list[PartResult]] | None:
+    """Local search from the plan in force, in this process (re-plans are short); None when
+    the plan in force holds too little of the work for that to beat planning afresh."""
     everyone = list(range(len(problem.technicians)))
     data = compile_part(problem, travel, screening, everyone, tasks)
     routes = servable_routes(data, _positions(problem, data, start_from))
+    if sum(len(route) for route in routes) < WARM_START_MIN_COVER * len(tasks):
+        return None
     seconds = max(0.05, deadline - time.perf_counter() - SAFETY_SECONDS)
     config = SearchConfig(time_limit=seconds, guided_lambda=0.1, light_operators=True)
     return [data], [solve_part(data, config, routes)]

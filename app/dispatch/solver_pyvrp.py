@@ -9,6 +9,7 @@ full model. Parts with pinned work or several windows per task are not handed to
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ def supports(data: RoutingData) -> bool:
         return False
     if any(len(windows) > 1 for windows in data.windows):
         return False
-    return len({_forbidden(data, v) for v in range(data.vehicle_count)}) <= MAX_PROFILES
+    return len(set(_forbidden_sets(data))) <= MAX_PROFILES
 
 
 def models_everything(data: RoutingData) -> bool:
@@ -47,8 +48,10 @@ def solve(
 ) -> Routes | None:
     """The best feasible routes PyVRP finds in `seconds` (from `initial` when given), or None
     when it finds none."""
+    started = time.perf_counter()
     model = _compile(data)
-    stop = MultipleCriteria([MaxRuntime(max(0.01, seconds)), NoImprovement(STALL_ITERATIONS)])
+    left = seconds - (time.perf_counter() - started)
+    stop = MultipleCriteria([MaxRuntime(max(0.01, left)), NoImprovement(STALL_ITERATIONS)])
     start = None if initial is None else model.solution(initial)
     params = pyvrp.SolveParams(penalty=PenaltyParams(max_penalty=model.largest_prize))
     with warnings.catch_warnings():
@@ -73,6 +76,7 @@ class _Compiled:
     vehicles_of_type: tuple[tuple[int, ...], ...]
     vehicle_count: int
     largest_prize: int
+    preferred: tuple[frozenset[int] | None, ...]
 
     def solution(self, routes: Routes) -> pyvrp.Solution:
         type_of = {v: kind for kind, group in enumerate(self.vehicles_of_type) for v in group}
@@ -86,29 +90,35 @@ class _Compiled:
         )
 
     def routes(self, solution: pyvrp.Solution) -> Routes:
-        """Vehicle -> task positions; vehicles of one type are handed out in order."""
+        """Vehicle -> task positions. Vehicles of one type are interchangeable to PyVRP; each
+        route goes to the free one of its type that the most of its tasks prefer."""
         routes: list[tuple[int, ...]] = [() for _ in range(self.vehicle_count)]
-        taken: dict[int, int] = defaultdict(int)
+        free = [list(group) for group in self.vehicles_of_type]
         for route in solution.routes():
-            kind = route.vehicle_type()
-            vehicle = self.vehicles_of_type[kind][taken[kind]]
-            taken[kind] += 1
-            routes[vehicle] = tuple(a.idx for a in route if a.is_client())
+            visits = tuple(a.idx for a in route if a.is_client())
+            candidates = free[route.vehicle_type()]
+            vehicle = max(candidates, key=lambda v: self._preferring(visits, v))
+            candidates.remove(vehicle)
+            routes[vehicle] = visits
         return tuple(routes)
+
+    def _preferring(self, visits: tuple[int, ...], vehicle: int) -> int:
+        return sum(1 for p in visits if vehicle in (self.preferred[p] or ()))
 
 
 def _compile(data: RoutingData) -> _Compiled:
     places = _Places(data)
     tasks = range(data.task_count)
     horizon = max(data.horizon, 1)
+    offset = _time_offset(data)
     prizes = _prizes(data)
-    clients = [_client(data, places, p, horizon, prizes[p]) for p in tasks]
+    clients = [_client(data, places, p, horizon, prizes[p], offset) for p in tasks]
     depots = [pyvrp.Depot(location=i) for i in range(places.depot_count)]
     profiles, profile_of = _profiles(data, places)
     kinds: dict[_VehicleKind, list[int]] = defaultdict(list)
     for vehicle in range(data.vehicle_count):
         kinds[_vehicle_kind(data, places, vehicle, profile_of[vehicle])].append(vehicle)
-    vehicle_types = [_vehicle_type(data, kind, len(group)) for kind, group in kinds.items()]
+    vehicle_types = [_vehicle_type(data, kind, len(group), offset) for kind, group in kinds.items()]
     # Coordinates only serve PyVRP's plots; the search reads the matrices. Travel time is
     # both what a route costs and how long it takes, as in the OR-Tools model.
     locations = [pyvrp.Location(x=0, y=0) for _ in range(places.location_count)]
@@ -125,6 +135,7 @@ def _compile(data: RoutingData) -> _Compiled:
         vehicles_of_type=tuple(tuple(group) for group in kinds.values()),
         vehicle_count=data.vehicle_count,
         largest_prize=max(prizes, default=1),
+        preferred=data.preferred,
     )
 
 
@@ -156,7 +167,7 @@ class _Places:
 
 
 def _client(
-    data: RoutingData, places: _Places, position: int, horizon: int, prize: int
+    data: RoutingData, places: _Places, position: int, horizon: int, prize: int, offset: int
 ) -> pyvrp.Client:
     node = data.task_node(position)
     early, late = data.windows[position][0] if data.windows[position] else (0, horizon)
@@ -164,8 +175,8 @@ def _client(
         location=places.task_location(position),
         delivery=_loads(data, position),
         service_duration=data.service[node],
-        tw_early=max(0, early),
-        tw_late=max(early, late),
+        tw_early=max(0, early + offset),
+        tw_late=max(0, early + offset, late + offset),
         prize=prize,
         required=False,
     )
@@ -185,6 +196,12 @@ def _prizes(data: RoutingData) -> list[int]:
     return [max(1, round(round_trip * penalty / lowest)) for penalty in data.penalties]
 
 
+def _time_offset(data: RoutingData) -> int:
+    """PyVRP counts time from 0: earlier shift starts shift every time by this much."""
+    earliest = min((start for start, _ in data.shifts), default=0)
+    return max(0, -earliest)
+
+
 def _has_load(data: RoutingData) -> bool:
     return data.demands is not None and data.capacities is not None
 
@@ -198,13 +215,16 @@ def _loads(data: RoutingData, position: int) -> list[int]:
     return loads
 
 
-def _forbidden(data: RoutingData, vehicle: int) -> frozenset[int]:
-    """Tasks the vehicle may never take. Those its day's timing rules out need no profile:
-    PyVRP finds them late by itself."""
+def _forbidden_sets(data: RoutingData) -> list[frozenset[int]]:
+    """For each vehicle, the tasks it may never take. Those its day's timing rules out need
+    no profile: PyVRP finds them late by itself."""
     rules = data.ruled_in or data.allowed
-    return frozenset(
-        p for p, allowed in enumerate(rules) if allowed is not None and vehicle not in allowed
-    )
+    may = np.ones((data.task_count, data.vehicle_count), dtype=np.bool_)
+    for position, allowed in enumerate(rules):
+        if allowed is not None:
+            may[position, :] = False
+            may[position, list(allowed)] = True
+    return [frozenset(np.flatnonzero(~may[:, v]).tolist()) for v in range(data.vehicle_count)]
 
 
 def _profiles(data: RoutingData, places: _Places) -> tuple[list[IntMatrix], list[int]]:
@@ -215,8 +235,7 @@ def _profiles(data: RoutingData, places: _Places) -> tuple[list[IntMatrix], list
     matrices: list[IntMatrix] = []
     index: dict[frozenset[int], int] = {}
     profile_of = []
-    for vehicle in range(data.vehicle_count):
-        forbidden = _forbidden(data, vehicle)
+    for forbidden in _forbidden_sets(data):
         if forbidden not in index:
             matrix = base.copy()
             columns = [places.task_location(p) for p in forbidden]
@@ -255,14 +274,16 @@ def _vehicle_kind(data: RoutingData, places: _Places, vehicle: int, profile: int
     )
 
 
-def _vehicle_type(data: RoutingData, kind: _VehicleKind, count: int) -> pyvrp.VehicleType:
+def _vehicle_type(
+    data: RoutingData, kind: _VehicleKind, count: int, offset: int
+) -> pyvrp.VehicleType:
     return pyvrp.VehicleType(
         num_available=count,
         capacity=[c for c in (kind.capacity, kind.max_tasks) if c is not None],
         start_depot=kind.start,
         end_depot=kind.end,
-        tw_early=kind.shift[0],
-        tw_late=kind.shift[1],
+        tw_early=kind.shift[0] + offset,
+        tw_late=kind.shift[1] + offset,
         unit_distance_cost=_unit_cost(data, kind.cost_per_tick),
         profile=kind.profile,
     )

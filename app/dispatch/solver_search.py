@@ -13,6 +13,7 @@ from app.dispatch import solver_pyvrp
 from app.dispatch.solver_data import RoutingData
 from app.dispatch.solver_improve import Routes, idle_vehicles_trimmed, ruin_and_recreate
 from app.dispatch.solver_model import RoutingModel, build_model, read_routes
+from app.dispatch.solver_schedule import servable_routes
 
 logger = logging.getLogger(__name__)
 
@@ -96,13 +97,12 @@ def solve_part(
     """Solve one part; `initial_routes` (vehicle -> task positions) seed the search."""
     deadline = time.perf_counter() + config.time_limit
     if config.pyvrp_share > 0 and solver_pyvrp.supports(data):
-        seconds = config.time_limit * config.pyvrp_share
-        if solver_pyvrp.models_everything(data):
-            reserve = POLISH_RESERVE + POLISH_RESERVE_PER_TASK * data.task_count
-            seconds = max(seconds, config.time_limit - reserve)
-        found = solver_pyvrp.solve(data, seconds, config.seed, initial_routes)
+        found = solver_pyvrp.solve(data, _pyvrp_seconds(data, config), config.seed, initial_routes)
         if found is not None:
-            polished = _ortools_search(data, _polish_config(data, config, deadline), found, True)
+            # PyVRP's time arithmetic may round a stop differently: OR-Tools gets the routes
+            # without what its own model would refuse, not a refusal of the whole start.
+            start = servable_routes(data, found)
+            polished = _ortools_search(data, _polish_config(data, config, deadline), start, True)
             if polished is not None:
                 return polished
             logger.warning("searching without PyVRP's routes")
@@ -112,17 +112,31 @@ def solve_part(
     return result or PartResult(routes=tuple(() for _ in range(data.vehicle_count)), cost=-1)
 
 
+def _pyvrp_seconds(data: RoutingData, config: SearchConfig) -> float:
+    """PyVRP's share of the time: all but the reserve for OR-Tools when PyVRP sees the whole
+    objective, else `pyvrp_share`; the reserve never takes more than half the time."""
+    limit = config.time_limit
+    reserve = min(0.5 * limit, POLISH_RESERVE + POLISH_RESERVE_PER_TASK * data.task_count)
+    if solver_pyvrp.models_everything(data):
+        return limit - reserve
+    return min(limit * config.pyvrp_share, limit - reserve)
+
+
 def _ortools_search(
     data: RoutingData, config: SearchConfig, initial_routes: Routes | None, only_from_them: bool
 ) -> PartResult | None:
     """OR-Tools from `initial_routes` when it accepts them, else (unless `only_from_them`)
     from its own first solution; then ruin and recreate for `config.improve_share`."""
-    deadline = time.perf_counter() + config.time_limit
+    started = time.perf_counter()
+    deadline = started + config.time_limit
     model = build_model(data)
     first_seconds = max(MIN_FIRST_PHASE_SECONDS, config.time_limit * (1 - config.improve_share))
     first_phase = replace(config, time_limit=min(config.time_limit, first_seconds))
     params = search_parameters(first_phase)
     model.routing.CloseModelWithParameters(params)
+    # Building and closing a large model takes a while: the search gets what is left.
+    left = started + first_phase.time_limit - time.perf_counter()
+    params.time_limit.FromMilliseconds(max(1, round(left * 1000)))
     solution = None
     if initial_routes is not None:
         start = _assignment_from_routes(model, initial_routes)

@@ -120,3 +120,25 @@ def test_routes_survive_the_round_trip_through_a_pyvrp_solution() -> None:
     model = solver_pyvrp._compile(data)
     routes = ((1, 0), (), (2,))
     assert model.routes(model.solution(routes)) == routes
+
+
+def test_a_route_goes_to_the_interchangeable_technician_its_tasks_prefer() -> None:
+    data = compiled(
+        [technician("a"), technician("b")],
+        [task("j1", 5, 0, preferred_technicians=["b"]), task("j2", 6, 0)],
+    )
+    model = solver_pyvrp._compile(data)
+    assert model.vehicles_of_type == ((0, 1),)
+    routes = solver_pyvrp.solve(data, 0.3, seed=1)
+    assert routes is not None
+    assert served(routes) == {0: 1, 1: 1}
+
+
+def test_a_window_that_closed_before_the_day_began_is_still_a_valid_client() -> None:
+    data = compiled(
+        [technician("t1") | {"shift": [-100, 480]}],
+        [task("old", 1, 0, windows=[[-90, -50]]), task("now", 2, 0)],
+    )
+    routes = solver_pyvrp.solve(data, 0.3, seed=1)
+    assert routes is not None
+    assert 1 in served(routes)

@@ -1,4 +1,5 @@
-"""Running a mutation: a savepoint, idempotent replays, and domain errors as userErrors."""
+"""Running a mutation: a savepoint (none for the operation's first database work), idempotent
+replays, and domain errors as userErrors."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Idempotency keys: a client retry with the same key returns the first result.
 
-The key is claimed inside the mutation's own transaction (savepoint). A concurrent retry
+The key is claimed inside the mutation's own transaction (its savepoint, or the whole
+transaction when the mutation is the operation's first database work). A concurrent retry
 waits on the unique index until the first attempt commits or rolls back; a refused first
 attempt leaves no claim, so the retry runs afresh.
 """

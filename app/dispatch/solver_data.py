@@ -51,7 +51,7 @@ class RoutingData:
     lateness_cost: int
     ruled_in: tuple[tuple[int, ...] | None, ...] = ()
     """Like `allowed`, by the technicians' attributes only (skills, allow-lists, load), not
-    by what their day's timing rules out; empty when no task is restricted that way."""
+    by what their day's timing rules out; empty means: use `allowed`."""
 
     @property
     def vehicle_count(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, ClassVar
+from typing import Any
 
 import strawberry
 from cross_web import HTTPException
@@ -112,8 +112,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with our typed context and bearer-token authentication."""
 
-    _gc_tuned: ClassVar[bool] = False
-
     def __init__(
         self,
         schema: strawberry.Schema,
@@ -141,15 +139,6 @@ class GraphQLApp(GraphQL[Context, None]):
         # to the sockets pre-rendered, both protocols.
         self.graphql_transport_ws_handler_class = TransportWSHandler
         self.graphql_ws_handler_class = LegacyWSHandler
-        # Modules and the schema (~500k objects) live as long as the process, and each
-        # subscription holds a few hundred long-lived objects more: full collections of the
-        # cyclic GC over them paused the loop 0.4-0.6 s under fan-out, the whole p99 at
-        # 1,000 subscribers. Freeze what exists now (never scanned again) and make full
-        # collections rare; young cycles are still collected by generations 0 and 1.
-        if not GraphQLApp._gc_tuned:  # once per process (tests build many apps)
-            GraphQLApp._gc_tuned = True
-            gc.freeze()
-            gc.set_threshold(700, 10, 1000)
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         principal = None
@@ -179,6 +168,25 @@ class GraphQLApp(GraphQL[Context, None]):
         return await super().on_ws_connect(context)
 
 
+_collector_tuned = False
+
+
+def tune_collector_for_serving() -> None:
+    """Once per serving process. Modules and the schema (~500k objects) live as long as the
+    process, and each subscription holds a few hundred long-lived objects more: full
+    collections of the cyclic GC over them paused the loop 0.4-0.6 s under fan-out, the whole
+    p99 at 1,000 subscribers. Freeze what exists now (never scanned again) and make full
+    collections rare; young cycles are still collected by generations 0 and 1. (Not for
+    processes that build many apps without serving them, such as the test suite: their
+    garbage would pile up for the rare full collections.)"""
+    global _collector_tuned
+    if _collector_tuned:
+        return
+    _collector_tuned = True
+    gc.freeze()
+    gc.set_threshold(700, 10, 1000)
+
+
 def create_app(
     settings: Settings | None = None,
     sessions: SessionFactory | None = None,
@@ -197,6 +205,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tune_collector_for_serving()
         if own_broker:
             await broker.connect()
         jobs = JobRunner(discover_jobs() if settings.run_jobs else [], sessions, broker)

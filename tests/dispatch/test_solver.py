@@ -9,29 +9,15 @@ from typing import Any
 
 import pytest
 
+from app.dispatch import cli
 from app.dispatch.cli import solve_command
 from app.dispatch.explain import RejectionReason, explain
 from app.dispatch.problem import Plan, ProblemError, UnassignedReason, parse_problem
 from app.dispatch.solver import SolveOptions, solve
-from app.dispatch.solver_data import compile_part
 from app.dispatch.solver_schedule import servable_routes
-from app.dispatch.solver_screen import screen
-from app.dispatch.travel import make_travel
+from tests.dispatch.problem_factories import compiled, task, technician
 
 FAST = SolveOptions(time_limit=1.0, workers=1)
-
-
-def technician(id: str, x: float = 0, y: float = 0, **fields: Any) -> dict[str, Any]:
-    return {
-        "id": id,
-        "start": {"x": x, "y": y},
-        "end": {"x": x, "y": y},
-        "shift": [0, 480],
-    } | fields
-
-
-def task(id: str, x: float, y: float, **fields: Any) -> dict[str, Any]:
-    return {"id": id, "location": {"x": x, "y": y}, "duration": 10} | fields
 
 
 def plan_for(technicians: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> Plan:
@@ -269,8 +255,17 @@ def test_cli_reports_an_invalid_file(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_cli_starts_from_an_earlier_plan_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The plan file's routes reach the solver as its start (preferences alone would give
+    # the same plan, so the start the solver was handed is checked too).
+    handed: list[SolveOptions] = []
+
+    def solve_and_record(problem: Any, options: SolveOptions) -> Plan:
+        handed.append(options)
+        return solve(problem, options)
+
+    monkeypatch.setattr(cli, "solve", solve_and_record)
     problem = tmp_path / "problem.json"
     problem.write_text(
         json.dumps(
@@ -292,6 +287,7 @@ def test_cli_starts_from_an_earlier_plan_file(
         "a": ["j2"],
         "b": ["j1"],
     }
+    assert [options.start_from for options in handed] == [{"b": ["j1"]}]
     earlier.write_text(json.dumps({"routes": [{"stops": []}]}))
     assert solve_command([*arguments, str(earlier)]) == 1
     assert "not a plan" in capsys.readouterr().err
@@ -337,19 +333,10 @@ def test_a_start_that_no_longer_fits_is_repaired_not_refused() -> None:
 
 
 def test_servable_routes_drop_what_the_order_makes_late_and_what_overfills() -> None:
-    problem = parse_problem(
-        {
-            "travel": {"kind": "euclidean"},
-            "technicians": [technician("a", max_tasks=2) | {"shift": [0, 200]}],
-            "tasks": [
-                task("far", 60, 0),
-                task("tight", 10, 0, windows=[[0, 40]]),
-                task("near", 5, 0),
-                task("extra", 6, 0),
-            ],
-        }
-    )
-    travel = make_travel(problem.travel)
-    data = compile_part(problem, travel, screen(problem, travel), [0], [0, 1, 2, 3])
+    data = compiled(
+        [technician("a", max_tasks=2) | {"shift": [0, 200]}],
+        [task("far", 60, 0), task("tight", 10, 0, windows=[[0, 40]]), task("near", 5, 0),
+         task("extra", 6, 0)],
+    )  # fmt: skip
     # After "far" (arrive 60, leave 70) "tight" closed at 40; the count allows two stops.
     assert servable_routes(data, [[0, 1, 2, 3]]) == ((0, 2),)

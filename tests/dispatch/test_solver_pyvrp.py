@@ -2,40 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.dispatch import solver_pyvrp
-from app.dispatch.problem import parse_problem
-from app.dispatch.solver_data import RoutingData, compile_part
-from app.dispatch.solver_screen import screen
-from app.dispatch.travel import make_travel
-
-
-def technician(id: str, x: float = 0, y: float = 0, **fields: Any) -> dict[str, Any]:
-    return {
-        "id": id,
-        "start": {"x": x, "y": y},
-        "end": {"x": x, "y": y},
-        "shift": [0, 480],
-    } | fields
-
-
-def task(id: str, x: float, y: float, **fields: Any) -> dict[str, Any]:
-    return {"id": id, "location": {"x": x, "y": y}, "duration": 10} | fields
-
-
-def compiled(technicians: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> RoutingData:
-    problem = parse_problem(
-        {"travel": {"kind": "euclidean"}, "technicians": technicians, "tasks": tasks}
-    )
-    travel = make_travel(problem.travel)
-    return compile_part(
-        problem,
-        travel,
-        screen(problem, travel),
-        range(len(problem.technicians)),
-        range(len(problem.tasks)),
-    )
+from tests.dispatch.problem_factories import compiled, task, technician
 
 
 def served(routes: tuple[tuple[int, ...], ...]) -> dict[int, int]:

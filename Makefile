@@ -11,7 +11,7 @@ REDIS_PORT ?= 6379
 export DATABASE_URL ?= postgresql+asyncpg://$(PG_USER)@$(PG_HOST):$(PG_PORT)/fieldgraph
 export TEST_DATABASE_URL ?= postgresql+asyncpg://$(PG_USER)@$(PG_HOST):$(PG_PORT)/fieldgraph_test
 
-.PHONY: help setup services postgres redis postgis db seed run test lint typecheck format schema bench clean
+.PHONY: help setup services postgres redis postgis db seed run test lint typecheck format schema bench clean demo-reset
 
 help:
 	@echo "make run    serve http://127.0.0.1:8000/graphql with the demo city"
@@ -88,3 +88,9 @@ bench: db
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The demo city stands on the day it was seeded; this seeds it anew as of now.
+demo-reset: setup services
+	$(PSQL) -c 'DROP DATABASE IF EXISTS "$(notdir $(DATABASE_URL))" WITH (FORCE)'
+	$(BIN)/fieldgraph migrate
+	$(BIN)/fieldgraph seed

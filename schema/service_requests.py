@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -10,6 +11,7 @@ from sqlmodel import col
 
 from app.assets.models import Asset
 from app.contracts.models import Contract
+from app.core.auth import Role as DomainRole
 from app.customers.models import Customer, Site
 from app.service_requests import models
 from app.service_requests.models import ServiceRequest
@@ -18,6 +20,7 @@ from schema.context import Info
 from schema.errors import Payload
 from schema.node import Node
 from schema.pagination import Connection
+from schema.users import Role
 
 if TYPE_CHECKING:
     from schema.assets import AssetType
@@ -28,6 +31,14 @@ if TYPE_CHECKING:
 RequestChannel = strawberry.enum(models.RequestChannel, name="RequestChannel")
 RequestCategory = strawberry.enum(models.RequestCategory, name="RequestCategory")
 ServiceRequestStatus = strawberry.enum(models.ServiceRequestStatus, name="ServiceRequestStatus")
+
+
+@strawberry.enum(description="The order a list of requests comes in (by when they were made).")
+class RequestOrder(Enum):
+    NEWEST_FIRST = "NEWEST_FIRST"
+    OLDEST_FIRST = "OLDEST_FIRST"
+
+
 EligibilityStatus = strawberry.enum(models.EligibilityStatus, name="EligibilityStatus")
 CoverageKind = strawberry.enum(models.CoverageKind, name="CoverageKind")
 SlaState = strawberry.enum(models.SlaState, name="SlaState")
@@ -70,7 +81,9 @@ class TimelineEntry:
     kind: str
     status: TaskStatusRef | None
     reason: str | None
-    actor_role: str | None
+    actor_role: Role | None = strawberry.field(  # type: ignore[valid-type]
+        description="The role of who took the step."
+    )
     task_db_id: strawberry.Private[int | None]
 
     @strawberry.field
@@ -182,7 +195,7 @@ def _entry(event: TaskEvent) -> TimelineEntry:
         kind=event.action,
         status=event.to_status,
         reason=event.reason,
-        actor_role=event.actor_role,
+        actor_role=DomainRole(event.actor_role) if event.actor_role else None,
         task_db_id=event.task_id,
     )
 

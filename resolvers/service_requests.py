@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.core.auth import STAFF_ROLES, Role
@@ -17,6 +19,7 @@ from schema.permissions import allow, staff
 from schema.service_requests import (
     CreateServiceRequestInput,
     OverrideRequestPriorityInput,
+    RequestOrder,
     ServiceRequestConnection,
     ServiceRequestPayload,
     ServiceRequestStatus,
@@ -34,6 +37,7 @@ async def _page(
     first: int | None,
     after: str | None,
     status: list[ServiceRequestStatus] | None,  # type: ignore[valid-type]
+    order: RequestOrder = RequestOrder.OLDEST_FIRST,
 ) -> ServiceRequestConnection:
     return await paginate(
         info.context.session,
@@ -43,6 +47,7 @@ async def _page(
         first=first,
         after=after,
         to_node=ServiceRequestType.from_model,
+        newest_first=order is RequestOrder.NEWEST_FIRST,
     )
 
 
@@ -63,9 +68,19 @@ class ServiceRequestsQuery:
         description="The caller's own requests, each with its timeline.",
     )
     async def my_service_requests(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: Annotated[
+            list[ServiceRequestStatus] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only requests in any of these statuses."),
+        ] = None,
+        order: Annotated[
+            RequestOrder, strawberry.argument(description="Newest first unless asked otherwise.")
+        ] = RequestOrder.NEWEST_FIRST,
     ) -> ServiceRequestConnection:
-        return await _page(info, first, after, None)
+        return await _page(info, first, after, status, order)
 
     @strawberry.field(extensions=[allow(*READERS)])
     async def service_request(self, info: Info, id: strawberry.ID) -> ServiceRequestType | None:

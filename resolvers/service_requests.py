@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from app.core.auth import STAFF_ROLES, Role
-from app.service_requests import repository, service
+from app.service_requests import booking, repository, service
 from app.service_requests.models import PriorityOverride, ServiceRequest, ServiceRequestCreate
 from resolvers.base import execute
 from schema.context import Info
@@ -17,6 +17,8 @@ from schema.node import register_node
 from schema.pagination import paginate
 from schema.permissions import allow, staff
 from schema.service_requests import (
+    BookVisitInput,
+    BookVisitPayload,
     CreateServiceRequestInput,
     OverrideRequestPriorityInput,
     RequestOrder,
@@ -90,8 +92,10 @@ class ServiceRequestsQuery:
         return ServiceRequestType.from_model(row) if row else None
 
 
-def _create_data(info: Info, input: CreateServiceRequestInput) -> ServiceRequestCreate:
-    values = provided(input, exclude=("idempotency_key",))
+def _create_data(
+    info: Info, input: CreateServiceRequestInput | BookVisitInput
+) -> ServiceRequestCreate:
+    values = provided(input, exclude=("idempotency_key", "hold_id"))
     principal = info.context.require_principal()
     values["site_id"] = decode_id(input.site_id, "Site", "siteId")
     values["asset_id"] = decode_optional_id(input.asset_id, "Asset", "assetId")
@@ -103,6 +107,31 @@ def _create_data(info: Info, input: CreateServiceRequestInput) -> ServiceRequest
 
 @strawberry.type
 class ServiceRequestsMutation:
+    @strawberry.mutation(
+        extensions=[allow(*INTAKE)],
+        description=(
+            "Book a visit in a held slot: from 'my fridge is broken' to an agreed appointment "
+            "in one step (availableSlots, holdSlot, bookVisit)."
+        ),
+    )
+    async def book_visit(self, info: Info, input: BookVisitInput) -> BookVisitPayload:
+        async def action() -> BookVisitPayload:
+            from schema.work_orders import TaskType
+
+            principal = info.context.require_principal()
+            booked = await booking.book_visit(
+                info.context.session,
+                principal,
+                _create_data(info, input),
+                decode_id(input.hold_id, "SlotHold", "holdId"),
+            )
+            return BookVisitPayload(
+                service_request=ServiceRequestType.from_model(booked.request),
+                task=TaskType.from_model(booked.task),
+            )
+
+        return await execute(info, BookVisitPayload, action, idempotency_key=input.idempotency_key)
+
     @strawberry.mutation(extensions=[allow(*INTAKE)])
     async def create_service_request(
         self, info: Info, input: CreateServiceRequestInput

@@ -236,3 +236,45 @@ class OverrideRequestPriorityInput:
 @strawberry.type
 class ServiceRequestPayload(Payload):
     service_request: ServiceRequestType | None = None
+
+
+@strawberry.input(
+    description=(
+        "A request and its visit in a slot held with holdSlot: the customer app's booking. "
+        "The visit takes the hold's duration and skills, and the held slot as its agreed "
+        "appointment."
+    )
+)
+class BookVisitInput:
+    hold_id: strawberry.ID = strawberry.field(description="The hold from holdSlot.")
+    site_id: strawberry.ID = strawberry.field(description="Where the visit is; the hold's site.")
+    category: RequestCategory = strawberry.field(  # type: ignore[valid-type]
+        description="What kind of work the customer asks for."
+    )
+    description: str = strawberry.field(description="What is wrong, in the customer's words.")
+    asset_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The appliance or equipment, for warranty and contract."
+    )
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required from staff booking for a customer; else the caller."
+    )
+    channel: RequestChannel = strawberry.field(  # type: ignore[valid-type]
+        default=models.RequestChannel.WEB, description="Where the booking came from."
+    )
+    contact_name: str | None = strawberry.field(default=None, description="Who to ask for on site.")
+    contact_phone: str | None = strawberry.field(default=None, description="Their phone number.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A retry with the same key returns the first booking."
+    )
+
+
+@strawberry.type(description="The booked request and its visit.")
+class BookVisitPayload(Payload):
+    service_request: ServiceRequestType | None = None
+    task: TaskRef | None = strawberry.field(
+        default=None,
+        description=(
+            "The visit: offered to a technician (DISPATCHED) or, when none can take it any "
+            "more, waiting for dispatch (UNSCHEDULED); its window is the booked slot."
+        ),
+    )

@@ -41,6 +41,7 @@ from app.core.jobs import JobRunner, discover_jobs
 from app.core.logging import configure_logging, get_logger
 from resolvers.root import Mutation, Query
 from schema.context import Context
+from schema.descriptions import describe
 from schema.scalars import SCALARS
 from schema.transaction import OperationTransaction
 from subscriptions.root import Subscription
@@ -100,13 +101,15 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=1024),
         MaskUnexpectedErrors,
     ]
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_prod, scalar_map=SCALARS),
     )
+    describe(schema)
+    return schema
 
 
 class GraphQLApp(GraphQL[Context, None]):

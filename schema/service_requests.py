@@ -36,7 +36,9 @@ ServiceRequestStatus = strawberry.enum(models.ServiceRequestStatus, name="Servic
 @strawberry.enum(description="The order a list of requests comes in (by when they were made).")
 class RequestOrder(Enum):
     NEWEST_FIRST = "NEWEST_FIRST"
+    """The latest request first."""
     OLDEST_FIRST = "OLDEST_FIRST"
+    """The earliest request first."""
 
 
 EligibilityStatus = strawberry.enum(models.EligibilityStatus, name="EligibilityStatus")

@@ -15,13 +15,22 @@ from app.core.config import Settings
 
 
 class Role(StrEnum):
+    """What a caller is to the organisation; it decides what they may read and do."""
+
     ADMIN = "ADMIN"
+    """Runs the organisation: every read and change, settings and policies."""
     DISPATCHER = "DISPATCHER"
+    """Plans and assigns the work; sees every row."""
     AGENT = "AGENT"
+    """Takes customers' requests at the desk or call centre; sees every row."""
     MANAGER = "MANAGER"
+    """Oversees service and money (margins, reports); sees every row."""
     TECHNICIAN = "TECHNICIAN"
+    """Works in the field: their own tasks, van stock and expenses."""
     CUSTOMER = "CUSTOMER"
+    """A customer: their own sites, assets, requests, visits and invoices."""
     PARTNER = "PARTNER"
+    """A partner company: its own technicians and their work."""
 
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.AGENT, Role.MANAGER})

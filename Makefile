@@ -51,6 +51,13 @@ postgis: postgres
 
 services: postgis redis
 
+.PHONY: browser graphiql-assets
+# Headless Chromium loads GraphiQL with the network blocked in the tests (Debian's package).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "installing chromium"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 db: setup services
 	$(BIN)/fieldgraph migrate
 
@@ -75,7 +82,7 @@ typecheck: setup
 schema: setup
 	$(BIN)/fieldgraph export-schema
 
-test: setup services lint typecheck
+test: setup services browser lint typecheck
 	$(BIN)/fieldgraph export-schema --check
 	$(BIN)/pytest
 
@@ -88,3 +95,7 @@ bench: db
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Re-vendor GraphiQL's libraries (the versions strawberry's page pins) into app/static/graphiql.
+graphiql-assets: setup
+	$(BIN)/python -m app.static.vendor_graphiql

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
@@ -46,6 +46,7 @@ from app.core.events import Broker
 from app.core.http import BodySizeLimit, RequestContext
 from app.core.jobs import JobRunner, discover_jobs
 from app.core.logging import configure_logging, get_logger
+from app.static import graphiql_assets, graphiql_html
 from resolvers.root import Mutation, Query
 from schema.context import Context
 from schema.scalars import SCALARS
@@ -206,6 +207,9 @@ class GraphQLApp(GraphQL[Context, None]):
         await response(scope, receive, send)
         return None
 
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(graphiql_html())
+
     def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
         """Cross-origin sockets follow the CORS policy (same-origin and Origin-less ones are
         let through by strawberry before this is asked)."""
@@ -284,6 +288,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            graphiql_assets(),
             *discover_routes(),
         ],
         middleware=[

@@ -69,6 +69,11 @@ def migrate(args: argparse.Namespace) -> int:
     from app.core import bootstrap
 
     url = get_settings().database_url
+    try:
+        bootstrap.migrations_dir()
+    except bootstrap.MigrationsNotFound as exc:
+        print(f"fieldgraph: {exc}", file=sys.stderr)
+        return 1
     asyncio.run(bootstrap.prepare_database(url))
     bootstrap.upgrade(url)
     print("database is at the latest migration")

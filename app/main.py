@@ -288,7 +288,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            graphiql_assets(),
+            *([] if settings.is_prod else [graphiql_assets()]),
             *discover_routes(),
         ],
         middleware=[

@@ -4,8 +4,16 @@ and a way to create the first admin."""
 from __future__ import annotations
 
 import io
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +112,71 @@ def test_create_admin_explains_a_short_password_and_a_missing_one(
     assert (missing, short) == (2, 2)
     assert "--password-stdin" in err
     assert "password: String should have at least 8 characters" in err
+
+
+def test_serve_logs_the_address_it_really_listens_on(tmp_path: Path) -> None:
+    env = {**os.environ, "RUN_JOBS": "false", "LOG_JSON": "false", "ENV": "test"}
+    line = ""
+    with subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as server:
+        try:
+            assert server.stdout is not None
+            deadline = time.monotonic() + 60
+            while "listening on" not in line and time.monotonic() < deadline:
+                line = server.stdout.readline()
+                if not line and server.poll() is not None:
+                    break
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=20)
+
+    address = re.search(r"listening on http://127\.0\.0\.1:(\d+)/graphql", line)
+    assert address is not None, line
+    assert int(address.group(1)) > 0
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_run_announces_the_port_it_serves_on() -> None:
+    dry_run = subprocess.run(
+        ["make", "-n", "run", "PORT=8123"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert "http://127.0.0.1:8123/graphql" in dry_run.stdout
+    assert "http://127.0.0.1:8000/graphql" not in dry_run.stdout
+
+
+def test_migrate_says_where_it_looked_when_it_finds_no_migrations(
+    capsys: pytest.CaptureFixture[str], env_settings: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env_settings.setenv("MIGRATIONS_DIR", str(tmp_path / "nowhere"))
+
+    assert main(["migrate"]) == 1
+    err = capsys.readouterr().err
+    assert str(tmp_path / "nowhere") in err
+    assert "set MIGRATIONS_DIR" in err
+
+
+def test_migrations_are_found_from_the_working_directory_outside_a_checkout(
+    env_settings: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from app.core import bootstrap
+
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "env.py").write_text("")
+    env_settings.delenv("MIGRATIONS_DIR", raising=False)
+    env_settings.setattr(bootstrap, "REPO_ROOT", tmp_path / "site-packages")
+    env_settings.chdir(tmp_path)
+
+    assert bootstrap.migrations_dir() == tmp_path / "migrations"
+    config = bootstrap.alembic_config("postgresql+asyncpg://postgres@127.0.0.1/x")
+    assert config.get_main_option("script_location") == str(tmp_path / "migrations")

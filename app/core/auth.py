@@ -61,6 +61,22 @@ class InvalidToken(Exception):
     pass
 
 
+WEBSOCKET_FORBIDDEN = (
+    "Forbidden: send a valid token in the connection_init payload: "
+    '{"Authorization": "Bearer <token>"}'
+)
+"""The close reason of a socket whose token was refused (a close reason fits in 123 bytes)."""
+
+
+def unauthenticated_body(reason: str) -> dict[str, Any]:
+    """The GraphQL error body answered with 401 to a request whose bearer token is refused."""
+    message = (
+        f"Invalid bearer token ({reason}): get one with the login mutation or "
+        "`fieldgraph token --role ROLE`, and send it as `Authorization: Bearer <token>`"
+    )
+    return {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
+
+
 _CLAIM_LINKS = ("uid", "tid", "cid", "pid")
 
 

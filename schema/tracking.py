@@ -23,6 +23,7 @@ from schema.context import Info
 from schema.errors import Payload
 from schema.ids import encode_id
 from schema.node import Node
+from schema.permissions import internal
 from schema.scalars import GeoJSON
 
 if TYPE_CHECKING:
@@ -260,7 +261,7 @@ class TaskEvent:
     from_status: StatusRef | None
     to_status: StatusRef
     at: datetime
-    actor: str
+    actor: str = strawberry.field(extensions=[internal()])
     actor_role: str
     reason: str | None
     task_row: strawberry.Private[Any]

@@ -138,7 +138,7 @@ def _batch(info: Info, name: str, fetch: Any) -> Any:
     return info.context.loaders.custom(name, load)
 
 
-# What a role reads of a technician. Everyone who can reach one reads its ID and name
+# What a role reads of a technician. Everyone who can reach one reads its ID, name and rating
 # (a customer sees the position only through `taskTracking`, while the visit is under way). The
 # rest is for staff, for technicians and for the partner that employs the technician; internal
 # notes and cost rates for staff and that partner only.
@@ -174,6 +174,19 @@ class TechnicianType(Node):
     created_at: datetime = _work()
     archived_at: datetime | None = _work()
     partner_db_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="The average customer rating (1-5) of the technician's rated visits; null "
+        "before the first. Everyone who can see the technician reads it."
+    )
+    async def rating(self, info: Info) -> float | None:
+        summary = await _batch(info, "technician.rating", repository.ratings_of).load(self.db_id)
+        return None if summary.average is None else round(summary.average, 2)
+
+    @strawberry.field(description="How many rated visits `rating` averages.")
+    async def rating_count(self, info: Info) -> int:
+        summary = await _batch(info, "technician.rating", repository.ratings_of).load(self.db_id)
+        return int(summary.count)
 
     @strawberry.field(extensions=[_work_rule()])
     async def skills(self, info: Info) -> list[SkillLevel]:

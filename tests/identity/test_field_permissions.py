@@ -108,7 +108,7 @@ COMMON = {
     "SkillRequirement": "minLevel code skill",
     "TaskEvent": "action fromStatus toStatus at actorRole reason task",
     "TaskPhotoEntry": "reference caption createdAt",
-    "Technician": "id name",
+    "Technician": "id name rating ratingCount",
     "Territory": (
         "id name code timeZone description area version createdAt archivedAt holidays technicians"
     ),
@@ -281,7 +281,7 @@ def test_the_walk_sees_the_leaks_it_guards_against(graphql_schema: GraphQLSchema
     """The customer's walk reaches the technician type and its refused fields."""
     technician = reachable(graphql_schema, Role.CUSTOMER)["Technician"]
     readable = dict(readable_fields(Role.CUSTOMER, technician))
-    assert set(readable) == {"id", "name"}
+    assert set(readable) == {"id", "name", "rating", "ratingCount"}
     partner_view = dict(readable_fields(Role.PARTNER, technician))
     assert partner_view["costPerHour"] is None and partner_view["name"] is True
 
@@ -420,14 +420,15 @@ async def test_a_customer_reads_the_name_of_their_technician_and_no_more_through
     await completed_two_weeks_ago(gql, session, w)
     customer = client_for(gql, Role.CUSTOMER, w, None)
 
-    names = await customer("{ technicians { edges { node { id name } } } }")
+    names = await customer("{ technicians { edges { node { id name rating ratingCount } } } }")
     phones = await customer.raw("{ technicians { edges { node { name phone } } } }")
     near = await customer.raw(
         "{ techniciansNear(point: {lat: 12.97, lng: 77.59}, radiusMeters: 50000) "
         "{ distanceMeters } }"
     )
 
-    assert [e["node"]["name"] for e in names["technicians"]["edges"]] == [w.technician.name]
+    (only,) = [e["node"] for e in names["technicians"]["edges"]]
+    assert (only["name"], only["rating"], only["ratingCount"]) == (w.technician.name, 4.0, 1)
     assert refused(phones, "phone") == "FORBIDDEN"
     # distances from points of the caller's choosing would place the technician
     assert refused(near, "techniciansNear") == "FORBIDDEN"

@@ -123,3 +123,26 @@ def internal() -> Allow:
 def not_for_partners() -> Allow:
     """What the organisation sells its customers for: not a subcontractor's business."""
     return hidden_from(Role.PARTNER)
+
+
+class Personal(OwnPartner):
+    """A technician's personal data (home, whereabouts, absences): staff read it, the partner
+    that employs the technician, and the technician themselves (the source's `db_id`)."""
+
+    def __init__(self) -> None:
+        super().__init__((*STAFF, Role.TECHNICIAN), "partner_db_id")
+
+    def refusal(self, principal: Any, source: Any = None) -> tuple[ErrorCode, str] | None:
+        refused = super().refusal(principal, source)
+        if refused or principal.role is not Role.TECHNICIAN:
+            return refused
+        if principal.technician_id is None or source.db_id != principal.technician_id:
+            return ErrorCode.FORBIDDEN, "a technician reads this only of themselves"
+        return None
+
+    def permits(self, role: Role) -> bool | None:
+        return None if role in (Role.PARTNER, Role.TECHNICIAN) else role in self.roles
+
+
+def personal() -> Personal:
+    return Personal()

@@ -22,7 +22,7 @@ from schema.errors import Payload
 from schema.node import Node
 from schema.pagination import Connection
 from schema.partners import PartnerType
-from schema.permissions import STAFF, own_partner
+from schema.permissions import STAFF, own_partner, personal
 
 if TYPE_CHECKING:
     from schema.territories import TerritoryType
@@ -140,7 +140,8 @@ def _batch(info: Info, name: str, fetch: Any) -> Any:
 
 # What a role reads of a technician. Everyone who can reach one reads its ID, name and rating
 # (a customer sees the position only through `taskTracking`, while the visit is under way). The
-# rest is for staff, for technicians and for the partner that employs the technician; internal
+# rest is for staff, for technicians and for the partner that employs the technician; home,
+# whereabouts and absences for staff, that partner and the technician themselves; internal
 # notes and cost rates for staff and that partner only.
 def _work_rule() -> Any:
     return own_partner(*STAFF, Role.TECHNICIAN)
@@ -148,6 +149,10 @@ def _work_rule() -> Any:
 
 def _work(**kwargs: Any) -> Any:
     return strawberry.field(extensions=[_work_rule()], **kwargs)
+
+
+def _personal(**kwargs: Any) -> Any:
+    return strawberry.field(extensions=[personal()], **kwargs)
 
 
 def _internal() -> Any:
@@ -163,11 +168,11 @@ class TechnicianType(Node):
     status: TechnicianStatus = _work()  # type: ignore[valid-type]
     external_ref: str | None = _work()
     notes: str | None = _internal()
-    home_base: GeoPoint = _work()
-    last_known_location: GeoPoint | None = _work(
+    home_base: GeoPoint = _personal()
+    last_known_location: GeoPoint | None = _personal(
         description="The last position the technician's device reported, at lastSeenAt."
     )
-    last_seen_at: datetime | None = _work()
+    last_seen_at: datetime | None = _personal()
     cost_per_hour: Money | None = _internal()
     cost_per_km: Money | None = _internal()
     version: int = _work()
@@ -231,7 +236,7 @@ class TechnicianType(Node):
 
     @strawberry.field(
         description="Time off that has not ended yet, soonest first.",
-        extensions=[_work_rule()],
+        extensions=[personal()],
     )
     async def time_off(self, info: Info) -> list[TimeOffType]:
         async def fetch(session: Any, ids: list[int]) -> Any:

@@ -413,6 +413,42 @@ async def test_a_partner_reads_only_the_name_of_another_partners_technician(
     assert preferred[0][name] is None and preferred[1][name] is not None
 
 
+@pytest.mark.parametrize(
+    ("field", "nullable"),
+    [
+        ("homeBase { lat }", False),
+        ("lastKnownLocation { lat }", True),
+        ("lastSeenAt", True),
+        ("timeOff { id }", False),
+    ],
+)
+async def test_a_technician_reads_their_own_whereabouts_not_a_colleagues(
+    gql: GraphQLClient, session: AsyncSession, field: str, nullable: bool
+) -> None:
+    w, _ = await partner_world(session)
+    colleague = await factories.technician(session)
+    colleague.last_location, colleague.last_seen_at = point_value(12.9, 77.5), datetime.now(UTC)
+    task_id = await completed_two_weeks_ago(gql, session, w)
+    await session.execute(
+        update(Task)
+        .where(Task.technician_id == w.technician.id)
+        .values(  # type: ignore[arg-type]
+            preferred_technician_ids=[colleague.id, w.technician.id]
+        )
+    )
+    technician = client_for(gql, Role.TECHNICIAN, w, None)
+
+    body = await technician.raw(PREFERRED % field, {"id": task_id})
+
+    name = field.split()[0]
+    refusals = [(e["path"][-2:], e["extensions"]["code"]) for e in body["errors"]]
+    assert refusals == [([0, name], "FORBIDDEN")]  # the colleague's, not their own
+    if nullable:  # else the refusal nulls the task, as a refused non-null field does
+        colleague_seen, own = body["data"]["task"]["preferredTechnicians"]
+        assert colleague_seen["name"] == colleague.name and colleague_seen[name] is None
+        assert own[name] is not None
+
+
 async def test_a_customer_reads_the_name_of_their_technician_and_no_more_through_the_list(
     gql: GraphQLClient, session: AsyncSession
 ) -> None:

@@ -28,7 +28,7 @@ from schema.ids import decode_id, decode_optional_id, split_id
 from schema.inputs import ArchiveInput, provided
 from schema.node import register_node
 from schema.pagination import paginate
-from schema.permissions import allow, authenticated
+from schema.permissions import allow, authenticated, not_for_customers
 from schema.technicians import (
     AddTerritoryMembershipInput,
     AddTimeOffInput,
@@ -143,7 +143,7 @@ class TechniciansQuery:
         )
 
     @strawberry.field(
-        extensions=[authenticated()],
+        extensions=[not_for_customers()],
         description="ACTIVE technicians within radiusMeters, nearest first (at most 100), "
         "measured from their last known location when seen in the last 30 minutes, else from "
         "their home base; `skills` are codes the technician must all hold.",

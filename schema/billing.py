@@ -27,6 +27,7 @@ from schema.errors import Payload
 from schema.ids import encode_id
 from schema.node import Node
 from schema.pagination import Connection
+from schema.permissions import internal
 
 if TYPE_CHECKING:
     from schema.customers import CustomerType
@@ -193,7 +194,8 @@ class InvoiceType(Node):
             "Why a draft cannot be priced yet (no price list in force on the day of the visit, "
             "a part missing from the catalogue): it shows no lines until it can, and issuing "
             "it is refused for the same reason."
-        )
+        ),
+        extensions=[internal()],
     )
     async def pricing_problem(self, info: Info) -> str | None:
         draft = await self._draft(info)

@@ -22,6 +22,7 @@ from schema.customers import CustomerType, SiteType
 from schema.errors import Payload
 from schema.node import Node
 from schema.pagination import Connection
+from schema.permissions import internal, not_for_partners
 
 ContractKind = strawberry.enum(models.ContractKind, name="ContractKind")
 CoverageStatus = strawberry.enum(
@@ -43,8 +44,8 @@ class ContractType(Node):
     sla_response_hours: int | None
     sla_resolution_hours: int | None
     visits_per_year: int | None
-    price: Money | None
-    notes: str | None
+    price: Money | None = strawberry.field(extensions=[not_for_partners()])
+    notes: str | None = strawberry.field(extensions=[internal()])
     version: int
     created_at: datetime
     updated_at: datetime

@@ -17,6 +17,7 @@ from schema.context import Info
 from schema.errors import Payload
 from schema.node import Node
 from schema.pagination import Connection
+from schema.permissions import internal
 
 if TYPE_CHECKING:
     from schema.assets import AssetType
@@ -43,7 +44,7 @@ class CustomerType(Node):
     language: str
     external_ref: str | None
     contact_name: str | None
-    notes: str | None
+    notes: str | None = strawberry.field(extensions=[internal()])
     preferred_channels: list[ContactChannel]  # type: ignore[valid-type]
     version: int
     created_at: datetime

@@ -32,6 +32,7 @@ from schema.errors import Payload
 from schema.ids import encode_id
 from schema.node import Node
 from schema.pagination import Connection
+from schema.permissions import internal
 from schema.users import Role
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class PartType(Node):
     name: str
     description: str | None
     unit: str
-    unit_cost: Money
+    unit_cost: Money = strawberry.field(extensions=[internal()])
     unit_price: Money
     is_accessory: bool = strawberry.field(description="Offered to customers as an upsell.")
     reorder_level: int | None
@@ -227,7 +228,7 @@ class StockMovementType(Node):
     quantity: int
     on_hand_delta: int
     reserved_delta: int
-    actor: str
+    actor: str = strawberry.field(extensions=[internal()])
     at: datetime
     reason: str | None
     reference: str | None
@@ -311,7 +312,7 @@ class RequisitionLineType:
     quantity_requested: int
     quantity_fulfilled: int
     quantity_outstanding: int
-    unit_cost: Money
+    unit_cost: Money = strawberry.field(extensions=[internal()])
     part_db_id: strawberry.Private[int]
 
     @strawberry.field
@@ -336,11 +337,11 @@ class RequisitionType(Node):
     requested_by: str
     needed_by: datetime | None
     notes: str | None
-    total_value: Money
+    total_value: Money = strawberry.field(extensions=[internal()])
     approver_role: Role = strawberry.field(  # type: ignore[valid-type]
         description="The least role that may approve it under the value policy."
     )
-    decided_by: str | None
+    decided_by: str | None = strawberry.field(extensions=[internal()])
     decided_at: datetime | None
     decision_reason: str | None
     version: int

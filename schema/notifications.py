@@ -17,6 +17,7 @@ from schema.customers import CustomerType
 from schema.errors import Payload
 from schema.node import Node
 from schema.pagination import Connection
+from schema.permissions import not_for_customers
 from schema.work_orders import TaskType
 
 NotificationEvent = strawberry.enum(models.NotificationEvent, name="NotificationEvent")
@@ -36,7 +37,7 @@ class NotificationType(Node):
     language: str | None
     address: str | None
     attempts: int
-    last_error: str | None
+    last_error: str | None = strawberry.field(extensions=[not_for_customers()])
     next_attempt_at: datetime
     created_at: datetime
     sent_at: datetime | None

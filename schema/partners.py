@@ -10,6 +10,7 @@ from app.partners.models import Partner
 from schema.errors import Payload
 from schema.node import Node
 from schema.pagination import Connection
+from schema.permissions import internal
 
 
 @strawberry.type(name="Partner")
@@ -18,7 +19,7 @@ class PartnerType(Node):
     code: str
     contact_email: str | None
     phone: str | None
-    notes: str | None
+    notes: str | None = strawberry.field(extensions=[internal()])
     version: int
     created_at: datetime
     archived_at: datetime | None

@@ -20,6 +20,7 @@ from schema.context import Info
 from schema.errors import Payload
 from schema.node import Node
 from schema.pagination import Connection
+from schema.permissions import internal, not_for_customers
 from schema.users import Role
 
 if TYPE_CHECKING:
@@ -109,8 +110,8 @@ class ServiceRequestType(Node):
     external_ref: str | None
     status: ServiceRequestStatus  # type: ignore[valid-type]
     priority: int
-    priority_reason: str
-    priority_overridden: bool
+    priority_reason: str = strawberry.field(extensions=[not_for_customers()])
+    priority_overridden: bool = strawberry.field(extensions=[not_for_customers()])
     eligibility: Eligibility
     is_duplicate: bool
     response_due_at: datetime | None
@@ -163,7 +164,10 @@ class ServiceRequestType(Node):
         row = await info.context.loaders.by_id(Asset).load(self.row.asset_id)
         return AssetType.from_model(row) if row else None
 
-    @strawberry.field(description="The open request for the same asset this one duplicates.")
+    @strawberry.field(
+        description="The open request for the same asset this one duplicates.",
+        extensions=[internal()],
+    )
     async def duplicate_of(self, info: Info) -> ServiceRequestType | None:
         if self.row.duplicate_of_id is None:
             return None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from app.core.auth import Role
 from app.core.models import utcnow
 from app.partners.models import Partner
 from app.technicians import repository
@@ -21,6 +22,7 @@ from schema.errors import Payload
 from schema.node import Node
 from schema.pagination import Connection
 from schema.partners import PartnerType
+from schema.permissions import STAFF, own_partner, personal
 
 if TYPE_CHECKING:
     from schema.territories import TerritoryType
@@ -147,40 +149,77 @@ def _batch(info: Info, name: str, fetch: Any) -> Any:
     return info.context.loaders.custom(name, load)
 
 
+# What a role reads of a technician. Everyone who can reach one reads its ID, name and rating
+# (a customer sees the position only through `taskTracking`, while the visit is under way). The
+# rest is for staff, for technicians and for the partner that employs the technician; home,
+# whereabouts and absences for staff, that partner and the technician themselves; internal
+# notes and cost rates for staff and that partner only.
+def _work_rule() -> Any:
+    return own_partner(*STAFF, Role.TECHNICIAN)
+
+
+def _work(**kwargs: Any) -> Any:
+    return strawberry.field(extensions=[_work_rule()], **kwargs)
+
+
+def _personal(**kwargs: Any) -> Any:
+    return strawberry.field(extensions=[personal()], **kwargs)
+
+
+def _internal() -> Any:
+    return strawberry.field(extensions=[own_partner(*STAFF)])
+
+
 @strawberry.type(name="Technician")
 class TechnicianType(Node):
     name: str
-    email: str | None
-    phone: str | None
-    employment: Employment  # type: ignore[valid-type]
-    status: TechnicianStatus  # type: ignore[valid-type]
-    external_ref: str | None
-    notes: str | None
-    home_base: GeoPoint
-    last_known_location: GeoPoint | None = strawberry.field(
+    email: str | None = _work()
+    phone: str | None = _work()
+    employment: Employment = _work()  # type: ignore[valid-type]
+    status: TechnicianStatus = _work()  # type: ignore[valid-type]
+    external_ref: str | None = _work()
+    notes: str | None = _internal()
+    home_base: GeoPoint = _personal()
+    last_known_location: GeoPoint | None = _personal(
         description="The last position the technician's device reported, at lastSeenAt."
     )
-    last_seen_at: datetime | None
-    cost_per_hour: Money | None
-    cost_per_km: Money | None
-    version: int
-    created_at: datetime
-    archived_at: datetime | None
+    last_seen_at: datetime | None = _personal()
+    cost_per_hour: Money | None = _internal()
+    cost_per_km: Money | None = _internal()
+    version: int = _work()
+    created_at: datetime = _work()
+    archived_at: datetime | None = _work()
     partner_db_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(
+        description="The average customer rating (1-5) of the technician's rated visits; null "
+        "before the first. Everyone who can see the technician reads it."
+    )
+    async def rating(self, info: Info) -> float | None:
+        summary = await _batch(info, "technician.rating", repository.ratings_of).load(self.db_id)
+        return None if summary.average is None else round(summary.average, 2)
+
+    @strawberry.field(description="How many rated visits `rating` averages.")
+    async def rating_count(self, info: Info) -> int:
+        summary = await _batch(info, "technician.rating", repository.ratings_of).load(self.db_id)
+        return int(summary.count)
+
+    @strawberry.field(extensions=[_work_rule()])
     async def skills(self, info: Info) -> list[SkillLevel]:
         pairs = await _batch(info, "technician.skills", repository.skills_of).load(self.db_id)
         return [SkillLevel(skill=SkillType.from_model(s), level=link.level) for link, s in pairs]
 
-    @strawberry.field
+    @strawberry.field(extensions=[_work_rule()])
     async def partner(self, info: Info) -> PartnerType | None:
         if self.partner_db_id is None:
             return None
         row = await info.context.loaders.by_id(Partner).load(self.partner_db_id)
         return PartnerType.from_model(row) if row else None
 
-    @strawberry.field(description="The territories the technician belongs to today, primary first.")
+    @strawberry.field(
+        description="The territories the technician belongs to today, primary first.",
+        extensions=[_work_rule()],
+    )
     async def territories(
         self, info: Info
     ) -> list[Annotated[TerritoryType, strawberry.lazy("schema.territories")]]:
@@ -189,18 +228,27 @@ class TechnicianType(Node):
         loader = _batch(info, "technician.territories", repository.current_territories)
         return [TerritoryType.from_model(row) for row in await loader.load(self.db_id)]
 
-    @strawberry.field(description="Every membership, past, current and future, by start date.")
+    @strawberry.field(
+        description="Every membership, past, current and future, by start date.",
+        extensions=[_work_rule()],
+    )
     async def memberships(self, info: Info) -> list[TerritoryMembershipType]:
         loader = _batch(info, "technician.memberships", repository.memberships_of)
         return [TerritoryMembershipType.from_model(m) for m in await loader.load(self.db_id)]
 
-    @strawberry.field(description="The weekly pattern, Monday first.")
+    @strawberry.field(
+        description="The weekly pattern, Monday first.",
+        extensions=[_work_rule()],
+    )
     async def working_hours(self, info: Info) -> list[Shift]:
         loader = info.context.loaders.children(WorkingHoursRow, WorkingHoursRow.technician_id)
         rows = await loader.load(self.db_id)
         return [Shift.from_model(r) for r in sorted(rows, key=lambda r: (r.weekday, r.starts_at))]
 
-    @strawberry.field(description="Time off that has not ended yet, soonest first.")
+    @strawberry.field(
+        description="Time off that has not ended yet, soonest first.",
+        extensions=[personal()],
+    )
     async def time_off(self, info: Info) -> list[TimeOffType]:
         async def fetch(session: Any, ids: list[int]) -> Any:
             return await repository.time_off_of(session, ids, ending_after=utcnow())

@@ -24,6 +24,7 @@ from schema.context import Info
 from schema.errors import Payload
 from schema.ids import encode_id
 from schema.node import Node
+from schema.permissions import internal
 from schema.scalars import GeoJSON
 from schema.users import Role
 
@@ -269,7 +270,7 @@ class TaskEvent:
     from_status: StatusRef | None
     to_status: StatusRef
     at: datetime
-    actor: str
+    actor: str = strawberry.field(extensions=[internal()])
     actor_role: Role | None = strawberry.field(  # type: ignore[valid-type]
         description="The role the actor acted in."
     )

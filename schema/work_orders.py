@@ -22,6 +22,7 @@ from schema.common import GeoPoint
 from schema.context import Info
 from schema.node import Node
 from schema.pagination import Connection
+from schema.permissions import internal, not_for_customers
 from schema.service_requests import SlaState
 from schema.users import Role
 
@@ -104,10 +105,10 @@ class TaskStatusChange:
     from_status: TaskStatus | None  # type: ignore[valid-type]
     to_status: TaskStatus  # type: ignore[valid-type]
     at: datetime
-    actor: str
+    actor: str = strawberry.field(extensions=[internal()])
     actor_role: Role = strawberry.field(description="The role the actor acted in.")  # type: ignore[valid-type]
     reason: str | None
-    location: GeoPoint | None
+    location: GeoPoint | None = strawberry.field(extensions=[not_for_customers()])
 
     @classmethod
     def from_model(cls, row: TaskEvent) -> TaskStatusChange:
@@ -169,14 +170,14 @@ class TaskType(Node):
     deadline: datetime | None
     scheduled_start: datetime | None
     scheduled_end: datetime | None
-    offer_expires_at: datetime | None
-    rejection_count: int
+    offer_expires_at: datetime | None = strawberry.field(extensions=[not_for_customers()])
+    rejection_count: int = strawberry.field(extensions=[not_for_customers()])
     prerequisites: list[Prerequisite]
     confirmed_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
-    outside_geofence: bool
-    check_in_distance_meters: float | None
+    outside_geofence: bool = strawberry.field(extensions=[not_for_customers()])
+    check_in_distance_meters: float | None = strawberry.field(extensions=[not_for_customers()])
     resolution_code: str | None
     resolution_notes: str | None
     incomplete_reason: str | None
@@ -214,11 +215,14 @@ class TaskType(Node):
     async def technician(self, info: Info) -> TechnicianRef | None:
         return await technician_of(info, self.row.technician_id)
 
-    @strawberry.field
+    @strawberry.field(extensions=[not_for_customers()])
     async def preferred_technicians(self, info: Info) -> list[TechnicianRef]:
         return await technicians_of(info, self.row.preferred_technician_ids)
 
-    @strawberry.field(description="Technicians who rejected or let the offer expire, or excluded.")
+    @strawberry.field(
+        description="Technicians who rejected or let the offer expire, or excluded.",
+        extensions=[not_for_customers()],
+    )
     async def excluded_technicians(self, info: Info) -> list[TechnicianRef]:
         return await technicians_of(info, self.row.excluded_technician_ids)
 
@@ -231,7 +235,7 @@ class TaskType(Node):
         row = await info.context.loaders.by_id(ServiceRequest).load(self.row.service_request_id)
         return ServiceRequestType.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(extensions=[not_for_customers()])
     async def work_order(self, info: Info) -> WorkOrderType | None:
         row = await info.context.loaders.by_id(models.WorkOrder).load(self.row.work_order_id)
         return WorkOrderType.from_model(row) if row else None
@@ -280,7 +284,7 @@ class TaskType(Node):
         loader = info.context.loaders.children(TaskEvent, col(TaskEvent.task_id))
         return [TaskStatusChange.from_model(e) for e in await loader.load(self.db_id)]
 
-    @strawberry.field
+    @strawberry.field(extensions=[not_for_customers()])
     async def notes(self, info: Info) -> list[TaskNoteEntry]:
         loader = info.context.loaders.children(TaskNote, col(TaskNote.task_id))
         return [

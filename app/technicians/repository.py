@@ -352,3 +352,20 @@ async def nearest(
     rows = await session.scalars(select(Technician).where(col(Technician.id).in_(ids)))
     by_id = {t.id: t for t in rows.all()}
     return [Nearby(by_id[row.technician_id], float(row.distance), bool(row.live)) for row in found]
+
+
+@dataclass(frozen=True, slots=True)
+class RatingSummary:
+    average: float | None
+    count: int
+
+
+async def ratings_of(session: AsyncSession, technician_ids: Sequence[int]) -> list[RatingSummary]:
+    """The customers' ratings of each technician's visits: their average and how many."""
+    rows = await session.execute(
+        select(col(Task.technician_id), func.avg(col(Task.rating)), func.count(col(Task.rating)))
+        .where(col(Task.technician_id).in_(technician_ids), col(Task.rating).is_not(None))
+        .group_by(col(Task.technician_id))
+    )
+    found = {tid: RatingSummary(float(avg), count) for tid, avg, count in rows.all()}
+    return [found.get(tid, RatingSummary(None, 0)) for tid in technician_ids]

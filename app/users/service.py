@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import secrets
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal, Role, hash_password, issue_token, verify_password
@@ -33,17 +36,26 @@ def principal_of(user: User) -> Principal:
     )
 
 
+# Verified in place of a missing account's hash, so that an unknown email costs the same
+# argon2 work as a wrong password and the answer's timing does not tell which accounts exist.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(24))
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    """Always one argon2 verification, whether or not the account exists or is archived."""
+    matches = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    return matches and user is not None and user.archived_at is None
+
+
 async def login(
     session: AsyncSession, settings: Settings, email: str, password: str
 ) -> tuple[User, str]:
     user = await repository.find_by_email(session, email)
-    # The same answer for an unknown email and a wrong password: no account probing.
-    if (
-        user is None
-        or user.archived_at is not None
-        or not verify_password(user.password_hash, password)
-    ):
+    # The same answer, after the same work, for an unknown email, an archived account and a
+    # wrong password. The hash runs in a thread: it takes tenths of a second of CPU.
+    if not await asyncio.to_thread(_password_matches, user, password):
         raise DomainError("wrong email or password", ErrorCode.UNAUTHENTICATED, ["password"])
+    assert user is not None
     user.last_login_at = utcnow()
     await session.flush()
     return user, issue_token(settings, principal_of(user))

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.core.auth import InvalidToken, Principal, Role, issue_token, read_token
+from app.core.auth import InvalidToken, Principal, Role, issue_token, read_token, verify_password
 from app.core.config import Settings
 from tests.support import GraphQLClient, error_codes
 
@@ -24,6 +24,9 @@ mutation($input: CreateUserInput!) {
 """
 CREATE_PARTNER = """
 mutation($input: CreatePartnerInput!) { createPartner(input: $input) { partner { id } } }
+"""
+ARCHIVE_USER = """
+mutation($input: ArchiveInput!) { archiveUser(input: $input) { userErrors { field code } } }
 """
 ME = "{ me { id role name partner { code } } }"
 USERS = "{ users { totalCount edges { node { email } } } }"
@@ -75,6 +78,53 @@ async def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(
     assert wrong["token"] is None
     assert wrong["userErrors"] == unknown["userErrors"]
     assert error_codes(wrong) == ["UNAUTHENTICATED"]
+
+
+@pytest.fixture
+def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every password hash login verifies against, in order."""
+    from app.users import service
+
+    seen: list[str] = []
+
+    def counting(password_hash: str, password: str) -> bool:
+        seen.append(password_hash)
+        return verify_password(password_hash, password)
+
+    monkeypatch.setattr(service, "verify_password", counting)
+    return seen
+
+
+async def test_an_unknown_email_costs_a_password_verification_like_a_wrong_password(
+    gql: GraphQLClient, verifications: list[str]
+) -> None:
+    await make_partner_user(gql)
+    anonymous = gql.as_role(None)
+
+    await anonymous.mutate(LOGIN, {"email": "ops@coolfix.example", "password": "nope-nope"})
+    await anonymous.mutate(LOGIN, {"email": "who@example.com", "password": "nope-nope"})
+    await anonymous.mutate(LOGIN, {"email": "who-else@example.com", "password": "nope-nope"})
+
+    (stored, dummy, same_dummy) = verifications
+    assert dummy.startswith("$argon2") and dummy != stored
+    assert same_dummy == dummy  # the dummy hash is made once per process
+
+
+async def test_an_archived_account_gets_the_same_answer_after_the_same_work(
+    gql: GraphQLClient, verifications: list[str]
+) -> None:
+    user = await make_partner_user(gql)
+    archived = await gql.mutate(ARCHIVE_USER, {"id": user["id"]})
+    assert archived["userErrors"] == []
+    anonymous = gql.as_role(None)
+
+    right = await anonymous.mutate(
+        LOGIN, {"email": "ops@coolfix.example", "password": "s3cret-pass"}
+    )
+    unknown = await anonymous.mutate(LOGIN, {"email": "who@example.com", "password": "s3cret-pass"})
+
+    assert right["token"] is None and right["userErrors"] == unknown["userErrors"]
+    assert len(verifications) == 2
 
 
 async def test_a_technician_user_needs_a_technician_link(gql: GraphQLClient) -> None:

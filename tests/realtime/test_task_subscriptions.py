@@ -48,7 +48,7 @@ from tests.work_orders import factories
 UPDATES = """
 subscription Updates($taskId: ID, $technicianId: ID, $territoryId: ID) {
   taskUpdates(taskId: $taskId, technicianId: $technicianId, territoryId: $territoryId) {
-    fromStatus toStatus actor reason
+    fromStatus toStatus actorRole reason
     task { id status }
   }
 }
@@ -142,7 +142,7 @@ async def test_a_customer_follows_the_status_of_their_own_task(
     assert update == {
         "fromStatus": "ACCEPTED",
         "toStatus": "EN_ROUTE",
-        "actor": f"test:t{journey.world.technician.id}",
+        "actorRole": "TECHNICIAN",  # who, by role: the actor is not for customers
         "reason": None,
         "task": {"id": gid("Task", journey.task_id), "status": "EN_ROUTE"},
     }

@@ -16,7 +16,7 @@ from schema.ids import encode_id, split_id
 from tests.support import GraphQLClient, error_codes
 from tests.work_orders import factories
 
-TASK_FIELDS = "id status version technician { id } events { fromStatus toStatus actor reason }"
+TASK_FIELDS = "id status version technician { id } events { fromStatus toStatus actorRole reason }"
 CREATE_REQUEST = """
 mutation($input: CreateServiceRequestInput!) {
   createServiceRequest(input: $input) {

@@ -35,6 +35,8 @@ class UnassignedReason(StrEnum):
     NO_CAPACITY = "NO_CAPACITY"
     NOT_WORTH_IT = "NOT_WORTH_IT"
     PINNED_INFEASIBLE = "PINNED_INFEASIBLE"
+    NO_TECHNICIAN = "NO_TECHNICIAN"
+    """Nobody works in the horizon (no technician on shift in the territory)."""
 
 
 @dataclass(frozen=True)

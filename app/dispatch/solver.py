@@ -72,9 +72,16 @@ def solve(
     started = time.perf_counter()
     deadline = started + options.time_limit
     travel = travel or make_travel(problem.travel)
+    if not problem.technicians:
+        # The native engines crash on a model without vehicles: nothing to search.
+        nobody = [Unassigned(t.id, UnassignedReason.NO_TECHNICIAN) for t in problem.tasks]
+        return _plan(problem, [], nobody, time.perf_counter() - started)
     screening = screen(problem, travel)
     rejected = _rejected_tasks(problem, screening)
     candidates = [i for i in range(len(problem.tasks)) if i not in rejected]
+    if not candidates:
+        unassigned = [Unassigned(problem.tasks[i].id, reason) for i, reason in rejected.items()]
+        return _plan(problem, [], unassigned, time.perf_counter() - started)
     workers = _worker_count(options)
     found = None
     if options.start_from is not None and len(candidates) <= WARM_START_MAX_TASKS:

@@ -66,7 +66,8 @@ class RoutingData:
 
     @property
     def horizon(self) -> int:
-        return max(end for _, end in self.shifts) if self.shifts else 0
+        """The latest shift end, never below 0 (OR-Tools refuses a negative capacity)."""
+        return max(0, *(end for _, end in self.shifts))
 
 
 def compile_part(

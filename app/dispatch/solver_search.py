@@ -95,6 +95,9 @@ def solve_part(
     initial_routes: Routes | None = None,
 ) -> PartResult:
     """Solve one part; `initial_routes` (vehicle -> task positions) seed the search."""
+    if data.vehicle_count == 0 or data.task_count == 0:
+        # Nothing to plan, and OR-Tools crashes on a model without vehicles.
+        return PartResult(routes=tuple(() for _ in range(data.vehicle_count)), cost=0)
     deadline = time.perf_counter() + config.time_limit
     if config.pyvrp_share > 0 and solver_pyvrp.supports(data):
         found = solver_pyvrp.solve(data, _pyvrp_seconds(data, config), config.seed, initial_routes)

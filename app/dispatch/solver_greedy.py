@@ -21,12 +21,12 @@ from app.dispatch.solver_screen import TIME_SCALE
 NEVER = np.iinfo(np.int64).max // 4
 
 
-def greedy_routes(data: RoutingData, priorities: Sequence[int] | None = None) -> Routes:
-    """Routes built by appending tasks (most valuable first) where they fit best."""
+def greedy_routes(data: RoutingData) -> Routes:
+    """Routes built by appending tasks (the dearest to leave out first) where they fit best."""
     vehicles = data.vehicle_count
     if vehicles == 0 or data.task_count == 0:
         return tuple(() for _ in range(vehicles))
-    value = priorities or data.penalties
+    value = data.penalties
     in_chain = {p: k for chain in data.pin_chains for k, p in enumerate(chain)}
     order = sorted(
         range(data.task_count),

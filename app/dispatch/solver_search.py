@@ -177,6 +177,10 @@ def _ortools_search(
     model.routing.CloseModelWithParameters(closing)
     # Building and closing a large model takes a while: the search gets what is left.
     left = started + first_phase.time_limit - time.perf_counter()
+    if only_from_them:
+        # Restoring a start and finalizing its times takes a moment on a large part: with
+        # less, OR-Tools answers nothing and the hand-over fails.
+        left = max(left, MIN_POLISH_SEARCH_SECONDS)
     params.time_limit.FromMilliseconds(max(1, round(left * 1000)))
     solution = start = None
     if initial_routes is not None:
@@ -206,6 +210,8 @@ def _ortools_search(
     return PartResult(routes=routes, cost=cost)
 
 
+MIN_POLISH_SEARCH_SECONDS = 0.5
+"""The check of PyVRP's routes gets at least this long after its model is built."""
 READ_ROUTES_SECONDS = 30.0
 """Limit for reading a start into a closed model (milliseconds on any realistic part)."""
 
@@ -220,7 +226,7 @@ def _status_name(status: int) -> str:
 POLISH_SECONDS = 0.3
 """OR-Tools' check of routes PyVRP planned under the whole objective..."""
 POLISH_RESERVE = POLISH_SECONDS + 0.4
-POLISH_RESERVE_PER_TASK = 0.002
+POLISH_RESERVE_PER_TASK = 0.004
 """...and the time kept for it, with building the model and assembling the plan."""
 
 

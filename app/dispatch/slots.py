@@ -555,6 +555,8 @@ async def consume_hold(
         raise DomainError("the slot hold expired or was used", ErrorCode.SLOT_TAKEN, ["holdId"])
     if hold.site_id is not None and hold.site_id != task.site_id:
         raise DomainError("the hold is for another site", ErrorCode.INVALID, ["holdId"])
+    if hold.customer_id is not None and hold.customer_id != task.customer_id:
+        raise DomainError("the hold is for another customer", ErrorCode.INVALID, ["holdId"])
     await _check_task_fits_hold(session, hold, task)
     if window_given and (task.window_start, task.window_end) != (hold.slot_start, hold.slot_end):
         raise DomainError("the window must be the held slot", ErrorCode.INVALID, ["windowStart"])

@@ -354,3 +354,25 @@ async def test_a_long_task_cannot_be_rescheduled_into_a_shorter_hold(
     assert "150" in payload["userErrors"][0]["message"]
     await session.refresh(long_task)
     assert long_task.window_start == f.tomorrow_at(9)
+
+
+async def test_a_hold_taken_for_one_customer_does_not_book_another_customers_task(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given a hold taken for the day's customer, and another customer with a site
+    d = await f.day(session)
+    hold = await slots.hold_slot(session, f.DISPATCHER, hold_request(d, 10, 12))
+    other = await factories.customer(session)
+    other_site = await factories.site(session, other)
+    # when a task of the other customer is created with it
+    payload = await gql.as_role(Role.AGENT).mutate(
+        CREATE_TASK_WITH_HOLD,
+        _task_input(d, hold.id)
+        | {
+            "customerId": encode_id("Customer", other.id or 0),
+            "siteId": encode_id("Site", other_site.id or 0),
+        },
+    )
+    # then it is refused on holdId
+    assert payload["task"] is None
+    assert payload["userErrors"] == [{"field": ["holdId"], "code": "INVALID"}]

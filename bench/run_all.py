@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FULL = os.environ.get("BENCH_FULL") == "1"
 
-# (module, quick arguments, full arguments)
-BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
+# (module, quick arguments, full arguments); None: not run in that mode
+BENCHMARKS: list[tuple[str, list[str] | None, list[str] | None]] = [
     (
         "bench.solomon",
         ["--set", "solomon", "--instances", "*01", "--time-limit", "10"],
@@ -25,6 +25,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("bench.api", ["--quick"], []),
     ("bench.realtime", ["--quick"], []),
     ("bench.dispatch_scale", ["--quick"], []),
+    ("bench.solomon", None, ["--set", "gh1000-1"]),
 ]
 
 
@@ -34,6 +35,8 @@ def main() -> int:
         if not (ROOT / (module.replace(".", "/") + ".py")).exists():
             continue
         args = full if FULL else quick
+        if args is None:
+            continue
         print(f"\n=== {module} {' '.join(args)}", flush=True)
         started = time.perf_counter()
         result = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, check=False)

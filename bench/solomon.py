@@ -2,6 +2,7 @@
 
     python -m bench.solomon --set solomon --time-limit 10
     python -m bench.solomon --set gh1000 --instances 'R1*' --limit 3 --time-limit 60
+    python -m bench.solomon --set gh1000-1      # the six *_10_1 instances at 60 s each
 
 Every plan is checked by `bench.vrptw_check`; gaps are to the distance-only best-known
 solutions of `bks_dimacs.csv`. Data: `../shared/bench-data` beside the repository, or
@@ -29,6 +30,8 @@ from bench.vrplib import VrptwInstance, read_instance, synthetic_instance, to_pr
 from bench.vrptw_check import check_plan
 
 SETS = ("solomon", "gh200", "gh400", "gh600", "gh800", "gh1000")
+SELECTIONS = {"gh1000-1": ("gh1000", "*_10_1", 60.0)}
+"""Named selections: set, instance pattern and time limit (unless given)."""
 
 
 def bench_data_dir() -> Path:
@@ -47,6 +50,7 @@ class Outcome:
     errors: tuple[str, ...]
     seconds: float
     best_known: float | None
+    handover_failures: int = 0
 
     @property
     def gap(self) -> float | None:
@@ -82,6 +86,7 @@ def solve_instance(
         errors=tuple(check.errors),
         seconds=plan.stats.solve_seconds,
         best_known=bks,
+        handover_failures=plan.stats.handover_failures,
     )
 
 
@@ -97,6 +102,8 @@ def print_outcome(outcome: Outcome) -> None:
     status = "ok" if not outcome.errors else "INFEASIBLE: " + "; ".join(outcome.errors[:3])
     if outcome.unassigned:
         status += f" ({outcome.unassigned} unassigned)"
+    if outcome.handover_failures:
+        status += f" [{outcome.handover_failures} hand-over failures]"
     print(
         f"{outcome.name:10s} veh {outcome.vehicles:3d}  dist {outcome.distance:10.1f}  "
         f"bks {bks:>9s}  gap {gap:>8s}  {outcome.seconds:6.1f}s  {status}",
@@ -139,10 +146,12 @@ def _natural_key(path: Path) -> tuple[object, ...]:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--set", default="solomon", choices=SETS)
+    parser.add_argument("--set", default="solomon", choices=SETS + tuple(SELECTIONS))
     parser.add_argument("--instances", default="*", help="glob on instance names, e.g. 'R1*'")
     parser.add_argument("--limit", type=int, default=None, help="run at most N instances")
-    parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance")
+    parser.add_argument(
+        "--time-limit", type=float, default=None, help="seconds per instance (default: 10)"
+    )
     parser.add_argument("--jobs", type=int, default=1, help="instances solved at once")
     parser.add_argument("--verbose", action="store_true", help="log the solver's rounds")
     parser.add_argument(
@@ -155,7 +164,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--workers", type=int, default=0, help="solver processes per instance (default: cores/jobs)"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.set in SELECTIONS:
+        args.set, pattern, seconds = SELECTIONS[args.set]
+        args.instances = pattern if args.instances == "*" else args.instances
+        args.time_limit = args.time_limit or seconds
+    args.time_limit = args.time_limit or 10.0
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,6 +43,8 @@ class UnassignedReason(StrEnum):
     """Serving it would cost more than leaving it (lower priority, far away)."""
     PINNED_INFEASIBLE = "PINNED_INFEASIBLE"
     """Work pinned to a technician that their day cannot hold any more."""
+    NO_TECHNICIAN = "NO_TECHNICIAN"
+    """Nobody works in the horizon (no technician on shift in the territory)."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,9 @@ class PlanStats:
     travel_time: float
     distance: float
     solve_seconds: float
+    handover_failures: int = 0
+    """Unexpected failures handing a plan from one engine to the next (each logged with its
+    cause); the plan is then the best one found before the failure."""
 
 
 @dataclass(frozen=True)
@@ -470,6 +475,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "travel_time": _minutes(plan.stats.travel_time),
             "distance": _minutes(plan.stats.distance),
             "solve_seconds": _minutes(plan.stats.solve_seconds),
+            "handover_failures": plan.stats.handover_failures,
         },
     }
 

@@ -3,6 +3,10 @@
 OR-Tools holds the GIL for the whole search, so a thread would freeze the server's event loop;
 a process keeps the loop's lag at milliseconds. Problems and plans are plain picklable data.
 Territories are planned independently, so several run side by side, up to the pool's size.
+
+A worker that dies (a crash in native code, a kill) breaks the whole pool: the run it was
+planning fails with `SolverCrashed`, the broken pool is dropped and the next run starts a new
+one; a pool found broken before a run is replaced and the run goes ahead.
 """
 
 from __future__ import annotations
@@ -12,13 +16,24 @@ import multiprocessing
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+import structlog
 
 from app.dispatch.problem import Plan, Problem
 from app.dispatch.settings import dispatch_settings
 from app.dispatch.solver import SolveOptions, solve
 
+log = structlog.get_logger("fieldgraph.dispatch")
+
 _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
+replaced_pools = 0
+"""Broken pools replaced since this process started."""
+
+
+class SolverCrashed(RuntimeError):
+    """The solver's worker process died while planning; the run failed, the pool is new."""
 
 
 def pool() -> ProcessPoolExecutor:
@@ -30,6 +45,18 @@ def pool() -> ProcessPoolExecutor:
             context.set_forkserver_preload(["app.dispatch.solver"])
             _pool = ProcessPoolExecutor(max_workers=dispatch_settings().workers, mp_context=context)
         return _pool
+
+
+def _discard(broken: Executor) -> None:
+    """Drop `broken` if it is still the module's pool (another run may have replaced it)."""
+    global _pool, replaced_pools
+    with _lock:
+        if _pool is not broken:
+            return
+        _pool = None
+        replaced_pools += 1
+    broken.shutdown(wait=False, cancel_futures=True)
+    log.warning("dispatch solver pool broken, replaced", replaced=replaced_pools)
 
 
 def shutdown() -> None:
@@ -54,7 +81,28 @@ async def solve_off_loop(
     executor: Executor | None = None,
     start_from: Mapping[str, Sequence[str]] | None = None,
 ) -> Plan:
+    """The plan, solved in `executor` or the module's pool. Raises `SolverCrashed` when the
+    worker dies during this run; a module pool found broken beforehand is replaced first."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(
-        executor or pool(), solve_in_worker, problem, time_limit, start_from
-    )
+    for attempt in range(2):
+        chosen = executor or pool()
+        try:
+            future = chosen.submit(solve_in_worker, problem, time_limit, start_from)
+        except BrokenProcessPool:
+            # Broken before this run (a worker died while idle): a new pool, once.
+            if executor is not None or attempt:
+                raise SolverCrashed(_CRASHED) from None
+            _discard(chosen)
+            continue
+        try:
+            return await asyncio.wrap_future(future, loop=loop)
+        except BrokenProcessPool as error:
+            if executor is None:
+                _discard(chosen)
+            raise SolverCrashed(_CRASHED) from error
+    raise AssertionError("unreachable")
+
+
+_CRASHED = (
+    "the solver process stopped unexpectedly while planning this run; the next run starts a new one"
+)

@@ -37,7 +37,7 @@ from app.dispatch.settings import DispatchSettings, dispatch_settings
 from app.dispatch.travel import HaversineTravel
 from app.technicians.models import Skill
 from app.territories.models import Territory
-from app.work_orders.models import Task, TaskStatus
+from app.work_orders.models import Task, TaskSkill, TaskStatus
 
 SLOT_LOCK_NAMESPACE = 0x534C4F54
 """First key of the per-territory slot-hold advisory lock ("SLOT")."""
@@ -555,6 +555,9 @@ async def consume_hold(
         raise DomainError("the slot hold expired or was used", ErrorCode.SLOT_TAKEN, ["holdId"])
     if hold.site_id is not None and hold.site_id != task.site_id:
         raise DomainError("the hold is for another site", ErrorCode.INVALID, ["holdId"])
+    if hold.customer_id is not None and hold.customer_id != task.customer_id:
+        raise DomainError("the hold is for another customer", ErrorCode.INVALID, ["holdId"])
+    await _check_task_fits_hold(session, hold, task)
     if window_given and (task.window_start, task.window_end) != (hold.slot_start, hold.slot_end):
         raise DomainError("the window must be the held slot", ErrorCode.INVALID, ["windowStart"])
     hold.status, hold.task_id, hold.consumed_at = HoldStatus.CONSUMED, task.id, utcnow()
@@ -562,6 +565,26 @@ async def consume_hold(
     invalidate(hold.territory_id)
     await session.flush()
     return hold
+
+
+async def _check_task_fits_hold(session: AsyncSession, hold: SlotHold, task: Task) -> None:
+    """A hold reserved time on a technician chosen for its duration and skills: it is valid
+    only for work that fits that time and needs no other skill."""
+    if task.duration_minutes > hold.duration_minutes:
+        message = (
+            f"the hold reserves {hold.duration_minutes} minutes; "
+            f"this task takes {task.duration_minutes}"
+        )
+        raise DomainError(message, ErrorCode.INVALID, ["holdId"])
+    required = await session.scalars(
+        select(Skill.code)
+        .join(TaskSkill, col(TaskSkill.skill_id) == col(Skill.id))
+        .where(col(TaskSkill.task_id) == task.id)
+    )
+    missing = sorted(set(required.all()) - set(hold.skills))
+    if missing:
+        message = f"the hold was taken for other skills; this task needs {', '.join(missing)}"
+        raise DomainError(message, ErrorCode.INVALID, ["holdId"])
 
 
 async def expire_holds(session: AsyncSession, now: datetime | None = None) -> int:

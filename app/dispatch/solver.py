@@ -14,7 +14,7 @@ import itertools
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -72,9 +72,16 @@ def solve(
     started = time.perf_counter()
     deadline = started + options.time_limit
     travel = travel or make_travel(problem.travel)
+    if not problem.technicians:
+        # The native engines crash on a model without vehicles: nothing to search.
+        nobody = [Unassigned(t.id, UnassignedReason.NO_TECHNICIAN) for t in problem.tasks]
+        return _plan(problem, [], nobody, time.perf_counter() - started)
     screening = screen(problem, travel)
     rejected = _rejected_tasks(problem, screening)
     candidates = [i for i in range(len(problem.tasks)) if i not in rejected]
+    if not candidates:
+        unassigned = [Unassigned(problem.tasks[i].id, reason) for i, reason in rejected.items()]
+        return _plan(problem, [], unassigned, time.perf_counter() - started)
     workers = _worker_count(options)
     found = None
     if options.start_from is not None and len(candidates) <= WARM_START_MAX_TASKS:
@@ -85,7 +92,8 @@ def solve(
     routes, dropped = _collect(problem, datas, results, screening)
     unassigned = [Unassigned(problem.tasks[i].id, reason) for i, reason in rejected.items()]
     unassigned += dropped
-    return _plan(problem, routes, unassigned, time.perf_counter() - started)
+    failures = sum(result.handover_failures for result in results)
+    return _plan(problem, routes, unassigned, time.perf_counter() - started, failures)
 
 
 def _worker_count(options: SolveOptions) -> int:
@@ -128,7 +136,9 @@ def _search(
     if len(jobs) == 1:
         return [data], run_jobs(jobs, None)
     with process_pool(len(jobs)) as pool:
-        return [data], [_best(run_jobs(jobs, pool))]
+        found = run_jobs(jobs, pool)
+    failures = sum(result.handover_failures for result in found)
+    return [data], [replace(_best(found), handover_failures=failures)]
 
 
 def _search_from(
@@ -252,7 +262,11 @@ def _is_full(data: RoutingData, route: Sequence[int], vehicle: int, position: in
 
 
 def _plan(
-    problem: Problem, routes: list[_TimedRoute], unassigned: list[Unassigned], seconds: float
+    problem: Problem,
+    routes: list[_TimedRoute],
+    unassigned: list[Unassigned],
+    seconds: float,
+    handover_failures: int = 0,
 ) -> Plan:
     order = {t.id: i for i, t in enumerate(problem.technicians)}
     routes.sort(key=lambda r: order[r.route.technician])
@@ -265,5 +279,6 @@ def _plan(
         travel_time=sum(r.travel_ticks for r in routes) / TIME_SCALE,
         distance=float(np.round(sum(r.distance for r in routes), 6)),
         solve_seconds=seconds,
+        handover_failures=handover_failures,
     )
     return Plan(routes=tuple(r.route for r in routes), unassigned=tuple(unassigned), stats=stats)

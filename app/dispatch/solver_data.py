@@ -6,6 +6,7 @@ tasks. Times are ticks (`TIME_SCALE` per minute); costs are ticks times `cost_pe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -66,7 +67,8 @@ class RoutingData:
 
     @property
     def horizon(self) -> int:
-        return max(end for _, end in self.shifts) if self.shifts else 0
+        """The latest shift end, never below 0 (OR-Tools refuses a negative capacity)."""
+        return max(0, *(end for _, end in self.shifts))
 
 
 def compile_part(
@@ -147,18 +149,40 @@ def _allowed_vehicles(
 
 
 def _penalties(problem: Problem, tasks: Sequence[int], travel_ticks: IntMatrix) -> tuple[int, ...]:
-    """Drop penalties: leaving out any task costs more than all travel the part could save."""
-    if travel_ticks.size == 0:
-        return tuple(PRIORITY_WEIGHTS[problem.tasks[i].priority] for i in tasks)
-    cost_scale = max((t.cost_per_minute for t in problem.technicians), default=1.0)
-    longest_arc = int(travel_ticks.max()) + 1
-    unit = int(longest_arc * (len(travel_ticks) + 1) * max(cost_scale, 1.0)) + 1
-    unit += round(PREFERENCE_BONUS_MINUTES * TIME_SCALE) * len(tasks)
+    """Drop penalties: leaving out any task costs more than any plan's whole cost could be,
+    whatever the scale of the coordinates, so serving more work always comes first; then
+    the higher priority, then travel. See `cost_bound`."""
+    unit = cost_bound(problem, tasks, travel_ticks) + 1
+    # The objective sums every penalty: keep it inside OR-Tools' int64 arithmetic.
+    heaviest = PIN_WEIGHT * max(1, len(tasks))
+    if unit * heaviest > MAX_OBJECTIVE:
+        unit = MAX_OBJECTIVE // heaviest
     return tuple(
         unit
         * (PIN_WEIGHT if problem.tasks[i].pinned else PRIORITY_WEIGHTS[problem.tasks[i].priority])
         for i in tasks
     )
+
+
+MAX_OBJECTIVE = 2**62
+"""Sum of all drop penalties at most: OR-Tools' costs are int64 and saturate near 2**63."""
+
+
+def cost_bound(problem: Problem, tasks: Sequence[int], travel_ticks: IntMatrix) -> int:
+    """An upper bound on what any plan of the part costs besides drop penalties: every node
+    leaves by at most one arc, none longer than the longest, at the dearest rate; every task
+    may lose its preference and be late by the whole horizon."""
+    if travel_ticks.size == 0:
+        return 0
+    rate = max(1.0, max((t.cost_per_minute for t in problem.technicians), default=1.0))
+    longest_arc = int(travel_ticks.max()) + 1
+    travel = math.ceil(longest_arc * len(travel_ticks) * rate)
+    preference = round(PREFERENCE_BONUS_MINUTES * TIME_SCALE) * len(tasks)
+    lateness = 0
+    if any(problem.tasks[i].deadline is not None for i in tasks):
+        horizon = max((tick(t.shift[1]) for t in problem.technicians), default=0)
+        lateness = round(LATENESS_COST_PER_MINUTE) * max(0, horizon) * len(tasks)
+    return travel + preference + lateness
 
 
 def _pin_chains(

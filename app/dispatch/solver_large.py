@@ -43,7 +43,8 @@ def solve_in_parts(
     """Plan `tasks` by parts; returns the final grouping, compiled, with its routes."""
     first_plan_end = time.perf_counter() + FIRST_PLAN_SHARE * (deadline - time.perf_counter())
     parts = sector_parts(problem, travel, tasks, PART_SIZE)
-    routes = _search_round(problem, travel, screening, parts, first_plan_end, pool, workers)
+    first = _search_round(problem, travel, screening, parts, first_plan_end, pool, workers)
+    routes, failures = first
     end = deadline - PLAN_ASSEMBLY_SECONDS
     rounds = max(2, math.floor((end - time.perf_counter()) / ROUND_SECONDS))
     for round_number in range(rounds):
@@ -52,10 +53,13 @@ def solve_in_parts(
             break
         parts = _regroup(problem, travel, routes, tasks, round_number)
         round_end = time.perf_counter() + left / (rounds - round_number)
-        routes = _search_round(problem, travel, screening, parts, round_end, pool, workers)
+        routes, more = _search_round(problem, travel, screening, parts, round_end, pool, workers)
+        failures += more
     final = _regroup(problem, travel, routes, tasks, 0)
     datas = [compile_part(problem, travel, screening, p.technicians, p.tasks) for p in final]
     results = [PartResult(routes=p.routes or (), cost=0) for p in final]
+    if results:
+        results[0] = PartResult(routes=results[0].routes, cost=0, handover_failures=failures)
     return datas, results
 
 
@@ -79,7 +83,8 @@ def _search_round(
     end: float,
     pool: Executor | None,
     workers: int,
-) -> Assignment:
+) -> tuple[Assignment, int]:
+    """The round's routes and how many of its hand-overs failed."""
     waves = math.ceil(len(parts) / max(1, workers))
     seconds = max(0.2, (end - time.perf_counter()) / max(1, waves) - 0.1)
     jobs: list[Job] = []
@@ -98,7 +103,7 @@ def _search_round(
         sum(len(r) for r in routes.values()),
         _travel_minutes(datas, results),
     )
-    return routes
+    return routes, sum(result.handover_failures for result in results)
 
 
 def _travel_minutes(datas: Sequence[RoutingData], results: Sequence[PartResult]) -> float:

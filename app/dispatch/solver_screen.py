@@ -125,7 +125,8 @@ def _reachability_verdicts(problem: Problem, travel: TravelProvider) -> BoolMatr
     arrival = shift_start[None, :] + outbound.T
     reachable = np.zeros((len(tasks), len(technicians)), dtype=np.bool_)
     for opens, closes in _window_columns(tasks):
-        start = np.maximum(arrival, opens[:, None])
+        # The engines' clock starts at the horizon's start: no service before it.
+        start = np.maximum(np.maximum(arrival, opens[:, None]), 0)
         finish = start + duration[:, None] + inbound
         reachable |= (start <= closes[:, None]) & (finish <= shift_end[None, :])
     return reachable

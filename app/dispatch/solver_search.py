@@ -11,6 +11,7 @@ from ortools.util import optional_boolean_pb2
 
 from app.dispatch import solver_pyvrp
 from app.dispatch.solver_data import RoutingData
+from app.dispatch.solver_greedy import greedy_routes, objective
 from app.dispatch.solver_improve import Routes, idle_vehicles_trimmed, ruin_and_recreate
 from app.dispatch.solver_model import RoutingModel, build_model, read_routes
 from app.dispatch.solver_schedule import servable_routes
@@ -72,6 +73,8 @@ class PartResult:
 
     routes: Routes
     cost: int
+    handover_failures: int = 0
+    """Hand-overs between engines that failed unexpectedly (logged with their cause)."""
 
 
 def search_parameters(config: SearchConfig) -> pywrapcp.DefaultRoutingSearchParameters:
@@ -94,22 +97,51 @@ def solve_part(
     config: SearchConfig,
     initial_routes: Routes | None = None,
 ) -> PartResult:
-    """Solve one part; `initial_routes` (vehicle -> task positions) seed the search."""
+    """Solve one part; `initial_routes` (vehicle -> task positions) seed the search.
+
+    The greedy plan, then PyVRP's routes, are kept as the incumbent: whatever happens later
+    (a search that finds nothing in its time, a hand-over OR-Tools refuses), the best plan
+    found is returned, never a worse one."""
+    if data.vehicle_count == 0 or data.task_count == 0:
+        # Nothing to plan, and OR-Tools crashes on a model without vehicles.
+        return PartResult(routes=tuple(() for _ in range(data.vehicle_count)), cost=0)
     deadline = time.perf_counter() + config.time_limit
+    greedy = greedy_routes(data)
+    incumbent = PartResult(routes=greedy, cost=objective(data, greedy))
+    if initial_routes is not None:
+        given = servable_routes(data, initial_routes)
+        incumbent = _better(incumbent, PartResult(routes=given, cost=objective(data, given)))
+    failures = 0
     if config.pyvrp_share > 0 and solver_pyvrp.supports(data):
         found = solver_pyvrp.solve(data, _pyvrp_seconds(data, config), config.seed, initial_routes)
         if found is not None:
             # PyVRP's time arithmetic may round a stop differently: OR-Tools gets the routes
             # without what its own model would refuse, not a refusal of the whole start.
             start = servable_routes(data, found)
-            polished = _ortools_search(data, _polish_config(data, config, deadline), start, True)
+            incumbent = _better(incumbent, PartResult(routes=start, cost=objective(data, start)))
+            causes: list[str] = []
+            polish = _polish_config(data, config, deadline)
+            polished = _ortools_search(data, polish, start, True, causes)
             if polished is not None:
-                return polished
-            logger.warning("searching without PyVRP's routes")
+                return replace(_better(incumbent, polished), handover_failures=failures)
+            failures += 1
+            logger.warning(
+                "hand-over from PyVRP to OR-Tools failed (%s); keeping PyVRP's routes",
+                "; ".join(causes) or "no solution from the start",
+            )
+            return replace(incumbent, handover_failures=failures)
         left = max(MIN_FIRST_PHASE_SECONDS, deadline - time.perf_counter())
         config = replace(config, time_limit=left, pyvrp_share=0.0)
     result = _ortools_search(data, config, initial_routes, False)
-    return result or PartResult(routes=tuple(() for _ in range(data.vehicle_count)), cost=-1)
+    if result is None:
+        logger.warning("OR-Tools found no plan in %.2fs; keeping the greedy one", config.time_limit)
+        return replace(incumbent, handover_failures=failures)
+    return replace(_better(incumbent, result), handover_failures=failures)
+
+
+def _better(incumbent: PartResult, challenger: PartResult) -> PartResult:
+    """The cheaper of two results under the model's objective (the incumbent on a tie)."""
+    return challenger if challenger.cost < incumbent.cost else incumbent
 
 
 def _pyvrp_seconds(data: RoutingData, config: SearchConfig) -> float:
@@ -123,30 +155,54 @@ def _pyvrp_seconds(data: RoutingData, config: SearchConfig) -> float:
 
 
 def _ortools_search(
-    data: RoutingData, config: SearchConfig, initial_routes: Routes | None, only_from_them: bool
+    data: RoutingData,
+    config: SearchConfig,
+    initial_routes: Routes | None,
+    only_from_them: bool,
+    causes: list[str] | None = None,
 ) -> PartResult | None:
     """OR-Tools from `initial_routes` when it accepts them, else (unless `only_from_them`)
-    from its own first solution; then ruin and recreate for `config.improve_share`."""
+    from its own first solution; then ruin and recreate for `config.improve_share`. Why the
+    routes were refused is appended to `causes`."""
     started = time.perf_counter()
     deadline = started + config.time_limit
     model = build_model(data)
     first_seconds = max(MIN_FIRST_PHASE_SECONDS, config.time_limit * (1 - config.improve_share))
     first_phase = replace(config, time_limit=min(config.time_limit, first_seconds))
     params = search_parameters(first_phase)
-    model.routing.CloseModelWithParameters(params)
+    # The limit given when closing also bounds reading the routes to start from: on a large
+    # part under load that alone can take longer than a short search, and a refusal there
+    # threw the start away. The search itself gets its own limit below.
+    closing = search_parameters(replace(first_phase, time_limit=READ_ROUTES_SECONDS))
+    model.routing.CloseModelWithParameters(closing)
     # Building and closing a large model takes a while: the search gets what is left.
     left = started + first_phase.time_limit - time.perf_counter()
+    if only_from_them:
+        # Restoring a start and finalizing its times takes a moment on a large part: with
+        # less, OR-Tools answers nothing and the hand-over fails.
+        left = max(left, MIN_POLISH_SEARCH_SECONDS)
     params.time_limit.FromMilliseconds(max(1, round(left * 1000)))
-    solution = None
+    solution = start = None
     if initial_routes is not None:
+        read_started = time.perf_counter()
         start = _assignment_from_routes(model, initial_routes)
         if start is None:
-            logger.warning("OR-Tools refused the routes to start from")
+            cause = (
+                f"OR-Tools refused the routes to start from: status "
+                f"{_status_name(model.routing.status())} after "
+                f"{time.perf_counter() - read_started:.2f} s"
+            )
+            logger.warning(cause)
+            if causes is not None:
+                causes.append(cause)
         else:
             solution = model.routing.SolveFromAssignmentWithParameters(start, params)
     if solution is None and not only_from_them:
         solution = model.routing.SolveWithParameters(params)
     if solution is None:
+        if causes is not None and start is not None:
+            status = _status_name(model.routing.status())
+            causes.append(f"no solution from the routes: status {status}")
         return None
     routes, cost = read_routes(model, solution), solution.ObjectiveValue()
     if config.improve_share > 0:
@@ -154,10 +210,23 @@ def _ortools_search(
     return PartResult(routes=routes, cost=cost)
 
 
+MIN_POLISH_SEARCH_SECONDS = 0.5
+"""The check of PyVRP's routes gets at least this long after its model is built."""
+READ_ROUTES_SECONDS = 30.0
+"""Limit for reading a start into a closed model (milliseconds on any realistic part)."""
+
+
+def _status_name(status: int) -> str:
+    try:
+        return str(routing_enums_pb2.RoutingSearchStatus.Value.Name(status))
+    except ValueError:
+        return str(status)
+
+
 POLISH_SECONDS = 0.3
 """OR-Tools' check of routes PyVRP planned under the whole objective..."""
 POLISH_RESERVE = POLISH_SECONDS + 0.4
-POLISH_RESERVE_PER_TASK = 0.002
+POLISH_RESERVE_PER_TASK = 0.004
 """...and the time kept for it, with building the model and assembling the plan."""
 
 
@@ -166,9 +235,11 @@ def _polish_config(data: RoutingData, config: SearchConfig, deadline: float) -> 
     PyVRP did not see, else a short descent that checks the routes under the full model."""
     remaining = max(0.05, deadline - time.perf_counter())
     if solver_pyvrp.models_everything(data):
+        # All the time left: building the model comes out of it (about a second for a
+        # thousand tasks), and the descent ends by itself at its local optimum.
         return replace(
             config,
-            time_limit=min(remaining, POLISH_SECONDS),
+            time_limit=max(remaining, POLISH_SECONDS),
             metaheuristic="GREEDY_DESCENT",
             improve_share=0.0,
         )

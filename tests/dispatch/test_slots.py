@@ -283,3 +283,96 @@ async def test_a_task_created_with_a_hold_takes_the_held_slot_once(
     assert datetime.fromisoformat(first["task"]["windowStart"]) == hold.slot_start
     assert datetime.fromisoformat(first["task"]["windowEnd"]) == hold.slot_end
     assert error_codes(again) == ["SLOT_TAKEN"] and again["task"] is None
+
+
+def _task_input(d: f.Day, hold_id: int | None, **extra: object) -> dict[str, object]:
+    return {
+        "customerId": encode_id("Customer", d.customer.id or 0),
+        "siteId": encode_id("Site", d.site.id or 0),
+        "type": "REPAIR",
+        "holdId": encode_id("SlotHold", hold_id or 0),
+    } | extra
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"durationMinutes": 150},
+        {"requiredSkills": [{"code": "PLUMBING", "minLevel": 1}]},
+    ],
+    ids=["longer", "other skill"],
+)
+async def test_a_hold_is_refused_for_work_that_does_not_fit_it(
+    gql: GraphQLClient, session: AsyncSession, extra: dict[str, object]
+) -> None:
+    # given a 90-minute hvac hold
+    d = await f.day(session)
+    hold = await slots.hold_slot(session, f.DISPATCHER, hold_request(d, 10, 12, duration=90))
+    if "requiredSkills" in extra:
+        extra = {"requiredSkills": [{"code": d.plumbing.code, "minLevel": 1}]}
+    # when a task that takes longer or needs another skill is created with it
+    payload = await gql.as_role(Role.AGENT).mutate(
+        CREATE_TASK_WITH_HOLD, _task_input(d, hold.id, **extra)
+    )
+    # then it is refused on holdId, and the hold stays free for fitting work
+    assert payload["task"] is None
+    assert payload["userErrors"] == [{"field": ["holdId"], "code": "INVALID"}]
+    fitting = await gql.as_role(Role.AGENT).mutate(
+        CREATE_TASK_WITH_HOLD, _task_input(d, hold.id, durationMinutes=90)
+    )
+    assert fitting["userErrors"] == []
+
+
+RESCHEDULE_WITH_HOLD = """
+mutation Move($input: RescheduleTaskInput!) {
+  rescheduleTask(input: $input) { task { id windowStart } userErrors { field code message } }
+}
+"""
+
+
+async def test_a_long_task_cannot_be_rescheduled_into_a_shorter_hold(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given a 150-minute task and a 90-minute hold for its skill
+    d = await f.day(session)
+    long_task = await f.task(session, d, duration=150)
+    hold = await slots.hold_slot(session, f.DISPATCHER, hold_request(d, 13, 16, duration=90))
+    await session.commit()
+    # when it is rescheduled into the held slot
+    payload = await gql.as_role(Role.DISPATCHER).mutate(
+        RESCHEDULE_WITH_HOLD,
+        {
+            "taskId": encode_id("Task", long_task.id or 0),
+            "windowStart": hold.slot_start.isoformat(),
+            "windowEnd": hold.slot_end.isoformat(),
+            "holdId": encode_id("SlotHold", hold.id or 0),
+        },
+    )
+    # then the move is refused on holdId and the task keeps its window
+    assert payload["task"] is None, payload
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [(["holdId"], "INVALID")]
+    assert "150" in payload["userErrors"][0]["message"]
+    await session.refresh(long_task)
+    assert long_task.window_start == f.tomorrow_at(9)
+
+
+async def test_a_hold_taken_for_one_customer_does_not_book_another_customers_task(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given a hold taken for the day's customer, and another customer with a site
+    d = await f.day(session)
+    hold = await slots.hold_slot(session, f.DISPATCHER, hold_request(d, 10, 12))
+    other = await factories.customer(session)
+    other_site = await factories.site(session, other)
+    # when a task of the other customer is created with it
+    payload = await gql.as_role(Role.AGENT).mutate(
+        CREATE_TASK_WITH_HOLD,
+        _task_input(d, hold.id)
+        | {
+            "customerId": encode_id("Customer", other.id or 0),
+            "siteId": encode_id("Site", other_site.id or 0),
+        },
+    )
+    # then it is refused on holdId
+    assert payload["task"] is None
+    assert payload["userErrors"] == [{"field": ["holdId"], "code": "INVALID"}]

@@ -209,10 +209,12 @@ class BillingQuery:
     ) -> list[CustomerBalance]:
         ids = decode_ids([str(c) for c in customer_ids], "Customer", "customerIds")
         found = await payments.outstanding(info.context.session, info.context.principal, ids)
+        held = await payments.credits_held(info.context.session, info.context.principal, ids)
         return [
             CustomerBalance(
                 customer_id=strawberry.ID(encode_id("Customer", c)),
                 outstanding=Money(amount=amount, currency="INR"),
+                credit=Money(amount=held[c], currency="INR"),
             )
             for c, amount in found.items()
         ]

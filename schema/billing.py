@@ -417,6 +417,10 @@ UpsellOfferConnection = Connection[UpsellOfferType]
 class CustomerBalance:
     customer_id: strawberry.ID
     outstanding: Money
+    credit: Money = strawberry.field(
+        description="Money the customer paid that no invoice was due for (a payment link paid "
+        "after its invoice was paid or credited), held until it is refunded."
+    )
 
 
 @strawberry.type

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.billing import repository
+from app.billing import links, repository
 from app.billing.channels import (
     BILLING,
     CREDIT_NOTE_ISSUED,
@@ -290,6 +290,7 @@ async def create_credit_note(
     settle(invoice)
     invoice.touch()
     await session.flush()
+    await links.sync(session, invoice)
     return credit
 
 

@@ -28,6 +28,7 @@ from app.billing.models import (
 )
 from app.core.auth import Principal, Role
 from app.core.channels import ALERTS
+from app.core.db import SessionFactory
 from app.core.events import Broker
 from app.core.models import utcnow
 from schema.ids import encode_id
@@ -202,3 +203,61 @@ async def test_a_replaced_or_expired_link_still_records_the_money(
 async def test_a_notice_for_nothing_is_refused(gql: GraphQLClient, session: AsyncSession) -> None:
     _, _, _, token = await _linked(session)
     assert (await _pay(gql, token, "tx-zero", "0")).status_code == 400
+
+
+async def _at_once(sessions: SessionFactory, go: asyncio.Event, work: Any) -> None:
+    async with sessions() as session:
+        await go.wait()
+        await work(session)
+        await session.commit()
+
+
+async def test_cash_and_two_provider_notices_at_once_record_every_rupee(
+    committed_sessions: SessionFactory,
+) -> None:
+    # given an issued invoice with an open link, committed
+    async with committed_sessions() as session:
+        await factories.price_list(session)
+        world = await _chargeable_world(session)
+        invoice = await _issued(session, world)
+        assert invoice.id is not None
+        _, token = await payments.create_payment_link(session, ADMIN, invoice.id)
+        await session.commit()
+    total, invoice_id = invoice.total, invoice.id
+    refs = [f"tx-race-{invoice_id}-{i}" for i in range(2)]
+
+    async def cash(session: AsyncSession) -> None:
+        data = PaymentCreate(invoice_id=invoice_id, method=PaymentMethod.CASH, amount=total)
+        await payments.record_payment(session, ADMIN, data)
+
+    def online(ref: str) -> Any:
+        async def pay(session: AsyncSession) -> None:
+            await payments.pay_by_link(session, token, ref, total)
+
+        return pay
+
+    # when the technician takes cash while the customer pays the link twice, all at once
+    go = asyncio.Event()
+    works = [cash, *(online(ref) for ref in refs)]
+    runs = [asyncio.create_task(_at_once(committed_sessions, go, w)) for w in works]
+    await asyncio.sleep(0.1)
+    go.set()
+    outcomes = await asyncio.gather(*runs, return_exceptions=True)
+    # then whichever came first, every payment is recorded: the invoice is paid once and
+    # the rest is held as the customer's credit (the cash may be refused only if it lost)
+    async with committed_sessions() as session:
+        stored = await session.get(Invoice, invoice_id)
+        paid = (
+            await session.scalars(select(Payment).where(col(Payment.invoice_id) == invoice_id))
+        ).all()
+        held = (
+            await session.scalars(
+                select(CustomerCredit).where(col(CustomerCredit.invoice_id) == invoice_id)
+            )
+        ).all()
+    assert not any(isinstance(o, Exception) for o in outcomes[1:]), outcomes
+    assert stored is not None and stored.status is InvoiceStatus.PAID
+    assert sum(p.amount for p in paid) == total
+    cash_taken = not isinstance(outcomes[0], Exception)
+    assert sum(c.amount for c in held) == total * (2 if cash_taken else 1)
+    assert {c.provider_ref for c in held} <= set(refs)

@@ -513,6 +513,9 @@ class CustomerCredit(SQLModel, table=True):
     reason: str = Field(max_length=300)
     received_at: datetime = timestamp()
     refunded_at: datetime | None = timestamp(nullable=True, default_now=False)
+    refund_reference: str | None = Field(default=None, max_length=200)
+    """The bank or provider reference of the refund."""
+    refunded_by: str | None = Field(default=None, max_length=200)
 
 
 # --- upsell -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import case, func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col, false, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.assets.models import Asset
@@ -319,25 +319,72 @@ async def _hold_credit(
     return credit
 
 
+def readable_credits(principal: Principal | None) -> SelectOfScalar[CustomerCredit]:
+    """Staff see every customer's credits, a customer their own; others none."""
+    statement = select(CustomerCredit)
+    if principal is not None and principal.is_staff:
+        return statement
+    if principal is not None and principal.role is Role.CUSTOMER and principal.customer_id:
+        return statement.where(col(CustomerCredit.customer_id) == principal.customer_id)
+    return statement.where(false())
+
+
+async def list_credits(
+    session: AsyncSession,
+    principal: Principal | None,
+    customer_ids: list[int] | None,
+    refunded: bool | None,
+    limit: int,
+) -> list[CustomerCredit]:
+    """Credits the caller may read, newest first (at most 100)."""
+    statement = readable_credits(principal)
+    if customer_ids is not None:
+        statement = statement.where(col(CustomerCredit.customer_id).in_(customer_ids))
+    if refunded is not None:
+        refunded_at = col(CustomerCredit.refunded_at)
+        statement = statement.where(refunded_at.is_not(None) if refunded else refunded_at.is_(None))
+    statement = statement.order_by(col(CustomerCredit.id).desc()).limit(max(1, min(limit, 100)))
+    return list((await session.scalars(statement)).all())
+
+
+async def refund_credit(
+    session: AsyncSession,
+    principal: Principal,
+    credit_id: int,
+    reference: str | None,
+    now: datetime | None = None,
+) -> CustomerCredit:
+    """The desk refunded money held as a customer's credit: it leaves their balance."""
+    credit = await session.scalar(
+        readable_credits(principal).where(col(CustomerCredit.id) == credit_id).with_for_update()
+    )
+    if credit is None:
+        raise NotFound("customer credit", ["creditId"])
+    if credit.refunded_at is not None:
+        raise DomainError(
+            "the credit was already refunded", ErrorCode.INVALID_TRANSITION, ["creditId"]
+        )
+    credit.refunded_at = now or utcnow()
+    credit.refund_reference = reference
+    credit.refunded_by = principal.subject
+    await session.flush()
+    return credit
+
+
 async def credits_held(
     session: AsyncSession, principal: Principal | None, customer_ids: list[int]
 ) -> dict[int, Decimal]:
     """Money held on each customer's account (overpayments not refunded yet); staff see
     every customer's, a customer their own."""
     statement = (
-        select(col(CustomerCredit.customer_id), func.sum(col(CustomerCredit.amount)))
+        readable_credits(principal)
+        .with_only_columns(col(CustomerCredit.customer_id), func.sum(col(CustomerCredit.amount)))
         .where(
             col(CustomerCredit.customer_id).in_(customer_ids),
             col(CustomerCredit.refunded_at).is_(None),
         )
         .group_by(col(CustomerCredit.customer_id))
     )
-    if principal is None or not (
-        principal.is_staff or (principal.role is Role.CUSTOMER and principal.customer_id)
-    ):
-        return {c: Decimal("0.00") for c in customer_ids}
-    if not principal.is_staff:
-        statement = statement.where(col(CustomerCredit.customer_id) == principal.customer_id)
     found = {c: Decimal(total or 0) for c, total in (await session.execute(statement)).all()}
     return {c: found.get(c, Decimal("0.00")) for c in customer_ids}
 

@@ -34,6 +34,10 @@ def upgrade() -> None:
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("refunded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "refund_reference", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True
+        ),
+        sa.Column("refunded_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.CheckConstraint("amount > 0", name="positive_amount"),
         sa.ForeignKeyConstraint(["customer_id"], ["customers.id"]),
         sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"]),

@@ -148,6 +148,43 @@ async def test_a_link_paid_after_the_invoice_was_paid_is_held_as_credit_and_aler
     assert len(held.all()) == 1
 
 
+CREDITS = """query($ids: [ID!], $refunded: Boolean) {
+  customerCredits(customerIds: $ids, refunded: $refunded) {
+    id customerId invoiceId amount { amount } receiptNumber refundedAt refundReference } }"""
+REFUND = """mutation($input: RefundCustomerCreditInput!) { refundCustomerCredit(input: $input) {
+  credit { id refundedAt refundReference } userErrors { field code } } }"""
+
+
+async def test_the_desk_lists_held_credits_and_records_their_refund(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given a link paid after the invoice was paid in cash: the money is held as credit
+    world, invoice, _, token = await _linked(session)
+    await _cash(session, invoice, invoice.total)
+    assert (await _pay(gql, token, "tx-refund-1", invoice.total)).status_code == 200
+    cid = encode_id("Customer", world.customer.id)  # type: ignore[arg-type]
+    # then the desk and the customer see it; another customer does not
+    (held,) = (await gql(CREDITS, {"ids": [cid], "refunded": False}))["customerCredits"]
+    assert Decimal(held["amount"]["amount"]) == invoice.total and held["refundedAt"] is None
+    assert held["invoiceId"] == encode_id("Invoice", invoice.id)  # type: ignore[arg-type]
+    customer = gql.as_role(Role.CUSTOMER, customer_id=world.customer.id)
+    assert [c["id"] for c in (await customer(CREDITS, {}))["customerCredits"]] == [held["id"]]
+    stranger = gql.as_role(Role.CUSTOMER, customer_id=world.customer.id + 10**6)  # type: ignore[operator]
+    assert (await stranger(CREDITS, {"ids": [cid]}))["customerCredits"] == []
+    # when the desk refunds it
+    done = await gql.mutate(REFUND, {"creditId": held["id"], "reference": "NEFT-123"})
+    assert done["userErrors"] == [] and done["credit"]["refundReference"] == "NEFT-123"
+    # then it leaves the customer's credit balance, and cannot be refunded twice
+    balance = (await gql(BALANCES, {"ids": [cid]}))["customerBalances"][0]
+    assert Decimal(balance["credit"]["amount"]) == 0
+    assert (await gql(CREDITS, {"ids": [cid], "refunded": False}))["customerCredits"] == []
+    again = await gql.mutate(REFUND, {"creditId": held["id"]})
+    assert [e["code"] for e in again["userErrors"]] == ["INVALID_TRANSITION"]
+    # and a customer may not record a refund
+    refused = await customer.mutate(REFUND, {"creditId": held["id"]})
+    assert [e["code"] for e in refused["userErrors"]] == ["FORBIDDEN"]
+
+
 async def test_a_link_paid_in_full_after_a_partial_payment_takes_the_balance_and_holds_the_rest(
     gql: GraphQLClient, session: AsyncSession
 ) -> None:

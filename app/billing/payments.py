@@ -150,6 +150,7 @@ async def create_payment_link(
     base = get_billing_settings().public_base_url.rstrip("/")
     data = {
         "invoice_id": invoice.id,
+        "payment_link_id": link.id,
         "invoice_number": invoice.number,
         "customer_id": invoice.customer_id,
         "task_id": invoice.task_id,

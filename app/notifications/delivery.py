@@ -18,6 +18,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import and_, col, or_, select
 
+from app.billing import links
+from app.billing.models import Estimate, EstimateStatus, Invoice, LinkStatus, PaymentLink
 from app.core.db import SessionFactory, unit_of_work
 from app.core.events import Broker, queue_event
 from app.core.models import utcnow
@@ -171,6 +173,32 @@ def empty_placeholders(text: str | None, values: dict[str, object]) -> list[str]
     return [name for name in names if values.get(name) is None or str(values[name]) == ""]
 
 
+async def still_current(session: AsyncSession, row: Notification) -> str | None:
+    """Why a money message is no longer worth sending (None: it is), refreshing the amount
+    it shows: a payment link asks for the balance due at sending time, not when the link
+    was made (the customer may have paid in between, or been credited); an estimate is
+    approved only while it is still waiting for the customer."""
+    data = row.data or {}
+    link_id, estimate_id = data.get("payment_link_id"), data.get("estimate_id")
+    if row.event is NotificationEvent.PAYMENT_LINK and isinstance(link_id, int):
+        link = await session.get(PaymentLink, link_id)
+        invoice = await session.get(Invoice, link.invoice_id) if link else None
+        if link is None or invoice is None:
+            return "the payment link no longer exists"
+        status, amount = links.current(link, invoice)
+        if status is not LinkStatus.OPEN:
+            return f"the payment link is {status}: nothing to pay"
+        if data.get("amount") != str(amount):
+            row.data = {**data, "amount": str(amount)}
+            row.subject = row.body = None  # rendered with the old amount: render again
+    if row.event is NotificationEvent.ESTIMATE_TO_APPROVE and isinstance(estimate_id, int):
+        estimate = await session.get(Estimate, estimate_id)
+        if estimate is None or estimate.status is not EstimateStatus.SENT:
+            shown = estimate.status if estimate else "gone"
+            return f"the estimate is {shown}: nothing to approve"
+    return None
+
+
 async def _render(
     session: AsyncSession, row: Notification, recipient: Recipient
 ) -> tuple[NotificationStatus, str] | None:
@@ -222,6 +250,10 @@ async def prepare(
         row.next_attempt_at = until
         _finish(row, NotificationStatus.PENDING)
         return NotificationStatus.PENDING
+    stale = await still_current(session, row)
+    if stale is not None:
+        _finish(row, NotificationStatus.SKIPPED, stale)
+        return NotificationStatus.SKIPPED
     if row.body is None:
         row.channel = _channel(row, recipient, dict(providers))
         row.address = recipient.addresses.get(row.channel)

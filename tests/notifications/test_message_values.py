@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,9 @@ from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.billing import estimates, payments
+from app.billing.models import EstimateCreate, LineIn, LineKind, PaymentCreate, PaymentMethod
+from app.core.auth import Principal, Role
 from app.core.models import utcnow
 from app.notifications import delivery
 from app.notifications.delivery import appointment_values, empty_placeholders, prepare
@@ -36,10 +40,13 @@ from app.work_orders import offers
 from app.work_orders.models import Task, TaskCreate, TaskType
 from app.work_orders.service import create_task
 from app.work_orders.transitions import Actor
+from tests.billing import factories as billing
+from tests.billing.test_billing_api import _chargeable_world, _issued
 from tests.notifications.support import DISPATCHER
 from tests.work_orders import factories
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
+ADMIN = Principal(subject="test:admin", role=Role.ADMIN, name="Admin")
 E = NotificationEvent
 WITH_TECHNICIAN = frozenset(
     {E.ON_THE_WAY, E.VICINITY, E.RUNNING_LATE, E.TECHNICIAN_ARRIVED, E.COMPLETED, E.SURVEY}
@@ -274,3 +281,71 @@ async def test_the_zone_is_that_of_the_site_the_message_is_about(session: AsyncS
     lone = await factories.customer(session)
     assert lone.id is not None
     assert (await zone_for(session, about({}), lone.id)) == ZoneInfo("UTC")
+
+
+async def test_a_payment_link_message_asks_for_what_is_due_when_it_is_sent(
+    session: AsyncSession,
+) -> None:
+    # given a payment link made for an invoice: its message waits (quiet hours, say)
+    await billing.price_list(session)
+    w = await _chargeable_world(session)
+    invoice = await _issued(session, w)
+    assert invoice.id is not None
+    await payments.create_payment_link(session, ADMIN, invoice.id)
+    await session.flush()
+    (row,) = (
+        await session.scalars(
+            select(Notification).where(
+                col(Notification.customer_id) == w.customer.id,
+                col(Notification.event) == E.PAYMENT_LINK,
+            )
+        )
+    ).all()
+    assert row.data["amount"] == str(invoice.total) and row.data["url"].startswith("http")
+    row.channel = Channel.IN_APP
+    # when the customer pays part in cash before it is sent
+    cash = PaymentCreate(invoice_id=invoice.id, method=PaymentMethod.CASH, amount=Decimal(100))
+    await payments.record_payment(session, ADMIN, cash)
+    assert await prepare(session, row, utcnow(), {}) is not NotificationStatus.SKIPPED
+    # then the message asks for the balance left, not the old amount
+    assert row.body is not None and f"Pay {invoice.total - 100} INR" in row.body
+    # and once the rest is paid, a message still waiting is not sent at all
+    row.body, row.status = None, NotificationStatus.SENDING
+    rest = PaymentCreate(
+        invoice_id=invoice.id, method=PaymentMethod.CASH, amount=invoice.total - 100
+    )
+    await payments.record_payment(session, ADMIN, rest)
+    assert await prepare(session, row, utcnow(), {}) is NotificationStatus.SKIPPED
+    assert row.last_error is not None and "CLOSED" in row.last_error
+
+
+async def test_an_estimate_withdrawn_before_its_message_went_is_not_sent(
+    session: AsyncSession,
+) -> None:
+    await billing.price_list(session)
+    w = await _chargeable_world(session)
+    task = await billing.task(session, w)
+    assert task.id is not None
+    fee = LineIn(
+        kind=LineKind.FEE,
+        description="Gas top-up",
+        quantity=Decimal(1),
+        unit_price=Decimal("900.00"),
+    )
+    made = await estimates.create_estimate(
+        session, ADMIN, EstimateCreate(task_id=task.id, lines=[fee])
+    )
+    assert made.id is not None
+    await estimates.send_estimate(session, ADMIN, made.id)
+    await session.flush()
+    (row,) = (
+        await session.scalars(
+            select(Notification).where(
+                col(Notification.task_id) == task.id,
+                col(Notification.event) == E.ESTIMATE_TO_APPROVE,
+            )
+        )
+    ).all()
+    await estimates.withdraw_estimate(session, ADMIN, made.id)
+    assert await prepare(session, row, utcnow(), {}) is NotificationStatus.SKIPPED
+    assert row.last_error == "the estimate is WITHDRAWN: nothing to approve"

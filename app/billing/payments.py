@@ -314,9 +314,7 @@ async def _hold_credit(
         "currency": invoice.currency,
         "receipt_number": receipt,
     }
-    queue_event(
-        session, [ALERTS, BILLING, customer_channel(invoice.customer_id)], OVERPAYMENT_HELD, data
-    )
+    queue_event(session, [ALERTS, BILLING], OVERPAYMENT_HELD, data)
     return credit
 
 

@@ -238,6 +238,7 @@ async def pay_by_link(
         _mark_upsell_paid(await _upsell_of(session, invoice), invoice, now)
     if link.status in (LinkStatus.OPEN, LinkStatus.CLOSED) and payment is not None:
         link.status = LinkStatus.PAID
+        link.amount = payment.amount  # what it took (an open link showed the balance left)
         link.paid_at = now
         link.payment_id = payment.id
     credit = None

@@ -208,6 +208,7 @@ async def test_a_link_paid_in_full_after_a_partial_payment_takes_the_balance_and
     assert credit.receipt_number == payment.receipt_number == paid.json()["receiptNumber"]
     await session.refresh(link)
     assert link.status is LinkStatus.PAID and link.payment_id == payment.id
+    assert link.amount == payment.amount
 
 
 async def test_a_replaced_or_expired_link_still_records_the_money(

@@ -10,11 +10,14 @@ PSQL := psql -h $(PG_HOST) -p $(PG_PORT) -U $(PG_USER) -d postgres -tAq
 REDIS_PORT ?= 6379
 export DATABASE_URL ?= postgresql+asyncpg://$(PG_USER)@$(PG_HOST):$(PG_PORT)/fieldgraph
 export TEST_DATABASE_URL ?= postgresql+asyncpg://$(PG_USER)@$(PG_HOST):$(PG_PORT)/fieldgraph_test
+# Where `make run` serves: `make run PORT=8080` (fieldgraph serve reads the same variables).
+export HOST ?= 127.0.0.1
+export PORT ?= 8000
 
-.PHONY: help setup services postgres redis postgis db seed run test lint typecheck format schema bench clean
+.PHONY: help setup services postgres redis postgis db seed run test lint typecheck format schema bench clean demo-reset
 
 help:
-	@echo "make run    serve http://127.0.0.1:8000/graphql with the demo city"
+	@echo "make run    serve http://$(HOST):$(PORT)/graphql with the demo city (PORT=... to move it)"
 	@echo "make test   lint, type-check and run the tests against PostgreSQL/PostGIS and Redis"
 	@echo "make bench  run the benchmarks in bench/"
 
@@ -51,6 +54,13 @@ postgis: postgres
 
 services: postgis redis
 
+.PHONY: browser graphiql-assets
+# Headless Chromium loads GraphiQL with the network blocked in the tests (Debian's package).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "installing chromium"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 db: setup services
 	$(BIN)/fieldgraph migrate
 
@@ -59,7 +69,7 @@ seed: db
 
 run: seed
 	@echo
-	@echo "  GraphQL API:  http://127.0.0.1:8000/graphql   (GraphiQL in the browser)"
+	@echo "  GraphQL API:  http://$(HOST):$(PORT)/graphql   (GraphiQL in the browser)"
 	@echo "  A token:      $(BIN)/fieldgraph token --role DISPATCHER"
 	@echo "  Demo logins:  $(BIN)/fieldgraph seed --if-empty prints them; password for all: fieldgraph"
 	@echo
@@ -75,7 +85,7 @@ typecheck: setup
 schema: setup
 	$(BIN)/fieldgraph export-schema
 
-test: setup services lint typecheck
+test: setup services browser lint typecheck
 	$(BIN)/fieldgraph export-schema --check
 	$(BIN)/pytest
 
@@ -88,3 +98,13 @@ bench: db
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The demo city stands on the day it was seeded; this seeds it anew as of now.
+demo-reset: setup services
+	$(PSQL) -c 'DROP DATABASE IF EXISTS "$(notdir $(DATABASE_URL))" WITH (FORCE)'
+	$(BIN)/fieldgraph migrate
+	$(BIN)/fieldgraph seed
+
+# Re-vendor GraphiQL's libraries (the versions strawberry's page pins) into app/static/graphiql.
+graphiql-assets: setup
+	$(BIN)/python -m app.static.vendor_graphiql

@@ -1,40 +1,79 @@
-"""The `fieldgraph` command: serve, migrate, seed, token, export-schema, solve."""
+"""The `fieldgraph` command: serve, migrate, seed, token, create-admin, export-schema, solve."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema" / "schema.graphql"
+
+_ID_AND_NAME = "edges { node { id name } }"
+# Roles whose tokens stand for one record, and that record's type (as in global IDs).
+SCOPED_ROLES = {"TECHNICIAN": "Technician", "CUSTOMER": "Customer", "PARTNER": "Partner"}
 
 
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        reload=args.reload,
-        log_level="warning",
-        ws_max_size=1_048_576,
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": args.host or settings.host,
+        "port": settings.port if args.port is None else args.port,
+        "log_level": "warning",
+        "ws_max_size": 1_048_576,
         # Subscription messages are small and many: compressing each one per socket costs
         # more CPU than it saves bandwidth (measured in bench/realtime.py).
-        ws_per_message_deflate=False,
-    )
+        "ws_per_message_deflate": False,
+    }
+    if args.reload:  # the reloader runs the server in a child process of its own
+        _log_listening(options["host"], options["port"])
+        uvicorn.run("app.main:create_app", reload=True, **options)
+        return 0
+    _listening_server(uvicorn.Config("app.main:create_app", **options)).run()
     return 0
+
+
+def _log_listening(host: str, port: int) -> None:
+    from app.core.logging import get_logger
+
+    shown = f"[{host}]" if ":" in host else host
+    get_logger("fieldgraph").info(f"listening on http://{shown}:{port}/graphql")
+
+
+def _listening_server(config: uvicorn.Config) -> uvicorn.Server:
+    """uvicorn's server, logging the address it really listens on once it is bound."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            for server in self.servers if self.started else []:
+                for sock in server.sockets:
+                    _log_listening(*sock.getsockname()[:2])
+
+    return Server(config)
 
 
 def migrate(args: argparse.Namespace) -> int:
     from app.core import bootstrap
 
     url = get_settings().database_url
+    try:
+        bootstrap.migrations_dir()
+    except bootstrap.MigrationsNotFound as exc:
+        print(f"fieldgraph: {exc}", file=sys.stderr)
+        return 1
     asyncio.run(bootstrap.prepare_database(url))
     bootstrap.upgrade(url)
     print("database is at the latest migration")
@@ -50,8 +89,22 @@ def seed(args: argparse.Namespace) -> int:
 def token(args: argparse.Namespace) -> int:
     from app.core.auth import Principal, Role, issue_token
 
-    role = Role(args.role.upper())
-    db_id = _subject_id(args.subject) if args.subject else None
+    role = Role(args.role)
+    record = SCOPED_ROLES.get(role.value)
+    if record and not args.subject:
+        return _usage_error(
+            f"--role {role} needs --subject: the database id or global ID of the "
+            f"{record.lower()} the token stands for (without one it would see nothing).\n"
+            f"Find one with `{{ {record.lower()}s(first: 5) {{ {_ID_AND_NAME} }} }}`"
+            " called with a DISPATCHER token, or log in as a demo user instead: "
+            "`fieldgraph seed --if-empty` prints the demo logins."
+        )
+    if args.subject and not record:
+        return _usage_error(
+            f"--subject is for the roles {', '.join(SCOPED_ROLES)}; "
+            f"a {role} token sees the whole organisation"
+        )
+    db_id = _subject_id(args.subject, record) if args.subject and record else None
     link = {
         Role.TECHNICIAN: "technician_id",
         Role.CUSTOMER: "customer_id",
@@ -64,16 +117,92 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
-def _subject_id(subject: str) -> int:
-    """A raw database id, or the id inside a global ID."""
+def _subject_id(subject: str, record: str) -> int:
+    """A raw database id, or the id inside a global ID of the role's record type."""
     if subject.isdigit():
         return int(subject)
     from schema.ids import split_id
 
     parts = split_id(subject)
-    if parts is None:
-        raise SystemExit(f"--subject must be a database id or a global ID, got {subject!r}")
+    if parts is None or parts[0] != record:
+        raise UsageError(f"--subject must be a {record} database id or global ID, got {subject!r}")
     return parts[1]
+
+
+class UsageError(Exception):
+    """A command used wrongly: its message goes to stderr and the exit code is 2."""
+
+
+def _usage_error(message: str) -> int:
+    print(f"fieldgraph: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _role(value: str) -> str:
+    from app.core.auth import Role
+
+    name = value.strip().upper()
+    if name not in Role.__members__:
+        raise argparse.ArgumentTypeError(
+            f"unknown role {value!r}; valid roles: {', '.join(Role.__members__)}"
+        )
+    return name
+
+
+def create_admin(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    password = _admin_password(args)
+    if password is None:
+        return _usage_error(
+            "no password: pipe it with --password-stdin, set FIELDGRAPH_ADMIN_PASSWORD, "
+            "or run in a terminal to be asked"
+        )
+    try:
+        created = asyncio.run(create_admin_user(get_settings(), args.email, args.name, password))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return _usage_error(problems)
+    if isinstance(created, str):
+        print(f"fieldgraph: {created}", file=sys.stderr)
+        return 1
+    print(f"created ADMIN user {created} ({args.email}); log in with the login mutation")
+    return 0
+
+
+async def create_admin_user(settings: Settings, email: str, name: str, password: str) -> int | str:
+    """The new admin's id, or why it was refused (the email is in use)."""
+    from app.core.auth import Role
+    from app.core.db import create_engine, create_session_factory
+    from app.core.errors import DomainError
+    from app.users.models import UserCreate
+    from app.users.service import create_user
+
+    data = UserCreate(email=email, name=name, password=password, role=Role.ADMIN)
+    engine = create_engine(settings)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            user = await create_user(session, data)
+            assert user.id is not None
+            return user.id
+    except DomainError as exc:
+        return str(exc)
+    finally:
+        await engine.dispose()
+
+
+def _admin_password(args: argparse.Namespace) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n") or None
+    if os.environ.get("FIELDGRAPH_ADMIN_PASSWORD"):
+        return os.environ["FIELDGRAPH_ADMIN_PASSWORD"]
+    if sys.stdin.isatty():
+        first = getpass.getpass("password for the new admin: ")
+        if first != getpass.getpass("again: "):
+            print("fieldgraph: the passwords differ", file=sys.stderr)
+            return None
+        return first or None
+    return None
 
 
 def export_schema(args: argparse.Namespace) -> int:
@@ -115,9 +244,19 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=seed)
 
     p = commands.add_parser("token", help="print a bearer token for local use")
-    p.add_argument("--role", required=True)
-    p.add_argument("--subject", help="technician, customer or partner id for those roles")
+    p.add_argument("--role", required=True, type=_role, help="ADMIN, DISPATCHER, AGENT, ...")
+    p.add_argument("--subject", help="technician, customer or partner id: required for those roles")
     p.set_defaults(run=token)
+
+    p = commands.add_parser("create-admin", help="create a user with the ADMIN role")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", default="Administrator")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (else FIELDGRAPH_ADMIN_PASSWORD or a prompt)",
+    )
+    p.set_defaults(run=create_admin)
 
     p = commands.add_parser("export-schema", help="write schema/schema.graphql")
     p.add_argument("--check", action="store_true", help="fail when the committed file differs")
@@ -136,7 +275,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return solve_command(argv[1:])
     args = parser().parse_args(argv)
-    result: int = args.run(args)
+    try:
+        result: int = args.run(args)
+    except UsageError as exc:
+        return _usage_error(str(exc))
     return result
 
 

@@ -15,9 +15,10 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from strawberry.asgi import GraphQL
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
     AddValidationRules,
@@ -30,8 +31,14 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from app.core.auth import InvalidToken, principal_from_header
+from app.core.auth import (
+    WEBSOCKET_FORBIDDEN,
+    InvalidToken,
+    principal_from_header,
+    unauthenticated_body,
+)
 from app.core.config import Settings, get_settings
+from app.core.cors import cors_middleware, origin_allowed
 from app.core.db import SessionFactory, create_engine, create_session_factory
 from app.core.discovery import domain_modules
 from app.core.errors import DomainError
@@ -39,8 +46,10 @@ from app.core.events import Broker
 from app.core.http import BodySizeLimit, RequestContext
 from app.core.jobs import JobRunner, discover_jobs
 from app.core.logging import configure_logging, get_logger
+from app.static import graphiql_assets, graphiql_html
 from resolvers.root import Mutation, Query
 from schema.context import Context
+from schema.descriptions import describe
 from schema.scalars import SCALARS
 from schema.transaction import OperationTransaction
 from subscriptions.root import Subscription
@@ -100,17 +109,34 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=1024),
         MaskUnexpectedErrors,
     ]
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_prod, scalar_map=SCALARS),
     )
+    describe(schema)
+    return schema
+
+
+class _Unauthenticated(HTTPException):
+    def __init__(self, reason: str) -> None:
+        super().__init__(401, reason)
+
+
+class _WebSocketAdapter(ASGIWebSocketAdapter):
+    """Says why a socket is refused: the protocol handler's own close reason is a bare
+    "Forbidden", which leaves a newcomer guessing where the token goes."""
+
+    async def close(self, code: int, reason: str) -> None:
+        await super().close(code, WEBSOCKET_FORBIDDEN if code == 4403 else reason)
 
 
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with our typed context and bearer-token authentication."""
+
+    websocket_adapter_class = _WebSocketAdapter
 
     def __init__(
         self,
@@ -148,7 +174,7 @@ class GraphQLApp(GraphQL[Context, None]):
                     self.settings, request.headers.get("authorization")
                 )
             except InvalidToken as exc:
-                raise HTTPException(401, "invalid bearer token") from exc
+                raise _Unauthenticated(str(exc)) from exc
         return Context(
             settings=self.settings,
             sessions=self.sessions,
@@ -164,8 +190,33 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             context.principal = principal_from_header(self.settings, header)
         except InvalidToken as exc:
-            raise ConnectionRejectionError({"message": "invalid bearer token"}) from exc
+            raise ConnectionRejectionError({"message": WEBSOCKET_FORBIDDEN}) from exc
         return await super().on_ws_connect(context)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        try:
+            response = await self.run(Request(scope, receive))
+        except _Unauthenticated as exc:
+            # A GraphQL client shows a GraphQL error body; plain text leaves it with a parse error.
+            response = JSONResponse(
+                unauthenticated_body(exc.reason),
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        except HTTPException as exc:
+            response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+        await response(scope, receive, send)
+        return None
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(graphiql_html())
+
+    def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
+        """Cross-origin sockets follow the CORS policy (same-origin and Origin-less ones are
+        let through by strawberry before this is asked)."""
+        return origin_allowed(self.settings, origin)
 
 
 _collector_tuned = False
@@ -240,9 +291,11 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *([] if settings.is_prod else [graphiql_assets()]),
             *discover_routes(),
         ],
         middleware=[
+            cors_middleware(settings),
             Middleware(RequestContext),
             Middleware(
                 BodySizeLimit,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import strawberry
 
 from app.core.auth import Role
 from app.core.errors import DomainError
+from app.core.geo import LatLng
+from app.core.models import utcnow
 from app.dispatch import jobs, repository, service, slots
 from app.dispatch.models import DispatchRun, DispatchRunCreate
 from resolvers.base import execute
@@ -65,16 +70,28 @@ class DispatchQuery:
 
     @strawberry.field(extensions=[allow(*staff().roles, Role.CUSTOMER)])
     async def available_slots(self, info: Info, input: SlotQueryInput) -> list[AppointmentSlot]:
+        start = input.from_ or await _next_local_hour(info, input.point.to_lat_lng())
         request = slots.SlotRequest(
             point=input.point.to_lat_lng(),
             duration_minutes=input.duration_minutes,
             skills=tuple(input.skills or ()),
-            start=input.from_,
-            end=input.to,
+            start=start,
+            end=input.to or start + SLOT_SEARCH_SPAN,
             slot_minutes=input.slot_minutes or slots.DEFAULT_SLOT_MINUTES,
         )
         found = await slots.available_slots(info.context.session, request)
         return [AppointmentSlot.from_slot(slot) for slot in found]
+
+
+SLOT_SEARCH_SPAN = timedelta(days=3)
+
+
+async def _next_local_hour(info: Info, point: LatLng) -> datetime:
+    """The next whole hour where the visit is, so slots start on the hour there."""
+    territory = await slots.territory_of_point(info.context.session, point)
+    zone = ZoneInfo(territory.time_zone) if territory and territory.time_zone else UTC
+    local = utcnow().astimezone(zone).replace(minute=0, second=0, microsecond=0)
+    return local + timedelta(hours=1)
 
 
 @strawberry.type

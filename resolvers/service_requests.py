@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.core.auth import STAFF_ROLES, Role
-from app.service_requests import repository, service
+from app.service_requests import booking, repository, service
 from app.service_requests.models import PriorityOverride, ServiceRequest, ServiceRequestCreate
 from resolvers.base import execute
 from schema.context import Info
@@ -15,8 +17,11 @@ from schema.node import register_node
 from schema.pagination import paginate
 from schema.permissions import allow, staff
 from schema.service_requests import (
+    BookVisitInput,
+    BookVisitPayload,
     CreateServiceRequestInput,
     OverrideRequestPriorityInput,
+    RequestOrder,
     ServiceRequestConnection,
     ServiceRequestPayload,
     ServiceRequestStatus,
@@ -34,6 +39,7 @@ async def _page(
     first: int | None,
     after: str | None,
     status: list[ServiceRequestStatus] | None,  # type: ignore[valid-type]
+    order: RequestOrder = RequestOrder.OLDEST_FIRST,
 ) -> ServiceRequestConnection:
     return await paginate(
         info.context.session,
@@ -43,6 +49,7 @@ async def _page(
         first=first,
         after=after,
         to_node=ServiceRequestType.from_model,
+        newest_first=order is RequestOrder.NEWEST_FIRST,
     )
 
 
@@ -63,9 +70,19 @@ class ServiceRequestsQuery:
         description="The caller's own requests, each with its timeline.",
     )
     async def my_service_requests(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: Annotated[
+            list[ServiceRequestStatus] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only requests in any of these statuses."),
+        ] = None,
+        order: Annotated[
+            RequestOrder, strawberry.argument(description="Newest first unless asked otherwise.")
+        ] = RequestOrder.NEWEST_FIRST,
     ) -> ServiceRequestConnection:
-        return await _page(info, first, after, None)
+        return await _page(info, first, after, status, order)
 
     @strawberry.field(extensions=[allow(*READERS)])
     async def service_request(self, info: Info, id: strawberry.ID) -> ServiceRequestType | None:
@@ -75,8 +92,10 @@ class ServiceRequestsQuery:
         return ServiceRequestType.from_model(row) if row else None
 
 
-def _create_data(info: Info, input: CreateServiceRequestInput) -> ServiceRequestCreate:
-    values = provided(input, exclude=("idempotency_key",))
+def _create_data(
+    info: Info, input: CreateServiceRequestInput | BookVisitInput
+) -> ServiceRequestCreate:
+    values = provided(input, exclude=("idempotency_key", "hold_id"))
     principal = info.context.require_principal()
     values["site_id"] = decode_id(input.site_id, "Site", "siteId")
     values["asset_id"] = decode_optional_id(input.asset_id, "Asset", "assetId")
@@ -88,6 +107,31 @@ def _create_data(info: Info, input: CreateServiceRequestInput) -> ServiceRequest
 
 @strawberry.type
 class ServiceRequestsMutation:
+    @strawberry.mutation(
+        extensions=[allow(*INTAKE)],
+        description=(
+            "Book a visit in a held slot: from 'my fridge is broken' to an agreed appointment "
+            "in one step (availableSlots, holdSlot, bookVisit)."
+        ),
+    )
+    async def book_visit(self, info: Info, input: BookVisitInput) -> BookVisitPayload:
+        async def action() -> BookVisitPayload:
+            from schema.work_orders import TaskType
+
+            principal = info.context.require_principal()
+            booked = await booking.book_visit(
+                info.context.session,
+                principal,
+                _create_data(info, input),
+                decode_id(input.hold_id, "SlotHold", "holdId"),
+            )
+            return BookVisitPayload(
+                service_request=ServiceRequestType.from_model(booked.request),
+                task=TaskType.from_model(booked.task),
+            )
+
+        return await execute(info, BookVisitPayload, action, idempotency_key=input.idempotency_key)
+
     @strawberry.mutation(extensions=[allow(*INTAKE)])
     async def create_service_request(
         self, info: Info, input: CreateServiceRequestInput

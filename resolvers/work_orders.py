@@ -10,7 +10,7 @@ from datetime import date
 import strawberry
 
 from app.core.auth import STAFF_ROLES, Role
-from app.core.errors import collect
+from app.core.errors import DomainError, ErrorCode, collect
 from app.dispatch.slots import consume_hold
 from app.work_orders import offers, repository, service
 from app.work_orders.models import Task, TaskCreate
@@ -38,6 +38,7 @@ from schema.work_orders import TaskConnection, TaskType
 register_node(TaskType, repository.get_readable, TaskType.from_model)
 
 HISTORY_READERS = (*sorted(STAFF_ROLES), Role.CUSTOMER, Role.TECHNICIAN, Role.PARTNER)
+MAX_SEARCH = 100
 _TIMES = ("earliest_start", "latest_start", "window_start", "window_end", "deadline")
 
 
@@ -50,7 +51,20 @@ def _filtered(info: Info, filter: TaskFilter | None) -> object:
         technician_id=decode_optional_id(f.technician_id, "Technician", "technicianId"),
         scheduled_from=f.scheduled_from,
         scheduled_to=f.scheduled_to,
+        customer_id=decode_optional_id(f.customer_id, "Customer", "customerId"),
+        unassigned=f.unassigned,
+        search=_search_text(f.search),
     )
+
+
+def _search_text(text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    if len(text) > MAX_SEARCH:
+        raise DomainError(
+            f"search is at most {MAX_SEARCH} characters", ErrorCode.INVALID, ["search"]
+        )
+    return text
 
 
 @strawberry.type
@@ -82,9 +96,12 @@ class WorkOrdersQuery:
 
     @strawberry.field(
         extensions=[allow(Role.TECHNICIAN)],
-        description="The caller's tasks planned for the day (territory time), in order.",
+        description=(
+            "The caller's tasks planned for a day in their territory's time zone, in order; "
+            "without a date, today there."
+        ),
     )
-    async def my_tasks(self, info: Info, date: date) -> list[TaskType]:
+    async def my_tasks(self, info: Info, date: date | None = None) -> list[TaskType]:
         principal = info.context.require_principal()
         if principal.technician_id is None:
             return []

@@ -22,8 +22,12 @@ ImportFormat = strawberry.enum(bulk_intake.ImportFormat, name="ImportFormat")
 
 @strawberry.enum(name="ImportSource")
 class ImportSource(StrEnum):
+    """Where imported requests come from (recorded as their channel)."""
+
     CRM_IMPORT = "CRM_IMPORT"
+    """A CRM export."""
     SPREADSHEET_IMPORT = "SPREADSHEET_IMPORT"
+    """A spreadsheet."""
 
 
 @strawberry.type(description="One problem in the file: the row (the header is row 1) and column.")

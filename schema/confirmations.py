@@ -27,10 +27,16 @@ RetentionStatus = strawberry.enum(models.RetentionStatus, name="RetentionStatus"
 
 
 class CallOutcomeValue(StrEnum):
+    """What came of a confirmation call."""
+
     CONFIRM = "CONFIRM"
+    """The customer confirmed."""
     REJECT = "REJECT"
+    """The customer does not want the visit."""
     RESCHEDULE = "RESCHEDULE"
+    """The customer wants another time."""
     NO_ANSWER = "NO_ANSWER"
+    """Nobody answered."""
 
 
 CallOutcome = strawberry.enum(CallOutcomeValue, name="CallOutcome")

@@ -223,12 +223,20 @@ class DispatchRunPayload(Payload):
 
 @strawberry.input
 class SlotQueryInput:
-    point: GeoPointInput
-    duration_minutes: int
-    skills: list[str] | None = None
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
-    slot_minutes: int | None = None
+    point: GeoPointInput = strawberry.field(description="Where the visit would be.")
+    duration_minutes: int = strawberry.field(description="How long the work takes on site.")
+    skills: list[str] | None = strawberry.field(
+        default=None, description="Skill codes the technician needs."
+    )
+    from_: datetime | None = strawberry.field(
+        name="from", default=None, description="Earliest slot start; default: the next hour."
+    )
+    to: datetime | None = strawberry.field(
+        default=None, description="Latest slot end; default: three days after from."
+    )
+    slot_minutes: int | None = strawberry.field(
+        default=None, description="Length of each offered slot (the customer's window)."
+    )
 
 
 @strawberry.type

@@ -69,15 +69,18 @@ async def paginate(
     first: int | None,
     after: str | None,
     to_node: Callable[[Any], NodeT],
+    newest_first: bool = False,
 ) -> Connection[NodeT]:
-    """One page of `statement` (rows of one entity) ordered by `id_column`, plus the total."""
+    """One page of `statement` (rows of one entity) ordered by `id_column` (descending when
+    `newest_first`: ids grow with creation), plus the total."""
     limit = page_size(settings, first)
     total = await session.scalar(
         select(func.count()).select_from(statement.order_by(None).subquery())
     )
-    page = statement.order_by(id_column)
+    page = statement.order_by(id_column.desc() if newest_first else id_column)
     if after is not None:
-        page = page.where(id_column > decode_cursor(after))
+        cursor = decode_cursor(after)
+        page = page.where(id_column < cursor if newest_first else id_column > cursor)
     rows: Sequence[Any] = (await session.scalars(page.limit(limit + 1))).all()
     return build_connection(
         list(rows[:limit]), has_next=len(rows) > limit, total=total or 0, to_node=to_node

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NewType
 
 import strawberry
@@ -55,8 +55,25 @@ def _parse_date_time(value: object) -> object:
     return DateTimeDefinition.parse_value(value)
 
 
+def _serialize_date_time(value: datetime) -> str:
+    """Every instant the API answers is in UTC, whatever offset it was given or stored with,
+    so the same moment reads the same in a mutation's payload and in later reads."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
 SCALARS: dict[object, ScalarDefinition] = {
-    datetime: dataclasses.replace(DateTimeDefinition, parse_value=_parse_date_time),
+    datetime: dataclasses.replace(
+        DateTimeDefinition,
+        description=(
+            "An instant in ISO 8601. Answers are always in UTC (+00:00); inputs must carry "
+            "a zone offset (Z, +05:30...). Local days and hours (shifts, myTasks' date, "
+            "holidays) are in the territory's time zone."
+        ),
+        parse_value=_parse_date_time,
+        serialize=_serialize_date_time,
+    ),
     GeoJSON: strawberry.scalar(
         name="GeoJSON",
         description="A GeoJSON geometry object (RFC 7946), longitude first.",

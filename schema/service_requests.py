@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -10,6 +11,7 @@ from sqlmodel import col
 
 from app.assets.models import Asset
 from app.contracts.models import Contract
+from app.core.auth import Role as DomainRole
 from app.customers.models import Customer, Site
 from app.service_requests import models
 from app.service_requests.models import ServiceRequest
@@ -18,6 +20,7 @@ from schema.context import Info
 from schema.errors import Payload
 from schema.node import Node
 from schema.pagination import Connection
+from schema.users import Role
 
 if TYPE_CHECKING:
     from schema.assets import AssetType
@@ -28,6 +31,16 @@ if TYPE_CHECKING:
 RequestChannel = strawberry.enum(models.RequestChannel, name="RequestChannel")
 RequestCategory = strawberry.enum(models.RequestCategory, name="RequestCategory")
 ServiceRequestStatus = strawberry.enum(models.ServiceRequestStatus, name="ServiceRequestStatus")
+
+
+@strawberry.enum(description="The order a list of requests comes in (by when they were made).")
+class RequestOrder(Enum):
+    NEWEST_FIRST = "NEWEST_FIRST"
+    """The latest request first."""
+    OLDEST_FIRST = "OLDEST_FIRST"
+    """The earliest request first."""
+
+
 EligibilityStatus = strawberry.enum(models.EligibilityStatus, name="EligibilityStatus")
 CoverageKind = strawberry.enum(models.CoverageKind, name="CoverageKind")
 SlaState = strawberry.enum(models.SlaState, name="SlaState")
@@ -70,7 +83,9 @@ class TimelineEntry:
     kind: str
     status: TaskStatusRef | None
     reason: str | None
-    actor_role: str | None
+    actor_role: Role | None = strawberry.field(  # type: ignore[valid-type]
+        description="The role of who took the step."
+    )
     task_db_id: strawberry.Private[int | None]
 
     @strawberry.field
@@ -182,7 +197,7 @@ def _entry(event: TaskEvent) -> TimelineEntry:
         kind=event.action,
         status=event.to_status,
         reason=event.reason,
-        actor_role=event.actor_role,
+        actor_role=DomainRole(event.actor_role) if event.actor_role else None,
         task_db_id=event.task_id,
     )
 
@@ -223,3 +238,45 @@ class OverrideRequestPriorityInput:
 @strawberry.type
 class ServiceRequestPayload(Payload):
     service_request: ServiceRequestType | None = None
+
+
+@strawberry.input(
+    description=(
+        "A request and its visit in a slot held with holdSlot: the customer app's booking. "
+        "The visit takes the hold's duration and skills, and the held slot as its agreed "
+        "appointment."
+    )
+)
+class BookVisitInput:
+    hold_id: strawberry.ID = strawberry.field(description="The hold from holdSlot.")
+    site_id: strawberry.ID = strawberry.field(description="Where the visit is; the hold's site.")
+    category: RequestCategory = strawberry.field(  # type: ignore[valid-type]
+        description="What kind of work the customer asks for."
+    )
+    description: str = strawberry.field(description="What is wrong, in the customer's words.")
+    asset_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The appliance or equipment, for warranty and contract."
+    )
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required from staff booking for a customer; else the caller."
+    )
+    channel: RequestChannel = strawberry.field(  # type: ignore[valid-type]
+        default=models.RequestChannel.WEB, description="Where the booking came from."
+    )
+    contact_name: str | None = strawberry.field(default=None, description="Who to ask for on site.")
+    contact_phone: str | None = strawberry.field(default=None, description="Their phone number.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A retry with the same key returns the first booking."
+    )
+
+
+@strawberry.type(description="The booked request and its visit.")
+class BookVisitPayload(Payload):
+    service_request: ServiceRequestType | None = None
+    task: TaskRef | None = strawberry.field(
+        default=None,
+        description=(
+            "The visit: offered to a technician (DISPATCHED) or, when none can take it any "
+            "more, waiting for dispatch (UNSCHEDULED); its window is the booked slot."
+        ),
+    )

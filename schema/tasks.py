@@ -199,11 +199,35 @@ class SubmitFeedbackInput:
 
 @strawberry.input
 class TaskFilter:
-    status: list[TaskStatus] | None = None  # type: ignore[valid-type]
-    territory_id: strawberry.ID | None = None
-    technician_id: strawberry.ID | None = None
-    scheduled_from: datetime | None = None
-    scheduled_to: datetime | None = None
+    status: list[TaskStatus] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Tasks in any of these statuses."
+    )
+    territory_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Tasks in this territory."
+    )
+    technician_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Tasks held by (assigned or offered to) this technician."
+    )
+    scheduled_from: datetime | None = strawberry.field(
+        default=None, description="Tasks scheduled to end after this instant."
+    )
+    scheduled_to: datetime | None = strawberry.field(
+        default=None, description="Tasks scheduled to start before this instant."
+    )
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Tasks of this customer."
+    )
+    unassigned: bool | None = strawberry.field(
+        default=None,
+        description="true: tasks no technician holds (the dispatcher's queue); false: held ones.",
+    )
+    search: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Text to look for, case-insensitive: a task number (T-123 or 123), words of the "
+            "task's description or of its customer's name."
+        ),
+    )
 
 
 @strawberry.type

@@ -31,19 +31,30 @@ TechnicianStatus = strawberry.enum(DomainTechnicianStatus, name="TechnicianStatu
 
 @strawberry.enum
 class Weekday(IntEnum):
+    """A day of the week (shifts are weekly)."""
+
     MONDAY = 0
+    """Monday."""
     TUESDAY = 1
+    """Tuesday."""
     WEDNESDAY = 2
+    """Wednesday."""
     THURSDAY = 3
+    """Thursday."""
     FRIDAY = 4
+    """Friday."""
     SATURDAY = 5
+    """Saturday."""
     SUNDAY = 6
+    """Sunday."""
 
 
 @strawberry.enum(description="Which position a distance was measured from.")
 class DistanceBasis(IntEnum):
     LAST_KNOWN_LOCATION = 1
+    """From where the technician was last seen."""
     HOME_BASE = 2
+    """From the technician's home base (they have not been seen lately)."""
 
 
 @strawberry.type(name="Skill")

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types.arguments import InputContext
 from strawberry.types.base import get_object_definition
 
+from app.core.auth import Role as DomainRole
 from app.tracking.models import PingIn, TrackingPolicy, TrackingPolicyBase
 from app.tracking.models import PingRejection as DomainPingRejection
 from app.tracking.models import TrackingMode as DomainTrackingMode
@@ -24,6 +25,7 @@ from schema.errors import Payload
 from schema.ids import encode_id
 from schema.node import Node
 from schema.scalars import GeoJSON
+from schema.users import Role
 
 if TYPE_CHECKING:
     from schema.work_orders import TaskStatus, TaskType
@@ -254,6 +256,13 @@ class TaskTracking:
         )
 
 
+def _role(value: Any) -> Any:
+    try:
+        return DomainRole(value)
+    except ValueError:
+        return None
+
+
 @strawberry.type(description="A status change of a task, as it happens.")
 class TaskEvent:
     action: str
@@ -261,7 +270,9 @@ class TaskEvent:
     to_status: StatusRef
     at: datetime
     actor: str
-    actor_role: str
+    actor_role: Role | None = strawberry.field(  # type: ignore[valid-type]
+        description="The role the actor acted in."
+    )
     reason: str | None
     task_row: strawberry.Private[Any]
 
@@ -279,7 +290,7 @@ class TaskEvent:
             to_status=_status(data["to"]),
             at=datetime.fromisoformat(data["at"]),
             actor=str(data.get("actor", "")),
-            actor_role=str(data.get("actor_role", "")),
+            actor_role=_role(data.get("actor_role")),
             reason=data.get("reason"),
             task_row=row,
         )

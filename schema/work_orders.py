@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from strawberry.dataloader import DataLoader
 
 from app.assets.models import Asset
+from app.core.auth import Role as DomainRole
 from app.customers.models import Customer, Site
 from app.service_requests.models import ServiceRequest
 from app.technicians.models import Skill, Technician
@@ -22,6 +23,7 @@ from schema.context import Info
 from schema.node import Node
 from schema.pagination import Connection
 from schema.service_requests import SlaState
+from schema.users import Role
 
 if TYPE_CHECKING:
     from schema.assets import AssetType
@@ -103,7 +105,7 @@ class TaskStatusChange:
     to_status: TaskStatus  # type: ignore[valid-type]
     at: datetime
     actor: str
-    actor_role: str
+    actor_role: Role = strawberry.field(description="The role the actor acted in.")  # type: ignore[valid-type]
     reason: str | None
     location: GeoPoint | None
 
@@ -115,7 +117,7 @@ class TaskStatusChange:
             to_status=row.to_status,
             at=row.at,
             actor=row.actor_name or row.actor,
-            actor_role=row.actor_role,
+            actor_role=DomainRole(row.actor_role),
             reason=row.reason,
             location=GeoPoint.from_value(row.location),
         )

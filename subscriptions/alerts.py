@@ -8,27 +8,30 @@ from typing import Any
 
 import strawberry
 
+from app.core.alerts import AlertKind
 from app.core.auth import Role
 from app.core.channels import ALERTS
 from schema.context import Info
 from schema.ids import decode_optional_id, encode_id
 from schema.permissions import allow
 
+AlertKindType = strawberry.enum(AlertKind, name="AlertKind", description="What an alert is about.")
 
-@strawberry.type
+
+@strawberry.type(description="Something a dispatcher or manager should look at, as it is raised.")
 class Alert:
-    kind: str
-    level: int
-    message: str
-    territory_id: strawberry.ID | None
-    task_id: strawberry.ID | None
-    at: datetime
+    kind: AlertKindType  # type: ignore[valid-type]
+    level: int = strawberry.field(description="1 (notice) to 3 (most urgent).")
+    message: str = strawberry.field(description="What happened, in words.")
+    territory_id: strawberry.ID | None = strawberry.field(description="The territory it is in.")
+    task_id: strawberry.ID | None = strawberry.field(description="The task it is about, if any.")
+    at: datetime = strawberry.field(description="When it was raised.")
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> Alert:
         data = event["data"]
         return cls(
-            kind=event["kind"],
+            kind=AlertKind.of(event["kind"]),
             level=int(data.get("level", 1)),
             message=str(data.get("message", "")),
             territory_id=_gid("Territory", data.get("territory_id")),

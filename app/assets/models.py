@@ -24,13 +24,22 @@ ProductCode = Annotated[
 
 
 class ProductCategory(StrEnum):
+    """The family of a product model, which decides who can service it."""
+
     APPLIANCE = "APPLIANCE"
+    """Household appliances: refrigerators, washing machines, ovens."""
     ELECTRONICS = "ELECTRONICS"
+    """Consumer electronics: televisions, audio, computers."""
     HVAC = "HVAC"
+    """Heating, ventilation and air conditioning."""
     ENERGY = "ENERGY"
+    """Solar panels, inverters, batteries, generators."""
     TELECOM = "TELECOM"
+    """Network and telecom equipment: routers, towers, lines."""
     FACILITIES = "FACILITIES"
+    """Building equipment: lifts, pumps, fire safety, access control."""
     OTHER = "OTHER"
+    """Anything else."""
 
 
 class ProductModelBase(SQLModel):

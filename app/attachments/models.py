@@ -15,9 +15,14 @@ from app.core.models import enum_type, fk, id_field, timestamp
 
 
 class AttachmentKind(StrEnum):
+    """What an uploaded file is; each kind has its own size limit and accepted types."""
+
     PHOTO = "PHOTO"
+    """An image (JPEG, PNG, WebP, HEIC)."""
     VIDEO = "VIDEO"
+    """A video clip."""
     DOCUMENT = "DOCUMENT"
+    """A document: PDF, spreadsheet or text."""
 
 
 class Blob(SQLModel, table=True):

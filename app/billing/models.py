@@ -198,15 +198,25 @@ class ContractTermsSet(SQLModel):
 
 
 class LineKind(StrEnum):
+    """What a billing line charges for."""
+
     LABOUR = "LABOUR"
+    """The technician's time."""
     PART = "PART"
+    """A spare part used."""
     FEE = "FEE"
+    """A fixed fee: call-out, inspection, disposal."""
 
 
 class CoverageSource(StrEnum):
+    """What pays a billing line's covered amount."""
+
     WARRANTY = "WARRANTY"
+    """The manufacturer's warranty on the asset."""
     CONTRACT = "CONTRACT"
+    """A service contract (AMC, CMC, extended warranty)."""
     NONE = "NONE"
+    """Nothing: the customer pays the line."""
 
 
 class BillingLine(SQLModel, table=True):
@@ -284,11 +294,18 @@ class Totals(SQLModel):
 
 
 class EstimateStatus(StrEnum):
+    """Where an estimate stands with the customer."""
+
     DRAFT = "DRAFT"
+    """Being written; the customer does not see it yet."""
     SENT = "SENT"
+    """Sent to the customer, waiting for their answer."""
     ACCEPTED = "ACCEPTED"
+    """The customer accepted it; its lines are billed with the visit."""
     REJECTED = "REJECTED"
+    """The customer turned it down."""
     WITHDRAWN = "WITHDRAWN"
+    """Taken back before the customer answered."""
 
 
 class Estimate(Totals, Audited, table=True):
@@ -325,15 +342,25 @@ class EstimateCreate(SQLModel):
 
 
 class InvoiceKind(StrEnum):
+    """An invoice, or a credit note correcting one."""
+
     INVOICE = "INVOICE"
+    """Charges the customer."""
     CREDIT_NOTE = "CREDIT_NOTE"
+    """Credits an issued invoice (numbered in its own series)."""
 
 
 class InvoiceStatus(StrEnum):
+    """Where an invoice stands: drafted, issued (numbered and frozen), paid or credited."""
+
     DRAFT = "DRAFT"
+    """Not yet issued: no number, its lines follow what it bills."""
     ISSUED = "ISSUED"
+    """Numbered, frozen and sent; nothing paid yet."""
     PARTIALLY_PAID = "PARTIALLY_PAID"
+    """Issued, and paid in part."""
     PAID = "PAID"
+    """Paid in full (or nothing was due)."""
     CREDITED = "CREDITED"
     """Fully offset by credit notes."""
     VOID = "VOID"
@@ -424,9 +451,14 @@ class CreditNoteCreate(SQLModel):
 
 
 class PaymentMethod(StrEnum):
+    """How money was received."""
+
     CASH = "CASH"
+    """Cash taken by the technician or the desk."""
     CARD = "CARD"
+    """A card payment on a terminal."""
     ONLINE = "ONLINE"
+    """Paid online through a payment link."""
 
 
 class Payment(SQLModel, table=True):
@@ -463,8 +495,12 @@ class PaymentCreate(SQLModel):
 
 
 class LinkStatus(StrEnum):
+    """Whether a payment link can still be paid."""
+
     OPEN = "OPEN"
+    """Can be paid, until it expires."""
     PAID = "PAID"
+    """Paid through the provider."""
     CANCELLED = "CANCELLED"
     """Replaced by a newer link of the invoice."""
     CLOSED = "CLOSED"
@@ -522,7 +558,10 @@ class CustomerCredit(SQLModel, table=True):
 
 
 class UpsellStatus(StrEnum):
+    """Where an accessory offered on a visit stands."""
+
     OFFERED = "OFFERED"
+    """Offered to the customer, waiting for their answer."""
     CONFIRMED = "CONFIRMED"
     """The customer said yes; an invoice and a payment link wait for payment."""
     PAID_PENDING_STOCK = "PAID_PENDING_STOCK"
@@ -532,6 +571,7 @@ class UpsellStatus(StrEnum):
     PAID = "PAID"
     """Paid and the part left the van."""
     DECLINED = "DECLINED"
+    """The customer said no."""
 
 
 class UpsellOffer(Audited, table=True):

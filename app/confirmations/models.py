@@ -13,13 +13,22 @@ from app.core.models import enum_type, fk, id_field, timestamp
 
 
 class ConfirmationStatus(StrEnum):
+    """Where the appointment-confirmation ladder stands for a visit."""
+
     AWAITING_REPLY = "AWAITING_REPLY"
+    """A confirmation message was sent; waiting for the customer's reply."""
     CALL_QUEUED = "CALL_QUEUED"
+    """No reply in time: a call to the customer is queued."""
     CONFIRMED = "CONFIRMED"
+    """The customer confirmed the appointment."""
     REJECTED = "REJECTED"
+    """The customer said they do not want the visit."""
     RESCHEDULE_REQUESTED = "RESCHEDULE_REQUESTED"
+    """The customer asked for another time."""
     RETURNED_TO_SALES = "RETURNED_TO_SALES"
+    """No answer after every step of the ladder: handed to the retention team."""
     SUPERSEDED = "SUPERSEDED"
+    """The appointment moved on (confirmed elsewhere, rescheduled, started or cancelled)."""
 
 
 OPEN_CONFIRMATION = (
@@ -71,21 +80,36 @@ class Confirmation(SQLModel, table=True):
 
 
 class CallStatus(StrEnum):
+    """Where a call in the call queue stands."""
+
     QUEUED = "QUEUED"
+    """Waiting for an agent or the voice provider."""
     IN_PROGRESS = "IN_PROGRESS"
+    """Being made now."""
     ANSWERED = "ANSWERED"
+    """The customer answered; the outcome is recorded."""
     NO_ANSWER = "NO_ANSWER"
+    """Nobody answered."""
     CANCELLED = "CANCELLED"
+    """No longer needed (the appointment moved on)."""
 
 
 class CallMode(StrEnum):
+    """Who makes a confirmation call."""
+
     AGENT = "AGENT"
+    """A person in the call centre."""
     AI_VOICE = "AI_VOICE"
+    """An AI voice provider."""
 
 
 class CallPurpose(StrEnum):
+    """What a confirmation call is for."""
+
     CONFIRM = "CONFIRM"
+    """Confirm the appointment."""
     RESCHEDULE = "RESCHEDULE"
+    """Agree a new time the customer asked for."""
 
 
 class ConfirmationCall(SQLModel, table=True):
@@ -109,14 +133,23 @@ class ConfirmationCall(SQLModel, table=True):
 
 
 class RetentionReason(StrEnum):
+    """Why a customer went to the retention team."""
+
     REJECTED = "REJECTED"
+    """They refused the visit."""
     SILENT = "SILENT"
+    """They never answered the confirmation ladder."""
 
 
 class RetentionStatus(StrEnum):
+    """Where a retention case stands."""
+
     OPEN = "OPEN"
+    """The retention team is on it."""
     WON_BACK = "WON_BACK"
+    """The customer agreed to a visit after all."""
     LOST = "LOST"
+    """The customer is not coming back for this job."""
 
 
 class RetentionCase(SQLModel, table=True):

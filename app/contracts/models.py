@@ -15,9 +15,14 @@ from app.core.models import Audited, enum_type, fk, id_field, money_column
 
 
 class ContractKind(StrEnum):
+    """The kind of service contract, which decides what it covers."""
+
     AMC = "AMC"
+    """Annual maintenance contract: planned visits and labour; parts charged unless stated."""
     CMC = "CMC"
+    """Comprehensive maintenance contract: labour and parts."""
     EXTENDED_WARRANTY = "EXTENDED_WARRANTY"
+    """The manufacturer's warranty carried on past its end."""
 
 
 DEFAULT_COVERAGE: dict[ContractKind, tuple[bool, bool]] = {

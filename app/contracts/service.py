@@ -36,8 +36,11 @@ from app.customers.service import reject_nulls
 
 class CoverageStatus(StrEnum):
     WARRANTY = "WARRANTY"
+    """The manufacturer's warranty covers the visit."""
     CONTRACT = "CONTRACT"
+    """A service contract covers the visit."""
     CHARGEABLE = "CHARGEABLE"
+    """Nothing covers it: the customer pays."""
 
 
 @dataclass(frozen=True, slots=True)

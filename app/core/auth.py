@@ -15,13 +15,22 @@ from app.core.config import Settings
 
 
 class Role(StrEnum):
+    """What a caller is to the organisation; it decides what they may read and do."""
+
     ADMIN = "ADMIN"
+    """Runs the organisation: every read and change, settings and policies."""
     DISPATCHER = "DISPATCHER"
+    """Plans and assigns the work; sees every row."""
     AGENT = "AGENT"
+    """Takes customers' requests at the desk or call centre; sees every row."""
     MANAGER = "MANAGER"
+    """Oversees service and money (margins, reports); sees every row."""
     TECHNICIAN = "TECHNICIAN"
+    """Works in the field: their own tasks, van stock and expenses."""
     CUSTOMER = "CUSTOMER"
+    """A customer: their own sites, assets, requests, visits and invoices."""
     PARTNER = "PARTNER"
+    """A partner company: its own technicians and their work."""
 
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.AGENT, Role.MANAGER})
@@ -50,6 +59,22 @@ class Principal:
 
 class InvalidToken(Exception):
     pass
+
+
+WEBSOCKET_FORBIDDEN = (
+    "Forbidden: send a valid token in the connection_init payload: "
+    '{"Authorization": "Bearer <token>"}'
+)
+"""The close reason of a socket whose token was refused (a close reason fits in 123 bytes)."""
+
+
+def unauthenticated_body(reason: str) -> dict[str, Any]:
+    """The GraphQL error body answered with 401 to a request whose bearer token is refused."""
+    message = (
+        f"Invalid bearer token ({reason}): get one with the login mutation or "
+        "`fieldgraph token --role ROLE`, and send it as `Authorization: Bearer <token>`"
+    )
+    return {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
 
 
 _CLAIM_LINKS = ("uid", "tid", "cid", "pid")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import asyncpg
@@ -10,6 +11,28 @@ from alembic.config import Config
 from sqlalchemy.engine import make_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+"""The source checkout when running from one; site-packages when installed from the wheel."""
+
+
+class MigrationsNotFound(RuntimeError):
+    pass
+
+
+def migrations_dir() -> Path:
+    """`MIGRATIONS_DIR` when set; else `migrations/` of the source checkout, else of the
+    working directory (the container image copies it beside its working directory)."""
+    configured = os.environ.get("MIGRATIONS_DIR")
+    candidates = (
+        [Path(configured)] if configured else [REPO_ROOT / "migrations", Path("migrations")]
+    )
+    for candidate in candidates:
+        if (candidate / "env.py").is_file():
+            return candidate.resolve()
+    looked = ", ".join(str(c.resolve()) for c in candidates)
+    raise MigrationsNotFound(
+        f"no Alembic migrations found (looked in {looked}): run from the directory that holds "
+        "`migrations/`, or set MIGRATIONS_DIR to it"
+    )
 
 
 def _plain_dsn(url: str, database: str | None = None) -> str:
@@ -41,8 +64,10 @@ async def ensure_postgis(url: str) -> None:
 
 
 def alembic_config(url: str) -> Config:
-    config = Config(str(REPO_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    directory = migrations_dir()
+    ini = directory.parent / "alembic.ini"
+    config = Config(str(ini) if ini.is_file() else None)
+    config.set_main_option("script_location", str(directory))
     config.attributes["database_url"] = url
     return config
 

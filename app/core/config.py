@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Environment(StrEnum):
@@ -16,6 +17,8 @@ class Environment(StrEnum):
 
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-32b"
+DEV_CORS_ORIGIN_REGEX = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
+"""Outside prod, pages served from this machine on any port may call the API."""
 
 
 class Settings(BaseSettings):
@@ -46,6 +49,35 @@ class Settings(BaseSettings):
     run_jobs: bool = Field(default=True, description="run periodic jobs in this process")
     log_level: str = "INFO"
     log_json: bool = Field(default=False, description="JSON log lines instead of console output")
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="origins of browser apps allowed to call the API (comma-separated)",
+    )
+    cors_origin_regex: str | None = Field(
+        default=None, description="a pattern of allowed origins; outside prod: localhost"
+    )
+    cors_allow_credentials: bool = Field(
+        default=False, description="let browsers send cookies (never with the `*` origin)"
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _cors_defaults_and_limits(self) -> Settings:
+        if self.cors_origin_regex is None and self.env is not Environment.PROD:
+            self.cors_origin_regex = DEV_CORS_ORIGIN_REGEX
+        if self.cors_allow_credentials and "*" in self.cors_origins:
+            raise ValueError(
+                "CORS_ORIGINS=* with CORS_ALLOW_CREDENTIALS=true would let any site act with "
+                "a user's cookies: list the origins instead"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_the_development_secret_in_production(self) -> Settings:

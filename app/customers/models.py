@@ -30,19 +30,33 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 class CustomerType(StrEnum):
+    """The kind of customer, which priority rules can look at."""
+
     CONSUMER = "CONSUMER"
+    """A household."""
     BUSINESS = "BUSINESS"
+    """A company or institution."""
     VIP = "VIP"
+    """A customer given priority service."""
 
 
 class ContactChannel(StrEnum):
+    """A way to reach a customer."""
+
     PHONE = "PHONE"
+    """A phone call."""
     SMS = "SMS"
+    """Text message."""
     WHATSAPP = "WHATSAPP"
+    """WhatsApp message."""
     WECHAT = "WECHAT"
+    """WeChat message."""
     EMAIL = "EMAIL"
+    """Email."""
     PUSH = "PUSH"
+    """Push notification in the customer app."""
     VOICE = "VOICE"
+    """Automated voice call."""
 
 
 SEARCH_COLUMNS = ("name", "email", "phone", "external_ref")

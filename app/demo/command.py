@@ -12,7 +12,7 @@ from typing import TextIO
 from app.core.auth import hash_password
 from app.core.config import Settings
 from app.core.db import SessionFactory, create_engine, create_session_factory
-from app.demo import workday, writer
+from app.demo import billing, workday, writer
 from app.demo.generator import DEMO_PASSWORD, LOCAL, generate
 
 
@@ -69,6 +69,7 @@ async def seed_database(
             print(
                 f"the database already has data ({', '.join(occupied)}); nothing seeded", file=out
             )
+            _print_demo_day(await writer.seeded_day(session), today, out)
             _print_logins(await writer.demo_logins(session), out)
             return 0
         city = generate(
@@ -80,6 +81,7 @@ async def seed_database(
             technicians=technicians,
         )
         counts, work = await writer.write_city(session, city)
+        books = await billing.issue_and_collect(session, city.now)
         tasks_by_state = workday.summary(work)
         logins = [(role, email, name) for role, email, name in city.logins]
     elapsed = time.perf_counter() - started
@@ -94,8 +96,25 @@ async def seed_database(
     print("\ntasks by state", file=out)
     for label, count in tasks_by_state:
         print(f"  {label:<24}{count:>10,}", file=out)
+    print(
+        f"\ninvoices: {books.issued:,} issued ({books.paid:,} paid, {books.partly_paid:,} in "
+        f"part), {books.drafts:,} drafts waiting to be issued",
+        file=out,
+    )
     _print_logins(logins, out)
     return 0
+
+
+def _print_demo_day(seeded: date | None, today: date, out: TextIO) -> None:
+    if seeded is None or seeded >= today:
+        return
+    days = (today - seeded).days
+    print(
+        f"the demo city stands as seeded on {seeded:%Y-%m-%d} ({days} day{'s' if days > 1 else ''}"
+        " ago): its routes, offers and bookings are that day's. `make demo-reset` drops the "
+        "database and seeds the city anew as of now.",
+        file=out,
+    )
 
 
 def _print_logins(logins: list[tuple[str, str, str]], out: TextIO) -> None:

@@ -45,6 +45,15 @@ def point(lat: float, lng: float) -> str:
     return f"SRID=4326;POINT({lng} {lat})"
 
 
+FOUNDED_BEFORE = timedelta(days=6 * 365)
+"""The organisation's records start this long before the demo's day."""
+
+
+def seeded_on(founded: datetime) -> date:
+    """The demo's day, from when its organisation's records start (the demo users')."""
+    return founded.astimezone(LOCAL).date() + FOUNDED_BEFORE
+
+
 def local_time(day: date, at: time = time(10, 0)) -> datetime:
     """A moment in Bengaluru, as an aware UTC datetime."""
     return datetime.combine(day, at, LOCAL).astimezone(UTC)
@@ -172,7 +181,7 @@ def generate(
     geography = city.Geography()
     n_customers = CUSTOMERS_PER_SCALE * scale if customers is None else customers
     n_technicians = TECHNICIANS_PER_SCALE * scale if technicians is None else technicians
-    founded = local_time(today - timedelta(days=6 * 365))
+    founded = local_time(today - FOUNDED_BEFORE)
     partners = _partners(founded)
     territories, holidays = _territories(today, founded)
     skills = [

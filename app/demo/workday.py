@@ -636,7 +636,9 @@ class _Builder:
             visit.offered = visit.accepted = None
             visit.request_only = roll < 0.03 and visit.created > self.now - timedelta(hours=1)
         elif roll < unplanned + 0.15:
-            visit.offered = max(self.now - timedelta(minutes=minutes), visit.created)
+            # offered up to four fifths of the answer time ago: they fall due one by one
+            ago = timedelta(minutes=self.rules.offer_minutes * 0.8 * minutes / 20)
+            visit.offered = max(self.now - ago, visit.created)
             visit.accepted = None
 
     def _cancel(self, visit: Visit, share: float, reason: str) -> None:

@@ -8,6 +8,7 @@ the customers are in: it reads the stored intake rules and the customers the wri
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +16,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (every table on SQLModel.metadata)
 from app.demo import workday
-from app.demo.generator import DEMO_DOMAIN, DemoCity, Row
+from app.demo.generator import DEMO_DOMAIN, DemoCity, Row, seeded_on
 from app.tracking.repository import ensure_partitions
 
 TABLES = (
@@ -108,6 +109,7 @@ async def write_city(
             await put(name, rows)
         register.add(batch)
     await put("users", city.users)
+    await set_demo_policies(session)
     rules = await workday.load_rules(session)
     work = workday.generate_work(city, register, rules, city.now)
     await ensure_partitions(session, work.ping_days)
@@ -116,6 +118,19 @@ async def write_city(
     await place_technicians(session, work.positions)
     await advance_sequences(session)
     return counts, work
+
+
+DEMO_POLICIES = {"offer_response_minutes": 180}
+"""The demo organisation gives its technicians three hours to answer an offer, so the offers
+standing at seeding expire over the afternoon rather than all within half an hour."""
+
+
+async def set_demo_policies(session: AsyncSession) -> None:
+    policies = table("work_policies")
+    for key, value in DEMO_POLICIES.items():
+        await session.execute(
+            sa.update(policies).where(policies.c.key == key).values(value=sa.func.to_jsonb(value))
+        )
 
 
 async def place_technicians(session: AsyncSession, positions: list[Row]) -> None:
@@ -153,6 +168,15 @@ async def advance_sequences(session: AsyncSession) -> None:
                 f"coalesce((SELECT max(id) FROM {name}), 0) + 1, false)"
             )
         )
+
+
+async def seeded_day(session: AsyncSession) -> date | None:
+    """The day the stored demo city stands on, None when it holds no demo users."""
+    users = table("users")
+    founded = await session.scalar(
+        sa.select(sa.func.min(users.c.created_at)).where(users.c.email.like(f"%@{DEMO_DOMAIN}"))
+    )
+    return None if founded is None else seeded_on(founded)
 
 
 async def demo_logins(session: AsyncSession) -> list[tuple[str, str, str]]:

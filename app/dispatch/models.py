@@ -18,10 +18,16 @@ MAX_HORIZON_DAYS = 14
 
 
 class RunStatus(StrEnum):
+    """Where a dispatch run stands."""
+
     QUEUED = "QUEUED"
+    """Waiting for a solver process."""
     RUNNING = "RUNNING"
+    """Being planned."""
     SUCCEEDED = "SUCCEEDED"
+    """Planned; with publish, its assignments were offered to the technicians."""
     FAILED = "FAILED"
+    """The run broke; its error says why, and nothing was applied."""
 
 
 class RunKind(StrEnum):
@@ -128,10 +134,16 @@ class ReplanTrigger(SQLModel, table=True):
 
 
 class HoldStatus(StrEnum):
+    """Where a slot hold stands."""
+
     ACTIVE = "ACTIVE"
+    """Reserving the slot until it expires."""
     CONSUMED = "CONSUMED"
+    """Used to book a visit."""
     RELEASED = "RELEASED"
+    """Given back by the customer or the desk."""
     EXPIRED = "EXPIRED"
+    """Not used in time; the slot is free again."""
 
 
 class SlotHold(SQLModel, table=True):

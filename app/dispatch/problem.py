@@ -29,12 +29,20 @@ class ProblemError(ValueError):
 
 
 class UnassignedReason(StrEnum):
+    """Why the planner left a task out of the plan."""
+
     NO_SKILLED_TECHNICIAN = "NO_SKILLED_TECHNICIAN"
+    """No technician in the problem has the skills at the levels it needs."""
     NO_ALLOWED_TECHNICIAN = "NO_ALLOWED_TECHNICIAN"
+    """Its allowed technicians are excluded or absent."""
     NO_TIME_WINDOW_FIT = "NO_TIME_WINDOW_FIT"
+    """No technician's shift can reach it inside its time windows."""
     NO_CAPACITY = "NO_CAPACITY"
+    """The technicians who could do it have no time or capacity left."""
     NOT_WORTH_IT = "NOT_WORTH_IT"
+    """Serving it would cost more than leaving it (lower priority, far away)."""
     PINNED_INFEASIBLE = "PINNED_INFEASIBLE"
+    """Work pinned to a technician that their day cannot hold any more."""
 
 
 @dataclass(frozen=True)

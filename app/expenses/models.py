@@ -17,21 +17,37 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
 class ExpenseCategory(StrEnum):
+    """What an expense claim was spent on."""
+
     FUEL = "FUEL"
+    """Fuel for the vehicle."""
     PARKING = "PARKING"
+    """Parking fees."""
     TOLL = "TOLL"
+    """Road tolls."""
     PUBLIC_TRANSPORT = "PUBLIC_TRANSPORT"
+    """Bus, train, metro or taxi fares."""
     MEALS = "MEALS"
+    """Meals on duty."""
     LODGING = "LODGING"
+    """A night away for work."""
     CONSUMABLES = "CONSUMABLES"
+    """Small materials bought for a job."""
     OTHER = "OTHER"
+    """Anything else (say what in the note)."""
 
 
 class ExpenseStatus(StrEnum):
+    """Where an expense claim stands."""
+
     SUBMITTED = "SUBMITTED"
+    """Filed by the technician, waiting for approval."""
     APPROVED = "APPROVED"
+    """Approved for reimbursement."""
     REJECTED = "REJECTED"
+    """Refused (the reason says why)."""
     WITHDRAWN = "WITHDRAWN"
+    """Taken back by the technician."""
 
 
 class ExpenseClaim(Audited, table=True):

@@ -36,8 +36,12 @@ MAX_ROWS = 5_000
 
 
 class SheetFormat(StrEnum):
+    """The file format of an uploaded sheet."""
+
     CSV = "CSV"
+    """Comma-separated values, UTF-8, with a header row."""
     XLSX = "XLSX"
+    """An Excel workbook; the first sheet is read."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,28 +33,50 @@ Units = Annotated[int, Field(gt=0, le=1_000_000)]
 
 
 class StockLocationKind(StrEnum):
+    """Where stock is kept."""
+
     WAREHOUSE = "WAREHOUSE"
+    """A warehouse or depot."""
     VAN = "VAN"
+    """A technician's van."""
 
 
 class MovementKind(StrEnum):
+    """What a stock movement does; every change of stock is one (the ledger is append-only)."""
+
     RECEIVE = "RECEIVE"
+    """Stock arrives at a warehouse."""
     ISSUE_TO_VAN = "ISSUE_TO_VAN"
+    """Stock goes from a warehouse to a technician's van."""
     RETURN = "RETURN"
+    """Stock comes back from a van to a warehouse."""
     TRANSFER = "TRANSFER"
+    """Stock moves between two locations."""
     CONSUME = "CONSUME"
+    """A part is used on a visit."""
     ADJUST = "ADJUST"
+    """A count correction (found or lost), with a reason."""
     RESERVE = "RESERVE"
+    """Stock set aside for a task or requisition (still on hand, not available)."""
     RELEASE = "RELEASE"
+    """A reservation given back."""
 
 
 class RequisitionStatus(StrEnum):
+    """Where a technician's request for parts stands."""
+
     PENDING_APPROVAL = "PENDING_APPROVAL"
+    """Waiting for a dispatcher or manager."""
     APPROVED = "APPROVED"
+    """Approved; stock is reserved for it."""
     REJECTED = "REJECTED"
+    """Refused."""
     PARTIALLY_FULFILLED = "PARTIALLY_FULFILLED"
+    """Some of it was issued to the van."""
     FULFILLED = "FULFILLED"
+    """Everything was issued."""
     CANCELLED = "CANCELLED"
+    """Withdrawn before it was fulfilled."""
 
 
 # --- parts --------------------------------------------------------------------------------

@@ -16,19 +16,34 @@ from app.customers.models import LanguageTag
 
 
 class NotificationEvent(StrEnum):
+    """What a customer notification is about."""
+
     REQUEST_RECEIVED = "REQUEST_RECEIVED"
+    """A service request was received."""
     APPOINTMENT_SCHEDULED = "APPOINTMENT_SCHEDULED"
+    """The visit has a time and a technician."""
     CONFIRMATION_REQUEST = "CONFIRMATION_REQUEST"
+    """Please confirm the appointment (the confirmation ladder)."""
     REMINDER = "REMINDER"
+    """The visit is coming up."""
     ON_THE_WAY = "ON_THE_WAY"
+    """The technician has set off."""
     VICINITY = "VICINITY"
+    """The technician is close."""
     RUNNING_LATE = "RUNNING_LATE"
+    """The technician will arrive after the window."""
     TECHNICIAN_ARRIVED = "TECHNICIAN_ARRIVED"
+    """The technician checked in on site."""
     ESTIMATE_TO_APPROVE = "ESTIMATE_TO_APPROVE"
+    """An estimate waits for the customer's approval."""
     COMPLETED = "COMPLETED"
+    """The work is done."""
     INVOICE_READY = "INVOICE_READY"
+    """An invoice was issued."""
     PAYMENT_LINK = "PAYMENT_LINK"
+    """A link to pay online."""
     SURVEY = "SURVEY"
+    """How did we do? (a rating link)"""
 
 
 URGENT_EVENTS = frozenset(
@@ -43,12 +58,20 @@ URGENT_EVENTS = frozenset(
 
 
 class Channel(StrEnum):
+    """How a notification reaches its recipient."""
+
     IN_APP = "IN_APP"
+    """In the customer or technician app (myNotifications)."""
     EMAIL = "EMAIL"
+    """Email."""
     SMS = "SMS"
+    """Text message."""
     WHATSAPP = "WHATSAPP"
+    """WhatsApp message."""
     VOICE = "VOICE"
+    """Automated voice call."""
     PUSH = "PUSH"
+    """Push notification to the phone."""
 
 
 MESSAGING_CHANNELS = (Channel.WHATSAPP, Channel.SMS, Channel.EMAIL, Channel.PUSH, Channel.IN_APP)
@@ -56,15 +79,26 @@ MESSAGING_CHANNELS = (Channel.WHATSAPP, Channel.SMS, Channel.EMAIL, Channel.PUSH
 
 
 class NotificationStatus(StrEnum):
+    """Where a notification stands on its way to the recipient."""
+
     PENDING = "PENDING"
+    """Queued to be sent."""
     SENDING = "SENDING"
+    """Handed to the provider now."""
     RETRYING = "RETRYING"
+    """A send failed; it will be tried again."""
     SENT = "SENT"
+    """Accepted by the provider."""
     DELIVERED = "DELIVERED"
+    """The provider reports it delivered."""
     READ = "READ"
+    """The recipient read it."""
     FAILED = "FAILED"
+    """The provider refused it for good."""
     DEAD = "DEAD"
+    """Gave up after every retry."""
     SKIPPED = "SKIPPED"
+    """Not sent: the recipient opted out, or quiet hours and no later time."""
 
 
 DUE_STATUSES = (NotificationStatus.PENDING, NotificationStatus.RETRYING)

@@ -40,8 +40,12 @@ MAX_ROWS = 5_000
 
 
 class ImportFormat(StrEnum):
+    """The file format of a request import."""
+
     CSV = "CSV"
+    """Comma-separated values, UTF-8, with a header row."""
     XLSX = "XLSX"
+    """An Excel workbook; the first sheet is read."""
 
 
 IMPORT_SOURCES = (RequestChannel.CRM_IMPORT, RequestChannel.SPREADSHEET_IMPORT)

@@ -12,55 +12,98 @@ from app.core.models import Audited, enum_type, fk, id_field, timestamp
 
 
 class RequestChannel(StrEnum):
+    """Where a request came from."""
+
     PHONE = "PHONE"
+    """A call to the call centre."""
     WHATSAPP = "WHATSAPP"
+    """A WhatsApp message."""
     WECHAT = "WECHAT"
+    """A WeChat message."""
     WEB = "WEB"
+    """The website or the customer app."""
     EMAIL = "EMAIL"
+    """An email."""
     CHATBOT = "CHATBOT"
+    """The chat assistant."""
     API = "API"
+    """A partner's or a retailer's system, through the API."""
     CRM_IMPORT = "CRM_IMPORT"
+    """Imported from a CRM export."""
     SPREADSHEET_IMPORT = "SPREADSHEET_IMPORT"
+    """Imported from a spreadsheet."""
     MANUAL = "MANUAL"
+    """Entered by hand at the desk."""
 
 
 class RequestCategory(StrEnum):
+    """The kind of work a customer asks for."""
+
     INSTALLATION = "INSTALLATION"
+    """Install a new product."""
     REPAIR = "REPAIR"
+    """Fix something that does not work."""
     MAINTENANCE = "MAINTENANCE"
+    """Planned upkeep: servicing, cleaning, checks."""
     INSPECTION = "INSPECTION"
+    """Look at and report on equipment."""
     REPLACEMENT = "REPLACEMENT"
+    """Swap a unit for a new one."""
 
 
 class ServiceRequestStatus(StrEnum):
+    """Where a customer's request stands, from the state of its tasks."""
+
     OPEN = "OPEN"
+    """Received; no visit under way yet."""
     IN_PROGRESS = "IN_PROGRESS"
+    """A visit is planned or under way."""
     RESOLVED = "RESOLVED"
+    """The work is done."""
     CANCELLED = "CANCELLED"
+    """Called off."""
 
 
 OPEN_REQUEST_STATUSES = (ServiceRequestStatus.OPEN, ServiceRequestStatus.IN_PROGRESS)
 
 
 class EligibilityStatus(StrEnum):
+    """Who pays for a request's work, decided at intake."""
+
     WARRANTY = "WARRANTY"
+    """The manufacturer's warranty covers it."""
     CONTRACT = "CONTRACT"
+    """A service contract covers it."""
     CHARGEABLE = "CHARGEABLE"
+    """The customer pays."""
 
 
 class CoverageKind(StrEnum):
+    """What covers a request's work."""
+
     WARRANTY = "WARRANTY"
+    """The manufacturer's warranty."""
     AMC = "AMC"
+    """An annual maintenance contract."""
     CMC = "CMC"
+    """A comprehensive maintenance contract."""
     EXTENDED_WARRANTY = "EXTENDED_WARRANTY"
+    """An extended warranty."""
     NONE = "NONE"
+    """Nothing: chargeable."""
 
 
 class SlaState(StrEnum):
+    """How a request or task stands against its service-level due times."""
+
     ON_TRACK = "ON_TRACK"
+    """Well within its due times."""
     AT_RISK = "AT_RISK"
+    """Most of the allowed time has gone (the policy's at-risk percentage)."""
     BREACHED = "BREACHED"
+    """A due time has passed."""
     MET = "MET"
+    """Done within its due times."""
 
 
 class ServiceRequestBase(SQLModel):

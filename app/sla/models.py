@@ -13,6 +13,8 @@ from app.core.models import enum_type, fk, id_field, timestamp
 
 
 class EscalationTrigger(StrEnum):
+    """What an escalation policy watches for."""
+
     UNASSIGNED = "UNASSIGNED"
     """No technician holds the task (or the request has no task) this long after creation."""
     RESPONSE_OVERDUE = "RESPONSE_OVERDUE"

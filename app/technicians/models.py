@@ -27,14 +27,23 @@ END_OF_DAY = time.max
 
 
 class Employment(StrEnum):
+    """Who employs a technician."""
+
     EMPLOYEE = "EMPLOYEE"
+    """The organisation itself."""
     PARTNER = "PARTNER"
+    """A partner company (the technician's partner)."""
 
 
 class TechnicianStatus(StrEnum):
+    """Whether a technician can be given work."""
+
     ACTIVE = "ACTIVE"
+    """At work: can be planned and assigned."""
     ON_LEAVE = "ON_LEAVE"
+    """Away for a while: not planned."""
     INACTIVE = "INACTIVE"
+    """No longer works here."""
 
 
 # --- skills -------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from app.core.models import Audited, enum_type, id_field
 
 
 class TrackingMode(StrEnum):
+    """When a technician's position is kept (a privacy policy)."""
+
     ALWAYS = "ALWAYS"
     """Every ping is kept."""
     SHIFT_ONLY = "SHIFT_ONLY"
@@ -24,13 +26,22 @@ class TrackingMode(StrEnum):
 
 
 class PingRejection(StrEnum):
+    """Why a location ping was not kept."""
+
     INVALID_COORDINATES = "INVALID_COORDINATES"
+    """Latitude or longitude out of range, or the 0,0 of a phone without a fix."""
     INVALID_VALUE = "INVALID_VALUE"
+    """A speed, heading or other value out of range."""
     LOW_ACCURACY = "LOW_ACCURACY"
+    """Its accuracy radius is too large to use."""
     FUTURE_TIMESTAMP = "FUTURE_TIMESTAMP"
+    """Recorded in the future (the phone's clock is off)."""
     TOO_OLD = "TOO_OLD"
+    """Recorded longer ago than the tracking policy keeps."""
     IMPLAUSIBLE_JUMP = "IMPLAUSIBLE_JUMP"
+    """Too far from the previous position for the time between them."""
     OUTSIDE_TRACKING_WINDOW = "OUTSIDE_TRACKING_WINDOW"
+    """Recorded when the tracking policy does not track (off shift, no task)."""
 
 
 LONGEST_MAX_AGE_HOURS = 24 * 30

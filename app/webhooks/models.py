@@ -111,11 +111,18 @@ class WebhookEvent(SQLModel, table=True):
 
 
 class DeliveryStatus(StrEnum):
+    """Where a webhook delivery stands."""
+
     PENDING = "PENDING"
+    """Queued to be sent."""
     SENDING = "SENDING"
+    """Being posted now."""
     RETRYING = "RETRYING"
+    """The receiver failed; it will be posted again with backoff."""
     DELIVERED = "DELIVERED"
+    """The receiver answered 2xx."""
     DEAD = "DEAD"
+    """Gave up after every retry."""
 
 
 class WebhookDelivery(SQLModel, table=True):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.core.ids import global_id
 from app.technicians.models import Skill, Technician, TechnicianSkill
 from app.work_orders.models import Task, TaskSkill, TaskStatus
 
@@ -90,7 +91,10 @@ async def _overlaps(
         .where(col(Task.status).in_(BUSY))
         .where(col(Task.scheduled_start) < end, col(Task.scheduled_end) > start)
     )
-    return [Warning("OVERLAPPING_TASK", f"overlaps task {other}") for other in others.all()]
+    return [
+        Warning("OVERLAPPING_TASK", f"overlaps task T-{other} (id {global_id('Task', other)})")
+        for other in others.all()
+    ]
 
 
 async def _outside_hours(

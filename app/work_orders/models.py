@@ -16,17 +16,30 @@ from app.service_requests.models import SlaState
 
 
 class TaskStatus(StrEnum):
+    """Where a field task stands in its lifecycle (see the state machine in the API contract)."""
+
     UNSCHEDULED = "UNSCHEDULED"
+    """Waiting to be planned or assigned."""
     SCHEDULED = "SCHEDULED"
+    """Planned for a time, not yet offered to a technician."""
     DISPATCHED = "DISPATCHED"
+    """Offered to a technician, waiting for them to accept."""
     ACCEPTED = "ACCEPTED"
+    """The technician accepted it."""
     EN_ROUTE = "EN_ROUTE"
+    """The technician is on the way."""
     ON_SITE = "ON_SITE"
+    """The technician checked in at the site."""
     IN_PROGRESS = "IN_PROGRESS"
+    """Work has started."""
     ON_HOLD = "ON_HOLD"
+    """Work is paused (waiting for parts, the customer...)."""
     COMPLETED = "COMPLETED"
+    """Done."""
     INCOMPLETE = "INCOMPLETE"
+    """The visit ended without finishing; a follow-up task carries on."""
     CANCELLED = "CANCELLED"
+    """Called off."""
 
 
 CLOSED_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.INCOMPLETE, TaskStatus.CANCELLED})
@@ -34,16 +47,27 @@ OPEN_STATUSES = frozenset(TaskStatus) - CLOSED_STATUSES
 
 
 class TaskType(StrEnum):
+    """The kind of work a task is."""
+
     INSTALLATION = "INSTALLATION"
+    """Install a new product."""
     REPAIR = "REPAIR"
+    """Fix something that does not work."""
     MAINTENANCE = "MAINTENANCE"
+    """Planned upkeep."""
     INSPECTION = "INSPECTION"
+    """Look at and report on equipment."""
     REPLACEMENT = "REPLACEMENT"
+    """Swap a unit for a new one."""
 
 
 class WorkOrderStatus(StrEnum):
+    """Whether a work order still has work to do."""
+
     OPEN = "OPEN"
+    """Some of its tasks are not finished."""
     CLOSED = "CLOSED"
+    """All its tasks are finished or cancelled."""
 
 
 class WorkOrder(Audited, table=True):

@@ -46,10 +46,12 @@ async def assign_task(
     end = start + timedelta(minutes=task.duration_minutes)
     warnings = await warnings_for(session, task, technician, start, end)
     if warnings and not reason:
+        override = "; give a reason to assign anyway"
         raise DomainError(
-            warnings[0].message,
+            warnings[0].message + override,
             problems=[
-                FieldProblem(w.message, ErrorCode.CONFLICT, ["technicianId"]) for w in warnings
+                FieldProblem(w.message + override, ErrorCode.CONFLICT, ["technicianId"])
+                for w in warnings
             ],
         )
     previous = task.technician_id

@@ -13,6 +13,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.auth import Principal, Role
 from app.core.errors import NotFound
+from app.customers.models import Customer
 from app.technicians.models import Technician
 from app.territories.models import Territory
 from app.work_orders.models import CLOSED_STATUSES, Task, TaskStatus
@@ -69,8 +70,18 @@ def filtered(
     technician_id: int | None = None,
     scheduled_from: Any = None,
     scheduled_to: Any = None,
+    customer_id: int | None = None,
+    unassigned: bool | None = None,
+    search: str | None = None,
 ) -> SelectOfScalar[Task]:
     statement = readable(principal)
+    if customer_id is not None:
+        statement = statement.where(col(Task.customer_id) == customer_id)
+    if unassigned is not None:
+        no_one = col(Task.technician_id).is_(None)
+        statement = statement.where(no_one if unassigned else not_(no_one))
+    if search:
+        statement = statement.where(_matches(search))
     if statuses:
         statement = statement.where(col(Task.status).in_(statuses))
     if territory_id is not None:
@@ -84,15 +95,30 @@ def filtered(
     return statement
 
 
-def my_day(technician_id: int, day: date) -> SelectOfScalar[Task]:
-    """A technician's tasks planned for `day` in the territory's time zone (UTC without one)."""
+def _matches(text: str) -> Any:
+    """A task whose number (T-123), description or customer's name holds the text."""
+    term = text.strip()
+    number = term.upper().removeprefix("T-")
+    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    by_name = select(Customer.id).where(col(Customer.name).ilike(pattern))
+    return or_(
+        col(Task.id) == int(number) if number.isdigit() and len(number) < 16 else false(),
+        col(Task.description).ilike(pattern),
+        col(Task.customer_id).in_(by_name),
+    )
+
+
+def my_day(technician_id: int, day: date | None) -> SelectOfScalar[Task]:
+    """A technician's tasks planned for `day` in the territory's time zone (UTC without one);
+    without a day, today there."""
     when = func.coalesce(Task.scheduled_start, Task.window_start)
     zone = func.coalesce(Territory.time_zone, "UTC")
     local_day = cast(func.timezone(zone, when), Date)
+    wanted = cast(func.timezone(zone, func.now()), Date) if day is None else day
     return (
         select(Task)
         .outerjoin(Territory, col(Territory.id) == col(Task.territory_id))
-        .where(col(Task.technician_id) == technician_id, local_day == day)
+        .where(col(Task.technician_id) == technician_id, local_day == wanted)
         .where(not_(_expired_offer()))
         .order_by(when, col(Task.id))
     )

@@ -47,6 +47,27 @@ class Action(StrEnum):
     CONFIRM = "CONFIRM"
 
 
+STEP_NAMES = {
+    Action.CREATE: "createTask",
+    Action.SCHEDULE: "scheduling",
+    Action.ASSIGN: "assignTask",
+    Action.UNASSIGN: "unassignTask",
+    Action.ACCEPT: "acceptTask",
+    Action.REJECT: "rejectTask",
+    Action.EXPIRE: "letting the offer expire",
+    Action.START_TRAVEL: "startTravel",
+    Action.CHECK_IN: "checkIn",
+    Action.START_WORK: "startWork",
+    Action.HOLD: "pauseTask",
+    Action.COMPLETE: "completeTask",
+    Action.MARK_INCOMPLETE: "markTaskIncomplete",
+    Action.RESCHEDULE: "rescheduleTask",
+    Action.CANCEL: "cancelTask",
+    Action.CONFIRM: "confirmAppointment",
+}
+"""How errors name each step: as the client calls it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     sources: frozenset[S]
@@ -122,11 +143,15 @@ def check_allowed(task: Task, change: Change) -> S:
     """The status the change leads to, or the error that refuses it (nothing written)."""
     check_version(task, change.expected_version)
     rule = RULES[change.action]
+    step = STEP_NAMES[change.action]
     if change.actor.role not in rule.roles:
-        raise Forbidden(f"{change.actor.role} may not {change.action.lower()} a task")
+        allowed = ", ".join(sorted(rule.roles))
+        raise Forbidden(f"the {change.actor.role} role may not {step}; roles that may: {allowed}")
     if task.status not in rule.sources or _customer_too_late(task, change):
+        sources = CUSTOMER_CANCELLABLE if _customer_too_late(task, change) else rule.sources
         raise DomainError(
-            f"cannot {change.action.lower()} a task that is {task.status}",
+            f"{step} is not possible while the task is {task.status}; it is possible "
+            f"from {', '.join(sorted(sources))}",
             ErrorCode.INVALID_TRANSITION,
             ["taskId"],
         )

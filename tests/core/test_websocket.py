@@ -45,7 +45,7 @@ async def receive(socket: ClientConnection, wait: float = 2.0) -> dict[str, Any]
 
 async def publish_until_received(broker: Broker, socket: ClientConnection) -> dict[str, Any]:
     """Publish until the subscription, which starts asynchronously, delivers one message."""
-    alert = Event(ALERTS, "UNASSIGNED_TOO_LONG", {"level": 2, "message": "task waits"})
+    alert = Event(ALERTS, "SLA_UNASSIGNED", {"level": 2, "message": "task waits"})
     for _ in range(20):
         await broker.publish(alert)
         try:
@@ -74,7 +74,7 @@ async def test_a_dispatcher_receives_alerts_over_both_protocols(
     await socket.close()
 
     assert message["type"] == data
-    assert message["payload"]["data"]["alerts"]["kind"] == "UNASSIGNED_TOO_LONG"
+    assert message["payload"]["data"]["alerts"]["kind"] == "SLA_UNASSIGNED"
     assert message["payload"]["data"]["alerts"]["level"] == 2
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col, select
 
-from app.billing.invoices import price_draft
+from app.billing.invoices import issue_invoice, price_draft
 from app.billing.models import BillingLine, Invoice, LineKind
 from app.core.auth import Principal, Role, verify_password
 from app.core.db import SessionFactory
@@ -28,6 +28,7 @@ TODAY = date(2026, 11, 24)
 NOW = local_time(TODAY, time(11))
 SMALL = {"today": TODAY, "customers": 150, "technicians": 20}
 DISPATCHER = Principal(subject="user:2", role=Role.DISPATCHER, name="Dinesh Gowda")
+ADMIN = Principal(subject="user:1", role=Role.ADMIN, name="Admin")
 
 SITES_PER_TERRITORY_COUNT = """
 SELECT count(*) FILTER (WHERE n = 1), count(*) FROM (
@@ -71,6 +72,24 @@ SELECT count(*) FILTER (WHERE x.last_seen_at > CAST(:now AS timestamptz) - inter
 FROM tasks t JOIN technicians x ON x.id = t.technician_id
 LEFT JOIN task_tracking_states e ON e.task_id = t.id
 WHERE t.status = 'EN_ROUTE'
+"""
+ISSUED_THE_MORNING_AFTER = """
+SELECT count(*) FILTER (WHERE i.status = 'DRAFT' AND t.finished_at + interval '20 hours' <= :now),
+       count(*) FILTER (WHERE i.status <> 'DRAFT' AND t.finished_at + interval '20 hours' > :now)
+FROM invoices i JOIN tasks t ON t.id = i.task_id
+"""
+INVOICE_NUMBERS = """
+SELECT number FROM invoices WHERE number IS NOT NULL ORDER BY issued_at, id
+"""
+RECEIPT_NUMBERS = "SELECT receipt_number FROM payments ORDER BY received_at, id"
+PAID_AS_RECORDED = """
+SELECT count(*) FROM invoices i
+WHERE i.amount_paid <> coalesce((SELECT sum(p.amount) FROM payments p WHERE p.invoice_id = i.id), 0)
+"""
+REVENUE_AND_COST = """
+SELECT sum(net_amount) FILTER (WHERE status <> 'DRAFT'), count(*) FILTER (WHERE status = 'PAID'),
+       count(*) FILTER (WHERE status IN ('ISSUED', 'PARTIALLY_PAID'))
+FROM invoices
 """
 CUSTOMER_ONE = """
 SELECT t.status, t.confirmed_at IS NOT NULL, t.rating FROM tasks t
@@ -229,9 +248,12 @@ async def test_the_work_of_the_day_is_written_and_consistent_with_the_map(
         await connection.execute(sa.text(EN_ROUTE_SEEN_ON_THE_WAY), {"now": NOW})
     ).one()
     assert en_route >= 1 and seen == en_route
-    # and every completed task has its draft invoice
-    drafts = await scalar(connection, "SELECT count(*) FROM invoices WHERE status = 'DRAFT'")
-    assert drafts == states["COMPLETED"]
+    # and every completed task has its invoice: issued the morning after, a draft before that
+    billed = await scalar(connection, "SELECT count(*) FROM invoices WHERE task_id IS NOT NULL")
+    assert billed == states["COMPLETED"]
+    issued = await connection.execute(sa.text(ISSUED_THE_MORNING_AFTER), {"now": NOW})
+    early_drafts, late_issued = issued.one()
+    assert early_drafts == 0 and late_issued == 0
 
 
 async def test_the_demo_logins_have_something_to_do(
@@ -302,6 +324,39 @@ async def test_a_seeded_draft_invoice_prices_with_the_seeded_price_list(
 
     assert {line.kind for line in lines} == {LineKind.LABOUR, LineKind.FEE, LineKind.PART}
     assert invoice.priced and invoice.total == sum(line.total for line in lines) > 0
+
+
+async def test_the_books_read_like_a_going_business_and_numbering_follows_on(
+    sessions: SessionFactory, connection: AsyncConnection
+) -> None:
+    # when
+    _, output = await seed(sessions)
+
+    # then invoices and receipts are numbered without gaps in the order they were given
+    numbers = (await connection.execute(sa.text(INVOICE_NUMBERS))).scalars().all()
+    receipts = (await connection.execute(sa.text(RECEIPT_NUMBERS))).scalars().all()
+    assert numbers and receipts and "issued" in output
+    for series, given in (("INV", numbers), ("RCT", receipts)):
+        by_year: dict[str, list[int]] = {}
+        for number in given:
+            prefix, year, n = number.split("-")
+            assert prefix == series
+            by_year.setdefault(year, []).append(int(n))
+        assert all(ns == list(range(1, len(ns) + 1)) for ns in by_year.values())
+    # and every payment is on its invoice; most are paid, some still owed, revenue is booked
+    assert await scalar(connection, PAID_AS_RECORDED) == 0
+    revenue, paid, owed = (await connection.execute(sa.text(REVENUE_AND_COST))).one()
+    assert revenue > 0 and paid > len(numbers) / 2 and owed > 0
+
+    # and the next invoice issued through the app takes the next number
+    async with sessions() as session, session.begin():
+        draft = await session.scalar(
+            select(Invoice).where(col(Invoice.status) == "DRAFT").order_by(col(Invoice.id))
+        )
+        assert draft is not None and draft.id is not None
+        issued = await issue_invoice(session, ADMIN, draft.id, now=NOW)
+    last = max(n for n in numbers if n.startswith(f"INV-{NOW.year}-"))
+    assert issued.number == f"INV-{NOW.year}-{int(last.split('-')[2]) + 1:06d}"
 
 
 async def test_the_seed_carries_the_escalations_already_raised_so_the_first_sweep_is_quiet(

@@ -232,7 +232,7 @@ class BillingQuery:
         info: Info,
         customer_ids: list[strawberry.ID] | None = None,
         refunded: bool | None = None,
-        first: int = 50,
+        first: int = 20,
     ) -> list[CustomerCreditType]:
         ids = (
             None

@@ -38,6 +38,8 @@ from schema.billing import (
     CreatePriceListInput,
     CreditNotePayload,
     CustomerBalance,
+    CustomerCreditPayload,
+    CustomerCreditType,
     EstimateActionInput,
     EstimateConnection,
     EstimatePayload,
@@ -56,6 +58,7 @@ from schema.billing import (
     PriceListPayload,
     PriceListType,
     RecordPaymentInput,
+    RefundCustomerCreditInput,
     SetContractBillingTermsInput,
     UpsellActionInput,
     UpsellOfferConnection,
@@ -209,13 +212,37 @@ class BillingQuery:
     ) -> list[CustomerBalance]:
         ids = decode_ids([str(c) for c in customer_ids], "Customer", "customerIds")
         found = await payments.outstanding(info.context.session, info.context.principal, ids)
+        held = await payments.credits_held(info.context.session, info.context.principal, ids)
         return [
             CustomerBalance(
                 customer_id=strawberry.ID(encode_id("Customer", c)),
                 outstanding=Money(amount=amount, currency="INR"),
+                credit=Money(amount=held[c], currency="INR"),
             )
             for c, amount in found.items()
         ]
+
+    @strawberry.field(
+        extensions=[allow(*staff().roles, Role.CUSTOMER)],
+        description="Money held as customers' credit (overpayments), newest first; "
+        "refunded: false for what is still to refund (customers: their own).",
+    )
+    async def customer_credits(
+        self,
+        info: Info,
+        customer_ids: list[strawberry.ID] | None = None,
+        refunded: bool | None = None,
+        first: int = 20,
+    ) -> list[CustomerCreditType]:
+        ids = (
+            None
+            if customer_ids is None
+            else decode_ids([str(c) for c in customer_ids], "Customer", "customerIds")
+        )
+        rows = await payments.list_credits(
+            info.context.session, info.context.principal, ids, refunded, first
+        )
+        return [CustomerCreditType.from_model(row) for row in rows]
 
     @strawberry.field(
         extensions=[allow(*staff().roles)],
@@ -409,6 +436,24 @@ class BillingMutation:
             )
 
         return await execute(info, PaymentPayload, action, idempotency_key=input.idempotency_key)
+
+    @strawberry.mutation(
+        extensions=[allow(*DESK)],
+        description="Record that money held as a customer's credit was refunded to them.",
+    )
+    async def refund_customer_credit(
+        self, info: Info, input: RefundCustomerCreditInput
+    ) -> CustomerCreditPayload:
+        async def action() -> CustomerCreditPayload:
+            row = await payments.refund_credit(
+                info.context.session,
+                info.context.require_principal(),
+                decode_id(input.credit_id, "CustomerCredit", "creditId"),
+                input.reference,
+            )
+            return CustomerCreditPayload(credit=CustomerCreditType.from_model(row))
+
+        return await execute(info, CustomerCreditPayload, action)
 
     @strawberry.mutation(extensions=[allow(Role.TECHNICIAN, *DESK, Role.CUSTOMER)])
     async def create_payment_link(

@@ -415,10 +415,59 @@ class UpsellOfferType(Node):
 UpsellOfferConnection = Connection[UpsellOfferType]
 
 
+@strawberry.type(
+    name="CustomerCredit",
+    description="Money a customer paid that no invoice was due for, held until refunded.",
+)
+class CustomerCreditType:
+    amount: Money
+    reason: str
+    receipt_number: str
+    received_at: datetime
+    refunded_at: datetime | None
+    refund_reference: str | None
+    db_id: strawberry.Private[int]
+    customer_db_id: strawberry.Private[int]
+    invoice_db_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id("CustomerCredit", self.db_id))
+
+    @strawberry.field
+    def customer_id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id("Customer", self.customer_db_id))
+
+    @strawberry.field(description="The invoice whose payment link took the money.")
+    def invoice_id(self) -> strawberry.ID | None:
+        if self.invoice_db_id is None:
+            return None
+        return strawberry.ID(encode_id("Invoice", self.invoice_db_id))
+
+    @classmethod
+    def from_model(cls, row: models.CustomerCredit) -> CustomerCreditType:
+        assert row.id is not None
+        return cls(
+            amount=Money(amount=row.amount, currency=row.currency),
+            reason=row.reason,
+            receipt_number=row.receipt_number,
+            received_at=row.received_at,
+            refunded_at=row.refunded_at,
+            refund_reference=row.refund_reference,
+            db_id=row.id,
+            customer_db_id=row.customer_id,
+            invoice_db_id=row.invoice_id,
+        )
+
+
 @strawberry.type
 class CustomerBalance:
     customer_id: strawberry.ID
     outstanding: Money
+    credit: Money = strawberry.field(
+        description="Money the customer paid that no invoice was due for (a payment link paid "
+        "after its invoice was paid or credited), held until it is refunded."
+    )
 
 
 @strawberry.type
@@ -526,6 +575,14 @@ class CreateCreditNoteInput:
 
 
 @strawberry.input
+class RefundCustomerCreditInput:
+    credit_id: strawberry.ID
+    reference: str | None = strawberry.field(
+        default=None, description="The bank or provider reference of the refund."
+    )
+
+
+@strawberry.input
 class RecordPaymentInput:
     invoice_id: strawberry.ID
     method: PaymentMethod  # type: ignore[valid-type]
@@ -591,3 +648,8 @@ class PaymentLinkPayload(Payload):
 class UpsellPayload(Payload):
     upsell: UpsellOfferType | None = None
     payment_link: PaymentLinkType | None = None
+
+
+@strawberry.type
+class CustomerCreditPayload(Payload):
+    credit: CustomerCreditType | None = None

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.billing import repository
+from app.billing import links, repository
 from app.billing.channels import (
     BILLING,
     CREDIT_NOTE_ISSUED,
@@ -111,22 +111,49 @@ class ManualInvoice:
 async def create_invoice(
     session: AsyncSession, data: ManualInvoice, on: datetime | None = None
 ) -> Invoice:
-    """A desk-made draft (ad-hoc charges, a sale over the counter): chargeable lines."""
+    """A desk-made draft (ad-hoc charges, a sale over the counter): chargeable lines. With
+    a task it is that task's invoice (found by `invoices(taskId:)`): the task must be the
+    customer's and have no other invoice (one per task; void a draft to replace it)."""
     if await session.get(Customer, data.customer_id) is None:
         raise NotFound("customer", ["customerId"])
     task = None
     if data.task_id is not None:
-        task = await session.get(Task, data.task_id)
-        if task is None or task.customer_id != data.customer_id:
+        task = await session.get(Task, data.task_id, with_for_update=True)
+        if task is None:
             raise NotFound("task", ["taskId"])
+        if task.customer_id != data.customer_id:
+            raise DomainError("the task is not the customer's", ErrorCode.INVALID, ["taskId"])
+        await _no_invoice_yet(session, task)
     book = await price_book(session, (on or utcnow()).date())
     priced = await price_lines(session, book, data.lines, task.type.value if task else "REPAIR")
-    invoice = Invoice(customer_id=data.customer_id, currency=book.currency, priced=True)
+    invoice = Invoice(
+        customer_id=data.customer_id,
+        task_id=data.task_id,
+        currency=book.currency,
+        priced=True,
+    )
     session.add(invoice)
     await session.flush()
     _attach(invoice, to_rows(apply_coverage(CHARGEABLE, priced)), session)
     await session.flush()
     return invoice
+
+
+async def _no_invoice_yet(session: AsyncSession, task: Task) -> None:
+    """A task has one invoice (besides its accessories' and credit notes)."""
+    existing = await session.scalar(
+        select(Invoice).where(
+            col(Invoice.task_id) == task.id,
+            col(Invoice.kind) == InvoiceKind.INVOICE,
+            col(Invoice.status) != InvoiceStatus.VOID,
+            col(Invoice.upsell_id).is_(None),
+        )
+    )
+    if existing is not None:
+        shown = existing.number or f"draft {existing.id}"
+        raise DomainError(
+            f"the task already has an invoice ({shown})", ErrorCode.CONFLICT, ["taskId"]
+        )
 
 
 def _attach(invoice: Invoice, rows: list[BillingLine], session: AsyncSession) -> None:
@@ -263,6 +290,7 @@ async def create_credit_note(
     settle(invoice)
     invoice.touch()
     await session.flush()
+    await links.sync(session, invoice)
     return credit
 
 

@@ -502,11 +502,15 @@ class LinkStatus(StrEnum):
     PAID = "PAID"
     """Paid through the provider."""
     CANCELLED = "CANCELLED"
-    """Closed without payment."""
+    """Replaced by a newer link of the invoice."""
+    CLOSED = "CLOSED"
+    """Nothing is due on the invoice any more (paid another way, or credited)."""
 
 
 class PaymentLink(SQLModel, table=True):
-    """A signed, expiring link the customer opens to pay an invoice online."""
+    """A signed, expiring link the customer opens to pay an invoice online. While OPEN its
+    amount is the invoice's balance due now: every payment and credit note updates it, and
+    closes it when nothing is left to pay."""
 
     __tablename__ = "payment_links"
 
@@ -521,6 +525,33 @@ class PaymentLink(SQLModel, table=True):
     created_by: str = Field(max_length=200)
     paid_at: datetime | None = timestamp(nullable=True, default_now=False)
     payment_id: int | None = fk("payments.id", nullable=True)
+
+
+class CustomerCredit(SQLModel, table=True):
+    """Money the customer paid that no invoice was due to take: a provider's success for a
+    link whose invoice was meanwhile paid, credited or paid in part. It is held on the
+    customer's account (their credit balance) and the desk is alerted to refund it."""
+
+    __tablename__ = "customer_credits"
+    __table_args__ = (sa.CheckConstraint("amount > 0", name="positive_amount"),)
+
+    id: int | None = id_field()
+    customer_id: int = fk("customers.id")
+    invoice_id: int | None = fk("invoices.id", nullable=True)
+    payment_link_id: int | None = fk("payment_links.id", nullable=True)
+    payment_id: int | None = fk("payments.id", nullable=True)
+    """The part of the same provider transaction that did pay the invoice, if any."""
+    amount: Decimal = amount_column()
+    currency: str = Field(default="INR", max_length=3)
+    provider_ref: str | None = Field(default=None, max_length=200, unique=True)
+    receipt_number: str = Field(max_length=40)
+    """The receipt of the provider transaction (shared with its payment, if any)."""
+    reason: str = Field(max_length=300)
+    received_at: datetime = timestamp()
+    refunded_at: datetime | None = timestamp(nullable=True, default_now=False)
+    refund_reference: str | None = Field(default=None, max_length=200)
+    """The bank or provider reference of the refund."""
+    refunded_by: str | None = Field(default=None, max_length=200)
 
 
 # --- upsell -------------------------------------------------------------------------------

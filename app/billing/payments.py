@@ -9,13 +9,15 @@ from typing import Any
 
 from sqlalchemy import case, func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col, false, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.assets.models import Asset
 from app.billing import links, repository
 from app.billing.channels import (
     BILLING,
+    OVERPAYMENT_HELD,
+    PAYMENT_LINK_CREATED,
     PAYMENT_RECEIVED,
     UPSELL_OFFERED,
     UPSELL_STOCK_SHORT,
@@ -24,6 +26,7 @@ from app.billing.channels import (
 from app.billing.coverage import CHARGEABLE, apply_coverage, to_rows
 from app.billing.invoices import _attach, _issue, next_number, settle
 from app.billing.models import (
+    CustomerCredit,
     Invoice,
     InvoiceKind,
     InvoiceStatus,
@@ -37,6 +40,7 @@ from app.billing.models import (
     UpsellStatus,
 )
 from app.billing.pricing import part_line, price_book
+from app.billing.settings import get_billing_settings
 from app.core.auth import Principal, Role
 from app.core.channels import ALERTS
 from app.core.errors import DomainError, ErrorCode, Forbidden, NotFound
@@ -46,7 +50,7 @@ from app.inventory.models import Part, PartCompatibility, TaskPartLine
 from app.inventory.stock import consume_on_task
 from app.work_orders import repository as tasks
 
-PAYABLE = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+PAYABLE = links.PAYABLE
 
 
 def _payable(invoice: Invoice, amount: Decimal) -> None:
@@ -92,6 +96,7 @@ async def _receive(
     settle(invoice)
     invoice.touch()
     await session.flush()
+    await links.sync(session, invoice)
     data = {
         "payment_id": payment.id,
         "invoice_id": invoice.id,
@@ -141,20 +146,50 @@ async def create_payment_link(
     link = links.new_link(invoice_id, invoice.balance, invoice.currency, principal.subject, now)
     session.add(link)
     await session.flush()
-    return link, links.sign(link)
+    token = links.sign(link)
+    base = get_billing_settings().public_base_url.rstrip("/")
+    data = {
+        "invoice_id": invoice.id,
+        "payment_link_id": link.id,
+        "invoice_number": invoice.number,
+        "customer_id": invoice.customer_id,
+        "task_id": invoice.task_id,
+        "amount": str(link.amount),
+        "currency": link.currency,
+        "url": f"{base}/pay/{token}",
+    }
+    # the customer's own channel only: the link pays, so it is not broadcast to the desk
+    queue_event(session, customer_channel(invoice.customer_id), PAYMENT_LINK_CREATED, data)
+    return link, token
 
 
 @dataclass(frozen=True, slots=True)
 class LinkView:
     link: PaymentLink
     invoice: Invoice
+    status: LinkStatus
+    amount: Decimal
+    """What the link asks for now (the invoice's balance due while it is open)."""
 
 
 async def view_link(session: AsyncSession, token: str, now: datetime | None = None) -> LinkView:
     link = await links.open_link(session, token, now or utcnow())
     invoice = await session.get(Invoice, link.invoice_id)
     assert invoice is not None
-    return LinkView(link, invoice)
+    status, amount = links.current(link, invoice)
+    return LinkView(link, invoice, status, amount)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPayment:
+    """What a provider's success recorded: the part the invoice took (a payment with its
+    receipt) and the part nothing was due for (a credit held on the customer's account)."""
+
+    invoice_id: int
+    receipt_number: str
+    payment: Payment | None
+    credit: CustomerCredit | None
+    new: bool
 
 
 async def pay_by_link(
@@ -163,45 +198,195 @@ async def pay_by_link(
     provider_ref: str,
     amount: Decimal,
     now: datetime | None = None,
-) -> tuple[Payment, bool]:
-    """The provider says the customer paid. Idempotent: the same provider transaction again
-    returns the first payment (False: nothing new); another one on a paid link is CONFLICT.
+) -> LinkPayment:
+    """The provider says the customer paid `amount` on the link: the money is taken, so it
+    is always recorded. The invoice takes what is due on it now; whatever nothing was due
+    for (the invoice was paid another way, credited, or the link was replaced) is held as
+    the customer's credit and the desk is alerted to refund it. A closed, cancelled or
+    expired link still records the money.
 
-    Only money is recorded here (payment, receipt, the link paid; an accessory's offer is
-    PAID_PENDING_STOCK): the caller commits it, then calls `deliver_paid_upsell` in a
+    Idempotent on the provider's transaction id: the same one again returns what was
+    recorded the first time (new False). Only money is recorded here (an accessory's offer
+    becomes PAID_PENDING_STOCK): the caller commits, then calls `deliver_paid_upsell` in a
     transaction of its own, so a van short of the part never loses a payment."""
     now = now or utcnow()
-    link = await links.open_link(session, token, now, lock=True)
-    earlier = await session.scalar(select(Payment).where(col(Payment.provider_ref) == provider_ref))
+    if amount <= 0:
+        raise DomainError("a payment is a positive amount", ErrorCode.INVALID, ["amount"])
+    link = await links.find_link(session, token, now)
+    # the invoice before its links, the order payments and credit notes lock them in
+    invoice = await session.get(Invoice, link.invoice_id, with_for_update=True)
+    assert invoice is not None and invoice.id is not None
+    await session.refresh(link, with_for_update=True)
+    earlier = await _recorded(session, provider_ref)
     if earlier is not None:
         if earlier.invoice_id != link.invoice_id:
             raise DomainError("transaction already used", ErrorCode.CONFLICT, ["providerRef"])
-        return earlier, False
-    if link.status is LinkStatus.PAID:
-        raise DomainError("the link is already paid", ErrorCode.CONFLICT, ["token"])
-    if amount != link.amount:
-        raise DomainError(
-            f"the link is for {link.amount} {link.currency}", ErrorCode.INVALID, ["amount"]
+        return earlier
+    applied = min(amount, links.due_now(invoice))
+    payment = None
+    if applied > 0:
+        payment = await _receive(
+            session,
+            invoice,
+            PaymentMethod.ONLINE,
+            applied,
+            "payment-provider",
+            provider_ref,
+            provider_ref,
+            now,
         )
-    invoice = await session.get(Invoice, link.invoice_id, with_for_update=True)
-    assert invoice is not None
-    _payable(invoice, amount)
-    payment = await _receive(
-        session,
-        invoice,
-        PaymentMethod.ONLINE,
-        amount,
-        "payment-provider",
-        provider_ref,
-        provider_ref,
-        now,
-    )
-    link.status = LinkStatus.PAID
-    link.paid_at = now
-    link.payment_id = payment.id
-    _mark_upsell_paid(await _upsell_of(session, invoice), invoice, now)
+        _mark_upsell_paid(await _upsell_of(session, invoice), invoice, now)
+    if link.status in (LinkStatus.OPEN, LinkStatus.CLOSED) and payment is not None:
+        link.status = LinkStatus.PAID
+        link.amount = payment.amount  # what it took (an open link showed the balance left)
+        link.paid_at = now
+        link.payment_id = payment.id
+    credit = None
+    receipt = payment.receipt_number if payment is not None else None
+    if amount > applied:
+        credit = await _hold_credit(
+            session, link, invoice, payment, provider_ref, amount - applied, now
+        )
+        receipt = credit.receipt_number
     await session.flush()
-    return payment, True
+    assert receipt is not None
+    return LinkPayment(invoice.id, receipt, payment, credit, True)
+
+
+async def _recorded(session: AsyncSession, provider_ref: str) -> LinkPayment | None:
+    """What an earlier notice of the same provider transaction recorded, if any."""
+    payment = await session.scalar(select(Payment).where(col(Payment.provider_ref) == provider_ref))
+    credit = await session.scalar(
+        select(CustomerCredit).where(col(CustomerCredit.provider_ref) == provider_ref)
+    )
+    if payment is not None:
+        return LinkPayment(payment.invoice_id, payment.receipt_number, payment, credit, False)
+    if credit is not None and credit.invoice_id is not None:
+        return LinkPayment(credit.invoice_id, credit.receipt_number, None, credit, False)
+    return None
+
+
+async def _hold_credit(
+    session: AsyncSession,
+    link: PaymentLink,
+    invoice: Invoice,
+    payment: Payment | None,
+    provider_ref: str,
+    amount: Decimal,
+    now: datetime,
+) -> CustomerCredit:
+    """Money taken that no invoice was due for: held on the customer's account, and an
+    alert so that the desk refunds it (or applies it, with the customer's agreement)."""
+    receipt = (
+        payment.receipt_number
+        if payment is not None
+        else await next_number(session, "RCT", now.year)
+    )
+    reason = (
+        f"paid {amount} {invoice.currency} more than was due on {invoice.number} "
+        f"({invoice.status}) through payment link {link.id} ({link.status})"
+    )
+    credit = CustomerCredit(
+        customer_id=invoice.customer_id,
+        invoice_id=invoice.id,
+        payment_link_id=link.id,
+        payment_id=payment.id if payment is not None else None,
+        amount=amount,
+        currency=invoice.currency,
+        provider_ref=provider_ref,
+        receipt_number=receipt,
+        reason=reason[:300],
+        received_at=now,
+    )
+    session.add(credit)
+    await session.flush()
+    data = {
+        "level": 2,
+        "kind": OVERPAYMENT_HELD,
+        "message": (
+            f"customer {invoice.customer_id} {reason}: the money is held as their credit; refund it"
+        ),
+        "credit_id": credit.id,
+        "customer_id": invoice.customer_id,
+        "invoice_id": invoice.id,
+        "payment_link_id": link.id,
+        "provider_ref": provider_ref,
+        "amount": str(amount),
+        "currency": invoice.currency,
+        "receipt_number": receipt,
+    }
+    queue_event(session, [ALERTS, BILLING], OVERPAYMENT_HELD, data)
+    return credit
+
+
+def readable_credits(principal: Principal | None) -> SelectOfScalar[CustomerCredit]:
+    """Staff see every customer's credits, a customer their own; others none."""
+    statement = select(CustomerCredit)
+    if principal is not None and principal.is_staff:
+        return statement
+    if principal is not None and principal.role is Role.CUSTOMER and principal.customer_id:
+        return statement.where(col(CustomerCredit.customer_id) == principal.customer_id)
+    return statement.where(false())
+
+
+async def list_credits(
+    session: AsyncSession,
+    principal: Principal | None,
+    customer_ids: list[int] | None,
+    refunded: bool | None,
+    limit: int,
+) -> list[CustomerCredit]:
+    """Credits the caller may read, newest first (at most 100)."""
+    statement = readable_credits(principal)
+    if customer_ids is not None:
+        statement = statement.where(col(CustomerCredit.customer_id).in_(customer_ids))
+    if refunded is not None:
+        refunded_at = col(CustomerCredit.refunded_at)
+        statement = statement.where(refunded_at.is_not(None) if refunded else refunded_at.is_(None))
+    statement = statement.order_by(col(CustomerCredit.id).desc()).limit(max(1, min(limit, 100)))
+    return list((await session.scalars(statement)).all())
+
+
+async def refund_credit(
+    session: AsyncSession,
+    principal: Principal,
+    credit_id: int,
+    reference: str | None,
+    now: datetime | None = None,
+) -> CustomerCredit:
+    """The desk refunded money held as a customer's credit: it leaves their balance."""
+    credit = await session.scalar(
+        readable_credits(principal).where(col(CustomerCredit.id) == credit_id).with_for_update()
+    )
+    if credit is None:
+        raise NotFound("customer credit", ["creditId"])
+    if credit.refunded_at is not None:
+        raise DomainError(
+            "the credit was already refunded", ErrorCode.INVALID_TRANSITION, ["creditId"]
+        )
+    credit.refunded_at = now or utcnow()
+    credit.refund_reference = reference
+    credit.refunded_by = principal.subject
+    await session.flush()
+    return credit
+
+
+async def credits_held(
+    session: AsyncSession, principal: Principal | None, customer_ids: list[int]
+) -> dict[int, Decimal]:
+    """Money held on each customer's account (overpayments not refunded yet); staff see
+    every customer's, a customer their own."""
+    statement = (
+        readable_credits(principal)
+        .with_only_columns(col(CustomerCredit.customer_id), func.sum(col(CustomerCredit.amount)))
+        .where(
+            col(CustomerCredit.customer_id).in_(customer_ids),
+            col(CustomerCredit.refunded_at).is_(None),
+        )
+        .group_by(col(CustomerCredit.customer_id))
+    )
+    found = {c: Decimal(total or 0) for c, total in (await session.execute(statement)).all()}
+    return {c: found.get(c, Decimal("0.00")) for c in customer_ids}
 
 
 # --- balances and collections --------------------------------------------------------------

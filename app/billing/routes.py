@@ -3,10 +3,14 @@
 GET  /pay/{token}           the amount due and the link's status (JSON)
 POST /pay/{token}/callback  the provider's signed notice (X-Provider-Signature: hex
                             HMAC-SHA256 of the raw body); {"providerRef", "amount",
-                            "status": "SUCCEEDED"}. Idempotent on providerRef. The
-                            payment commits first; an accessory's part is then consumed
-                            from the van in its own transaction (a short van leaves the
-                            upsell PAID_PENDING_STOCK and alerts the dispatcher).
+                            "status": "SUCCEEDED"}. Idempotent on providerRef. Money taken
+                            is always recorded: the invoice takes what is due now, the rest
+                            (a link paid after the invoice was paid or credited) is held as
+                            the customer's credit with an alert to refund it ("status":
+                            "OVERPAID", "credited"). The payment commits first; an
+                            accessory's part is then consumed from the van in its own
+                            transaction (a short van leaves the upsell PAID_PENDING_STOCK
+                            and alerts the dispatcher).
 """
 
 from __future__ import annotations
@@ -61,9 +65,9 @@ async def show_link(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "invoiceNumber": view.invoice.number,
-            "amount": str(view.link.amount),
+            "amount": str(view.amount),
             "currency": view.link.currency,
-            "status": view.link.status.value,
+            "status": view.status.value,
             "expiresAt": view.link.expires_at.isoformat(),
         }
     )
@@ -84,18 +88,20 @@ async def provider_callback(request: Request) -> JSONResponse:
     sessions, broker = _services(request)
     try:
         async with unit_of_work(sessions, broker) as session:
-            payment, new = await payments.pay_by_link(
+            paid = await payments.pay_by_link(
                 session, request.path_params["token"], reference, amount
             )
     except DomainError as error:
         return _refused(error)
     # the money is committed; an accessory's part leaves the van in a transaction of its own
-    delivered = await _deliver(sessions, broker, payment.invoice_id)
+    delivered = await _deliver(sessions, broker, paid.invoice_id) if paid.payment else None
     answer: dict[str, Any] = {
-        "status": "PAID",
-        "receiptNumber": payment.receipt_number,
-        "duplicate": not new,
+        "status": "PAID" if paid.credit is None else "OVERPAID",
+        "receiptNumber": paid.receipt_number,
+        "duplicate": not paid.new,
     }
+    if paid.credit is not None:
+        answer["credited"] = str(paid.credit.amount)
     if delivered is not None:
         answer["upsellStatus"] = delivered
     return JSONResponse(answer)

@@ -20,6 +20,9 @@ class AlertKind(StrEnum):
     """Nobody is on site past the response due time."""
     SLA_RESOLUTION_OVERDUE = "SLA_RESOLUTION_OVERDUE"
     """The work is still open past the resolution due time."""
+    OVERPAYMENT_HELD = "OVERPAYMENT_HELD"
+    """A customer paid more than was due (a link paid after its invoice was paid or
+    credited): the money is held as their credit; refund it."""
     OTHER = "OTHER"
     """A kind this version of the API does not know yet; the message says what happened."""
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from string import Template
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import and_, col, or_, select
 
+from app.billing import links
+from app.billing.models import Estimate, EstimateStatus, Invoice, LinkStatus, PaymentLink
 from app.core.db import SessionFactory, unit_of_work
 from app.core.events import Broker, queue_event
 from app.core.models import utcnow
@@ -58,6 +61,8 @@ class Round:
     retrying: int = 0
     dead: int = 0
     deferred: int = 0
+    failed: int = 0
+    """Not sent: the message would have left out something it needs."""
 
 
 async def claim(session: AsyncSession, now: datetime, limit: int, policy: Policy) -> list[int]:
@@ -107,11 +112,42 @@ def _local(at: datetime | None, recipient: Recipient) -> str:
     return "" if at is None else at.astimezone(recipient.zone).strftime("%d %b %Y %H:%M")
 
 
+def _until(start: datetime | None, end: datetime | None, recipient: Recipient) -> str:
+    """The end of a period: its time alone when it ends on the day it starts."""
+    if end is None:
+        return ""
+    if start is not None:
+        local_start, local_end = start.astimezone(recipient.zone), end.astimezone(recipient.zone)
+        if local_start.date() == local_end.date():
+            return local_end.strftime("%H:%M")
+    return _local(end, recipient)
+
+
+def appointment_values(task: Task, recipient: Recipient) -> dict[str, str]:
+    """When the visit is, in the zone of the customer's territory: the customer's window
+    when the task has one, else the time it was scheduled for (an assignment without a
+    window still tells the customer when)."""
+    start = task.window_start or task.scheduled_start
+    end = task.window_end if task.window_start else task.scheduled_end
+    if end is None and start is not None:
+        end = start + timedelta(minutes=task.duration_minutes)
+    return {
+        "window_start": _local(start, recipient),
+        "window_end": _until(start, end, recipient),
+        "scheduled_start": _local(task.scheduled_start or start, recipient),
+        "scheduled_end": _until(
+            task.scheduled_start or start, task.scheduled_end or end, recipient
+        ),
+    }
+
+
 async def _values(
     session: AsyncSession, row: Notification, recipient: Recipient
 ) -> dict[str, object]:
     """What templates may name: the event's data, the task's appointment and technician."""
     values: dict[str, object] = {**row.data, "event": row.event.value}
+    if "invoice_number" not in values and row.data.get("number"):
+        values["invoice_number"] = row.data["number"]  # INVOICE_ISSUED names it `number`
     if row.task_id is None:
         return values
     task = await session.get(Task, row.task_id)
@@ -120,27 +156,71 @@ async def _values(
     technician = await session.get(Technician, task.technician_id) if task.technician_id else None
     values.update(
         task_ref=f"T-{task.id}",
-        window_start=_local(task.window_start, recipient),
-        window_end=_local(task.window_end, recipient),
-        scheduled_start=_local(task.scheduled_start or task.window_start, recipient),
         technician_name=technician.name if technician else "",
+        **appointment_values(task, recipient),
     )
     if row.event is NotificationEvent.SURVEY:
         values["survey_link"] = survey_link(row.task_id)
     return values
 
 
-async def _render(session: AsyncSession, row: Notification, recipient: Recipient) -> bool:
+def empty_placeholders(text: str | None, values: dict[str, object]) -> list[str]:
+    """The names a template uses that have no value to show (the message would say "is on
+    ." or show `${name}` to the customer)."""
+    if not text:
+        return []
+    names = Template(text).get_identifiers()
+    return [name for name in names if values.get(name) is None or str(values[name]) == ""]
+
+
+async def still_current(session: AsyncSession, row: Notification) -> str | None:
+    """Why a money message is no longer worth sending (None: it is), refreshing the amount
+    it shows: a payment link asks for the balance due at sending time, not when the link
+    was made (the customer may have paid in between, or been credited); an estimate is
+    approved only while it is still waiting for the customer."""
+    data = row.data or {}
+    link_id, estimate_id = data.get("payment_link_id"), data.get("estimate_id")
+    if row.event is NotificationEvent.PAYMENT_LINK and isinstance(link_id, int):
+        link = await session.get(PaymentLink, link_id)
+        invoice = await session.get(Invoice, link.invoice_id) if link else None
+        if link is None or invoice is None:
+            return "the payment link no longer exists"
+        status, amount = links.current(link, invoice)
+        if status is not LinkStatus.OPEN:
+            return f"the payment link is {status}: nothing to pay"
+        if data.get("amount") != str(amount):
+            row.data = {**data, "amount": str(amount)}
+            row.subject = row.body = None  # rendered with the old amount: render again
+    if row.event is NotificationEvent.ESTIMATE_TO_APPROVE and isinstance(estimate_id, int):
+        estimate = await session.get(Estimate, estimate_id)
+        if estimate is None or estimate.status is not EstimateStatus.SENT:
+            shown = estimate.status if estimate else "gone"
+            return f"the estimate is {shown}: nothing to approve"
+    return None
+
+
+async def _render(
+    session: AsyncSession, row: Notification, recipient: Recipient
+) -> tuple[NotificationStatus, str] | None:
+    """Render the message; the status it ends in without a send, and why, if it cannot be
+    sent."""
     template = await find_template(
         session, row.event, row.channel or Channel.IN_APP, recipient.language
     )
     if template is None:
-        return False
+        return NotificationStatus.DEAD, f"no template for {row.event} on {row.channel}"
     values = await _values(session, row, recipient)
+    empty = empty_placeholders(template.subject, values) + empty_placeholders(template.body, values)
+    if empty:
+        names = ", ".join(dict.fromkeys(empty))
+        return NotificationStatus.FAILED, (
+            f"the {template.language} template for {row.event} needs {names}, which this "
+            "notification has no value for: not sent"
+        )
     row.language = template.language
     row.subject = render(template.subject, values) if template.subject else None
     row.body = render(template.body, values)
-    return True
+    return None
 
 
 def _finish(row: Notification, status: NotificationStatus, error: str | None = None) -> None:
@@ -170,12 +250,19 @@ async def prepare(
         row.next_attempt_at = until
         _finish(row, NotificationStatus.PENDING)
         return NotificationStatus.PENDING
+    stale = await still_current(session, row)
+    if stale is not None:
+        _finish(row, NotificationStatus.SKIPPED, stale)
+        return NotificationStatus.SKIPPED
     if row.body is None:
         row.channel = _channel(row, recipient, dict(providers))
         row.address = recipient.addresses.get(row.channel)
-        if not await _render(session, row, recipient):
-            _finish(row, NotificationStatus.DEAD, f"no template for {row.event} on {row.channel}")
-            return NotificationStatus.DEAD
+        refused = await _render(session, row, recipient)
+        if refused is not None:
+            # a message that would leave out what it needs is not sent, and says why
+            status, reason = refused
+            _finish(row, status, reason)
+            return status
     channel = row.channel or Channel.IN_APP
     provider = providers.get(channel)
     adapter = adapter_for(channel, provider.config if provider else None)
@@ -288,4 +375,6 @@ async def deliver_due(
             outcome.dead += 1
         elif status is NotificationStatus.PENDING:
             outcome.deferred += 1
+        elif status is NotificationStatus.FAILED:
+            outcome.failed += 1
     return outcome

@@ -8,11 +8,11 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from app.core.errors import NotFound
 from app.core.models import utcnow
-from app.customers.models import Customer
+from app.customers.models import Customer, Site
 from app.notifications.models import (
     MESSAGING_CHANNELS,
     Channel,
@@ -20,6 +20,7 @@ from app.notifications.models import (
     NotificationPreference,
     PreferenceUpdate,
 )
+from app.service_requests.models import ServiceRequest
 from app.territories.models import Territory
 from app.work_orders.models import Task
 
@@ -93,16 +94,63 @@ async def customer_of(session: AsyncSession, notification: Notification) -> int 
     )
 
 
-async def _zone(session: AsyncSession, task_id: int | None) -> ZoneInfo:
-    if task_id is not None:
-        name = await session.scalar(
-            select(Territory.time_zone)
-            .join(Task, col(Task.territory_id) == col(Territory.id))
-            .where(col(Task.id) == task_id)
+async def _site_zone(session: AsyncSession, site_id: int) -> str | None:
+    """The time zone of the territory a site lies in (the smallest, where they overlap)."""
+    return await session.scalar(
+        select(Territory.time_zone)
+        .join(Site, func.ST_Intersects(col(Territory.area), func.geometry(col(Site.point))))
+        .where(col(Site.id) == site_id, col(Territory.archived_at).is_(None))
+        .order_by(func.ST_Area(col(Territory.area)), col(Territory.id))
+        .limit(1)
+    )
+
+
+async def _site_of(
+    session: AsyncSession, notification: Notification, customer_id: int
+) -> int | None:
+    """The site a notification without a task is about: the one its data names, its service
+    request's, else the customer's primary site (their first one still in use)."""
+    data = notification.data or {}
+    site_id = data.get("site_id")
+    if isinstance(site_id, int):
+        return site_id
+    request_id = data.get("service_request_id")
+    if isinstance(request_id, int):
+        found = await session.scalar(
+            select(ServiceRequest.site_id).where(col(ServiceRequest.id) == request_id)
         )
-        if name:
-            return ZoneInfo(name)
-    return ZoneInfo("UTC")
+        if found is not None:
+            return found
+    return await session.scalar(
+        select(Site.id)
+        .where(col(Site.customer_id) == customer_id, col(Site.archived_at).is_(None))
+        .order_by(col(Site.id))
+        .limit(1)
+    )
+
+
+async def zone_for(session: AsyncSession, notification: Notification, customer_id: int) -> ZoneInfo:
+    """The zone of the customer's territory, that quiet hours and times in messages are
+    read in: the task's territory (else its site's); without a task, the territory of the
+    site the notification is about (see `_site_of`). UTC only when none is known."""
+    name: str | None = None
+    site_id: int | None = None
+    if notification.task_id is not None:
+        row = (
+            await session.execute(
+                select(Territory.time_zone, Task.site_id)
+                .select_from(Task)
+                .outerjoin(Territory, col(Task.territory_id) == col(Territory.id))
+                .where(col(Task.id) == notification.task_id)
+            )
+        ).first()
+        if row is not None:
+            name, site_id = row
+    if name is None and site_id is None:
+        site_id = await _site_of(session, notification, customer_id)
+    if name is None and site_id is not None:
+        name = await _site_zone(session, site_id)
+    return ZoneInfo(name) if name else ZoneInfo("UTC")
 
 
 async def recipient_for(session: AsyncSession, notification: Notification) -> Recipient:
@@ -124,7 +172,7 @@ async def recipient_for(session: AsyncSession, notification: Notification) -> Re
         channel_order=_order(preference, customer),
         addresses=addresses_of(customer),
         quiet=quiet,
-        zone=await _zone(session, notification.task_id),
+        zone=await zone_for(session, notification, customer_id),
         muted=frozenset(preference.muted_events if preference else ()),
     )
 

@@ -16,7 +16,7 @@ from app.notifications.models import (
     NotificationTemplate,
 )
 
-HIDDEN_FROM_INBOX = (NotificationStatus.DEAD, NotificationStatus.SKIPPED)
+HIDDEN_FROM_INBOX = (NotificationStatus.DEAD, NotificationStatus.FAILED, NotificationStatus.SKIPPED)
 
 
 def readable(principal: Principal | None) -> SelectOfScalar[Notification]:

@@ -274,14 +274,19 @@ async def test_a_payment_link_is_paid_once_through_the_provider_callback(
     assert replay.json()["receiptNumber"] == first.json()["receiptNumber"]
     await session.refresh(invoice)
     assert (invoice.status, invoice.amount_paid) == (InvoiceStatus.PAID, invoice.total)
-    # another transaction on the paid link is a conflict
+    # the link now shows it is paid
+    assert (await gql.http.get(f"/pay/{token}")).json()["status"] == "PAID"
+    # another transaction on the paid link is money taken for nothing due: held as credit
     other = json.dumps({"providerRef": "tx-2", "amount": str(invoice.total), "status": "SUCCEEDED"})
     again = await gql.http.post(
         f"/pay/{token}/callback",
         content=other,
         headers={"X-Provider-Signature": links.provider_signature(other.encode())},
     )
-    assert again.status_code == 409
+    assert again.status_code == 200 and again.json()["status"] == "OVERPAID"
+    assert Decimal(again.json()["credited"]) == invoice.total
+    await session.refresh(invoice)
+    assert invoice.amount_paid == invoice.total
 
 
 async def test_a_tampered_or_expired_link_is_refused(session: AsyncSession) -> None:

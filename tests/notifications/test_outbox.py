@@ -275,6 +275,7 @@ async def test_quiet_hours_defer_routine_news_but_not_urgent_news(
             NotificationPreference(customer_id=w.customer.id or 0, quiet_start=start, quiet_end=end)
         )
         task = await task_for(session, w)
+        task.technician_id = w.technician.id  # the technician on the way
         from app.notifications.outbox import enqueue
 
         enqueue(session, NotificationEvent.ON_THE_WAY, task_id=task.id)

@@ -55,13 +55,22 @@ def _decode_links(values: dict[str, Any]) -> dict[str, Any]:
 
 @strawberry.type
 class AssetsQuery:
-    @strawberry.field(extensions=[authenticated()])
+    @strawberry.field(
+        extensions=[authenticated()],
+        description=(
+            "The product catalogue, open to every signed-in user; archived models are hidden "
+            "unless asked for."
+        ),
+    )
     async def product_models(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        category: ProductCategory | None = None,  # type: ignore[valid-type]
+        category: Annotated[
+            ProductCategory | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only models of this family; null means all."),
+        ] = None,
         search: Annotated[
             str | None, strawberry.argument(description="Part of the code, name or brand.")
         ] = None,
@@ -82,7 +91,13 @@ class AssetsQuery:
             to_node=ProductModelType.from_model,
         )
 
-    @strawberry.field(extensions=[authenticated()])
+    @strawberry.field(
+        extensions=[authenticated()],
+        description=(
+            "Registered assets the caller may see: staff see all, a customer its own, technicians "
+            "and partners those of customers they have tasks for."
+        ),
+    )
     async def assets(
         self,
         info: Info,
@@ -114,7 +129,10 @@ class AssetsQuery:
 
 @strawberry.type
 class AssetsMutation:
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description="Add a product model to the catalogue (admins only); the code must be unique.",
+    )
     async def create_product_model(
         self, info: Info, input: CreateProductModelInput
     ) -> ProductModelPayload:
@@ -127,7 +145,12 @@ class AssetsMutation:
             info, ProductModelPayload, action, idempotency_key=input.idempotency_key
         )
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description=(
+            "Change a product model (admins only); existing assets keep their warranty expiry."
+        ),
+    )
     async def update_product_model(
         self, info: Info, input: UpdateProductModelInput
     ) -> ProductModelPayload:
@@ -158,7 +181,13 @@ class AssetsMutation:
 
         return await execute(info, ProductModelPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*SELF_SERVICE)])
+    @strawberry.mutation(
+        extensions=[allow(*SELF_SERVICE)],
+        description=(
+            "Register a unit at a site (admins, dispatchers, agents, or the customer for its own "
+            "sites); the warranty expiry is computed from the model unless given."
+        ),
+    )
     async def register_asset(self, info: Info, input: RegisterAssetInput) -> AssetPayload:
         async def action() -> AssetPayload:
             values = _decode_links(provided(input, exclude=("idempotency_key",)))
@@ -207,7 +236,13 @@ class AssetsMutation:
 
         return await execute(info, AssetPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*WRITERS)])
+    @strawberry.mutation(
+        extensions=[allow(*WRITERS)],
+        description=(
+            "Archive an asset so it is hidden from lists by default (admins, dispatchers, agents);"
+            " archiving twice is a no-op."
+        ),
+    )
     async def archive_asset(self, info: Info, input: ArchiveInput) -> AssetPayload:
         async def action() -> AssetPayload:
             asset = await service.archive_asset(

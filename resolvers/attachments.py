@@ -134,7 +134,13 @@ class AttachmentsQuery:
 
 @strawberry.type
 class AttachmentsMutation:
-    @strawberry.mutation(extensions=[authenticated()])
+    @strawberry.mutation(
+        extensions=[authenticated()],
+        description=(
+            "Upload a photo, video or PDF/Office document to a service request the caller can see;"
+            " the same file again returns the first attachment."
+        ),
+    )
     async def attach_to_service_request(
         self, info: Info, input: AttachToServiceRequestInput
     ) -> AttachmentPayload:
@@ -146,7 +152,13 @@ class AttachmentsMutation:
             input, execute(info, AttachmentPayload, action, idempotency_key=input.idempotency_key)
         )
 
-    @strawberry.mutation(extensions=[authenticated()])
+    @strawberry.mutation(
+        extensions=[authenticated()],
+        description=(
+            "Upload a photo, video or PDF/Office document to a task the caller can see; the same "
+            "file again returns the first attachment."
+        ),
+    )
     async def attach_to_task(self, info: Info, input: AttachToTaskInput) -> AttachmentPayload:
         async def action() -> AttachmentPayload:
             task_id = decode_id(input.task_id, "Task", "taskId")

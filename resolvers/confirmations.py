@@ -50,11 +50,21 @@ register_node(RetentionCaseType, repository.get_case, RetentionCaseType.from_mod
 
 @strawberry.type
 class ConfirmationsQuery:
-    @strawberry.field(extensions=[allow(*AGENTS)])
+    @strawberry.field(
+        extensions=[allow(*AGENTS)],
+        description=(
+            "Confirmation calls to make, oldest first (agents, dispatchers, managers, admins)."
+        ),
+    )
     async def call_queue(
         self,
         info: Info,
-        status: list[CallStatusEnum] | None = None,  # type: ignore[valid-type]
+        status: Annotated[
+            list[CallStatusEnum] | None,  # type: ignore[valid-type]
+            strawberry.argument(
+                description=("Only calls in these states; null means QUEUED and IN_PROGRESS.")
+            ),
+        ] = None,
         first: int | None = None,
         after: str | None = None,
     ) -> ConfirmationCallConnection:
@@ -69,12 +79,26 @@ class ConfirmationsQuery:
             to_node=ConfirmationCallType.from_model,
         )
 
-    @strawberry.field(extensions=[allow(*AGENTS)])
+    @strawberry.field(
+        extensions=[allow(*AGENTS)],
+        description=(
+            "Retention cases of customers who refused or never confirmed a visit (agents, "
+            "dispatchers, managers, admins)."
+        ),
+    )
     async def retention_cases(
         self,
         info: Info,
-        status: RetentionStatusEnum | None = None,  # type: ignore[valid-type]
-        sales_channel: str | None = None,
+        status: Annotated[
+            RetentionStatusEnum | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only cases in this state; null means all."),
+        ] = None,
+        sales_channel: Annotated[
+            str | None,
+            strawberry.argument(
+                description=("Only cases from this channel, e.g. PHONE or DIRECT; null means all.")
+            ),
+        ] = None,
         first: int | None = None,
         after: str | None = None,
     ) -> RetentionCaseConnection:
@@ -88,12 +112,30 @@ class ConfirmationsQuery:
             to_node=RetentionCaseType.from_model,
         )
 
-    @strawberry.field(extensions=[allow(*REPORT_READERS)])
+    @strawberry.field(
+        extensions=[allow(*REPORT_READERS)],
+        description=(
+            "Confirmation outcomes per sales channel for confirmations requested in [from, to) "
+            "(agents, managers, admins)."
+        ),
+    )
     async def confirmation_report(
         self,
         info: Info,
-        from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime,
+        from_: Annotated[
+            datetime,
+            strawberry.argument(
+                name="from", description=("Start of the period, inclusive; needs a UTC offset.")
+            ),
+        ],
+        to: Annotated[
+            datetime,
+            strawberry.argument(
+                description=(
+                    "End of the period, exclusive; must be after from and have a UTC offset."
+                )
+            ),
+        ],
     ) -> list[ConfirmationChannelReport]:
         collect(offset_problems(from_, "from") + offset_problems(to, "to"))
         rows = await service.confirmation_report(info.context.session, from_, to)
@@ -102,7 +144,15 @@ class ConfirmationsQuery:
 
 @strawberry.type
 class ConfirmationsMutation:
-    @strawberry.mutation(extensions=[allow(*AGENTS)])
+    @strawberry.mutation(
+        extensions=[allow(*AGENTS)],
+        description=(
+            "Record the result of an open call (agents, dispatchers, managers, admins): CONFIRM "
+            "confirms the appointment, REJECT opens a retention case, RESCHEDULE queues a call to "
+            "agree a new time, NO_ANSWER on a confirm call returns the visit to sales with a "
+            "retention case; sends a confirmation.answered webhook when the customer answered."
+        ),
+    )
     async def record_call_outcome(
         self, info: Info, input: RecordCallOutcomeInput
     ) -> RecordCallOutcomePayload:
@@ -119,7 +169,13 @@ class ConfirmationsMutation:
 
         return await execute(info, RecordCallOutcomePayload, action)
 
-    @strawberry.mutation(extensions=[allow(*AGENTS)])
+    @strawberry.mutation(
+        extensions=[allow(*AGENTS)],
+        description=(
+            "Close an open retention case as WON_BACK or LOST (agents, dispatchers, managers, "
+            "admins); a closed case cannot change again."
+        ),
+    )
     async def resolve_retention_case(
         self, info: Info, input: ResolveRetentionCaseInput
     ) -> RetentionCasePayload:

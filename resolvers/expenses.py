@@ -29,7 +29,13 @@ APPROVERS = (Role.DISPATCHER, Role.AGENT, Role.MANAGER, Role.ADMIN)
 
 @strawberry.type
 class ExpensesQuery:
-    @strawberry.field(extensions=[allow(*staff().roles, Role.TECHNICIAN, Role.PARTNER)])
+    @strawberry.field(
+        extensions=[allow(*staff().roles, Role.TECHNICIAN, Role.PARTNER)],
+        description=(
+            "Expense claims the caller may see: staff all, a technician their own, a partner its "
+            "technicians'."
+        ),
+    )
     async def expense_claims(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> ExpenseClaimConnection:
@@ -46,7 +52,13 @@ class ExpensesQuery:
 
 @strawberry.type
 class ExpensesMutation:
-    @strawberry.mutation(extensions=[allow(Role.TECHNICIAN, *staff().roles)])
+    @strawberry.mutation(
+        extensions=[allow(Role.TECHNICIAN, *staff().roles)],
+        description=(
+            "File an expense claim: a technician for themselves, staff for any technician; the "
+            "task, if given, must be the technician's."
+        ),
+    )
     async def submit_expense_claim(
         self, info: Info, input: SubmitExpenseClaimInput
     ) -> ExpenseClaimPayload:
@@ -66,13 +78,24 @@ class ExpensesMutation:
             info, ExpenseClaimPayload, action, idempotency_key=input.idempotency_key
         )
 
-    @strawberry.mutation(extensions=[allow(*APPROVERS)])
+    @strawberry.mutation(
+        extensions=[allow(*APPROVERS)],
+        description=(
+            "Approve a SUBMITTED claim; the caller's role must rank at least the claim's "
+            "approverRole (DISPATCHER and AGENT < MANAGER < ADMIN)."
+        ),
+    )
     async def approve_expense_claim(
         self, info: Info, input: DecideExpenseClaimInput
     ) -> ExpenseClaimPayload:
         return await _decide(info, input, approve=True)
 
-    @strawberry.mutation(extensions=[allow(*APPROVERS)])
+    @strawberry.mutation(
+        extensions=[allow(*APPROVERS)],
+        description=(
+            "Reject a SUBMITTED claim with a reason (dispatchers, agents, managers, admins)."
+        ),
+    )
     async def reject_expense_claim(
         self, info: Info, input: DecideExpenseClaimInput
     ) -> ExpenseClaimPayload:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.core.auth import Role
@@ -50,7 +52,13 @@ def _subscription(payload_secret: bool, row: WebhookSubscription) -> WebhookSubs
 
 @strawberry.type
 class WebhooksQuery:
-    @strawberry.field(extensions=[allow(*OWNERS)])
+    @strawberry.field(
+        extensions=[allow(*OWNERS)],
+        description=(
+            "Webhook subscriptions the caller may see (admins all, a partner its own); deleted "
+            "ones are left out."
+        ),
+    )
     async def webhook_subscriptions(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> WebhookSubscriptionConnection:
@@ -64,12 +72,21 @@ class WebhooksQuery:
             to_node=WebhookSubscriptionType.from_model,
         )
 
-    @strawberry.field(extensions=[allow(*OWNERS)])
+    @strawberry.field(
+        extensions=[allow(*OWNERS)],
+        description=(
+            "The delivery log of the subscriptions the caller may see (admins, partners), oldest "
+            "first."
+        ),
+    )
     async def webhook_deliveries(
         self,
         info: Info,
         subscription_id: strawberry.ID | None = None,
-        status: WebhookDeliveryStatus | None = None,  # type: ignore[valid-type]
+        status: Annotated[
+            WebhookDeliveryStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only deliveries in this state; null means all."),
+        ] = None,
         first: int | None = None,
         after: str | None = None,
     ) -> WebhookDeliveryConnection:
@@ -91,7 +108,13 @@ class WebhooksQuery:
 
 @strawberry.type
 class WebhooksMutation:
-    @strawberry.mutation(extensions=[allow(*OWNERS)])
+    @strawberry.mutation(
+        extensions=[allow(*OWNERS)],
+        description=(
+            "Subscribe an endpoint to events (admins, partners); the payload's secret is shown "
+            "only now, keep it to verify signatures."
+        ),
+    )
     async def create_webhook_subscription(
         self, info: Info, input: CreateWebhookSubscriptionInput
     ) -> WebhookSubscriptionPayload:
@@ -108,7 +131,13 @@ class WebhooksMutation:
             info, WebhookSubscriptionPayload, action, idempotency_key=input.idempotency_key
         )
 
-    @strawberry.mutation(extensions=[allow(*OWNERS)])
+    @strawberry.mutation(
+        extensions=[allow(*OWNERS)],
+        description=(
+            "Rename, retarget, change events, or pause and resume a subscription (admins, or the "
+            "owning partner)."
+        ),
+    )
     async def update_webhook_subscription(
         self, info: Info, input: UpdateWebhookSubscriptionInput
     ) -> WebhookSubscriptionPayload:
@@ -127,7 +156,13 @@ class WebhooksMutation:
 
         return await execute(info, WebhookSubscriptionPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*OWNERS)])
+    @strawberry.mutation(
+        extensions=[allow(*OWNERS)],
+        description=(
+            "Replace a subscription's signing secret (admins, or the owning partner); the new "
+            "secret is returned only now and the old one stops at once."
+        ),
+    )
     async def rotate_webhook_secret(
         self, info: Info, input: WebhookSubscriptionRefInput
     ) -> WebhookSubscriptionPayload:
@@ -142,7 +177,13 @@ class WebhooksMutation:
 
         return await execute(info, WebhookSubscriptionPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*OWNERS)])
+    @strawberry.mutation(
+        extensions=[allow(*OWNERS)],
+        description=(
+            "Delete a subscription (admins, or the owning partner): nothing more is sent and it "
+            "leaves lists, with its delivery log."
+        ),
+    )
     async def delete_webhook_subscription(
         self, info: Info, input: WebhookSubscriptionRefInput
     ) -> WebhookSubscriptionPayload:
@@ -157,7 +198,13 @@ class WebhooksMutation:
 
         return await execute(info, WebhookSubscriptionPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*OWNERS)])
+    @strawberry.mutation(
+        extensions=[allow(*OWNERS)],
+        description=(
+            "Queue a delivered, retrying or dead delivery to be sent again now with the same "
+            "delivery id (admins, partners)."
+        ),
+    )
     async def redeliver_webhook(
         self, info: Info, input: RedeliverWebhookInput
     ) -> WebhookDeliveryPayload:
@@ -171,7 +218,13 @@ class WebhooksMutation:
 
         return await execute(info, WebhookDeliveryPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*OWNERS)])
+    @strawberry.mutation(
+        extensions=[allow(*OWNERS)],
+        description=(
+            "Send a signed ping to a subscription right now, without retries; the returned "
+            "delivery is DELIVERED or DEAD (admins, partners)."
+        ),
+    )
     async def test_webhook(self, info: Info, input: TestWebhookInput) -> WebhookDeliveryPayload:
         async def action() -> WebhookDeliveryPayload:
             row = await service.send_test(

@@ -28,15 +28,32 @@ def today() -> date:
     return utcnow().date()
 
 
-@strawberry.type(name="ProductModel")
+@strawberry.type(
+    name="ProductModel",
+    description="A catalogue entry for a product the company services (make and model).",
+)
 class ProductModelType(Node):
-    code: str
-    name: str
-    brand: str | None
-    category: ProductCategory  # type: ignore[valid-type]
-    warranty_months: int
-    description: str | None
-    service_minutes: int | None
+    code: str = strawberry.field(
+        description="Unique catalogue code, e.g. the manufacturer's model number."
+    )
+    name: str = strawberry.field(description="Display name of the model.")
+    brand: str | None = strawberry.field(description="Manufacturer brand; null if not recorded.")
+    category: ProductCategory = strawberry.field(  # type: ignore[valid-type]
+        description="Product family, which decides who can service it."
+    )
+    warranty_months: int = strawberry.field(
+        description=(
+            "Length of the manufacturer's warranty in months from sale (else installation); 0 "
+            "means none."
+        )
+    )
+    description: str | None = strawberry.field(description="Free-text description; null if none.")
+    service_minutes: int | None = strawberry.field(
+        description=(
+            "Typical minutes a technician spends on one visit for this model, used as the planning"
+            " default; null if unknown."
+        )
+    )
     version: int
     created_at: datetime
     archived_at: datetime | None
@@ -59,15 +76,36 @@ class ProductModelType(Node):
         )
 
 
-@strawberry.type(name="Asset")
+@strawberry.type(
+    name="Asset",
+    description=(
+        "One installed unit of a product model at a customer's site, identified by its serial "
+        "number."
+    ),
+)
 class AssetType(Node):
-    serial_number: str
-    sold_on: date | None
-    installed_on: date | None
-    warranty_expires_on: date | None
-    ewarranty_certificate: str | None
-    ewarranty_registered_on: date | None
-    notes: str | None
+    serial_number: str = strawberry.field(
+        description="Manufacturer serial number, unique per product model."
+    )
+    sold_on: date | None = strawberry.field(description="Date of sale; null if unknown.")
+    installed_on: date | None = strawberry.field(
+        description="Date of installation; null if unknown."
+    )
+    warranty_expires_on: date | None = strawberry.field(
+        description="Last day of the manufacturer's warranty (inclusive); null means no warranty."
+    )
+    ewarranty_certificate: str | None = strawberry.field(
+        description=(
+            "E-warranty certificate number (EW-<year>-<8 digits>-<check digit>); null until the "
+            "e-warranty is registered."
+        )
+    )
+    ewarranty_registered_on: date | None = strawberry.field(
+        description="Date (UTC) the e-warranty was registered; null if not registered."
+    )
+    notes: str | None = strawberry.field(
+        description="Free-text notes about the unit; null if none."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -93,32 +131,44 @@ class AssetType(Node):
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The product model this unit is.")
     async def product_model(self, info: Info) -> ProductModelType:
         model = await info.context.loaders.by_id(ProductModel).load(self.row.product_model_id)
         assert model is not None
         return ProductModelType.from_model(model)
 
-    @strawberry.field
+    @strawberry.field(description="The site where the unit is installed.")
     async def site(self, info: Info) -> SiteType:
         site = await info.context.loaders.by_id(Site).load(self.row.site_id)
         assert site is not None
         return SiteType.from_model(site)
 
-    @strawberry.field
+    @strawberry.field(description="The customer who owns the unit (the owner of its site).")
     async def customer(self, info: Info) -> CustomerType:
         customer = await info.context.loaders.by_id(Customer).load(self.row.customer_id)
         assert customer is not None
         return CustomerType.from_model(customer)
 
     @strawberry.field(description="Whether the manufacturer's warranty runs on `on` (today).")
-    def under_warranty(self, on: date | None = None) -> bool:
+    def under_warranty(
+        self,
+        on: Annotated[
+            date | None, strawberry.argument(description="Day to check; null means today (UTC).")
+        ] = None,
+    ) -> bool:
         return self.row.under_warranty(on or today())
 
     @strawberry.field(
         description="Who pays for a visit on `on` (today): warranty, contract, or chargeable."
     )
-    async def coverage(self, info: Info, on: date | None = None) -> CoverageRef:
+    async def coverage(
+        self,
+        info: Info,
+        on: Annotated[
+            date | None,
+            strawberry.argument(description="Day of the visit; null means today (UTC)."),
+        ] = None,
+    ) -> CoverageRef:
         from schema.contracts import coverage_loader
 
         return await coverage_loader(info).load((self.db_id, None, on or today()))
@@ -128,66 +178,119 @@ ProductModelConnection = Connection[ProductModelType]
 AssetConnection = Connection[AssetType]
 
 
-@strawberry.input
+@strawberry.input(description="A new product model for the catalogue.")
 class CreateProductModelInput:
-    code: str
-    name: str
-    category: ProductCategory  # type: ignore[valid-type]
-    brand: str | None = None
-    warranty_months: int = 12
-    description: str | None = None
-    service_minutes: int | None = None
+    code: str = strawberry.field(
+        description="Unique catalogue code: 1-60 letters, digits or _ . / -."
+    )
+    name: str = strawberry.field(description="Display name of the model.")
+    category: ProductCategory = strawberry.field(  # type: ignore[valid-type]
+        description="Product family, which decides who can service it."
+    )
+    brand: str | None = strawberry.field(default=None, description="Manufacturer brand.")
+    warranty_months: int = strawberry.field(
+        default=12, description="Manufacturer's warranty in months (0-240); 0 means none."
+    )
+    description: str | None = strawberry.field(default=None, description="Free-text description.")
+    service_minutes: int | None = strawberry.field(
+        default=None, description="Typical minutes per visit (1-1440); null if unknown."
+    )
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a product model; omitted fields are left as they are.")
 class UpdateProductModelInput:
     id: strawberry.ID
     expected_version: int | None = None
-    name: str | None = strawberry.UNSET
-    brand: str | None = strawberry.UNSET
-    category: ProductCategory | None = strawberry.UNSET  # type: ignore[valid-type]
-    warranty_months: int | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    service_minutes: int | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New display name; cannot be null."
+    )
+    brand: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New brand; null clears it."
+    )
+    category: ProductCategory | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET, description="New product family; cannot be null."
+    )
+    warranty_months: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=(
+            "New warranty length in months (0-240); cannot be null. Existing assets keep their "
+            "expiry."
+        ),
+    )
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New description; null clears it."
+    )
+    service_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="New typical minutes per visit (1-1440); null clears it.",
+    )
 
 
 @strawberry.type
 class ProductModelPayload(Payload):
-    product_model: ProductModelType | None = None
+    product_model: ProductModelType | None = strawberry.field(
+        default=None, description="The product model after the change; null if it failed."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A unit to register at one of the customer's sites.")
 class RegisterAssetInput:
     site_id: strawberry.ID
     product_model_id: strawberry.ID
-    serial_number: str
-    sold_on: date | None = None
-    installed_on: date | None = None
+    serial_number: str = strawberry.field(
+        description="Manufacturer serial number; must be unique for the product model."
+    )
+    sold_on: date | None = strawberry.field(
+        default=None, description="Date of sale; the warranty counts from it."
+    )
+    installed_on: date | None = strawberry.field(
+        default=None,
+        description=(
+            "Date of installation; the warranty counts from it when the sale date is unknown."
+        ),
+    )
     warranty_expires_on: date | None = strawberry.field(
         default=None, description="Defaults to the product model's warranty from the sale date."
     )
     register_ewarranty: bool = strawberry.field(
         default=False, description="Also register the e-warranty and issue its certificate."
     )
-    notes: str | None = None
+    notes: str | None = strawberry.field(
+        default=None, description="Free-text notes about the unit."
+    )
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="Changes to an asset; omitted fields are left as they are.")
 class UpdateAssetInput:
     id: strawberry.ID
     expected_version: int | None = None
     site_id: strawberry.ID | None = strawberry.UNSET
     product_model_id: strawberry.ID | None = strawberry.UNSET
-    serial_number: str | None = strawberry.UNSET
-    sold_on: date | None = strawberry.UNSET
-    installed_on: date | None = strawberry.UNSET
-    warranty_expires_on: date | None = strawberry.UNSET
-    notes: str | None = strawberry.UNSET
+    serial_number: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Corrected serial number; cannot be null."
+    )
+    sold_on: date | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Corrected sale date; recomputes the warranty expiry unless it is also given.",
+    )
+    installed_on: date | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=(
+            "Corrected installation date; recomputes the warranty expiry unless it is also given."
+        ),
+    )
+    warranty_expires_on: date | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Explicit last day of the warranty; null means no warranty.",
+    )
+    notes: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New notes; null clears them."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The asset whose e-warranty to register.")
 class RegisterEwarrantyInput:
     id: strawberry.ID
     expected_version: int | None = None
@@ -195,4 +298,6 @@ class RegisterEwarrantyInput:
 
 @strawberry.type
 class AssetPayload(Payload):
-    asset: AssetType | None = None
+    asset: AssetType | None = strawberry.field(
+        default=None, description="The asset after the change; null if it failed."
+    )

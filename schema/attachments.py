@@ -30,16 +30,29 @@ RequestRef = Annotated["ServiceRequestType", strawberry.lazy("schema.service_req
 AttachmentKind = strawberry.enum(models.AttachmentKind, name="AttachmentKind")
 
 
-@strawberry.type(name="Attachment")
+@strawberry.type(
+    name="Attachment",
+    description="A photo, video or document attached to one service request or one task.",
+)
 class AttachmentType(Node):
-    kind: AttachmentKind  # type: ignore[valid-type]
-    filename: str
-    caption: str | None
+    kind: AttachmentKind = strawberry.field(  # type: ignore[valid-type]
+        description="What the file is, detected from its content."
+    )
+    filename: str = strawberry.field(description="File name to show and offer for download.")
+    caption: str | None = strawberry.field(
+        description=("Caption given by the uploader; null if none.")
+    )
     content_type: str = strawberry.field(description="The type the content was found to be.")
-    size_bytes: int
-    sha256: str
-    uploaded_by_name: str
-    uploaded_by_role: str
+    size_bytes: int = strawberry.field(description="Size of the content in bytes.")
+    sha256: str = strawberry.field(
+        description="SHA-256 of the content, hex; the same file uploaded twice has the same hash."
+    )
+    uploaded_by_name: str = strawberry.field(
+        description="Name of the user who uploaded it at the time; may be empty."
+    )
+    uploaded_by_role: str = strawberry.field(
+        description="Role of the uploader, e.g. TECHNICIAN or CUSTOMER."
+    )
     created_at: datetime
     row: strawberry.Private[Attachment]
 
@@ -78,7 +91,9 @@ class AttachmentType(Node):
             return None
         return base64.b64encode(await current_storage().get(self.storage_key())).decode()
 
-    @strawberry.field
+    @strawberry.field(
+        description="The service request it is attached to; null when attached to a task."
+    )
     async def service_request(self, info: Info) -> RequestRef | None:
         from schema.service_requests import ServiceRequestType
 
@@ -87,7 +102,7 @@ class AttachmentType(Node):
         row = await info.context.loaders.by_id(ServiceRequest).load(self.row.service_request_id)
         return ServiceRequestType.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The task it is attached to; null when attached to a request.")
     async def task(self, info: Info) -> TaskRef | None:
         from schema.work_orders import TaskType
 
@@ -103,7 +118,9 @@ _FILE = "The file, as a GraphQL multipart request upload."
 _BASE64 = "Or the content base64-encoded, for clients that cannot send multipart requests."
 
 
-@strawberry.input
+@strawberry.input(
+    description="A file for a service request: send exactly one of file and contentBase64."
+)
 class AttachToServiceRequestInput:
     service_request_id: strawberry.ID
     file: Upload | None = strawberry.field(default=None, description=_FILE)
@@ -111,11 +128,13 @@ class AttachToServiceRequestInput:
     filename: str | None = strawberry.field(
         default=None, description="Defaults to the uploaded file's name."
     )
-    caption: str | None = None
+    caption: str | None = strawberry.field(
+        default=None, description="Short caption shown with the file (up to 300 characters)."
+    )
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="A file for a task: send exactly one of file and contentBase64.")
 class AttachToTaskInput:
     task_id: strawberry.ID
     file: Upload | None = strawberry.field(default=None, description=_FILE)
@@ -123,18 +142,23 @@ class AttachToTaskInput:
     filename: str | None = strawberry.field(
         default=None, description="Defaults to the uploaded file's name."
     )
-    caption: str | None = None
+    caption: str | None = strawberry.field(
+        default=None, description="Short caption shown with the file (up to 300 characters)."
+    )
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="The attachment to remove.")
 class RemoveAttachmentInput:
     id: strawberry.ID
 
 
 @strawberry.type
 class AttachmentPayload(Payload):
-    attachment: AttachmentType | None = None
+    attachment: AttachmentType | None = strawberry.field(
+        default=None,
+        description=("The new attachment, or the existing one for the same file; null if refused."),
+    )
 
 
 @strawberry.type

@@ -32,10 +32,14 @@ class ImportSource(StrEnum):
 
 @strawberry.type(description="One problem in the file: the row (the header is row 1) and column.")
 class RequestImportProblem:
-    row: int
-    column: str | None
-    code: ErrorCode  # type: ignore[valid-type]
-    message: str
+    row: int = strawberry.field(description="Spreadsheet row number; the header is row 1.")
+    column: str | None = strawberry.field(
+        description="Our name of the column at fault, e.g. customer_ref; null for the whole row."
+    )
+    code: ErrorCode = strawberry.field(  # type: ignore[valid-type]
+        description="Kind of problem, e.g. INVALID or NOT_FOUND."
+    )
+    message: str = strawberry.field(description="What is wrong, readable by the uploader.")
 
     @classmethod
     def from_problem(cls, problem: RowProblem) -> RequestImportProblem:
@@ -46,10 +50,16 @@ class RequestImportProblem:
 
 @strawberry.type(description="What one row became (or would become, on a dry run).")
 class RequestImportRow:
-    row: int
-    priority: int
-    eligibility: str
-    duplicate: bool
+    row: int = strawberry.field(description="Spreadsheet row number; the header is row 1.")
+    priority: int = strawberry.field(
+        description="Priority the request got, 1 (most urgent) to 5, after rules and any override."
+    )
+    eligibility: str = strawberry.field(
+        description="Who pays, as decided at intake: WARRANTY, CONTRACT or CHARGEABLE."
+    )
+    duplicate: bool = strawberry.field(
+        description="Whether the request was flagged as a duplicate of an open one."
+    )
     service_request_id: strawberry.ID | None
 
     @classmethod
@@ -68,9 +78,14 @@ class RequestImportRow:
         )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A CSV or XLSX file of service requests (at most 5 MB and 5,000 rows): "
+    "send exactly one of file and contentBase64."
+)
 class ImportServiceRequestsInput:
-    source: ImportSource
+    source: ImportSource = strawberry.field(
+        description="Where the file comes from; recorded as each request's channel."
+    )
     file: Upload | None = strawberry.field(default=None, description="A multipart upload.")
     content_base64: str | None = strawberry.field(
         default=None, description="Or the file's content, base64-encoded."
@@ -86,11 +101,22 @@ class ImportServiceRequestsInput:
 
 @strawberry.type
 class ImportServiceRequestsPayload(Payload):
-    dry_run: bool | None = None
-    row_count: int | None = None
-    created_count: int | None = None
-    service_requests: list[RequestRef] | None = None
-    rows: list[RequestImportRow] | None = None
+    dry_run: bool | None = strawberry.field(
+        default=None, description="Whether this was a dry run (nothing kept)."
+    )
+    row_count: int | None = strawberry.field(
+        default=None, description="Number of data rows read, header excluded."
+    )
+    created_count: int | None = strawberry.field(
+        default=None, description="Number of requests created; 0 on a dry run or any problem."
+    )
+    service_requests: list[RequestRef] | None = strawberry.field(
+        default=None, description="The requests created; empty on a dry run or any problem."
+    )
+    rows: list[RequestImportRow] | None = strawberry.field(
+        default=None,
+        description="Outcome of every row that passed validation, in file order.",
+    )
     errors: list[RequestImportProblem] | None = strawberry.field(
         default=None, description="Every problem found; when there is one, nothing was imported."
     )

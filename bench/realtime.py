@@ -168,7 +168,7 @@ class ServerProcess:
             ],
             env=env,
         )
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a loaded machine imports slowly
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"http://{self.address}/healthz", timeout=0.5).status_code == 200:

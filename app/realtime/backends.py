@@ -22,6 +22,7 @@ a superseded one is dropped and counted.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -297,7 +298,10 @@ class ResilientRedisBackend(BroadcastBackend):
         self._unsent.extend(messages[:room])
         self._count_lost(len(messages) - max(room, 0), "resend buffer full")
         if self._unsent and (self._resender is None or self._resender.done()):
-            self._resender = asyncio.create_task(self._resend(), name="redis-broker-resend")
+            # Not in the context of the request that happened to fail (its log fields).
+            self._resender = asyncio.create_task(
+                self._resend(), name="redis-broker-resend", context=contextvars.Context()
+            )
 
     def _count_lost(self, count: int, reason: str) -> None:
         if count <= 0:

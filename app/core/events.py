@@ -213,4 +213,5 @@ class Broker:
             "reconnects": self.backend.reconnects,
             "replayed": self.backend.replayed,
             "resent": self.backend.resent,
+            "replay_gaps": self.backend.replay_gaps,
         }

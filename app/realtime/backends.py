@@ -101,6 +101,7 @@ class BoundedMemoryBackend(BroadcastBackend):
         self.reconnects = 0
         self.resent = 0
         self.replayed = 0
+        self.replay_gaps = 0
 
     @property
     def dropped(self) -> int:
@@ -185,6 +186,7 @@ class ResilientRedisBackend(BroadcastBackend):
         beyond the bound of the resend buffer."""
         self.resent = 0
         self.replayed = 0
+        self.replay_gaps = 0
 
     @property
     def dropped(self) -> int:
@@ -438,6 +440,7 @@ class ResilientRedisBackend(BroadcastBackend):
         Runs after (re)subscribing and before reading pub/sub, so nothing falls between the
         two; pub/sub copies of replayed messages are dropped by id."""
         channels = [c for c in sorted(self._channels) if c in self._last_ids]
+        await self._count_gaps(channels)
         while channels:
             async with self._publisher.pipeline(transaction=False) as pipe:
                 for channel in channels:
@@ -453,6 +456,24 @@ class ResilientRedisBackend(BroadcastBackend):
                 if len(entries) == REPLAY_BATCH:
                     more.append(channel)
             channels = more
+
+    async def _count_gaps(self, channels: list[str]) -> None:
+        """Streams trimmed past a channel's last delivery (MAXLEN) may have lost entries it
+        never saw: counted and logged, so a gap is never silent."""
+        if not channels:
+            return
+        async with self._publisher.pipeline(transaction=False) as pipe:
+            for channel in channels:
+                pipe.xinfo_stream(STREAM_PREFIX + channel)
+            infos = await pipe.execute(raise_on_error=False)
+        for channel, info in zip(channels, infos, strict=True):
+            if not isinstance(info, dict) or not info.get("first-entry"):
+                continue  # no stream (nothing durable published, or expired)
+            trimmed = int(info.get("entries-added", 0)) > int(info.get("length", 0))
+            first = stream_id(info["first-entry"][0].decode())
+            if trimmed and first > self._last_ids[channel]:
+                self.replay_gaps += 1
+                log.warning("broker replay may have missed trimmed messages", channel=channel)
 
     async def _send(self, command: str, channel: str) -> None:
         """(Un)subscribe now if connected; otherwise the supervisor does it on reconnect."""

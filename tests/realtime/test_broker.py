@@ -11,6 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from app.core.events import Broker, Event
+from app.realtime import backends
 from app.realtime.backends import STREAM_PREFIX, ResilientRedisBackend
 from app.realtime.hub import Delivery
 from tests.realtime.redis_server import RedisServer
@@ -270,3 +271,31 @@ async def test_a_broker_starts_without_redis_and_connects_when_it_appears() -> N
         await broker.disconnect()
         server.kill()
     assert message["data"] == {"n": 1}
+
+
+async def test_a_replay_that_cannot_be_complete_is_counted(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given short streams, and a subscriber slow to come back after a Redis restart
+    monkeypatch.setattr(backends, "STREAM_MAXLEN", 10)
+    publisher = Broker(redis_server.url)
+    slow = ResilientRedisBackend(redis_server.url, backoff_start=1.0, backoff_cap=1.0)
+    subscriber = Broker(redis_server.url, backend=slow)
+    await publisher.connect()
+    await subscriber.connect()
+    try:
+        async with subscriber.subscribe(CHANNEL):
+            redis_server.kill()
+            redis_server.start()
+            assert await publisher.backend.wait_until_up(3.0)  # type: ignore[union-attr]
+            # when more is published meanwhile than the stream keeps
+            await publisher.publish_all([Event(CHANNEL, "TICK", {"n": n}) for n in range(500)])
+            assert await slow.wait_until_up(5.0)
+            await asyncio.sleep(0.2)
+    finally:
+        await publisher.disconnect()
+        await subscriber.disconnect()
+
+    # then what could be replayed was, and the gap is counted rather than silent
+    assert 0 < slow.replayed < 500
+    assert subscriber.stats()["replay_gaps"] == 1

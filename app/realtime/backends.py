@@ -55,6 +55,8 @@ STREAM_MAXLEN = 1000
 STREAM_TTL_MS = 15 * 60 * 1000
 """A channel's stream expires this long after its last message: the replay window."""
 REPLAY_BATCH = 500
+REFUSALS_BEFORE_GIVING_UP = 5
+"""Kept messages Redis refuses (not a lost connection) are tried this often, then dropped."""
 
 DURABLE_MARK = "~"
 """Prefix of a pub/sub message that carries its stream id: `~<id> <message>`."""
@@ -318,18 +320,34 @@ class ResilientRedisBackend(BroadcastBackend):
     async def _resend(self) -> None:
         """Send what was kept, oldest first, as soon as Redis answers again."""
         delay = self._backoff_start
+        refusals = 0
         while self._unsent:
             chunk = [self._unsent[i] for i in range(min(len(self._unsent), 100))]
             try:
                 await self._send_batch(chunk, [True] * len(chunk))
-            except (*_LOST, RedisError):
+            except _LOST:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._backoff_cap)
+                continue
+            except RedisError as error:
+                # Redis answered but refused (out of memory, say): a few more tries, then
+                # they are given up, counted and logged rather than hold up all behind them.
+                refusals += 1
+                if refusals < REFUSALS_BEFORE_GIVING_UP:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self._backoff_cap)
+                    continue
+                log.error("broker refused kept messages", error=repr(error))
+                for _ in chunk:
+                    self._unsent.popleft()
+                self._count_lost(len(chunk), "refused by redis")
+                refusals = 0
                 continue
             for _ in chunk:
                 self._unsent.popleft()
             self.resent += len(chunk)
             delay = self._backoff_start
+            refusals = 0
         log.warning("broker messages sent again after redis returned", resent=self.resent)
 
     async def next_published(self) -> BroadcastEvent:

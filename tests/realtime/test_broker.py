@@ -299,3 +299,27 @@ async def test_a_replay_that_cannot_be_complete_is_counted(
     # then what could be replayed was, and the gap is counted rather than silent
     assert 0 < slow.replayed < 500
     assert subscriber.stats()["replay_gaps"] == 1
+
+
+async def test_kept_messages_redis_keeps_refusing_are_given_up_and_do_not_block_the_rest(
+    redis_server: RedisServer,
+) -> None:
+    # given a Redis that refuses writes (out of memory)
+    client = Redis.from_url(redis_server.url)
+    broker = Broker(redis_server.url)
+    await broker.connect()
+    try:
+        async with broker.subscribe(CHANNEL) as messages:
+            await client.config_set("maxmemory", 1)
+            # when a durable publish is refused, and keeps being refused
+            await broker.publish(Event(CHANNEL, "TICK", {"n": "refused"}))
+            await asyncio.wait_for(until(lambda: broker.stats()["publish_failures"] == 1), 10)
+            # then it is given up, and what follows once Redis accepts again goes through
+            await client.config_set("maxmemory", 0)
+            await broker.publish(Event(CHANNEL, "TICK", {"n": "next"}))
+            (message,) = await drain(messages, 1)
+    finally:
+        await broker.disconnect()
+        await client.aclose()
+    assert message["data"] == {"n": "next"}
+    assert broker.stats()["resent"] == 0

@@ -366,10 +366,12 @@ class ResilientRedisBackend(BroadcastBackend):
         lost_at: float | None = None
         while True:
             try:
+                # Where replay starts is taken before subscribing: taken after, it would
+                # swallow what pub/sub delivers in between.
+                await self._mark_start(self._channels)
                 await self._open()
                 self._up.set()
                 await self._catch_up()
-                await self._mark_start(self._channels)
                 await self._replay()
                 if lost_at is not None:
                     self.reconnects += 1
@@ -448,7 +450,9 @@ class ResilientRedisBackend(BroadcastBackend):
             seconds, micros = await self._publisher.time()
         except (*_LOST, RedisError):
             return  # marked on the next connection
-        now = (int(seconds) * 1000 + int(micros) // 1000, 0)
+        # Redis may stamp a change within this very millisecond as `<ms>-0`: start just
+        # before it (at worst, a reconnect replays a change of the millisecond before).
+        now = (int(seconds) * 1000 + int(micros) // 1000 - 1, 0)
         for channel in fresh:
             self._last_ids.setdefault(channel, now)
 

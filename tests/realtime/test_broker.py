@@ -323,3 +323,48 @@ async def test_kept_messages_redis_keeps_refusing_are_given_up_and_do_not_block_
         await client.aclose()
     assert message["data"] == {"n": "next"}
     assert broker.stats()["resent"] == 0
+
+
+async def test_a_change_published_the_moment_a_channel_is_subscribed_is_delivered(
+    redis_server: RedisServer,
+) -> None:
+    # Redis stamps the start of listening and the change within the same millisecond
+    broker = Broker(redis_server.url)
+    await broker.connect()
+    received = []
+    try:
+        for n in range(30):
+            async with broker.subscribe(f"{CHANNEL}:{n}") as messages:
+                await broker.publish(Event(f"{CHANNEL}:{n}", "TICK", {"n": n}))
+                received += await drain(messages, 1, within=2.0)
+    finally:
+        await broker.disconnect()
+    assert [m["data"]["n"] for m in received] == list(range(30))
+
+
+async def test_a_channel_subscribed_while_redis_is_down_gets_what_follows_its_return(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = RedisServer()
+    broker = Broker(server.url)
+    backend = broker.backend
+    assert isinstance(backend, ResilientRedisBackend)
+    # Redis slow to tell the time: where replay starts must not swallow live messages
+    tell_time = backend._publisher.time
+
+    async def slow_time() -> Any:
+        await asyncio.sleep(0.3)
+        return await tell_time()
+
+    monkeypatch.setattr(backend._publisher, "time", slow_time)
+    await broker.connect()
+    try:
+        async with broker.subscribe(CHANNEL) as messages:
+            server.start()
+            assert await backend.wait_until_up(5.0)
+            await broker.publish(Event(CHANNEL, "TICK", {"n": "right after"}))
+            (message,) = await drain(messages, 1)
+    finally:
+        await broker.disconnect()
+        server.kill()
+    assert message["data"] == {"n": "right after"}

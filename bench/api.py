@@ -2,7 +2,8 @@
 
     python -m bench.api [--quick] [--requests N] [--concurrency C]
 
-Seeds `fieldgraph_bench` (scale 1) when it is empty, serves the app with uvicorn on a free
+Seeds its own database (BENCH_DATABASE_URL, or DATABASE_URL's name with `_bench` added; scale 1)
+when it is empty, serves the app with uvicorn on a free
 loopback port, and prints p50/p95/p99 latency and throughput per query. It also measures the
 CPU cost of parsing and validating a document with strawberry's caches on and off.
 """
@@ -22,10 +23,11 @@ from app.core.auth import Principal, Role, issue_token
 from app.core.config import Settings
 from app.demo.command import seed_command
 from app.main import build_schema, create_app
+from bench.realtime import DEFAULT_DATABASE_URL, database_beside
 from tests.support import serving
 
-DATABASE = os.environ.get(
-    "BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/fieldgraph_bench"
+DATABASE = os.environ.get("BENCH_DATABASE_URL") or database_beside(
+    os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, "bench"
 )
 
 QUERIES = {

@@ -4,7 +4,8 @@ technicianLocations to many WebSocket subscribers. Loopback only, bounded in cou
     .venv/bin/python -m bench.realtime --quick       # a few seconds
     .venv/bin/python -m bench.realtime               # 100 and 1,000 subscribers
 
-It builds its own committed database (fieldgraph_bench_realtime), serves the API from a uvicorn
+It builds its own committed database, named after DATABASE_URL's with `_bench_realtime` added
+(so runs against different databases on one server never clash), serves the API from a uvicorn
 subprocess on a free loopback port and prints its figures.
 """
 
@@ -25,6 +26,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
@@ -38,7 +40,7 @@ from app.technicians.models import Technician, TerritoryMembership
 from app.territories.models import Territory
 from app.tracking.models import TrackingMode, TrackingPolicy
 
-BENCH_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/fieldgraph_bench_realtime"
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/fieldgraph"
 JWT_SECRET = "bench-only-secret-for-fieldgraph-realtime"
 REPORT = (
     "mutation R($input: ReportLocationsInput!) { reportLocations(input: $input) "
@@ -47,9 +49,21 @@ REPORT = (
 LOCATIONS = "subscription { technicianLocations { technicianId location { lat lng } recordedAt } }"
 
 
+def database_beside(url: str, suffix: str) -> str:
+    """`url` with `_suffix` appended to its database name: a private database on the same
+    server, distinct for every configured database (one per checkout, CI job or user)."""
+    parsed = make_url(url)
+    beside = parsed.set(database=f"{parsed.database}_{suffix}")
+    return beside.render_as_string(hide_password=False)
+
+
+def bench_database() -> str:
+    return database_beside(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, "bench_realtime")
+
+
 async def fresh_database(url: str) -> None:
     """Drop and recreate the database named in `url`, then migrate it."""
-    name = url.rsplit("/", 1)[-1]
+    name = make_url(url).database
     admin = await asyncpg.connect(bootstrap._plain_dsn(url, "postgres"))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -154,7 +168,7 @@ class ServerProcess:
             ],
             env=env,
         )
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a loaded machine imports slowly
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"http://{self.address}/healthz", timeout=0.5).status_code == 200:
@@ -370,9 +384,10 @@ async def main(argv: list[str] | None = None) -> None:
     ingest_seconds, fan_seconds = (4.0, 4.0) if args.quick else (15.0, 10.0)
     audiences = [100] if args.quick else [100, 1000]
 
-    await fresh_database(BENCH_DATABASE)
-    _, technicians = await seed_tracked_technicians(BENCH_DATABASE, 20)
-    server = ServerProcess(BENCH_DATABASE, args.redis)
+    database = bench_database()
+    await fresh_database(database)
+    _, technicians = await seed_tracked_technicians(database, 20)
+    server = ServerProcess(database, args.redis)
     server.start()
     try:
         assert server.process is not None

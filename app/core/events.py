@@ -9,6 +9,11 @@ backend that reconnects and resubscribes by itself) or in memory. Locally, one h
 each channel among all subscribers and feeds each through a bounded queue: a slow subscriber
 drops its oldest messages (or keeps only the latest per key, for location streams) and never
 stalls the others.
+
+Over Redis, every event but a superseded one (a position: the next one replaces it) is also
+kept in a short replay stream, so an instance that was briefly unsubscribed (Redis restarted,
+its connection dropped) delivers what it missed once it is back, in order, before anything
+newer; an event published while Redis is down is sent again once it answers.
 """
 
 from __future__ import annotations
@@ -91,6 +96,10 @@ def take_pending(session: AsyncSession) -> list[Event]:
 
 Backend = BoundedMemoryBackend | ResilientRedisBackend
 
+SUPERSEDED_KINDS = frozenset({"TECHNICIAN_LOCATION", "TASK_TRACKING"})
+"""Event kinds the next one of the same stream replaces (positions, ETAs): published on the
+fast path only, never replayed nor kept to send again. Every other kind is durable."""
+
 DEFAULT_QUEUE_SIZE = 256
 """Messages a subscriber may fall behind before its oldest are dropped."""
 
@@ -131,11 +140,14 @@ class Broker:
             self.connected = False
 
     async def publish(self, event: Event) -> None:
-        await self.backend.publish(event.channel, event.encode())
+        await self.publish_all([event])
 
     async def publish_all(self, events: list[Event]) -> None:
         """One round trip for the whole batch; best effort once the transaction committed."""
-        await self.backend.publish_many([(event.channel, event.encode()) for event in events])
+        await self.backend.publish_many(
+            [(event.channel, event.encode()) for event in events],
+            [event.kind not in SUPERSEDED_KINDS for event in events],
+        )
 
     @asynccontextmanager
     async def listen(
@@ -199,4 +211,7 @@ class Broker:
             "dropped_by_inbox": self.backend.dropped,
             "publish_failures": self.backend.publish_failures,
             "reconnects": self.backend.reconnects,
+            "replayed": self.backend.replayed,
+            "resent": self.backend.resent,
+            "replay_gaps": self.backend.replay_gaps,
         }

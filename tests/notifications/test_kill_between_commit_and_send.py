@@ -29,15 +29,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.core.auth import Role
+from app.core.config import Settings
 from app.core.models import utcnow
 from app.notifications.models import Channel, NotificationProvider
-from bench.realtime import ServerProcess, bearer, fresh_database
+from bench.realtime import ServerProcess, bearer, database_beside, fresh_database
 from schema.ids import encode_id
 from tests.notifications.support import task_for
 from tests.support import serving
 from tests.work_orders import factories
 
-E2E_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/fieldgraph_comms_e2e"
 ASSIGN = """mutation($input: AssignTaskInput!) {
   assignTask(input: $input) { task { status } userErrors { code message } } }"""
 
@@ -127,13 +127,16 @@ def jobs_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NOTIFICATIONS_DELIVERY_INTERVAL_SECONDS", "0.2")
 
 
-async def test_a_server_killed_between_commit_and_send_loses_nothing(jobs_env: None) -> None:
-    await fresh_database(E2E_DATABASE)
-    task_id, technician_id = await seed(E2E_DATABASE)
-    first = ServerProcess(E2E_DATABASE, jobs=True)
-    second = ServerProcess(E2E_DATABASE, jobs=True)
+async def test_a_server_killed_between_commit_and_send_loses_nothing(
+    jobs_env: None, settings: Settings
+) -> None:
+    database = database_beside(settings.database_url, "comms_e2e")
+    await fresh_database(database)
+    task_id, technician_id = await seed(database)
+    first = ServerProcess(database, jobs=True)
+    second = ServerProcess(database, jobs=True)
     async with provider_app() as (provider, provider_url):
-        await point_provider_at(E2E_DATABASE, provider_url)
+        await point_provider_at(database, provider_url)
         await asyncio.to_thread(first.start)
         try:
             # given an assignment committed through a real server
@@ -159,7 +162,7 @@ async def test_a_server_killed_between_commit_and_send_loses_nothing(jobs_env: N
             in_flight = provider.requests[0]
         finally:
             first.stop()
-        committed = await outbox(E2E_DATABASE)
+        committed = await outbox(database)
         assert len(committed) == 3  # request received, scheduled, confirmation request
         statuses = {key: status for key, status, _ in committed}
         assert statuses[in_flight] == "SENDING"
@@ -168,14 +171,14 @@ async def test_a_server_killed_between_commit_and_send_loses_nothing(jobs_env: N
         await asyncio.to_thread(second.start)
         try:
             for _ in range(150):
-                rows = await outbox(E2E_DATABASE)
+                rows = await outbox(database)
                 if all(status == "SENT" for _, status, _ in rows):
                     break
                 await asyncio.sleep(0.2)
         finally:
             second.stop()
     # and every message reached the provider exactly once
-    rows = await outbox(E2E_DATABASE)
+    rows = await outbox(database)
     assert [status for _, status, _ in rows] == ["SENT"] * 3
     assert sorted(provider.accepted) == sorted(key for key, _, _ in rows)
     # the interrupted one was sent again under the same key, and dropped as a duplicate

@@ -4,13 +4,15 @@ queues, and a Redis backend that resumes delivery after Redis restarts."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from app.core.events import Broker, Event
-from app.realtime.backends import ResilientRedisBackend
+from app.realtime import backends
+from app.realtime.backends import STREAM_PREFIX, ResilientRedisBackend
 from app.realtime.hub import Delivery
 from tests.realtime.redis_server import RedisServer
 
@@ -158,9 +160,9 @@ async def test_events_cross_instances_and_resume_after_redis_restarts(
             collector = asyncio.create_task(collect(messages))
             await asyncio.wait_for(publish_until_received("before-"), 5.0)
 
-            # when Redis dies and comes back on the same port
+            # when Redis dies and comes back on the same port, with a change made meanwhile
             redis_server.kill()
-            await instance_a.publish(Event(CHANNEL, "TICK", {"n": "lost"}))
+            await instance_a.publish(Event(CHANNEL, "TICK", {"n": "while-down"}))
             await asyncio.sleep(0.3)
             redis_server.start()
 
@@ -171,10 +173,84 @@ async def test_events_cross_instances_and_resume_after_redis_restarts(
         await instance_a.disconnect()
         await instance_b.disconnect()
 
-    assert "lost" not in received
-    assert any(r.startswith("after-") for r in received)
+    # and the change made while Redis was down was kept and sent once it returned, before
+    # anything published after it
+    assert received.count("while-down") == 1
+    after = [r for r in received if r.startswith("after-")]
+    assert received.index("while-down") < received.index(after[0])
     assert backend.reconnects == 1
-    assert instance_a.stats()["publish_failures"] >= 1
+    assert instance_a.stats()["publish_failures"] == 0
+    assert instance_a.stats()["resent"] >= 1
+
+
+async def test_changes_published_before_a_subscriber_resubscribes_are_replayed_in_order(
+    redis_server: RedisServer,
+) -> None:
+    # given a subscriber that takes a full second to resubscribe after losing Redis
+    publisher = Broker(redis_server.url)
+    slow = ResilientRedisBackend(redis_server.url, backoff_start=1.0, backoff_cap=1.0)
+    subscriber = Broker(redis_server.url, backend=slow)
+    await publisher.connect()
+    await subscriber.connect()
+    received: list[str] = []
+    try:
+        async with subscriber.subscribe(CHANNEL) as messages:
+
+            async def collect() -> None:
+                async for message in messages:
+                    received.append(message["data"]["n"])
+
+            collector = asyncio.create_task(collect())
+            await publisher.publish(Event(CHANNEL, "TICK", {"n": "first"}))
+            await asyncio.wait_for(until(lambda: received == ["first"]), 5.0)
+
+            # when Redis restarts and changes are made before the subscriber is back
+            redis_server.kill()
+            redis_server.start()
+            assert await publisher.backend.wait_until_up(3.0)  # type: ignore[union-attr]
+            for n in range(5):
+                await publisher.publish(Event(CHANNEL, "TICK", {"n": f"missed-{n}"}))
+            assert not slow.is_up
+            assert await slow.wait_until_up(5.0)
+            await publisher.publish(Event(CHANNEL, "TICK", {"n": "live"}))
+
+            # then the subscriber receives each of them once, in order, before the live one
+            await asyncio.wait_for(until(lambda: "live" in received), 5.0)
+            await asyncio.sleep(0.2)  # nothing more turns up (no duplicates)
+            collector.cancel()
+    finally:
+        await publisher.disconnect()
+        await subscriber.disconnect()
+
+    assert received == ["first", *[f"missed-{n}" for n in range(5)], "live"]
+    assert slow.replayed >= 5
+
+
+async def test_positions_are_neither_replayed_nor_kept_while_redis_is_down(
+    redis_server: RedisServer,
+) -> None:
+    publisher = Broker(redis_server.url)
+    await publisher.connect()
+    try:
+        redis_server.kill()
+        await publisher.publish(Event(CHANNEL, "TECHNICIAN_LOCATION", {"n": "stale"}))
+        redis_server.start()
+        assert await publisher.backend.wait_until_up(3.0)  # type: ignore[union-attr]
+        await publisher.publish(Event(CHANNEL, "TECHNICIAN_LOCATION", {"n": "fresh"}))
+        client = Redis.from_url(redis_server.url)
+        try:
+            assert await client.exists(STREAM_PREFIX + CHANNEL) == 0
+        finally:
+            await client.aclose()
+    finally:
+        await publisher.disconnect()
+    assert publisher.stats()["publish_failures"] == 1
+    assert publisher.stats()["resent"] == 0
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    while not condition():  # noqa: ASYNC110 - polling a list filled by another task
+        await asyncio.sleep(0.02)
 
 
 async def test_a_broker_starts_without_redis_and_connects_when_it_appears() -> None:
@@ -195,3 +271,100 @@ async def test_a_broker_starts_without_redis_and_connects_when_it_appears() -> N
         await broker.disconnect()
         server.kill()
     assert message["data"] == {"n": 1}
+
+
+async def test_a_replay_that_cannot_be_complete_is_counted(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given short streams, and a subscriber slow to come back after a Redis restart
+    monkeypatch.setattr(backends, "STREAM_MAXLEN", 10)
+    publisher = Broker(redis_server.url)
+    slow = ResilientRedisBackend(redis_server.url, backoff_start=1.0, backoff_cap=1.0)
+    subscriber = Broker(redis_server.url, backend=slow)
+    await publisher.connect()
+    await subscriber.connect()
+    try:
+        async with subscriber.subscribe(CHANNEL):
+            redis_server.kill()
+            redis_server.start()
+            assert await publisher.backend.wait_until_up(3.0)  # type: ignore[union-attr]
+            # when more is published meanwhile than the stream keeps
+            await publisher.publish_all([Event(CHANNEL, "TICK", {"n": n}) for n in range(500)])
+            assert await slow.wait_until_up(5.0)
+            await asyncio.sleep(0.2)
+    finally:
+        await publisher.disconnect()
+        await subscriber.disconnect()
+
+    # then what could be replayed was, and the gap is counted rather than silent
+    assert 0 < slow.replayed < 500
+    assert subscriber.stats()["replay_gaps"] == 1
+
+
+async def test_kept_messages_redis_keeps_refusing_are_given_up_and_do_not_block_the_rest(
+    redis_server: RedisServer,
+) -> None:
+    # given a Redis that refuses writes (out of memory)
+    client = Redis.from_url(redis_server.url)
+    broker = Broker(redis_server.url)
+    await broker.connect()
+    try:
+        async with broker.subscribe(CHANNEL) as messages:
+            await client.config_set("maxmemory", 1)
+            # when a durable publish is refused, and keeps being refused
+            await broker.publish(Event(CHANNEL, "TICK", {"n": "refused"}))
+            await asyncio.wait_for(until(lambda: broker.stats()["publish_failures"] == 1), 10)
+            # then it is given up, and what follows once Redis accepts again goes through
+            await client.config_set("maxmemory", 0)
+            await broker.publish(Event(CHANNEL, "TICK", {"n": "next"}))
+            (message,) = await drain(messages, 1)
+    finally:
+        await broker.disconnect()
+        await client.aclose()
+    assert message["data"] == {"n": "next"}
+    assert broker.stats()["resent"] == 0
+
+
+async def test_a_change_published_the_moment_a_channel_is_subscribed_is_delivered(
+    redis_server: RedisServer,
+) -> None:
+    # Redis stamps the start of listening and the change within the same millisecond
+    broker = Broker(redis_server.url)
+    await broker.connect()
+    received = []
+    try:
+        for n in range(30):
+            async with broker.subscribe(f"{CHANNEL}:{n}") as messages:
+                await broker.publish(Event(f"{CHANNEL}:{n}", "TICK", {"n": n}))
+                received += await drain(messages, 1, within=2.0)
+    finally:
+        await broker.disconnect()
+    assert [m["data"]["n"] for m in received] == list(range(30))
+
+
+async def test_a_channel_subscribed_while_redis_is_down_gets_what_follows_its_return(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = RedisServer()
+    broker = Broker(server.url)
+    backend = broker.backend
+    assert isinstance(backend, ResilientRedisBackend)
+    # Redis slow to tell the time: where replay starts must not swallow live messages
+    tell_time = backend._publisher.time
+
+    async def slow_time() -> Any:
+        await asyncio.sleep(0.3)
+        return await tell_time()
+
+    monkeypatch.setattr(backend._publisher, "time", slow_time)
+    await broker.connect()
+    try:
+        async with broker.subscribe(CHANNEL) as messages:
+            server.start()
+            assert await backend.wait_until_up(5.0)
+            await broker.publish(Event(CHANNEL, "TICK", {"n": "right after"}))
+            (message,) = await drain(messages, 1)
+    finally:
+        await broker.disconnect()
+        server.kill()
+    assert message["data"] == {"n": "right after"}

@@ -15,28 +15,32 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from app.core.auth import Role
+from app.core.config import Settings
 from bench.realtime import (
     REPORT,
     ServerProcess,
     batch,
     bearer,
+    database_beside,
     fresh_database,
     seed_tracked_technicians,
 )
 from schema.ids import encode_id
 from tests.realtime.redis_server import RedisServer
 
-E2E_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/fieldgraph_realtime_e2e"
 FOLLOW = "subscription { technicianLocations { technicianId location { lat lng } } }"
 
 
 @pytest.fixture
-def instances(redis_server: RedisServer) -> Iterator[tuple[ServerProcess, ServerProcess, int]]:
-    asyncio.run(fresh_database(E2E_DATABASE))
-    _, (technician,) = asyncio.run(seed_tracked_technicians(E2E_DATABASE, 1))
+def instances(
+    settings: Settings, redis_server: RedisServer
+) -> Iterator[tuple[ServerProcess, ServerProcess, int]]:
+    database = database_beside(settings.database_url, "realtime_e2e")
+    asyncio.run(fresh_database(database))
+    _, (technician,) = asyncio.run(seed_tracked_technicians(database, 1))
     a, b = (
-        ServerProcess(E2E_DATABASE, redis_server.url),
-        ServerProcess(E2E_DATABASE, redis_server.url),
+        ServerProcess(database, redis_server.url),
+        ServerProcess(database, redis_server.url),
     )
     a.start()
     try:

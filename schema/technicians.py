@@ -19,7 +19,7 @@ from schema.common import GeoPoint, GeoPointInput, Money, MoneyInput
 from schema.context import Info
 from schema.errors import Payload
 from schema.node import Node
-from schema.pagination import Connection
+from schema.pagination import Connection, FirstItems
 from schema.partners import PartnerType
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ class TechnicianType(Node):
     archived_at: datetime | None
     partner_db_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(50)])
     async def skills(self, info: Info) -> list[SkillLevel]:
         pairs = await _batch(info, "technician.skills", repository.skills_of).load(self.db_id)
         return [SkillLevel(skill=SkillType.from_model(s), level=link.level) for link, s in pairs]
@@ -169,7 +169,10 @@ class TechnicianType(Node):
         row = await info.context.loaders.by_id(Partner).load(self.partner_db_id)
         return PartnerType.from_model(row) if row else None
 
-    @strawberry.field(description="The territories the technician belongs to today, primary first.")
+    @strawberry.field(
+        extensions=[FirstItems(20)],
+        description="The territories the technician belongs to today, primary first.",
+    )
     async def territories(
         self, info: Info
     ) -> list[Annotated[TerritoryType, strawberry.lazy("schema.territories")]]:
@@ -178,18 +181,23 @@ class TechnicianType(Node):
         loader = _batch(info, "technician.territories", repository.current_territories)
         return [TerritoryType.from_model(row) for row in await loader.load(self.db_id)]
 
-    @strawberry.field(description="Every membership, past, current and future, by start date.")
+    @strawberry.field(
+        extensions=[FirstItems(20)],
+        description="Every membership, past, current and future, by start date.",
+    )
     async def memberships(self, info: Info) -> list[TerritoryMembershipType]:
         loader = _batch(info, "technician.memberships", repository.memberships_of)
         return [TerritoryMembershipType.from_model(m) for m in await loader.load(self.db_id)]
 
-    @strawberry.field(description="The weekly pattern, Monday first.")
+    @strawberry.field(extensions=[FirstItems(50)], description="The weekly pattern, Monday first.")
     async def working_hours(self, info: Info) -> list[Shift]:
         loader = info.context.loaders.children(WorkingHoursRow, WorkingHoursRow.technician_id)
         rows = await loader.load(self.db_id)
         return [Shift.from_model(r) for r in sorted(rows, key=lambda r: (r.weekday, r.starts_at))]
 
-    @strawberry.field(description="Time off that has not ended yet, soonest first.")
+    @strawberry.field(
+        extensions=[FirstItems(50)], description="Time off that has not ended yet, soonest first."
+    )
     async def time_off(self, info: Info) -> list[TimeOffType]:
         async def fetch(session: Any, ids: list[int]) -> Any:
             return await repository.time_off_of(session, ids, ending_after=utcnow())

@@ -20,7 +20,7 @@ from app.work_orders.models import Task, TaskEvent, TaskNote, TaskPart, TaskPhot
 from schema.common import GeoPoint
 from schema.context import Info
 from schema.node import Node
-from schema.pagination import Connection
+from schema.pagination import Connection, FirstItems
 from schema.service_requests import SlaState
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ class TaskType(Node):
     scheduled_end: datetime | None
     offer_expires_at: datetime | None
     rejection_count: int
-    prerequisites: list[Prerequisite]
+    prerequisites: list[Prerequisite] = strawberry.field(extensions=[FirstItems(50)])
     confirmed_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
@@ -201,7 +201,7 @@ class TaskType(Node):
             **{name: getattr(row, name) for name in _PLAIN},
         )
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(50)])
     async def required_skills(self, info: Info) -> list[SkillRequirement]:
         return [
             SkillRequirement(min_level=r.min_level, skill_db_id=r.skill_id)
@@ -212,11 +212,14 @@ class TaskType(Node):
     async def technician(self, info: Info) -> TechnicianRef | None:
         return await technician_of(info, self.row.technician_id)
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(20)])
     async def preferred_technicians(self, info: Info) -> list[TechnicianRef]:
         return await technicians_of(info, self.row.preferred_technician_ids)
 
-    @strawberry.field(description="Technicians who rejected or let the offer expire, or excluded.")
+    @strawberry.field(
+        extensions=[FirstItems(20)],
+        description="Technicians who rejected or let the offer expire, or excluded.",
+    )
     async def excluded_technicians(self, info: Info) -> list[TechnicianRef]:
         return await technicians_of(info, self.row.excluded_technician_ids)
 
@@ -273,12 +276,12 @@ class TaskType(Node):
         row = await info.context.loaders.by_id(Task).load(self.row.follow_up_of_id)
         return TaskType.from_model(row) if row else None
 
-    @strawberry.field(description="The audit trail, oldest first.")
+    @strawberry.field(extensions=[FirstItems(50)], description="The audit trail, oldest first.")
     async def events(self, info: Info) -> list[TaskStatusChange]:
         loader = info.context.loaders.children(TaskEvent, col(TaskEvent.task_id))
         return [TaskStatusChange.from_model(e) for e in await loader.load(self.db_id)]
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(50)])
     async def notes(self, info: Info) -> list[TaskNoteEntry]:
         loader = info.context.loaders.children(TaskNote, col(TaskNote.task_id))
         return [
@@ -286,7 +289,7 @@ class TaskType(Node):
             for n in await loader.load(self.db_id)
         ]
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(50)])
     async def photos(self, info: Info) -> list[TaskPhotoEntry]:
         loader = info.context.loaders.children(TaskPhoto, col(TaskPhoto.task_id))
         return [
@@ -294,7 +297,7 @@ class TaskType(Node):
             for p in await loader.load(self.db_id)
         ]
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(50)])
     async def parts_used(self, info: Info) -> list[PartUsed]:
         loader = info.context.loaders.children(TaskPart, col(TaskPart.task_id))
         return [
@@ -347,7 +350,7 @@ class WorkOrderType(Node):
             service_request_db_id=row.service_request_id,
         )
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(20)])
     async def tasks(self, info: Info) -> list[TaskType]:
         loader = info.context.loaders.children(Task, col(Task.work_order_id))
         return [TaskType.from_model(row) for row in await loader.load(self.db_id)]

@@ -4,7 +4,8 @@
 
 Seeds `fieldgraph_bench` (scale 1) when it is empty, serves the app with uvicorn on a free
 loopback port, and prints p50/p95/p99 latency and throughput per query. It also measures the
-CPU cost of parsing and validating a document with strawberry's caches on and off.
+CPU cost of parsing and validating a document with strawberry's caches on and off, and what the
+query cost limit adds per request (`--cost-only`: just that, no database needed).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import asyncio
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -98,15 +100,49 @@ def cache_effect(settings: Settings, repeats: int) -> None:
     print(f"parse + validate without caches: {cold:7.0f} µs per request (cached: a dict lookup)")
 
 
+def cost_effect(settings: Settings, repeats: int) -> None:
+    """What the cost limit adds per request: the estimate from its cache (every repeated
+    document) and computed afresh (a document's first request), beside a cold parse+validate,
+    for each query above; and the estimate of each, against the dispatcher's budget."""
+    from graphql import parse, validate
+
+    from schema.cost import CostEstimator
+
+    schema = build_schema(settings)._schema
+    estimator = CostEstimator(schema, settings)
+    print(f"\nquery cost (dispatcher budget {settings.cost_limit_dispatcher})")
+    for name, query in QUERIES.items():
+        document = parse(query)
+
+        def per_call(work: Callable[[], object]) -> float:
+            started = time.perf_counter()
+            for _ in range(repeats):
+                work()
+            return (time.perf_counter() - started) / repeats * 1e6
+
+        validate_us = per_call(lambda: validate(schema, document))  # noqa: B023
+        fresh_us = per_call(lambda: estimator.cost(document))  # noqa: B023
+        cached_us = per_call(lambda: estimator.estimate(query, document, None, {}))  # noqa: B023
+        cost = estimator.cost(document)
+        print(
+            f"{name:45s} cost={cost:6d}  validate={validate_us:6.0f} µs"
+            f"  estimate fresh={fresh_us:5.0f} µs  cached={cached_us:5.2f} µs"
+        )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests")
     parser.add_argument("--requests", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--cost-only", action="store_true", help="only the query cost figures")
     args = parser.parse_args()
     requests = args.requests or (200 if args.quick else 1000)
 
     settings = Settings(database_url=DATABASE, log_level="WARNING")
+    if args.cost_only:
+        cost_effect(settings, 50 if args.quick else 500)
+        return
     await bootstrap.prepare_database(DATABASE)
     await asyncio.to_thread(bootstrap.upgrade, DATABASE)
     await asyncio.to_thread(seed_command, settings, 1, True)
@@ -121,6 +157,7 @@ async def main() -> None:
                 figures = await run_query(client, query, requests, args.concurrency)
                 print(figures.line(name))
     cache_effect(settings, 50 if args.quick else 200)
+    cost_effect(settings, 50 if args.quick else 500)
 
 
 if __name__ == "__main__":

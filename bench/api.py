@@ -5,13 +5,15 @@
 Seeds `fieldgraph_bench` (scale 1) when it is empty, serves the app with uvicorn on a free
 loopback port, and prints p50/p95/p99 latency and throughput per query. It also measures the
 CPU cost of parsing and validating a document with strawberry's caches on and off, and what the
-query cost limit adds per request (`--cost-only`: just that, no database needed).
+query cost limit adds per request (`--cost-only`: just that, no database needed), and how
+fast the nested-list query that once stalled the server is refused.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -130,6 +132,47 @@ def cost_effect(settings: Settings, repeats: int) -> None:
         )
 
 
+NESTED_LISTS = """
+{ technicians(first: 100) { edges { node { territories { technicians { territories {
+    technicians { territories { technicians { id } } } } } } } } } }
+"""
+
+
+async def refusal_effect(settings: Settings, attempts: int) -> None:
+    """The nested-list query that once ran for minutes, sent `attempts` times, 4 at once, while
+    /healthz is polled: how fast it is refused and how long health checks wait meanwhile."""
+    token = issue_token(settings, Principal(subject="bench", role=Role.ADMIN))
+    logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)  # refusals expected
+    async with serving(create_app(settings)) as address:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=f"http://{address}", headers=headers) as client:
+            refusals: list[float] = []
+            health: list[float] = []
+            remaining = iter(range(attempts))
+
+            async def attack() -> None:
+                for _ in remaining:
+                    started = time.perf_counter()
+                    response = await client.post("/graphql", json={"query": NESTED_LISTS})
+                    code = response.json()["errors"][0]["extensions"]["code"]
+                    assert code == "QUERY_TOO_COSTLY", code
+                    refusals.append((time.perf_counter() - started) * 1000)
+
+            async def poll() -> None:
+                while len(refusals) < attempts:
+                    started = time.perf_counter()
+                    await client.get("/healthz")
+                    health.append((time.perf_counter() - started) * 1000)
+
+            await asyncio.gather(poll(), *(attack() for _ in range(4)))
+    refusals.sort()
+    print(
+        f"\nnested-list query refused: n={attempts}  p50={refusals[len(refusals) // 2]:.1f} ms"
+        f"  max={refusals[-1]:.1f} ms;  /healthz meanwhile: n={len(health)}"
+        f"  max={max(health):.1f} ms"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests")
@@ -142,6 +185,7 @@ async def main() -> None:
     settings = Settings(database_url=DATABASE, log_level="WARNING")
     if args.cost_only:
         cost_effect(settings, 50 if args.quick else 500)
+        await refusal_effect(settings, 50 if args.quick else 200)
         return
     await bootstrap.prepare_database(DATABASE)
     await asyncio.to_thread(bootstrap.upgrade, DATABASE)
@@ -158,6 +202,7 @@ async def main() -> None:
                 print(figures.line(name))
     cache_effect(settings, 50 if args.quick else 200)
     cost_effect(settings, 50 if args.quick else 500)
+    await refusal_effect(settings, 50 if args.quick else 200)
 
 
 if __name__ == "__main__":

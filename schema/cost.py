@@ -67,7 +67,7 @@ class CostEstimator:
         self.default_size = settings.page_size_default
         self.max_size = settings.page_size_max
         self.cache_size = cache_size
-        self._cache: dict[tuple[str, str | None, tuple[tuple[str, int], ...]], int] = {}
+        self._cache: dict[tuple[str, str | None, tuple[tuple[str, str, int], ...]], int] = {}
 
     def estimate(
         self,
@@ -76,10 +76,10 @@ class CostEstimator:
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
     ) -> int:
-        """The cost of the operation, cached by query text, operation and integer variables
-        (only those can change a page size, so the others need not split the cache)."""
-        sizes = tuple(sorted((k, v) for k, v in (variables or {}).items() if type(v) is int))
-        key = (query, operation_name, sizes)
+        """The cost of the operation, cached by query text, operation and what of the variables
+        can change a size: integers (`first`) and the lengths of lists (ids); the others need
+        not split the cache."""
+        key = (query, operation_name, _sizes(variables or {}))
         cost = self._cache.get(key)
         if cost is None:
             cost = self.cost(document, operation_name, variables)
@@ -182,6 +182,16 @@ class _Walk:
             if isinstance(value, list):
                 return min(len(value), self.estimator.max_size) or 1
         return self.estimator.default_size
+
+
+def _sizes(variables: Mapping[str, Any]) -> tuple[tuple[str, str, int], ...]:
+    sizes = []
+    for name, value in variables.items():
+        if type(value) is int:
+            sizes.append((name, "int", value))
+        elif isinstance(value, list):
+            sizes.append((name, "len", len(value)))
+    return tuple(sorted(sizes))
 
 
 def _literal(node: Any, variables: Mapping[str, Any]) -> Any:

@@ -195,6 +195,11 @@ def test_estimates_are_cached_by_text_and_the_integer_variables(estimator: CostE
     assert estimator.estimate(query, document, None, {"n": 10}) == 52
     assert estimator.estimate(query, document, None, {"n": 3, "other": "y"}) == 17
 
+    by_ids = "query ($ids: [ID!]!) { taskCosting(taskIds: $ids) { taskId } }"
+    ids_document = parse_document(by_ids)
+    assert estimator.estimate(by_ids, ids_document, None, {"ids": ["a"]}) == 3
+    assert estimator.estimate(by_ids, ids_document, None, {"ids": ["a", "b", "c"]}) == 9
+
 
 # Nested lists are capped ------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ are capped; a response over the size limit is refused whole."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,6 +15,8 @@ import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, get_named_type, is_leaf_type
 from graphql import parse as parse_document
 from sqlalchemy.ext.asyncio import AsyncSession
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from app.core.auth import Role
 from app.core.config import Environment, Settings
@@ -22,7 +25,7 @@ from app.core.events import Broker
 from app.main import build_schema, create_app
 from app.technicians.models import TerritoryMembership
 from schema.cost import OFFLOAD_COST, CostEstimator, budget_for, encode_capped
-from tests.support import GraphQLClient, StatementCounter
+from tests.support import GraphQLClient, StatementCounter, serving, token
 from tests.technicians import factories
 
 NESTED_LISTS = """
@@ -223,6 +226,7 @@ async def test_technician_territories_returns_first_of_them(
     places = [await factories.territory(session, code) for code in ("T1", "T2", "T3")]
     tech = await factories.technician(session, "Devi", territory_id=places[0].id)
     for place in places[1:]:
+        assert tech.id is not None and place.id is not None
         session.add(
             TerritoryMembership(
                 technician_id=tech.id, territory_id=place.id, valid_from=date(2020, 1, 1)
@@ -345,3 +349,31 @@ async def test_a_costly_result_is_encoded_apart_and_still_capped(
         "bytes": None,
         "limit": 1_000,
     }
+
+
+COSTLY_SUBSCRIPTION = """
+subscription { taskUpdates { task { preferredTechnicians(first: 100) {
+    territories(first: 100) { technicians(first: 100) { id } } } } } }
+"""
+
+
+async def test_a_costly_subscription_is_refused_over_the_socket(
+    settings: Settings, sessions: SessionFactory, broker: Broker
+) -> None:
+    app = create_app(settings, sessions=sessions, broker=broker)
+    protocols = [Subprotocol("graphql-transport-ws")]
+    auth = f"Bearer {token(settings, Role.DISPATCHER)}"
+    async with (
+        serving(app) as address,
+        connect(f"ws://{address}/graphql", subprotocols=protocols, open_timeout=5) as socket,
+    ):
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": auth}})
+        )
+        assert json.loads(await asyncio.wait_for(socket.recv(), 5))["type"] == "connection_ack"
+        start = {"id": "1", "type": "subscribe", "payload": {"query": COSTLY_SUBSCRIPTION}}
+        await socket.send(json.dumps(start))
+        message = json.loads(await asyncio.wait_for(socket.recv(), 5))
+
+    assert message["type"] == "error"
+    assert message["payload"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"

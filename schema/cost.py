@@ -6,11 +6,14 @@ page size. The page size is the field's `first` or `last` argument (a literal, a
 argument's default), capped at `page_size_max`; a connection's size applies to its `edges`; a
 list without a size argument counts the ids it was given, else `page_size_default` rows. Named
 and inline fragments count where they are spread. `@skip`/`@include` are ignored (the estimate
-is an upper bound), introspection costs nothing.
+is an upper bound), introspection costs nothing. Armor's depth factor is left out: the list
+sizes measure what grows with depth, and depth has a limit of its own.
 
-Estimates are cached by query text, operation name and the integer variables, so a repeated
-document costs a dictionary lookup. The budget depends on the caller's role (settings
-`cost_limit_<role>`), so the comparison runs per request, after validation and before execution.
+It is an extension rather than a validation rule because the budget depends on the caller's
+role (settings `cost_limit_<role>`) and the cost on the variables, while strawberry's validation
+cache keys on the document and the rules only. Estimates have their own cache instead, by query
+text, operation name and the variables that can change a size, so a repeated document costs a
+dictionary lookup.
 """
 
 from __future__ import annotations
@@ -179,8 +182,8 @@ class _Walk:
             return inherited
         for argument in node.arguments or ():
             value = _literal(argument.value, self.variables)
-            if isinstance(value, list):
-                return min(len(value), self.estimator.max_size) or 1
+            if isinstance(value, list):  # one row per id given, however many were given
+                return len(value) or 1
         return self.estimator.default_size
 
 

@@ -184,6 +184,7 @@ def test_a_fragment_nested_in_a_fragment_counts_with_its_variables(
 def test_a_list_without_a_size_counts_the_ids_it_was_given(estimator: CostEstimator) -> None:
     query = "query ($ids: [ID!]!) { taskCosting(taskIds: $ids) { taskId } }"
     assert cost_of(estimator, query, {"ids": ["a", "b", "c"]}) == 3 * (2 + 1)
+    assert cost_of(estimator, query, {"ids": ["a"] * 250}) == 250 * (2 + 1)
 
 
 def test_introspection_costs_nothing(estimator: CostEstimator) -> None:

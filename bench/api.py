@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -173,6 +174,52 @@ async def refusal_effect(settings: Settings, attempts: int) -> None:
     )
 
 
+async def encoding_effect(technicians: int) -> None:
+    """The longest event-loop stall while a large result is encoded: the C encoder on the loop
+    (what the view did) vs. the capped incremental encoder in a worker thread (what it does for
+    costly results)."""
+    import json
+
+    from schema.cost import encode_capped
+
+    nodes = [
+        {"node": {"id": f"VGVjaG5pY2lhbjo{i}", "name": f"Technician {i}", "territories": [
+            {"code": "BLR", "name": "Bengaluru"}] * 3}}
+        for i in range(technicians)
+    ]  # fmt: skip
+    data = {"data": {"technicians": {"edges": nodes}}}
+
+    async def longest_stall(work: Callable[[], Any]) -> tuple[float, float]:
+        stalls: list[float] = []
+        done = False
+
+        async def tick() -> None:
+            while not done:
+                started = time.perf_counter()
+                await asyncio.sleep(0.001)
+                stalls.append((time.perf_counter() - started) * 1000)
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0.01)
+        started = time.perf_counter()
+        await work()
+        took = (time.perf_counter() - started) * 1000
+        done = True
+        await ticker
+        return took, max(stalls)
+
+    async def on_loop() -> None:
+        json.dumps(data, separators=(",", ":"))
+
+    async def in_thread() -> None:
+        await asyncio.to_thread(encode_capped, data, 1 << 40)
+
+    size = len(json.dumps(data, separators=(",", ":"))) / 1e6
+    for name, work in (("C encoder on the loop", on_loop), ("capped, in a thread", in_thread)):
+        took, stall = await longest_stall(work)
+        print(f"encode {size:5.1f} MB {name:22s} took {took:7.0f} ms  loop stalled {stall:6.0f} ms")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests")
@@ -186,6 +233,7 @@ async def main() -> None:
     if args.cost_only:
         cost_effect(settings, 50 if args.quick else 500)
         await refusal_effect(settings, 50 if args.quick else 200)
+        await encoding_effect(10_000 if args.quick else 60_000)
         return
     await bootstrap.prepare_database(DATABASE)
     await asyncio.to_thread(bootstrap.upgrade, DATABASE)
@@ -203,6 +251,7 @@ async def main() -> None:
     cache_effect(settings, 50 if args.quick else 200)
     cost_effect(settings, 50 if args.quick else 500)
     await refusal_effect(settings, 50 if args.quick else 200)
+    await encoding_effect(10_000 if args.quick else 60_000)
 
 
 if __name__ == "__main__":

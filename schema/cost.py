@@ -6,8 +6,9 @@ page size. The page size is the field's `first` or `last` argument (a literal, a
 argument's default), capped at `page_size_max`; a connection's size applies to its `edges`; a
 list without a size argument counts the ids it was given, else `page_size_default` rows. Named
 and inline fragments count where they are spread. `@skip`/`@include` are ignored (the estimate
-is an upper bound), introspection costs nothing. Armor's depth factor is left out: the list
-sizes measure what grows with depth, and depth has a limit of its own.
+is an upper bound), introspection costs nothing, and so does a field the caller's role may not
+read (`allow(...)`): it is refused before anything under it runs. Armor's depth factor is left
+out: the list sizes measure what grows with depth, and depth has a limit of its own.
 
 It is an extension rather than a validation rule because the budget depends on the caller's
 role (settings `cost_limit_<role>`) and the cost on the variables, while strawberry's validation
@@ -28,6 +29,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
@@ -49,6 +51,7 @@ from strawberry.types.graphql import OperationType
 
 from app.core.auth import Role
 from app.core.config import Settings
+from schema.permissions import Allow
 
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
 SCALAR_COST = 1
@@ -70,7 +73,9 @@ class CostEstimator:
         self.default_size = settings.page_size_default
         self.max_size = settings.page_size_max
         self.cache_size = cache_size
-        self._cache: dict[tuple[str, str | None, tuple[tuple[str, str, int], ...]], int] = {}
+        self._cache: dict[
+            tuple[str, str | None, tuple[tuple[str, str, int], ...], Role | None], int
+        ] = {}
 
     def estimate(
         self,
@@ -78,14 +83,15 @@ class CostEstimator:
         document: DocumentNode,
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
+        role: Role | None = None,
     ) -> int:
         """The cost of the operation, cached by query text, operation and what of the variables
         can change a size: integers (`first`) and the lengths of lists (ids); the others need
-        not split the cache."""
-        key = (query, operation_name, _sizes(variables or {}))
+        not split the cache; and by the caller's role, which decides what is refused."""
+        key = (query, operation_name, _sizes(variables or {}), role)
         cost = self._cache.get(key)
         if cost is None:
-            cost = self.cost(document, operation_name, variables)
+            cost = self.cost(document, operation_name, variables, role)
             if len(self._cache) >= self.cache_size:
                 del self._cache[next(iter(self._cache))]
             self._cache[key] = cost
@@ -96,16 +102,24 @@ class CostEstimator:
         document: DocumentNode,
         operation_name: str | None = None,
         variables: Mapping[str, Any] | None = None,
+        role: Role | None = None,
     ) -> int:
-        """The estimated cost of one operation of `document` (uncached)."""
-        return _Walk(self, document, variables or {}).operation(operation_name)
+        """The estimated cost of one operation of `document` (uncached) for a caller of `role`
+        (None: anonymous). A field the caller may not read costs nothing: it is refused before
+        anything under it runs."""
+        return _Walk(self, document, variables or {}, role).operation(operation_name)
 
 
 class _Walk:
     def __init__(
-        self, estimator: CostEstimator, document: DocumentNode, variables: Mapping[str, Any]
+        self,
+        estimator: CostEstimator,
+        document: DocumentNode,
+        variables: Mapping[str, Any],
+        role: Role | None,
     ) -> None:
         self.estimator = estimator
+        self.role = role
         self.schema = estimator.schema
         self.variables = dict(variables)
         self.fragments = {
@@ -152,7 +166,7 @@ class _Walk:
         if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
             return 0
         definition = parent.fields.get(name)
-        if definition is None:
+        if definition is None or self.refused(definition):
             return 0
         named = get_named_type(definition.type)
         if is_leaf_type(named) or node.selection_set is None:
@@ -163,6 +177,13 @@ class _Walk:
             return rows * (OBJECT_COST + self.selections(node.selection_set, named, None))
         # A connection: its page size applies to the list it holds (edges).
         return OBJECT_COST + self.selections(node.selection_set, named, size)
+
+    def refused(self, definition: GraphQLField) -> bool:
+        field = definition.extensions.get("strawberry-definition")
+        for extension in getattr(field, "extensions", None) or ():
+            if isinstance(extension, Allow) and self.role not in extension.roles:
+                return True
+        return False
 
     def size_argument(self, node: FieldNode, arguments: Mapping[str, Any]) -> int | None:
         for name in SIZE_ARGUMENTS:
@@ -244,14 +265,16 @@ class QueryCostLimit(SchemaExtension):
                 context.schema._schema, context.graphql_document, context.validation_rules
             )
         if not context.pre_execution_errors and context.graphql_document is not None:
+            principal = getattr(context.context, "principal", None)
+            role = principal.role if principal is not None else None
             cost = self.estimator.estimate(
                 context.query or "",
                 context.graphql_document,
                 context.operation_name,
                 context.variables,
+                role,
             )
-            principal = getattr(context.context, "principal", None)
-            budget = budget_for(self.settings, principal.role if principal else None)
+            budget = budget_for(self.settings, role)
             self.report = {"requested": cost, "budget": budget}
             request = getattr(context.context, "request", None)
             if request is not None and hasattr(request, "state"):

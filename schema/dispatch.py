@@ -71,7 +71,7 @@ class DispatchStop:
 @strawberry.type
 class DispatchRoute:
     technician_id: strawberry.Private[int]
-    stops: list[DispatchStop] = strawberry.field(extensions=[FirstItems(100)])
+    stops: list[DispatchStop] = strawberry.field(extensions=[FirstItems(50)])
 
     @strawberry.field
     async def technician(self, info: Info) -> TechnicianType | None:

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # Query cost (schema/cost.py): the most an operation may be estimated to cost, per role of
     # the caller. One unit is one scalar value; an object costs 2; a list multiplies what it
     # holds by its page size (`first`/`last`, else the field's default, at most page_size_max).
-    cost_limit_anonymous: int = 10_000
+    cost_limit_anonymous: int = 5_000
     cost_limit_customer: int = 20_000
     cost_limit_technician: int = 20_000
     cost_limit_partner: int = 40_000

@@ -36,6 +36,16 @@ NESTED_LISTS = """
 # 2 (the connection) + 3 x (2 (an edge) + 2 (a node) + 1 (id)) = 17
 THREE_TECHNICIANS = "{ technicians(first: 3) { edges { node { id } } } }"
 
+# Every role, anonymous too, is costed for `node` (it has no role rule): 2 + 1 = 3
+NODE = '{ node(id: "VGFzazox") { id } }'
+
+# Dispatch runs are for dispatchers and managers: 100 x 100 x 100 stops for anyone else is
+# refused as FORBIDDEN, and costs them nothing.
+ALL_STOPS = """
+{ dispatchRuns(first: 100) { edges { node { routes(first: 100) { stops(first: 100) {
+    taskId } } } } } }
+"""
+
 TERRITORY_TECHNICIANS = """
 query ($first: Int!) { territories { code technicians(first: $first) { name } } }
 """
@@ -70,7 +80,7 @@ def estimator() -> CostEstimator:
 
 
 def cost_of(estimator: CostEstimator, query: str, variables: dict[str, Any] | None = None) -> int:
-    return estimator.cost(parse_document(query), None, variables)
+    return estimator.cost(parse_document(query), None, variables, Role.ADMIN)
 
 
 def codes(body: dict[str, Any]) -> list[str]:
@@ -86,17 +96,17 @@ async def test_a_query_at_the_role_budget_runs_and_one_over_it_is_refused(
 ) -> None:
     setting = f"cost_limit_{role.value.lower() if role else 'anonymous'}"
 
-    async with client_with(role, **{setting: 17}) as at_budget:
-        body = await at_budget.raw(THREE_TECHNICIANS)
+    async with client_with(role, **{setting: 3}) as at_budget:
+        body = await at_budget.raw(NODE)
     assert "QUERY_TOO_COSTLY" not in codes(body)
-    assert body["extensions"]["cost"] == {"requested": 17, "budget": 17}
+    assert body["extensions"]["cost"] == {"requested": 3, "budget": 3}
 
-    async with client_with(role, **{setting: 16}) as over_budget:
-        body = await over_budget.raw(THREE_TECHNICIANS)
+    async with client_with(role, **{setting: 2}) as over_budget:
+        body = await over_budget.raw(NODE)
     assert body["data"] is None
     (error,) = body["errors"]
-    assert error["extensions"] == {"code": "QUERY_TOO_COSTLY", "cost": 17, "budget": 16}
-    assert "17" in error["message"] and "16" in error["message"]
+    assert error["extensions"] == {"code": "QUERY_TOO_COSTLY", "cost": 3, "budget": 2}
+    assert "3" in error["message"] and "2" in error["message"]
 
 
 def test_budgets_rise_from_anonymous_to_the_roles_that_plan_work() -> None:
@@ -195,14 +205,14 @@ def test_estimates_are_cached_by_text_and_the_integer_variables(estimator: CostE
     query = "query ($n: Int!) { technicians(first: $n) { edges { node { id } } } }"
     document = parse_document(query)
 
-    assert estimator.estimate(query, document, None, {"n": 3, "other": "x"}) == 17
-    assert estimator.estimate(query, document, None, {"n": 10}) == 52
-    assert estimator.estimate(query, document, None, {"n": 3, "other": "y"}) == 17
+    assert estimator.estimate(query, document, None, {"n": 3, "other": "x"}, Role.ADMIN) == 17
+    assert estimator.estimate(query, document, None, {"n": 10}, Role.ADMIN) == 52
+    assert estimator.estimate(query, document, None, {"n": 3, "other": "y"}, Role.ADMIN) == 17
 
     by_ids = "query ($ids: [ID!]!) { taskCosting(taskIds: $ids) { taskId } }"
     ids_document = parse_document(by_ids)
-    assert estimator.estimate(by_ids, ids_document, None, {"ids": ["a"]}) == 3
-    assert estimator.estimate(by_ids, ids_document, None, {"ids": ["a", "b", "c"]}) == 9
+    assert estimator.estimate(by_ids, ids_document, None, {"ids": ["a"]}, Role.ADMIN) == 3
+    assert estimator.estimate(by_ids, ids_document, None, {"ids": ["a", "b", "c"]}, Role.ADMIN) == 9
 
 
 # Nested lists are capped ------------------------------------------------------------------
@@ -378,3 +388,18 @@ async def test_a_costly_subscription_is_refused_over_the_socket(
 
     assert message["type"] == "error"
     assert message["payload"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
+def test_a_field_the_role_may_not_read_costs_nothing(estimator: CostEstimator) -> None:
+    document = parse_document(ALL_STOPS)
+    assert estimator.cost(document) == 0  # anonymous
+    assert estimator.cost(document, role=Role.CUSTOMER) == 0
+    assert estimator.cost(document, role=Role.DISPATCHER) > 1_000_000
+
+
+async def test_a_caller_refused_the_field_hears_forbidden_not_too_costly(
+    client_with: Callable[..., Any],
+) -> None:
+    async with client_with(Role.CUSTOMER, cost_limit_customer=1) as customer:
+        body = await customer.raw(ALL_STOPS)
+    assert codes(body) == ["FORBIDDEN"]

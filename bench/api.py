@@ -124,9 +124,11 @@ def cost_effect(settings: Settings, repeats: int) -> None:
             return (time.perf_counter() - started) / repeats * 1e6
 
         validate_us = per_call(lambda: validate(schema, document))  # noqa: B023
-        fresh_us = per_call(lambda: estimator.cost(document))  # noqa: B023
-        cached_us = per_call(lambda: estimator.estimate(query, document, None, {}))  # noqa: B023
-        cost = estimator.cost(document)
+        role = Role.DISPATCHER
+        fresh_us = per_call(lambda: estimator.cost(document, role=role))  # noqa: B023
+        cached = lambda: estimator.estimate(query, document, None, {}, role)  # noqa: B023, E731
+        cached_us = per_call(cached)
+        cost = estimator.cost(document, role=role)
         print(
             f"{name:45s} cost={cost:6d}  validate={validate_us:6.0f} µs"
             f"  estimate fresh={fresh_us:5.0f} µs  cached={cached_us:5.2f} µs"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from cross_web import HTTPException
@@ -15,7 +17,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
@@ -29,7 +31,9 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionResult as StrawberryExecutionResult
 
 from app.core.auth import (
     WEBSOCKET_FORBIDDEN,
@@ -49,12 +53,27 @@ from app.core.logging import configure_logging, get_logger
 from app.static import graphiql_assets, graphiql_html
 from resolvers.root import Mutation, Query
 from schema.context import Context
+from schema.cost import (
+    OFFLOAD_COST,
+    CostEstimator,
+    QueryCostLimit,
+    encode_capped,
+    response_too_large,
+)
 from schema.descriptions import describe
 from schema.scalars import SCALARS
 from schema.transaction import OperationTransaction
 from subscriptions.root import Subscription
 
 log = get_logger("fieldgraph")
+
+
+class Encoded(dict[str, Any]):
+    """A response already encoded as JSON (`body`), still readable as the response dict."""
+
+    def __init__(self, data: Any, *, body: str) -> None:
+        super().__init__(data)
+        self.body = body
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -99,6 +118,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if settings.is_prod:
         rules.append(NoSchemaIntrospectionCustomRule)
+    estimator: CostEstimator  # needs the built schema; made once below, used per request
     extensions: list[Any] = [
         OperationTransaction,
         lambda: AddValidationRules(rules),
@@ -107,6 +127,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # still hits them; they cut parse and validation CPU for repeated documents.
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
+        # After the validation cache: it estimates only documents that passed validation.
+        lambda: QueryCostLimit(estimator, settings),
         MaskUnexpectedErrors,
     ]
     schema = strawberry.Schema(
@@ -116,6 +138,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_prod, scalar_map=SCALARS),
     )
+    estimator = CostEstimator(schema._schema, settings)
     describe(schema)
     return schema
 
@@ -165,6 +188,38 @@ class GraphQLApp(GraphQL[Context, None]):
         # to the sockets pre-rendered, both protocols.
         self.graphql_transport_ws_handler_class = TransportWSHandler
         self.graphql_ws_handler_class = LegacyWSHandler
+
+    async def process_result(
+        self, request: Request, result: StrawberryExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """A result estimated to be large is encoded here, in a worker thread and within
+        `max_response_bytes`, so encoding it never holds the event loop."""
+        data = await super().process_result(request, result)
+        if getattr(request.state, "query_cost", 0) <= OFFLOAD_COST:
+            return data
+        limit = self.settings.max_response_bytes
+        body = await asyncio.to_thread(encode_capped, data, limit)
+        if body is None:
+            log.warning("response too large", limit=limit)
+            body = json.dumps(response_too_large(None, limit))
+        return cast(GraphQLHTTPResponse, Encoded(data, body=body))
+
+    def encode_json(self, data: object) -> str | bytes:
+        if isinstance(data, Encoded):
+            return data.body
+        return super().encode_json(data)
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        """The HTTP response, refused whole when its body exceeds `max_response_bytes`: a second
+        line of defence behind the cost limit, so a client gets a clear error, not megabytes."""
+        response = super().create_response(response_data, sub_response)
+        size, limit = len(response.body), self.settings.max_response_bytes
+        if size <= limit:
+            return response
+        log.warning("response too large", bytes=size, limit=limit)
+        return JSONResponse(response_too_large(size, limit), headers=dict(sub_response.headers))
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         principal = None

@@ -5,16 +5,21 @@
 Seeds its own database (BENCH_DATABASE_URL, or DATABASE_URL's name with `_bench` added; scale 1)
 when it is empty, serves the app with uvicorn on a free
 loopback port, and prints p50/p95/p99 latency and throughput per query. It also measures the
-CPU cost of parsing and validating a document with strawberry's caches on and off.
+CPU cost of parsing and validating a document with strawberry's caches on and off, and what the
+query cost limit adds per request (`--cost-only`: just that, no database needed), and how
+fast the nested-list query that once stalled the server is refused.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -100,15 +105,140 @@ def cache_effect(settings: Settings, repeats: int) -> None:
     print(f"parse + validate without caches: {cold:7.0f} µs per request (cached: a dict lookup)")
 
 
+def cost_effect(settings: Settings, repeats: int) -> None:
+    """What the cost limit adds per request: the estimate from its cache (every repeated
+    document) and computed afresh (a document's first request), beside a cold parse+validate,
+    for each query above; and the estimate of each, against the dispatcher's budget."""
+    from graphql import parse, validate
+
+    from schema.cost import CostEstimator
+
+    schema = build_schema(settings)._schema
+    estimator = CostEstimator(schema, settings)
+    print(f"\nquery cost (dispatcher budget {settings.cost_limit_dispatcher})")
+    for name, query in QUERIES.items():
+        document = parse(query)
+
+        def per_call(work: Callable[[], object]) -> float:
+            started = time.perf_counter()
+            for _ in range(repeats):
+                work()
+            return (time.perf_counter() - started) / repeats * 1e6
+
+        validate_us = per_call(lambda: validate(schema, document))  # noqa: B023
+        role = Role.DISPATCHER
+        fresh_us = per_call(lambda: estimator.cost(document, role=role))  # noqa: B023
+        cached = lambda: estimator.estimate(query, document, None, {}, role)  # noqa: B023, E731
+        cached_us = per_call(cached)
+        cost = estimator.cost(document, role=role)
+        print(
+            f"{name:45s} cost={cost:6d}  validate={validate_us:6.0f} µs"
+            f"  estimate fresh={fresh_us:5.0f} µs  cached={cached_us:5.2f} µs"
+        )
+
+
+NESTED_LISTS = """
+{ technicians(first: 100) { edges { node { territories { technicians { territories {
+    technicians { territories { technicians { id } } } } } } } } } }
+"""
+
+
+async def refusal_effect(settings: Settings, attempts: int) -> None:
+    """The nested-list query that once ran for minutes, sent `attempts` times, 4 at once, while
+    /healthz is polled: how fast it is refused and how long health checks wait meanwhile."""
+    token = issue_token(settings, Principal(subject="bench", role=Role.ADMIN))
+    logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)  # refusals expected
+    async with serving(create_app(settings)) as address:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=f"http://{address}", headers=headers) as client:
+            refusals: list[float] = []
+            health: list[float] = []
+            remaining = iter(range(attempts))
+
+            async def attack() -> None:
+                for _ in remaining:
+                    started = time.perf_counter()
+                    response = await client.post("/graphql", json={"query": NESTED_LISTS})
+                    code = response.json()["errors"][0]["extensions"]["code"]
+                    assert code == "QUERY_TOO_COSTLY", code
+                    refusals.append((time.perf_counter() - started) * 1000)
+
+            async def poll() -> None:
+                while len(refusals) < attempts:
+                    started = time.perf_counter()
+                    await client.get("/healthz")
+                    health.append((time.perf_counter() - started) * 1000)
+
+            await asyncio.gather(poll(), *(attack() for _ in range(4)))
+    refusals.sort()
+    print(
+        f"\nnested-list query refused: n={attempts}  p50={refusals[len(refusals) // 2]:.1f} ms"
+        f"  max={refusals[-1]:.1f} ms;  /healthz meanwhile: n={len(health)}"
+        f"  max={max(health):.1f} ms"
+    )
+
+
+async def encoding_effect(technicians: int) -> None:
+    """The longest event-loop stall while a large result is encoded: the C encoder on the loop
+    (what the view did) vs. the capped incremental encoder in a worker thread (what it does for
+    costly results)."""
+    import json
+
+    from schema.cost import encode_capped
+
+    nodes = [
+        {"node": {"id": f"VGVjaG5pY2lhbjo{i}", "name": f"Technician {i}", "territories": [
+            {"code": "BLR", "name": "Bengaluru"}] * 3}}
+        for i in range(technicians)
+    ]  # fmt: skip
+    data = {"data": {"technicians": {"edges": nodes}}}
+
+    async def longest_stall(work: Callable[[], Any]) -> tuple[float, float]:
+        stalls: list[float] = []
+        done = False
+
+        async def tick() -> None:
+            while not done:
+                started = time.perf_counter()
+                await asyncio.sleep(0.001)
+                stalls.append((time.perf_counter() - started) * 1000)
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0.01)
+        started = time.perf_counter()
+        await work()
+        took = (time.perf_counter() - started) * 1000
+        done = True
+        await ticker
+        return took, max(stalls)
+
+    async def on_loop() -> None:
+        json.dumps(data, separators=(",", ":"))
+
+    async def in_thread() -> None:
+        await asyncio.to_thread(encode_capped, data, 1 << 40)
+
+    size = len(json.dumps(data, separators=(",", ":"))) / 1e6
+    for name, work in (("C encoder on the loop", on_loop), ("capped, in a thread", in_thread)):
+        took, stall = await longest_stall(work)
+        print(f"encode {size:5.1f} MB {name:22s} took {took:7.0f} ms  loop stalled {stall:6.0f} ms")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests")
     parser.add_argument("--requests", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--cost-only", action="store_true", help="only the query cost figures")
     args = parser.parse_args()
     requests = args.requests or (200 if args.quick else 1000)
 
     settings = Settings(database_url=DATABASE, log_level="WARNING")
+    if args.cost_only:
+        cost_effect(settings, 50 if args.quick else 500)
+        await refusal_effect(settings, 50 if args.quick else 200)
+        await encoding_effect(10_000 if args.quick else 60_000)
+        return
     await bootstrap.prepare_database(DATABASE)
     await asyncio.to_thread(bootstrap.upgrade, DATABASE)
     await asyncio.to_thread(seed_command, settings, 1, True)
@@ -123,6 +253,9 @@ async def main() -> None:
                 figures = await run_query(client, query, requests, args.concurrency)
                 print(figures.line(name))
     cache_effect(settings, 50 if args.quick else 200)
+    cost_effect(settings, 50 if args.quick else 500)
+    await refusal_effect(settings, 50 if args.quick else 200)
+    await encoding_effect(10_000 if args.quick else 60_000)
 
 
 if __name__ == "__main__":

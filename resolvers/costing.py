@@ -13,6 +13,7 @@ from app.costing import service
 from schema.context import Info
 from schema.costing import MarginSummary, TaskCosting
 from schema.ids import decode_ids
+from schema.pagination import FirstItems
 from schema.permissions import allow
 
 MANAGERS = (Role.ADMIN, Role.MANAGER)
@@ -28,7 +29,7 @@ class CostingQuery:
         ids = decode_ids([str(t) for t in task_ids], "Task", "taskIds")
         return [TaskCosting.of(job) for job in await service.job_costs(info.context.session, ids)]
 
-    @strawberry.field(extensions=[allow(*MANAGERS)])
+    @strawberry.field(extensions=[allow(*MANAGERS), FirstItems(100)])
     async def margins_by_technician(
         self,
         info: Info,
@@ -37,7 +38,7 @@ class CostingQuery:
     ) -> list[MarginSummary]:
         return await _margins(info, from_, to, "technician_id", "Technician")
 
-    @strawberry.field(extensions=[allow(*MANAGERS)])
+    @strawberry.field(extensions=[allow(*MANAGERS), FirstItems(100)])
     async def margins_by_territory(
         self,
         info: Info,

@@ -27,7 +27,7 @@ from schema.context import Info
 from schema.ids import decode_id, decode_optional_id, split_id
 from schema.inputs import ArchiveInput, provided
 from schema.node import register_node
-from schema.pagination import paginate
+from schema.pagination import FirstItems, paginate
 from schema.permissions import allow, authenticated, not_for_customers
 from schema.technicians import (
     AddTerritoryMembershipInput,
@@ -99,7 +99,9 @@ def _technician_values(values: dict[str, Any]) -> dict[str, Any]:
 
 @strawberry.type
 class TechniciansQuery:
-    @strawberry.field(extensions=[authenticated()], description="The skill catalogue by code.")
+    @strawberry.field(
+        extensions=[authenticated(), FirstItems(100)], description="The skill catalogue by code."
+    )
     async def skills(self, info: Info, include_archived: bool = False) -> list[SkillType]:
         statement = repository.listed_skills(
             info.context.principal, include_archived=include_archived

@@ -14,6 +14,7 @@ from schema.context import Info
 from schema.ids import decode_id
 from schema.inputs import ArchiveInput, provided
 from schema.node import register_node
+from schema.pagination import FirstItems
 from schema.permissions import allow, authenticated
 from schema.territories import (
     AddHolidayInput,
@@ -29,7 +30,9 @@ register_node(TerritoryType, repository.get_readable, TerritoryType.from_model)
 
 @strawberry.type
 class TerritoriesQuery:
-    @strawberry.field(extensions=[authenticated()], description="Territories by name.")
+    @strawberry.field(
+        extensions=[authenticated(), FirstItems(100)], description="Territories by name."
+    )
     async def territories(self, info: Info, include_archived: bool = False) -> list[TerritoryType]:
         statement = repository.listed(info.context.principal, include_archived=include_archived)
         rows = (await info.context.session.scalars(statement)).all()

@@ -21,7 +21,7 @@ from schema.context import Info
 from schema.ids import decode_id, decode_ids, decode_optional_id
 from schema.inputs import provided
 from schema.node import register_node
-from schema.pagination import paginate
+from schema.pagination import FirstItems, paginate
 from schema.permissions import allow, authenticated
 from schema.scalars import offset_problems
 from schema.tasks import (
@@ -95,7 +95,7 @@ class WorkOrdersQuery:
         return TaskType.from_model(row) if row else None
 
     @strawberry.field(
-        extensions=[allow(Role.TECHNICIAN)],
+        extensions=[allow(Role.TECHNICIAN), FirstItems(100)],
         description=(
             "The caller's tasks planned for a day in their territory's time zone, in order; "
             "without a date, today there."

@@ -26,7 +26,7 @@ from schema.context import Info
 from schema.errors import Payload
 from schema.ids import encode_id
 from schema.node import Node
-from schema.pagination import Connection
+from schema.pagination import Connection, FirstItems
 from schema.permissions import internal
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ class InvoiceType(Node):
         amounts = models.Totals.model_validate(totals_of(draft.lines))
         return DocumentTotals.of(amounts, draft.currency or self.stored_currency)
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(50)])
     async def lines(self, info: Info) -> list[BillingLineType]:
         draft = await self._draft(info)
         if draft is not None:
@@ -201,7 +201,7 @@ class InvoiceType(Node):
         draft = await self._draft(info)
         return str(draft.problem) if draft and draft.problem else None
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(50)])
     async def payments(self, info: Info) -> list[PaymentType]:
         loader = info.context.loaders.children(Payment, Payment.invoice_id)
         return [PaymentType.from_model(r) for r in await loader.load(self.db_id)]
@@ -267,7 +267,7 @@ class EstimateType(Node):
     async def customer(self, info: Info) -> CustomerRef | None:
         return await _customer(info, self.customer_id)
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(50)])
     async def lines(self, info: Info) -> list[BillingLineType]:
         loader = info.context.loaders.children(BillingLine, BillingLine.estimate_id)
         rows = await loader.load(self.db_id)

@@ -21,7 +21,7 @@ from schema.context import Info
 from schema.customers import CustomerType, SiteType
 from schema.errors import Payload
 from schema.node import Node
-from schema.pagination import Connection
+from schema.pagination import Connection, FirstItems
 from schema.permissions import internal, not_for_partners
 
 ContractKind = strawberry.enum(models.ContractKind, name="ContractKind")
@@ -81,12 +81,14 @@ class ContractType(Node):
         assert row is not None
         return CustomerType.from_model(row)
 
-    @strawberry.field(description="Assets the contract names.")
+    @strawberry.field(extensions=[FirstItems(20)], description="Assets the contract names.")
     async def covered_assets(self, info: Info) -> list[AssetType]:
         rows = await _covered_loader(info, Asset, col(ContractCoverage.asset_id)).load(self.db_id)
         return [AssetType.from_model(row) for row in rows]
 
-    @strawberry.field(description="Sites the contract covers (every asset at them).")
+    @strawberry.field(
+        extensions=[FirstItems(20)], description="Sites the contract covers (every asset at them)."
+    )
     async def covered_sites(self, info: Info) -> list[SiteType]:
         rows = await _covered_loader(info, Site, col(ContractCoverage.site_id)).load(self.db_id)
         return [SiteType.from_model(row) for row in rows]

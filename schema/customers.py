@@ -16,7 +16,7 @@ from schema.common import GeoPoint, GeoPointInput
 from schema.context import Info
 from schema.errors import Payload
 from schema.node import Node
-from schema.pagination import Connection
+from schema.pagination import Connection, FirstItems
 from schema.permissions import internal
 
 if TYPE_CHECKING:
@@ -72,19 +72,27 @@ class CustomerType(Node):
             archived_at=row.archived_at,
         )
 
-    @strawberry.field(description="The customer's sites (archived ones on request).")
+    @strawberry.field(
+        extensions=[FirstItems(20)], description="The customer's sites (archived ones on request)."
+    )
     async def sites(self, info: Info, include_archived: bool = False) -> list[SiteType]:
         rows = await info.context.loaders.children(Site, col(Site.customer_id)).load(self.db_id)
         return [SiteType.from_model(row) for row in _active(rows, include_archived)]
 
-    @strawberry.field(description="The customer's installed assets at all their sites.")
+    @strawberry.field(
+        extensions=[FirstItems(20)],
+        description="The customer's installed assets at all their sites.",
+    )
     async def assets(self, info: Info, include_archived: bool = False) -> list[AssetRef]:
         from schema.assets import AssetType
 
         rows = await info.context.loaders.children(Asset, col(Asset.customer_id)).load(self.db_id)
         return [AssetType.from_model(row) for row in _active(rows, include_archived)]
 
-    @strawberry.field(description="The customer's service contracts, past and present.")
+    @strawberry.field(
+        extensions=[FirstItems(20)],
+        description="The customer's service contracts, past and present.",
+    )
     async def contracts(self, info: Info, include_archived: bool = False) -> list[ContractRef]:
         from schema.contracts import ContractType
 
@@ -143,7 +151,7 @@ class SiteType(Node):
         assert row is not None
         return CustomerType.from_model(row)
 
-    @strawberry.field(description="Assets installed at this site.")
+    @strawberry.field(extensions=[FirstItems(20)], description="Assets installed at this site.")
     async def assets(self, info: Info, include_archived: bool = False) -> list[AssetRef]:
         from schema.assets import AssetType
 

@@ -19,7 +19,7 @@ from schema.context import Info
 from schema.errors import Payload
 from schema.ids import encode_id
 from schema.node import Node
-from schema.pagination import Connection
+from schema.pagination import Connection, FirstItems
 from schema.technicians import TechnicianType
 from schema.territories import TerritoryType
 from schema.work_orders import TaskType
@@ -71,7 +71,7 @@ class DispatchStop:
 @strawberry.type
 class DispatchRoute:
     technician_id: strawberry.Private[int]
-    stops: list[DispatchStop]
+    stops: list[DispatchStop] = strawberry.field(extensions=[FirstItems(50)])
 
     @strawberry.field
     async def technician(self, info: Info) -> TechnicianType | None:
@@ -171,7 +171,7 @@ class DispatchRunType(Node):
             solve_seconds=run.solve_seconds,
         )
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(100)])
     def routes(self) -> list[DispatchRoute]:
         return [
             DispatchRoute(
@@ -181,7 +181,7 @@ class DispatchRunType(Node):
             for route in self.row.routes
         ]
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(100)])
     def unassigned(self) -> list[UnassignedTask]:
         return [
             UnassignedTask(task_db_id=int(item["task_id"]), reason=UnassignedReason(item["reason"]))

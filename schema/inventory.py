@@ -31,7 +31,7 @@ from schema.context import Info
 from schema.errors import Payload
 from schema.ids import encode_id
 from schema.node import Node
-from schema.pagination import Connection
+from schema.pagination import Connection, FirstItems
 from schema.permissions import internal
 from schema.users import Role
 
@@ -94,7 +94,9 @@ class PartType(Node):
     updated_at: datetime
     archived_at: datetime | None
 
-    @strawberry.field(description="Product models this part fits, by code.")
+    @strawberry.field(
+        extensions=[FirstItems(20)], description="Product models this part fits, by code."
+    )
     async def compatible_models(
         self, info: Info
     ) -> list[Annotated[ProductModelType, strawberry.lazy("schema.assets")]]:
@@ -363,7 +365,7 @@ class RequisitionType(Node):
     async def warehouse(self, info: Info) -> StockLocationType:
         return await load_location(info, self.warehouse_db_id)
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(50)])
     async def lines(self, info: Info) -> list[RequisitionLineType]:
         loader = _batch(info, "requisition.lines", repository.requisition_lines)
         currency = self.total_value.currency

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import base64
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.annotation import StrawberryAnnotation
+from strawberry.extensions import FieldExtension
+from strawberry.types.arguments import StrawberryArgument
+from strawberry.types.field import StrawberryField
 
 from app.core.config import Settings
 from app.core.errors import DomainError, ErrorCode
@@ -96,3 +101,42 @@ def build_connection(
         page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
         total_count=total,
     )
+
+
+class FirstItems(FieldExtension):
+    """Gives a plain list field a `first` argument: at most that many items, `default` when the
+    client does not say, never more than `page_size_max`. For nested lists that are not worth a
+    connection, so no query can multiply unbounded lists into each other. The items keep the
+    order the resolver gives them."""
+
+    def __init__(self, default: int) -> None:
+        self.default = default
+
+    def apply(self, field: StrawberryField) -> None:
+        field.arguments = [
+            *field.arguments,
+            StrawberryArgument(
+                python_name="first",
+                graphql_name=None,
+                type_annotation=StrawberryAnnotation(int),
+                description=f"At most this many items (default {self.default}, at most one page).",
+                default=self.default,
+            ),
+        ]
+
+    def resolve(
+        self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any
+    ) -> Any:
+        first = kwargs.pop("first", self.default)
+        return _first_items(info, next_(source, info, **kwargs), first)
+
+    async def resolve_async(
+        self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any
+    ) -> Any:
+        first = kwargs.pop("first", self.default)
+        result = next_(source, info, **kwargs)
+        return _first_items(info, await result if inspect.isawaitable(result) else result, first)
+
+
+def _first_items(info: strawberry.Info, items: Sequence[Any], first: int) -> Sequence[Any]:
+    return items[: page_size(info.context.settings, first)]

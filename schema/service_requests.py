@@ -19,7 +19,7 @@ from app.work_orders.models import Task, TaskEvent
 from schema.context import Info
 from schema.errors import Payload
 from schema.node import Node
-from schema.pagination import Connection
+from schema.pagination import Connection, FirstItems
 from schema.permissions import internal, not_for_customers
 from schema.users import Role
 
@@ -174,14 +174,17 @@ class ServiceRequestType(Node):
         row = await info.context.loaders.by_id(ServiceRequest).load(self.row.duplicate_of_id)
         return ServiceRequestType.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(20)])
     async def tasks(self, info: Info) -> list[TaskRef]:
         from schema.work_orders import TaskType
 
         loader = info.context.loaders.children(Task, col(Task.service_request_id))
         return [TaskType.from_model(row) for row in await loader.load(self.db_id)]
 
-    @strawberry.field(description="What happened, oldest first: the request, then its tasks.")
+    @strawberry.field(
+        extensions=[FirstItems(50)],
+        description="What happened, oldest first: the request, then its tasks.",
+    )
     async def timeline(self, info: Info) -> list[TimelineEntry]:
         loader = info.context.loaders.children(TaskEvent, col(TaskEvent.service_request_id))
         created = TimelineEntry(

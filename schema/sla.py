@@ -15,7 +15,7 @@ from app.work_orders.models import Task
 from schema.context import Info
 from schema.errors import Payload
 from schema.node import Node
-from schema.pagination import Connection
+from schema.pagination import Connection, FirstItems
 from schema.service_requests import SlaState
 from schema.users import Role
 
@@ -99,8 +99,8 @@ class SlaBoardItem:
 
 @strawberry.type(description="Where open work stands against its SLA.")
 class SlaBoard:
-    territories: list[SlaTerritoryCount]
-    items: list[SlaBoardItem]
+    territories: list[SlaTerritoryCount] = strawberry.field(extensions=[FirstItems(100)])
+    items: list[SlaBoardItem] = strawberry.field(extensions=[FirstItems(100)])
     at: datetime
 
 

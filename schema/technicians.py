@@ -20,7 +20,7 @@ from schema.common import GeoPoint, GeoPointInput, Money, MoneyInput
 from schema.context import Info
 from schema.errors import Payload
 from schema.node import Node
-from schema.pagination import Connection
+from schema.pagination import Connection, FirstItems
 from schema.partners import PartnerType
 from schema.permissions import STAFF, own_partner, personal
 
@@ -204,7 +204,7 @@ class TechnicianType(Node):
         summary = await _batch(info, "technician.rating", repository.ratings_of).load(self.db_id)
         return int(summary.count)
 
-    @strawberry.field(extensions=[_work_rule()])
+    @strawberry.field(extensions=[_work_rule(), FirstItems(50)])
     async def skills(self, info: Info) -> list[SkillLevel]:
         pairs = await _batch(info, "technician.skills", repository.skills_of).load(self.db_id)
         return [SkillLevel(skill=SkillType.from_model(s), level=link.level) for link, s in pairs]
@@ -218,7 +218,7 @@ class TechnicianType(Node):
 
     @strawberry.field(
         description="The territories the technician belongs to today, primary first.",
-        extensions=[_work_rule()],
+        extensions=[_work_rule(), FirstItems(20)],
     )
     async def territories(
         self, info: Info
@@ -230,7 +230,7 @@ class TechnicianType(Node):
 
     @strawberry.field(
         description="Every membership, past, current and future, by start date.",
-        extensions=[_work_rule()],
+        extensions=[_work_rule(), FirstItems(20)],
     )
     async def memberships(self, info: Info) -> list[TerritoryMembershipType]:
         loader = _batch(info, "technician.memberships", repository.memberships_of)
@@ -238,7 +238,7 @@ class TechnicianType(Node):
 
     @strawberry.field(
         description="The weekly pattern, Monday first.",
-        extensions=[_work_rule()],
+        extensions=[_work_rule(), FirstItems(50)],
     )
     async def working_hours(self, info: Info) -> list[Shift]:
         loader = info.context.loaders.children(WorkingHoursRow, WorkingHoursRow.technician_id)
@@ -247,7 +247,7 @@ class TechnicianType(Node):
 
     @strawberry.field(
         description="Time off that has not ended yet, soonest first.",
-        extensions=[personal()],
+        extensions=[personal(), FirstItems(50)],
     )
     async def time_off(self, info: Info) -> list[TimeOffType]:
         async def fetch(session: Any, ids: list[int]) -> Any:

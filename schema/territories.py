@@ -13,6 +13,7 @@ from app.territories.models import Territory, TerritoryHoliday
 from schema.context import Info
 from schema.errors import Payload
 from schema.node import Node
+from schema.pagination import FirstItems
 from schema.scalars import GeoJSON
 
 if TYPE_CHECKING:
@@ -36,7 +37,10 @@ class TerritoryType(Node):
     created_at: datetime
     archived_at: datetime | None
 
-    @strawberry.field(description="Holidays from `from` on (all when omitted), by date.")
+    @strawberry.field(
+        extensions=[FirstItems(50)],
+        description="Holidays from `from` on (all when omitted), by date.",
+    )
     async def holidays(
         self,
         info: Info,
@@ -48,7 +52,9 @@ class TerritoryType(Node):
             HolidayType(day=h.day, name=h.name) for h in rows if from_ is None or h.day >= from_
         ]
 
-    @strawberry.field(description="Technicians who belong to the territory today.")
+    @strawberry.field(
+        extensions=[FirstItems(20)], description="Technicians who belong to the territory today."
+    )
     async def technicians(
         self, info: Info
     ) -> list[Annotated[TechnicianType, strawberry.lazy("schema.technicians")]]:

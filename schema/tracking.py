@@ -24,6 +24,7 @@ from schema.context import Info
 from schema.errors import Payload
 from schema.ids import encode_id
 from schema.node import Node
+from schema.pagination import FirstItems
 from schema.permissions import internal
 from schema.scalars import GeoJSON
 from schema.users import Role
@@ -352,7 +353,7 @@ class Trail:
     )
     distance_meters: float = strawberry.field(description="Along the raw pings.")
     ping_count: int
-    stops: list[TrailStop]
+    stops: list[TrailStop] = strawberry.field(extensions=[FirstItems(100)])
 
     @classmethod
     def from_trail(cls, trail: DomainTrail) -> Trail:

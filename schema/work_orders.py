@@ -21,7 +21,7 @@ from app.work_orders.models import Task, TaskEvent, TaskNote, TaskPart, TaskPhot
 from schema.common import GeoPoint
 from schema.context import Info
 from schema.node import Node
-from schema.pagination import Connection
+from schema.pagination import Connection, FirstItems
 from schema.permissions import internal, not_for_customers
 from schema.service_requests import SlaState
 from schema.users import Role
@@ -172,7 +172,7 @@ class TaskType(Node):
     scheduled_end: datetime | None
     offer_expires_at: datetime | None = strawberry.field(extensions=[not_for_customers()])
     rejection_count: int = strawberry.field(extensions=[not_for_customers()])
-    prerequisites: list[Prerequisite]
+    prerequisites: list[Prerequisite] = strawberry.field(extensions=[FirstItems(50)])
     confirmed_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
@@ -204,7 +204,7 @@ class TaskType(Node):
             **{name: getattr(row, name) for name in _PLAIN},
         )
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(50)])
     async def required_skills(self, info: Info) -> list[SkillRequirement]:
         return [
             SkillRequirement(min_level=r.min_level, skill_db_id=r.skill_id)
@@ -215,13 +215,13 @@ class TaskType(Node):
     async def technician(self, info: Info) -> TechnicianRef | None:
         return await technician_of(info, self.row.technician_id)
 
-    @strawberry.field(extensions=[not_for_customers()])
+    @strawberry.field(extensions=[not_for_customers(), FirstItems(20)])
     async def preferred_technicians(self, info: Info) -> list[TechnicianRef]:
         return await technicians_of(info, self.row.preferred_technician_ids)
 
     @strawberry.field(
         description="Technicians who rejected or let the offer expire, or excluded.",
-        extensions=[not_for_customers()],
+        extensions=[not_for_customers(), FirstItems(20)],
     )
     async def excluded_technicians(self, info: Info) -> list[TechnicianRef]:
         return await technicians_of(info, self.row.excluded_technician_ids)
@@ -279,12 +279,12 @@ class TaskType(Node):
         row = await info.context.loaders.by_id(Task).load(self.row.follow_up_of_id)
         return TaskType.from_model(row) if row else None
 
-    @strawberry.field(description="The audit trail, oldest first.")
+    @strawberry.field(extensions=[FirstItems(50)], description="The audit trail, oldest first.")
     async def events(self, info: Info) -> list[TaskStatusChange]:
         loader = info.context.loaders.children(TaskEvent, col(TaskEvent.task_id))
         return [TaskStatusChange.from_model(e) for e in await loader.load(self.db_id)]
 
-    @strawberry.field(extensions=[not_for_customers()])
+    @strawberry.field(extensions=[not_for_customers(), FirstItems(50)])
     async def notes(self, info: Info) -> list[TaskNoteEntry]:
         loader = info.context.loaders.children(TaskNote, col(TaskNote.task_id))
         return [
@@ -292,7 +292,7 @@ class TaskType(Node):
             for n in await loader.load(self.db_id)
         ]
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(50)])
     async def photos(self, info: Info) -> list[TaskPhotoEntry]:
         loader = info.context.loaders.children(TaskPhoto, col(TaskPhoto.task_id))
         return [
@@ -300,7 +300,7 @@ class TaskType(Node):
             for p in await loader.load(self.db_id)
         ]
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(50)])
     async def parts_used(self, info: Info) -> list[PartUsed]:
         loader = info.context.loaders.children(TaskPart, col(TaskPart.task_id))
         return [
@@ -353,7 +353,7 @@ class WorkOrderType(Node):
             service_request_db_id=row.service_request_id,
         )
 
-    @strawberry.field
+    @strawberry.field(extensions=[FirstItems(20)])
     async def tasks(self, info: Info) -> list[TaskType]:
         loader = info.context.loaders.children(Task, col(Task.work_order_id))
         return [TaskType.from_model(row) for row in await loader.load(self.db_id)]

@@ -47,6 +47,20 @@ class Settings(BaseSettings):
     page_size_default: int = 20
     page_size_max: int = 100
     run_jobs: bool = Field(default=True, description="run periodic jobs in this process")
+    # Query cost (schema/cost.py): the most an operation may be estimated to cost, per role of
+    # the caller. One unit is one scalar value; an object costs 2; a list multiplies what it
+    # holds by its page size (`first`/`last`, else the field's default, at most page_size_max).
+    cost_limit_anonymous: int = 5_000
+    cost_limit_customer: int = 20_000
+    cost_limit_technician: int = 20_000
+    cost_limit_partner: int = 40_000
+    cost_limit_agent: int = 60_000
+    cost_limit_manager: int = 60_000
+    cost_limit_dispatcher: int = 100_000
+    cost_limit_admin: int = 100_000
+    max_response_bytes: int = Field(
+        default=8 * 1_048_576, description="a larger GraphQL response is refused, not sent"
+    )
     log_level: str = "INFO"
     log_json: bool = Field(default=False, description="JSON log lines instead of console output")
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import strawberry
 from cross_web import HTTPException
-from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -17,68 +17,35 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
 from strawberry.schema.config import StrawberryConfig
 
 from app.core.auth import InvalidToken, principal_from_header
 from app.core.config import Settings, get_settings
 from app.core.db import SessionFactory, create_engine, create_session_factory
 from app.core.discovery import domain_modules
-from app.core.errors import DomainError
 from app.core.events import Broker
-from app.core.http import BodySizeLimit, RequestContext
+from app.core.http import BodySizeLimit, JSONTooDeep, RequestContext, check_json_depth
 from app.core.jobs import JobRunner, discover_jobs
 from app.core.logging import configure_logging, get_logger
 from resolvers.root import Mutation, Query
 from schema.context import Context
+from schema.extensions import InputTextCheck, MaskUnexpectedErrors, ParserCache, Schema
 from schema.scalars import SCALARS
 from schema.transaction import OperationTransaction
 from subscriptions.root import Subscription
 
 log = get_logger("fieldgraph")
-
-
-def _is_unexpected(error: GraphQLError) -> bool:
-    original = error.original_error
-    if original is None or isinstance(original, GraphQLError | DomainError):
-        return False
-    log.error("unexpected error", path=error.path, exc_info=original)
-    return True
-
-
-class MaskUnexpectedErrors(MaskErrors):
-    """Masks failures the code did not expect as INTERNAL, without internals."""
-
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=_is_unexpected, error_message="Internal error.")
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL"}
-        return masked
-
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        for error in errors:
-            _add_domain_code(error)
-        return super()._process_errors(errors)
-
-
-def _add_domain_code(error: GraphQLError) -> None:
-    """A DomainError raised outside a mutation (bad query arguments) keeps its code and field."""
-    original = error.original_error
-    if isinstance(original, DomainError):
-        problem = original.problems[0]
-        error.extensions = {"code": problem.code.value, "field": problem.field}
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -98,15 +65,40 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # still hits them; they cut parse and validation CPU for repeated documents.
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
+        InputTextCheck,
         MaskUnexpectedErrors,
     ]
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_prod, scalar_map=SCALARS),
     )
+
+
+class WebSocketAdapter(ASGIWebSocketAdapter):
+    """Strawberry's, except that a message nested too deeply closes the socket (4400) on
+    both protocols (graphql-ws would ignore it as it ignores any message that is not JSON)."""
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                text = await self.ws.receive_text()
+                try:
+                    message = self.view.decode_json(text)
+                except JSONTooDeep as exc:
+                    await self.close(4400, exc.msg)
+                    return
+                except json.JSONDecodeError as exc:
+                    if ignore_parsing_errors:
+                        continue
+                    raise NonJsonMessageReceived from exc
+                yield message
+        except KeyError as exc:
+            raise NonTextMessageReceived from exc
+        except WebSocketDisconnect:
+            pass
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -130,15 +122,31 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         self.sessions = sessions
         self.broker = broker
-        from subscriptions.fanout import LegacyWSHandler, TransportWSHandler, shared_event_executor
+        from subscriptions.fanout import shared_event_executor
+        from subscriptions.protocols import LegacyHandler, TransportHandler
 
         # Subscription payloads shared by every subscriber of an event render once per
         # selection instead of once per socket (see subscriptions/fanout.py).
         schema.execution_context_class = shared_event_executor(schema.execution_context_class)
         # The hot streams (technicianLocations, taskTracking) skip per-event execution and go
         # to the sockets pre-rendered, both protocols.
-        self.graphql_transport_ws_handler_class = TransportWSHandler
-        self.graphql_ws_handler_class = LegacyWSHandler
+        # (Both also report malformed messages and unparsable documents as errors.)
+        self.graphql_transport_ws_handler_class = TransportHandler
+        self.graphql_ws_handler_class = LegacyHandler
+
+    websocket_adapter_class = WebSocketAdapter
+
+    def decode_json(self, data: str | bytes) -> object:
+        check_json_depth(data)
+        return super().decode_json(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return self.decode_json(data)
+        except JSONTooDeep as exc:
+            raise HTTPException(400, exc.msg) from exc
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         principal = None

@@ -10,17 +10,19 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import idempotency
 from app.core.errors import DomainError
 from app.core.events import discard_events_after, pending_events
 from schema.context import Info
-from schema.errors import Payload, from_domain_error, from_validation_error
+from schema.errors import Payload, camel, from_domain_error, from_validation_error
 from schema.ids import split_id
 from schema.node import Node, resolve_node
 
 P = TypeVar("P", bound=Payload)
+NOT_NULL_VIOLATION = "23502"
 
 
 async def execute(
@@ -51,6 +53,15 @@ async def execute(
     except ValidationError as error:
         await _undo(session, mark, untouched)
         return payload_type(user_errors=from_validation_error(error))
+    except IntegrityError as error:
+        column = getattr(error.orig.__cause__, "column_name", None) if error.orig else None
+        if getattr(error.orig, "sqlstate", None) != NOT_NULL_VIOLATION or not column:
+            raise
+        # An explicit null sent for a field the row cannot be without ("no change" is
+        # leaving the field out): the client's mistake, whichever input let it through.
+        await _undo(session, mark, untouched)
+        problem = DomainError(f"{camel(column)} may not be null", field=[camel(column)])
+        return payload_type(user_errors=from_domain_error(problem))
 
 
 async def _run(

@@ -31,6 +31,7 @@ from app.core.events import Broker
 from app.demo.command import seed_database
 from app.main import build_schema, create_app
 from schema import extensions
+from schema.ids import encode_id
 from tests.conftest import _recreate_database
 from tests.core.schema_fuzz import Operation, OperationStrategies
 from tests.support import token
@@ -190,4 +191,34 @@ async def test_a_field_failing_beside_a_dataloader_leaves_the_session_usable(
         after = (await http.post("/graphql", json={"query": "{ partners { totalCount } }"})).json()
 
     assert "errors" not in after
+    assert log.unexpected() == []
+
+
+UPDATE_TEMPLATE = """
+mutation($input: UpdateNotificationTemplateInput!) {
+  updateNotificationTemplate(input: $input) { template { body } userErrors { field code } }
+}"""
+
+
+async def test_an_explicit_null_for_a_column_that_needs_a_value_is_a_user_error(
+    settings: Settings, fuzz_sessions: SessionFactory, broker: Broker, log: LogRecorder
+) -> None:
+    app = create_app(settings, sessions=fuzz_sessions, broker=broker)
+    headers = {"Authorization": f"Bearer {token(settings, Role.ADMIN)}"}
+    variables = {"input": {"id": encode_id("NotificationTemplate", 1), "body": None}}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", headers=headers
+    ) as http:
+        response = await http.post(
+            "/graphql", json={"query": UPDATE_TEMPLATE, "variables": variables}
+        )
+
+    assert response.json() == {
+        "data": {
+            "updateNotificationTemplate": {
+                "template": None,
+                "userErrors": [{"field": ["body"], "code": "INVALID"}],
+            }
+        }
+    }
     assert log.unexpected() == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, NewType
 
@@ -94,6 +94,14 @@ SCALARS: dict[object, ScalarDefinition] = {
 
 
 def offset_problems(value: datetime | None, *field: str) -> list[FieldProblem]:
-    if value is not None and value.tzinfo is None:
+    """A date-time input must carry a zone offset and name a moment the database can store
+    (within years 1-9999 in UTC: "0001-01-01T00:00:00+14:00" is not)."""
+    if value is None:
+        return []
+    if value.tzinfo is None:
         return [FieldProblem("a date-time needs a zone offset", ErrorCode.INVALID, list(field))]
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        return [FieldProblem("a date-time out of range", ErrorCode.INVALID, list(field))]
     return []

@@ -115,3 +115,22 @@ async def test_a_failed_mutation_leaves_the_next_one_of_the_document_working(
     assert data["b"]["userErrors"] == []
     codes = sorted(e["node"]["code"] for e in (await gql(CODES))["partners"]["edges"])
     assert codes == ["FRESH", "TAKEN"]
+
+
+MARGINS = "query($f: DateTime!, $t: DateTime!) { marginsByTerritory(from: $f, to: $t) { tasks } }"
+
+
+@pytest.mark.parametrize(
+    ("start", "problem"),
+    [
+        ("2026-12-01T00:00:00", "a date-time needs a zone offset"),
+        ("0001-01-01T00:00:00+14:00", "a date-time out of range"),
+    ],
+)
+async def test_report_date_times_need_an_offset_and_a_storable_moment(
+    gql: GraphQLClient, start: str, problem: str
+) -> None:
+    body = await gql.raw(MARGINS, {"f": start, "t": "2026-12-04T00:00:00Z"})
+
+    assert body["errors"][0]["message"] == problem
+    assert body["errors"][0]["extensions"] == {"code": "INVALID", "field": ["from"]}

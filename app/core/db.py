@@ -43,15 +43,20 @@ class SerializedSession(AsyncSession):
         is cancelled (graphql-core cancels the siblings of a field whose error nulls their
         parent): cut off mid-statement, the connection would be lost, and the operation's
         rollback and any later statement on the session would fail with it."""
-        async with self._lock:
-            running = asyncio.ensure_future(call)
-            try:
-                return await asyncio.shield(running)
-            except asyncio.CancelledError:
-                await asyncio.wait([running])
-                if not running.cancelled():
-                    running.exception()  # retrieved: the caller is gone
-                raise
+        running: asyncio.Future[T] | None = None
+        try:
+            async with self._lock:
+                running = asyncio.ensure_future(call)
+                try:
+                    return await asyncio.shield(running)
+                except asyncio.CancelledError:
+                    await asyncio.wait([running])
+                    if not running.cancelled():
+                        running.exception()  # retrieved: the caller is gone
+                    raise
+        finally:
+            if running is None:
+                call.close()  # cancelled while waiting for its turn: it never ran
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         return await self._serialized(super().execute(*args, **kwargs))

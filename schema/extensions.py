@@ -119,9 +119,9 @@ class InputTextCheck(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        problem = _variables_problem(context.variables) or _literals_problem(
-            context.graphql_document
-        )
+        problem = _variables_problem(context.variables)
+        if problem is None and context.query and _SUSPECT_QUERY.search(context.query):
+            problem = _literals_problem(context.graphql_document)
         if problem:
             raise GraphQLError(
                 f"{problem}: text must not contain NUL characters or unpaired surrogates",
@@ -130,7 +130,29 @@ class InputTextCheck(SchemaExtension):
         yield
 
 
+_SUSPECT_QUERY = re.compile("[\\x00\\ud800-\\udfff]|\\\\u")
+"""A literal can only hold such text through a raw character or a \\u escape."""
+
+
+def _holds_unstorable(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE.search(value):
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
 def _variables_problem(variables: dict[str, Any] | None) -> str | None:
+    """Where in the variables such text is (the path is spelled out only when there is)."""
+    if not variables or not _holds_unstorable(variables):
+        return None
     stack: list[tuple[str, Any]] = [
         (f"${name}", value) for name, value in (variables or {}).items()
     ]

@@ -222,3 +222,33 @@ async def test_an_explicit_null_for_a_column_that_needs_a_value_is_a_user_error(
         }
     }
     assert log.unexpected() == []
+
+
+CREATE_TECHNICIAN = """
+mutation {
+  createTechnician(input: {name: "Ravi", homeBase: {lat: 12.97, lng: 77.59},
+                           costPerHour: {currency: "RUPEES", amount: "450.00"}}) {
+    technician { id } userErrors { field code }
+  }
+}"""
+
+
+async def test_a_value_too_long_for_its_column_is_a_user_error(
+    settings: Settings, fuzz_sessions: SessionFactory, broker: Broker, log: LogRecorder
+) -> None:
+    app = create_app(settings, sessions=fuzz_sessions, broker=broker)
+    headers = {"Authorization": f"Bearer {token(settings, Role.ADMIN)}"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", headers=headers
+    ) as http:
+        body = (await http.post("/graphql", json={"query": CREATE_TECHNICIAN})).json()
+
+    assert body == {
+        "data": {
+            "createTechnician": {
+                "technician": None,
+                "userErrors": [{"field": None, "code": "INVALID"}],
+            }
+        }
+    }
+    assert log.unexpected() == []

@@ -93,6 +93,13 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Schema-driven fuzzing at length (make test runs a few dozen operations per role).
+.PHONY: fuzz
+FUZZ_EXAMPLES ?= 2000
+fuzz: setup services
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$${FUZZ_SEED:-$$RANDOM$$RANDOM} \
+	  $(BIN)/pytest tests/core/test_fuzz.py -p no:cacheprovider
+
 bench: db
 	$(BIN)/python bench/run_all.py
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import strawberry
 from cross_web import HTTPException
-from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -20,18 +19,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult as StrawberryExecutionResult
 
@@ -45,9 +44,8 @@ from app.core.config import Settings, get_settings
 from app.core.cors import cors_middleware, origin_allowed
 from app.core.db import SessionFactory, create_engine, create_session_factory
 from app.core.discovery import domain_modules
-from app.core.errors import DomainError
 from app.core.events import Broker
-from app.core.http import BodySizeLimit, RequestContext
+from app.core.http import BodySizeLimit, JSONTooDeep, RequestContext, check_json_depth
 from app.core.jobs import JobRunner, discover_jobs
 from app.core.logging import configure_logging, get_logger
 from app.static import graphiql_assets, graphiql_html
@@ -61,6 +59,7 @@ from schema.cost import (
     response_too_large,
 )
 from schema.descriptions import describe
+from schema.extensions import InputTextCheck, MaskUnexpectedErrors, ParserCache, Schema
 from schema.scalars import SCALARS
 from schema.transaction import OperationTransaction
 from subscriptions.root import Subscription
@@ -74,39 +73,6 @@ class Encoded(dict[str, Any]):
     def __init__(self, data: Any, *, body: str) -> None:
         super().__init__(data)
         self.body = body
-
-
-def _is_unexpected(error: GraphQLError) -> bool:
-    original = error.original_error
-    if original is None or isinstance(original, GraphQLError | DomainError):
-        return False
-    log.error("unexpected error", path=error.path, exc_info=original)
-    return True
-
-
-class MaskUnexpectedErrors(MaskErrors):
-    """Masks failures the code did not expect as INTERNAL, without internals."""
-
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=_is_unexpected, error_message="Internal error.")
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL"}
-        return masked
-
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        for error in errors:
-            _add_domain_code(error)
-        return super()._process_errors(errors)
-
-
-def _add_domain_code(error: GraphQLError) -> None:
-    """A DomainError raised outside a mutation (bad query arguments) keeps its code and field."""
-    original = error.original_error
-    if isinstance(original, DomainError):
-        problem = original.problems[0]
-        error.extensions = {"code": problem.code.value, "field": problem.field}
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -129,9 +95,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=1024),
         # After the validation cache: it estimates only documents that passed validation.
         lambda: QueryCostLimit(estimator, settings),
+        InputTextCheck,
         MaskUnexpectedErrors,
     ]
-    schema = strawberry.Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -148,18 +115,39 @@ class _Unauthenticated(HTTPException):
         super().__init__(401, reason)
 
 
-class _WebSocketAdapter(ASGIWebSocketAdapter):
-    """Says why a socket is refused: the protocol handler's own close reason is a bare
+class WebSocketAdapter(ASGIWebSocketAdapter):
+    """Strawberry's, except that a message nested too deeply closes the socket (4400) on
+    both protocols (graphql-ws would ignore it as it ignores any message that is not JSON),
+    and a refused socket is told why: the protocol handler's own close reason is a bare
     "Forbidden", which leaves a newcomer guessing where the token goes."""
 
     async def close(self, code: int, reason: str) -> None:
         await super().close(code, WEBSOCKET_FORBIDDEN if code == 4403 else reason)
 
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                text = await self.ws.receive_text()
+                try:
+                    message = self.view.decode_json(text)
+                except JSONTooDeep as exc:
+                    await self.close(4400, exc.msg)
+                    return
+                except json.JSONDecodeError as exc:
+                    if ignore_parsing_errors:
+                        continue
+                    raise NonJsonMessageReceived from exc
+                yield message
+        except KeyError as exc:
+            raise NonTextMessageReceived from exc
+        except WebSocketDisconnect:
+            pass
+
 
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with our typed context and bearer-token authentication."""
 
-    websocket_adapter_class = _WebSocketAdapter
+    websocket_adapter_class = WebSocketAdapter
 
     def __init__(
         self,
@@ -179,15 +167,29 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         self.sessions = sessions
         self.broker = broker
-        from subscriptions.fanout import LegacyWSHandler, TransportWSHandler, shared_event_executor
+        from subscriptions.fanout import shared_event_executor
+        from subscriptions.protocols import LegacyHandler, TransportHandler
 
         # Subscription payloads shared by every subscriber of an event render once per
         # selection instead of once per socket (see subscriptions/fanout.py).
         schema.execution_context_class = shared_event_executor(schema.execution_context_class)
         # The hot streams (technicianLocations, taskTracking) skip per-event execution and go
         # to the sockets pre-rendered, both protocols.
-        self.graphql_transport_ws_handler_class = TransportWSHandler
-        self.graphql_ws_handler_class = LegacyWSHandler
+        # (Both also report malformed messages and unparsable documents as errors.)
+        self.graphql_transport_ws_handler_class = TransportHandler
+        self.graphql_ws_handler_class = LegacyHandler
+
+    def decode_json(self, data: str | bytes) -> object:
+        check_json_depth(data)
+        return super().decode_json(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return self.decode_json(data)
+        except JSONTooDeep as exc:
+            raise HTTPException(400, exc.msg) from exc
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
 
     async def process_result(
         self, request: Request, result: StrawberryExecutionResult

@@ -10,17 +10,19 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import idempotency
 from app.core.errors import DomainError
 from app.core.events import discard_events_after, pending_events
 from schema.context import Info
-from schema.errors import Payload, from_domain_error, from_validation_error
+from schema.errors import Payload, camel, from_domain_error, from_validation_error
 from schema.ids import split_id
 from schema.node import Node, resolve_node
 
 P = TypeVar("P", bound=Payload)
+NOT_NULL_VIOLATION = "23502"
 
 
 async def execute(
@@ -51,6 +53,27 @@ async def execute(
     except ValidationError as error:
         await _undo(session, mark, untouched)
         return payload_type(user_errors=from_validation_error(error))
+    except DBAPIError as error:
+        refusal = _input_refused(error)
+        if refusal is None:
+            raise
+        await _undo(session, mark, untouched)
+        return payload_type(user_errors=from_domain_error(refusal))
+
+
+def _input_refused(error: DBAPIError) -> DomainError | None:
+    """The database refused a value the client sent, which no check caught before: an
+    explicit null for a column that needs a value ("no change" is leaving the field out), or
+    data that does not fit its column (text too long, a number out of range; SQLSTATE class
+    22). The client's mistake, whichever input let it through; anything else is ours."""
+    state = getattr(error.orig, "sqlstate", None) or ""
+    if state == NOT_NULL_VIOLATION:
+        column = getattr(error.orig.__cause__, "column_name", None) if error.orig else None
+        field = [camel(column)] if column else None
+        return DomainError(f"{camel(column or 'a field')} may not be null", field=field)
+    if state.startswith("22"):
+        return DomainError("a value does not fit its field (too long or out of range)")
+    return None
 
 
 async def _run(

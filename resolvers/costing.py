@@ -8,13 +8,14 @@ from typing import Annotated
 import strawberry
 
 from app.core.auth import Role
-from app.core.errors import DomainError, ErrorCode
+from app.core.errors import DomainError, ErrorCode, collect
 from app.costing import service
 from schema.context import Info
 from schema.costing import MarginSummary, TaskCosting
 from schema.ids import decode_ids
 from schema.pagination import FirstItems
 from schema.permissions import allow
+from schema.scalars import offset_problems
 
 MANAGERS = (Role.ADMIN, Role.MANAGER)
 MAX_TASKS = 100
@@ -51,6 +52,7 @@ class CostingQuery:
 async def _margins(
     info: Info, start: datetime, end: datetime, by: str, type_name: str
 ) -> list[MarginSummary]:
+    collect(offset_problems(start, "from") + offset_problems(end, "to"))
     if end <= start:
         raise DomainError("to must be after from", ErrorCode.INVALID, ["to"])
     ids = await service.completed_between(info.context.session, start, end)

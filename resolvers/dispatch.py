@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from app.core.auth import Role
-from app.core.errors import DomainError
+from app.core.errors import DomainError, collect
 from app.core.geo import LatLng
 from app.core.models import utcnow
 from app.dispatch import jobs, repository, service, slots
@@ -31,6 +31,7 @@ from schema.ids import decode_id, decode_optional_id
 from schema.node import register_node
 from schema.pagination import paginate
 from schema.permissions import allow, staff
+from schema.scalars import offset_problems
 
 register_node(DispatchRunType, repository.get_readable_run, DispatchRunType.from_model)
 register_node(SlotHoldType, repository.get_readable_hold, SlotHoldType.from_model)
@@ -70,6 +71,7 @@ class DispatchQuery:
 
     @strawberry.field(extensions=[allow(*staff().roles, Role.CUSTOMER)])
     async def available_slots(self, info: Info, input: SlotQueryInput) -> list[AppointmentSlot]:
+        collect(offset_problems(input.from_, "from") + offset_problems(input.to, "to"))
         start = input.from_ or await _next_local_hour(info, input.point.to_lat_lng())
         request = slots.SlotRequest(
             point=input.point.to_lat_lng(),

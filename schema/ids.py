@@ -12,13 +12,28 @@ def encode_id(type_name: str, db_id: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{db_id}".encode()).decode().rstrip("=")
 
 
+MAX_DB_ID = 2**63 - 1
+"""Every id column is a PostgreSQL bigint: a larger number names no row, and sent to the
+database it would fail the whole statement instead."""
+
+
+def parse_db_id(raw: str) -> int | None:
+    """A database id written in plain ASCII digits, within bigint, or None. (`int` alone
+    also takes signs, spaces, underscores and other scripts' digits.)"""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if value <= MAX_DB_ID else None
+
+
 def split_id(global_id: str) -> tuple[str, int] | None:
     padded = global_id + "=" * (-len(global_id) % 4)
     try:
         type_name, _, raw = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        return (type_name, int(raw)) if type_name and raw.isdigit() else None
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (binascii.Error, UnicodeError, ValueError):
         return None
+    db_id = parse_db_id(raw)
+    return (type_name, db_id) if type_name and db_id is not None else None
 
 
 def decode_id(global_id: str, type_name: str, field: str | list[str] = "id") -> int:

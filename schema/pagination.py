@@ -17,6 +17,7 @@ from strawberry.types.field import StrawberryField
 
 from app.core.config import Settings
 from app.core.errors import DomainError, ErrorCode
+from schema.ids import parse_db_id
 
 NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT")
@@ -50,10 +51,12 @@ def encode_cursor(db_id: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if raw.startswith(_CURSOR_PREFIX):
-            return int(raw.removeprefix(_CURSOR_PREFIX))
     except ValueError:
-        pass
+        raw = ""
+    prefix, _, number = raw.partition(":")
+    db_id = parse_db_id(number) if f"{prefix}:" == _CURSOR_PREFIX else None
+    if db_id is not None:
+        return db_id
     raise DomainError("not a cursor from this API", ErrorCode.INVALID, ["after"])
 
 

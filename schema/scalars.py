@@ -7,11 +7,13 @@ import dataclasses
 import json
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, NewType
 
 import strawberry
 from dateutil import tz
-from strawberry.schema.types.base_scalars import DateTimeDefinition
+from graphql import GraphQLError
+from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
 from strawberry.types.scalar import ScalarDefinition
 
 from app.core.errors import ErrorCode, FieldProblem
@@ -19,10 +21,18 @@ from app.core.errors import ErrorCode, FieldProblem
 GeoJSON = NewType("GeoJSON", dict)
 
 
+class InvalidScalar(GraphQLError):
+    """A scalar input that cannot be parsed: a client error, reported as such (any other
+    exception from a parser counts as a failure of the server)."""
+
+
 def _parse_geojson(value: Any) -> dict[str, Any]:
-    parsed = json.loads(value) if isinstance(value, str) else value
+    try:
+        parsed = json.loads(value) if isinstance(value, str) else value
+    except (ValueError, RecursionError) as exc:
+        raise InvalidScalar("GeoJSON must be a JSON object") from exc
     if not isinstance(parsed, dict):
-        raise ValueError("GeoJSON must be an object")
+        raise InvalidScalar("GeoJSON must be an object")
     return parsed
 
 
@@ -63,7 +73,24 @@ def _serialize_date_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
+MAX_DECIMAL = Decimal(10) ** 10
+"""Money and quantities are numeric(12, 2) columns: under ten billion, to the cent."""
+
+
+def _parse_decimal(value: object) -> Decimal:
+    """Strawberry's Decimal input, refusing what no column can hold: NaN, infinities (which
+    PostgreSQL's numeric would store) and magnitudes past the columns' precision."""
+    assert DecimalDefinition.parse_value is not None
+    parsed: Decimal = DecimalDefinition.parse_value(value)
+    if not parsed.is_finite():
+        raise InvalidScalar("a decimal must be a finite number")
+    if parsed.copy_abs() >= MAX_DECIMAL:  # (abs() would round, and overflow on 1e1000000)
+        raise InvalidScalar(f"a decimal must be smaller than {MAX_DECIMAL:,}")
+    return parsed
+
+
 SCALARS: dict[object, ScalarDefinition] = {
+    Decimal: dataclasses.replace(DecimalDefinition, parse_value=_parse_decimal),
     datetime: dataclasses.replace(
         DateTimeDefinition,
         description=(
@@ -84,6 +111,14 @@ SCALARS: dict[object, ScalarDefinition] = {
 
 
 def offset_problems(value: datetime | None, *field: str) -> list[FieldProblem]:
-    if value is not None and value.tzinfo is None:
+    """A date-time input must carry a zone offset and name a moment the database can store
+    (within years 1-9999 in UTC: "0001-01-01T00:00:00+14:00" is not)."""
+    if value is None:
+        return []
+    if value.tzinfo is None:
         return [FieldProblem("a date-time needs a zone offset", ErrorCode.INVALID, list(field))]
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        return [FieldProblem("a date-time out of range", ErrorCode.INVALID, list(field))]
     return []

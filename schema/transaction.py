@@ -14,7 +14,7 @@ from schema.context import Context
 class OperationTransaction(SchemaExtension):
     async def on_operation(self) -> AsyncIterator[None]:
         context: Context = self.execution_context.context
-        if self._is_subscription():
+        if self._is_of_type(OperationType.SUBSCRIPTION):
             yield
             return
         state = context.begin_operation()
@@ -32,16 +32,16 @@ class OperationTransaction(SchemaExtension):
 
         assert isinstance(session, AsyncSession)
         result = self.execution_context.result
-        is_mutation = self.execution_context.operation_type is OperationType.MUTATION
-        if is_mutation and result is not None and not result.errors:
+        if self._is_of_type(OperationType.MUTATION) and result is not None and not result.errors:
             await session.commit()
             return take_pending(session)
         await session.rollback()
         take_pending(session)
         return []
 
-    def _is_subscription(self) -> bool:
+    def _is_of_type(self, operation_type: OperationType) -> bool:
+        """False too when the document did not parse (it has no operation)."""
         try:
-            return self.execution_context.operation_type is OperationType.SUBSCRIPTION
+            return self.execution_context.operation_type is operation_type
         except RuntimeError:
             return False

@@ -7,9 +7,9 @@ through `unit_of_work`, which commits and then publishes the events the work que
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -22,6 +22,7 @@ from app.core.config import Settings
 from app.core.events import Broker, take_pending
 
 SessionFactory = async_sessionmaker[AsyncSession]
+T = TypeVar("T")
 
 
 class SerializedSession(AsyncSession):
@@ -37,29 +38,55 @@ class SerializedSession(AsyncSession):
         super().__init__(*args, **kwargs)
         self._lock = asyncio.Lock()
 
+    async def _serialized(self, call: Coroutine[Any, Any, T]) -> T:
+        """Runs one database call at a time. A call under way finishes even when its caller
+        is cancelled (graphql-core cancels the siblings of a field whose error nulls their
+        parent): cut off mid-statement, the connection would be lost, and the operation's
+        rollback and any later statement on the session would fail with it."""
+        running: asyncio.Future[T] | None = None
+        try:
+            async with self._lock:
+                running = asyncio.ensure_future(call)
+                try:
+                    return await asyncio.shield(running)
+                except asyncio.CancelledError:
+                    await asyncio.wait([running])
+                    if not running.cancelled():
+                        running.exception()  # retrieved: the caller is gone
+                    raise
+        finally:
+            if running is None:
+                call.close()  # cancelled while waiting for its turn: it never ran
+
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        async with self._lock:
-            return await super().execute(*args, **kwargs)
+        return await self._serialized(super().execute(*args, **kwargs))
 
     async def scalar(self, *args: Any, **kwargs: Any) -> Any:
-        async with self._lock:
-            return await super().scalar(*args, **kwargs)
+        return await self._serialized(super().scalar(*args, **kwargs))
 
     async def get(self, *args: Any, **kwargs: Any) -> Any:
-        async with self._lock:
-            return await super().get(*args, **kwargs)
+        return await self._serialized(super().get(*args, **kwargs))
 
     async def flush(self, *args: Any, **kwargs: Any) -> None:
-        async with self._lock:
-            await super().flush(*args, **kwargs)
+        await self._serialized(super().flush(*args, **kwargs))
 
     async def refresh(self, *args: Any, **kwargs: Any) -> None:
-        async with self._lock:
-            await super().refresh(*args, **kwargs)
+        await self._serialized(super().refresh(*args, **kwargs))
 
     async def delete(self, *args: Any, **kwargs: Any) -> None:
-        async with self._lock:
-            await super().delete(*args, **kwargs)
+        await self._serialized(super().delete(*args, **kwargs))
+
+    # The end of the transaction waits for a call still under way: a DataLoader's batch runs
+    # in a task of its own, which outlives a cancelled field that was waiting for it.
+
+    async def commit(self) -> None:
+        await self._serialized(super().commit())
+
+    async def rollback(self) -> None:
+        await self._serialized(super().rollback())
+
+    async def close(self) -> None:
+        await self._serialized(super().close())
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

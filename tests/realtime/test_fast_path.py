@@ -22,6 +22,7 @@ from app.core.db import SessionFactory
 from app.core.events import Broker, Event
 from app.main import build_schema, create_app
 from app.tracking import channels
+from schema import extensions
 from schema.ids import encode_id
 from subscriptions import fanout
 from subscriptions.fanout import Direct, _direct, deliver, fast_document
@@ -341,7 +342,7 @@ async def test_an_unexpected_render_failure_is_masked_and_logged_with_the_reques
         def error(self, event: str, **fields: Any) -> None:
             logged.append((event, {**structlog.contextvars.get_contextvars(), **fields}))
 
-    monkeypatch.setattr(app.main, "log", Log())
+    monkeypatch.setattr(extensions, "log", Log())  # where GraphQL errors are logged
 
     # When one goes to a fast-path subscriber and to a usual one
     fast, usual = await both_paths(address, settings, broker, location(22), "render-2", monkeypatch)

@@ -39,9 +39,16 @@ class Allow(FieldExtension):
 
     def refusal(self, principal: Any, source: Any = None) -> tuple[ErrorCode, str] | None:
         if principal is None:
-            return ErrorCode.UNAUTHENTICATED, "authentication required"
+            return ErrorCode.UNAUTHENTICATED, (
+                "authentication required: send a token as `Authorization: Bearer <token>` "
+                "(the login mutation gives one)"
+            )
         if principal.role not in self.roles:
-            return ErrorCode.FORBIDDEN, f"{principal.role} may not do this"
+            allowed = ", ".join(sorted(self.roles))
+            return (
+                ErrorCode.FORBIDDEN,
+                f"the {principal.role} role may not use this; roles that may: {allowed}",
+            )
         return None
 
     def permits(self, role: Role) -> bool | None:

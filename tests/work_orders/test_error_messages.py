@@ -83,3 +83,20 @@ def test_a_forbidden_step_names_the_roles_that_may() -> None:
     assert (
         str(refused.value) == "the AGENT role may not assignTask; roles that may: ADMIN, DISPATCHER"
     )
+
+
+async def test_a_refused_field_names_the_roles_that_may_and_a_missing_token_where_it_goes(
+    gql: GraphQLClient,
+) -> None:
+    query = "query { partners(first: 1) { totalCount } }"
+
+    as_customer = await gql.as_role(Role.CUSTOMER, customer_id=1).raw(query)
+    anonymous = await gql.as_role(None).raw(query)
+
+    (refused,) = as_customer["errors"]
+    assert refused["extensions"]["code"] == "FORBIDDEN"
+    assert refused["message"].startswith("the CUSTOMER role may not use this; roles that may: ")
+    assert "DISPATCHER" in refused["message"]
+    (unauthenticated,) = anonymous["errors"]
+    assert unauthenticated["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "Authorization: Bearer" in unauthenticated["message"]

@@ -50,7 +50,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from app.core.auth import Role
-from app.core.config import Settings
+from app.core.config import Environment, Settings
 from schema.permissions import Allow
 
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
@@ -286,7 +286,7 @@ class QueryCostLimit(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         # Not on subscription events: each event is a result of its own and the report would
         # repeat on every one of them.
-        if self.report is None or self.settings.is_prod:
+        if self.report is None or self.settings.env is not Environment.DEV:
             return {}
         if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
             return {}

@@ -96,7 +96,7 @@ async def test_a_query_at_the_role_budget_runs_and_one_over_it_is_refused(
 ) -> None:
     setting = f"cost_limit_{role.value.lower() if role else 'anonymous'}"
 
-    async with client_with(role, **{setting: 3}) as at_budget:
+    async with client_with(role, env=Environment.DEV, **{setting: 3}) as at_budget:
         body = await at_budget.raw(NODE)
     assert "QUERY_TOO_COSTLY" not in codes(body)
     assert body["extensions"]["cost"] == {"requested": 3, "budget": 3}
@@ -346,7 +346,7 @@ async def test_a_costly_result_is_encoded_apart_and_still_capped(
     place = await factories.territory(session, "OFF")
     for index in range(30):
         await factories.technician(session, f"Technician {index:02d}", territory_id=place.id)
-    async with client_with() as roomy:
+    async with client_with(env=Environment.DEV) as roomy:
         body = await roomy.raw(COSTLY_PAGE)
     assert body["extensions"]["cost"]["requested"] > OFFLOAD_COST
 

@@ -29,6 +29,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
 )
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.enum import StrawberryEnumDefinition
 
 FIELDS = {
@@ -80,7 +81,7 @@ def describe(schema: strawberry.Schema) -> None:
         if name.startswith("__"):
             continue
         if isinstance(named, GraphQLEnumType):
-            _describe_enum(schema, named)
+            _describe_enum(named)
         elif isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType):
             _describe_fields(named)
             named.description = named.description or _type_description(name)
@@ -148,8 +149,9 @@ def _type_description(name: str) -> str | None:
     return None
 
 
-def _describe_enum(schema: strawberry.Schema, named: GraphQLEnumType) -> None:
-    definition = schema.get_type_by_name(named.name)
+def _describe_enum(named: GraphQLEnumType) -> None:
+    # (not schema.get_type_by_name: its cache is module-wide and would keep every schema alive)
+    definition = (named.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if not isinstance(definition, StrawberryEnumDefinition):
         return
     documented = member_docstrings(definition.wrapped_cls)

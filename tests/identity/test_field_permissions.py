@@ -139,7 +139,11 @@ CUSTOMER_REQUEST = (
 )
 CUSTOMER_MAY_READ = COMMON | {
     "AppointmentSlot": "start end technicianCount",
-    "CustomerBalance": "customerId outstanding",
+    "CustomerBalance": "customerId outstanding credit",
+    "CustomerCredit": (
+        "id customerId invoiceId amount reason receiptNumber receivedAt refundedAt "
+        "refundReference"
+    ),
     "Notification": (
         "id event channel status subject body language address attempts nextAttemptAt createdAt "
         "sentAt deliveredAt readAt read task customer"

@@ -139,6 +139,24 @@ def _worker_pids() -> list[int]:
     return list(workers)
 
 
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+async def _until_a_worker_computes() -> None:
+    """Until a worker's CPU time grows: the run is being solved, not still on its way (on a
+    loaded machine a fixed wait could kill idle workers, which only replaces the pool)."""
+    before: dict[int, int] = {}
+    for _ in range(400):
+        await asyncio.sleep(0.025)
+        now = {pid: _cpu_ticks(pid) for pid in _worker_pids()}
+        if any(pid in before and ticks > before[pid] for pid, ticks in now.items()):
+            return
+        before = now
+    raise AssertionError("no solver worker started computing")
+
+
 async def _until_broken(executor: Any) -> None:
     for _ in range(100):
         if executor._broken:
@@ -162,7 +180,7 @@ async def test_a_worker_killed_during_a_run_fails_that_run_only() -> None:
     await runner.solve_off_loop(_small_problem(), 0.5)
     replaced = runner.replaced_pools
     planning = asyncio.ensure_future(runner.solve_off_loop(_small_problem(), 5.0))
-    await asyncio.sleep(0.5)
+    await _until_a_worker_computes()
     for pid in _worker_pids():
         os.kill(pid, signal.SIGKILL)
     with pytest.raises(runner.SolverCrashed, match="stopped unexpectedly"):

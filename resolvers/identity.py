@@ -39,7 +39,13 @@ def _decode_links(values: dict[str, object]) -> dict[str, object]:
 
 @strawberry.type
 class IdentityQuery:
-    @strawberry.field(extensions=[authenticated()])
+    @strawberry.field(
+        description=(
+            "Who the caller is, from their token: role, name and what they stand for. Any "
+            "signed-in role; without a token it is an UNAUTHENTICATED error."
+        ),
+        extensions=[authenticated()],
+    )
     def me(self, info: Info) -> Viewer:
         return Viewer.of(info.context.require_principal())
 
@@ -50,7 +56,10 @@ class IdentityQuery:
             return None
         return await resolve_node(info.context.session, info.context.principal, *parts)
 
-    @strawberry.field(extensions=[allow(Role.ADMIN, Role.MANAGER)])
+    @strawberry.field(
+        description="All users, archived ones included, oldest first (ADMIN and MANAGER only).",
+        extensions=[allow(Role.ADMIN, Role.MANAGER)],
+    )
     async def users(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> UserConnection:
@@ -67,7 +76,13 @@ class IdentityQuery:
 
 @strawberry.type
 class IdentityMutation:
-    @strawberry.mutation
+    @strawberry.mutation(
+        description=(
+            "Exchange email and password for a bearer token; needs no token. A wrong email or "
+            "password, or an archived account, gets the same UNAUTHENTICATED user error. Records "
+            "lastLoginAt."
+        )
+    )
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         async def action() -> LoginPayload:
             user, token = await service.login(
@@ -77,7 +92,13 @@ class IdentityMutation:
 
         return await execute(info, LoginPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        description=(
+            "Create a user account with an initial password (ADMIN only). An email in use "
+            "gives DUPLICATE."
+        ),
+        extensions=[allow(Role.ADMIN)],
+    )
     async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
         async def action() -> UserPayload:
             data = UserCreate.model_validate(_decode_links(provided(input)))
@@ -87,7 +108,13 @@ class IdentityMutation:
 
         return await execute(info, UserPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        description=(
+            "Change a user's name, role, password or links (ADMIN only); their tokens already "
+            "issued keep the old role and links until they expire."
+        ),
+        extensions=[allow(Role.ADMIN)],
+    )
     async def update_user(self, info: Info, input: UpdateUserInput) -> UserPayload:
         async def action() -> UserPayload:
             changes = UserUpdate.model_validate(
@@ -100,7 +127,13 @@ class IdentityMutation:
 
         return await execute(info, UserPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        description=(
+            "Archive a user (ADMIN only): they can no longer log in, but tokens already issued "
+            "stay valid until they expire. Archiving an archived user changes nothing."
+        ),
+        extensions=[allow(Role.ADMIN)],
+    )
     async def archive_user(self, info: Info, input: ArchiveInput) -> UserPayload:
         async def action() -> UserPayload:
             user = await service.archive_user(

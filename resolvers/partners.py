@@ -27,7 +27,13 @@ register_node(PartnerType, repository.get_readable, PartnerType.from_model)
 
 @strawberry.type
 class PartnerQuery:
-    @strawberry.field(extensions=[allow(*staff().roles, Role.PARTNER)])
+    @strawberry.field(
+        description=(
+            "Partner companies, oldest first. Staff (ADMIN, DISPATCHER, AGENT, MANAGER) see "
+            "all; a PARTNER sees only itself."
+        ),
+        extensions=[allow(*staff().roles, Role.PARTNER)],
+    )
     async def partners(
         self,
         info: Info,
@@ -48,7 +54,10 @@ class PartnerQuery:
 
 @strawberry.type
 class PartnerMutation:
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        description="Register a partner company (ADMIN only). A code in use gives DUPLICATE.",
+        extensions=[allow(Role.ADMIN)],
+    )
     async def create_partner(self, info: Info, input: CreatePartnerInput) -> PartnerPayload:
         async def action() -> PartnerPayload:
             data = PartnerCreate.model_validate(provided(input, exclude=("idempotency_key",)))
@@ -57,7 +66,10 @@ class PartnerMutation:
 
         return await execute(info, PartnerPayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        description="Change a partner's name, contact details or notes (ADMIN only).",
+        extensions=[allow(Role.ADMIN)],
+    )
     async def update_partner(self, info: Info, input: UpdatePartnerInput) -> PartnerPayload:
         async def action() -> PartnerPayload:
             changes = PartnerUpdate.model_validate(
@@ -73,7 +85,13 @@ class PartnerMutation:
 
         return await execute(info, PartnerPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        description=(
+            "Archive a partner (ADMIN only): it leaves the partners list but keeps its "
+            "history; archiving an archived partner changes nothing."
+        ),
+        extensions=[allow(Role.ADMIN)],
+    )
     async def archive_partner(self, info: Info, input: ArchiveInput) -> PartnerPayload:
         async def action() -> PartnerPayload:
             partner = await service.archive_partner(

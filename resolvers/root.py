@@ -27,7 +27,12 @@ from resolvers.webhooks import WebhooksMutation, WebhooksQuery
 from resolvers.work_orders import WorkOrdersMutation, WorkOrdersQuery
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Everything a client can read. Every DateTime is UTC; local days are in the "
+        "territory's time zone."
+    )
+)
 class Query(
     IdentityQuery,
     PartnerQuery,
@@ -53,7 +58,12 @@ class Query(
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Everything a client can change. A refused mutation writes nothing and explains why "
+        "in its payload's userErrors."
+    )
+)
 class Mutation(
     IdentityMutation,
     PartnerMutation,

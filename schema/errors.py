@@ -10,14 +10,30 @@ from pydantic import ValidationError
 from app.core.errors import DomainError
 from app.core.errors import ErrorCode as DomainErrorCode
 
-ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode", description="Stable error codes.")
+ErrorCode = strawberry.enum(
+    DomainErrorCode,
+    name="ErrorCode",
+    description=(
+        "Stable error codes: in a mutation's userErrors, and in `extensions.code` of GraphQL "
+        "errors."
+    ),
+)
 
 
-@strawberry.type
+@strawberry.type(description="One reason a mutation was refused.")
 class UserError:
-    field: list[str] | None
-    message: str
-    code: ErrorCode  # type: ignore[valid-type]
+    field: list[str] | None = strawberry.field(
+        description=(
+            "Path to the input field at fault, relative to the mutation's input (e.g. "
+            '["lines", "0", "quantity"]); null when it concerns the input as a whole.'
+        )
+    )
+    message: str = strawberry.field(
+        description="What was wrong, in English; the wording may change, so branch on code."
+    )
+    code: ErrorCode = strawberry.field(  # type: ignore[valid-type]
+        description="Stable machine-readable kind of problem: branch on this, not on message."
+    )
 
 
 @strawberry.type

@@ -15,11 +15,20 @@ from schema.technicians import TechnicianType
 from schema.users import Role
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "The caller, as their bearer token describes them: role, name, and the technician, "
+        "customer or partner they stand for."
+    )
+)
 class Viewer:
     subject: strawberry.Private[str]
-    role: Role  # type: ignore[valid-type]
-    name: str
+    role: Role = strawberry.field(  # type: ignore[valid-type]
+        description="The caller's role, which decides what they may read and do."
+    )
+    name: str = strawberry.field(
+        description="The caller's name as written in their token (the user's name at login)."
+    )
     user_db_id: strawberry.Private[int | None]
     technician_db_id: strawberry.Private[int | None]
     customer_db_id: strawberry.Private[int | None]

@@ -11,16 +11,39 @@ from enum import StrEnum
 
 class ErrorCode(StrEnum):
     INVALID = "INVALID"
+    """An input value breaks a rule (format, range, a missing or inconsistent value, an ID of
+    the wrong type): correct the input (`field` says which, when known) and send again."""
     NOT_FOUND = "NOT_FOUND"
+    """A referenced object does not exist, or the caller may not see it: check the ID; reading
+    it again will not help."""
     FORBIDDEN = "FORBIDDEN"
+    """The caller's role, or their relation to the object, does not allow this: do not retry;
+    hide the action from this user."""
     UNAUTHENTICATED = "UNAUTHENTICATED"
+    """No valid bearer token was sent, or login got a wrong email or password: log in (again)
+    and send the token as `Authorization: Bearer <token>`."""
     INVALID_TRANSITION = "INVALID_TRANSITION"
+    """The object's current status does not allow this step (e.g. issuing an invoice that is
+    not a draft): read the object again and offer only what its status allows."""
     STALE_VERSION = "STALE_VERSION"
+    """The object changed since you read it: read it again and retry with its new version."""
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    """The stock location does not hold (or has not reserved) enough of the part: lower the
+    quantity, or move stock there first."""
     SLOT_TAKEN = "SLOT_TAKEN"
+    """The appointment slot is no longer free, or its hold expired or was used: fetch the
+    available slots again and let the customer choose another."""
     DUPLICATE = "DUPLICATE"
+    """The value must be unique and is already used (a code, an email, a reference), or the
+    same thing was already done (e.g. a task already rated): change the value, or use the
+    existing object."""
     CONFLICT = "CONFLICT"
+    """The request clashes with the current state of other data (e.g. a warehouse that still
+    holds stock, an overlapping membership, an expired payment link): resolve that first; the
+    message says what."""
     INTERNAL = "INTERNAL"
+    """An unexpected server failure, reported only as a GraphQL error, with no details: retry
+    later (with the same idempotencyKey where the mutation takes one)."""
 
 
 class FieldProblem:

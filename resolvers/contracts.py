@@ -47,7 +47,13 @@ def _contract_values(values: dict[str, Any]) -> dict[str, Any]:
 
 @strawberry.type
 class ContractsQuery:
-    @strawberry.field(extensions=[authenticated()])
+    @strawberry.field(
+        extensions=[authenticated()],
+        description=(
+            "Contracts of the customers the caller may see; with `activeOn`, archived ones are "
+            "always left out."
+        ),
+    )
     async def contracts(
         self,
         info: Info,
@@ -77,7 +83,13 @@ class ContractsQuery:
 
 @strawberry.type
 class ContractsMutation:
-    @strawberry.mutation(extensions=[allow(*CONTRACT_WRITERS)])
+    @strawberry.mutation(
+        extensions=[allow(*CONTRACT_WRITERS)],
+        description=(
+            "Create a contract covering at least one asset or site of an active customer "
+            "(admins and managers); the number is generated when not given."
+        ),
+    )
     async def create_contract(self, info: Info, input: CreateContractInput) -> ContractPayload:
         async def action() -> ContractPayload:
             values = _contract_values(provided(input, exclude=("idempotency_key",)))
@@ -89,7 +101,13 @@ class ContractsMutation:
 
         return await execute(info, ContractPayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*CONTRACT_WRITERS)])
+    @strawberry.mutation(
+        extensions=[allow(*CONTRACT_WRITERS)],
+        description=(
+            "Change a contract's terms or coverage (admins and managers); covered lists, when "
+            "given, replace the old ones."
+        ),
+    )
     async def update_contract(self, info: Info, input: UpdateContractInput) -> ContractPayload:
         async def action() -> ContractPayload:
             values = _contract_values(provided(input, exclude=("id", "expected_version")))

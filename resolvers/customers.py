@@ -75,7 +75,13 @@ def _site_values(values: dict[str, Any]) -> tuple[dict[str, Any], list[FieldProb
 
 @strawberry.type
 class CustomersQuery:
-    @strawberry.field(extensions=[authenticated()])
+    @strawberry.field(
+        extensions=[authenticated()],
+        description=(
+            "Customers the caller may see: all for staff, their own for a customer user, and "
+            "those with tasks for a technician or partner; oldest first."
+        ),
+    )
     async def customers(
         self,
         info: Info,
@@ -101,7 +107,10 @@ class CustomersQuery:
             to_node=CustomerType.from_model,
         )
 
-    @strawberry.field(extensions=[authenticated()])
+    @strawberry.field(
+        extensions=[authenticated()],
+        description="Sites of the customers the caller may see, optionally of one customer.",
+    )
     async def sites(
         self,
         info: Info,
@@ -127,7 +136,13 @@ class CustomersQuery:
 
 @strawberry.type
 class CustomersMutation:
-    @strawberry.mutation(extensions=[allow(*WRITERS)])
+    @strawberry.mutation(
+        extensions=[allow(*WRITERS)],
+        description=(
+            "Create a customer (admins, dispatchers, agents); DUPLICATE when externalRef is "
+            "already taken."
+        ),
+    )
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerPayload:
         async def action() -> CustomerPayload:
             data = CustomerCreate.model_validate(provided(input, exclude=("idempotency_key",)))
@@ -136,7 +151,10 @@ class CustomersMutation:
 
         return await execute(info, CustomerPayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*WRITERS)])
+    @strawberry.mutation(
+        extensions=[allow(*WRITERS)],
+        description="Change a customer's details (admins, dispatchers, agents).",
+    )
     async def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerPayload:
         async def action() -> CustomerPayload:
             changes = CustomerUpdate.model_validate(
@@ -165,7 +183,13 @@ class CustomersMutation:
 
         return await execute(info, CustomerPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*SELF_SERVICE)])
+    @strawberry.mutation(
+        extensions=[allow(*SELF_SERVICE)],
+        description=(
+            "Add a site to a customer (admins, dispatchers, agents), or a customer user to "
+            "their own account; the customer must not be archived."
+        ),
+    )
     async def create_site(self, info: Info, input: CreateSiteInput) -> SitePayload:
         async def action() -> SitePayload:
             principal = info.context.require_principal()
@@ -180,7 +204,12 @@ class CustomersMutation:
 
         return await execute(info, SitePayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*SELF_SERVICE)])
+    @strawberry.mutation(
+        extensions=[allow(*SELF_SERVICE)],
+        description=(
+            "Change a site (admins, dispatchers, agents, or a customer user for their own sites)."
+        ),
+    )
     async def update_site(self, info: Info, input: UpdateSiteInput) -> SitePayload:
         async def action() -> SitePayload:
             values, problems = _site_values(provided(input, exclude=("id", "expected_version")))

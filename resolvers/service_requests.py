@@ -55,13 +55,22 @@ async def _page(
 
 @strawberry.type
 class ServiceRequestsQuery:
-    @strawberry.field(extensions=[allow(*READERS)])
+    @strawberry.field(
+        extensions=[allow(*READERS)],
+        description=(
+            "Requests the caller may see, oldest first: all for staff, their own for a customer, "
+            "those of their tasks for a technician or partner."
+        ),
+    )
     async def service_requests(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        status: list[ServiceRequestStatus] | None = None,  # type: ignore[valid-type]
+        status: Annotated[
+            list[ServiceRequestStatus] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only requests in any of these statuses; null: all."),
+        ] = None,
     ) -> ServiceRequestConnection:
         return await _page(info, first, after, status)
 
@@ -84,7 +93,10 @@ class ServiceRequestsQuery:
     ) -> ServiceRequestConnection:
         return await _page(info, first, after, status, order)
 
-    @strawberry.field(extensions=[allow(*READERS)])
+    @strawberry.field(
+        extensions=[allow(*READERS)],
+        description="One request by id; null when it does not exist or the caller may not see it.",
+    )
     async def service_request(self, info: Info, id: strawberry.ID) -> ServiceRequestType | None:
         row = await repository.get_readable(
             info.context.session, info.context.principal, decode_id(id, "ServiceRequest")
@@ -132,7 +144,13 @@ class ServiceRequestsMutation:
 
         return await execute(info, BookVisitPayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*INTAKE)])
+    @strawberry.mutation(
+        extensions=[allow(*INTAKE)],
+        description=(
+            "Record a request (staff, or a customer for itself): decides eligibility, priority, "
+            "SLA due times and the duplicate flag, and notifies the customer and subscribers."
+        ),
+    )
     async def create_service_request(
         self, info: Info, input: CreateServiceRequestInput
     ) -> ServiceRequestPayload:
@@ -146,7 +164,13 @@ class ServiceRequestsMutation:
             info, ServiceRequestPayload, action, idempotency_key=input.idempotency_key
         )
 
-    @strawberry.mutation(extensions=[staff()])
+    @strawberry.mutation(
+        extensions=[staff()],
+        description=(
+            "Set a request's priority by hand (staff only); its SLA due times are recomputed "
+            "from its creation time."
+        ),
+    )
     async def override_request_priority(
         self, info: Info, input: OverrideRequestPriorityInput
     ) -> ServiceRequestPayload:

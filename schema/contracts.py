@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlmodel import col, select
@@ -33,19 +33,45 @@ CoverageStatus = strawberry.enum(
 )
 
 
-@strawberry.type(name="Contract")
+@strawberry.type(
+    name="Contract",
+    description=(
+        "A customer's service contract (AMC, CMC or extended warranty) covering assets or sites."
+    ),
+)
 class ContractType(Node):
-    number: str
-    kind: ContractKind  # type: ignore[valid-type]
-    starts_on: date
-    ends_on: date
-    covers_labour: bool
-    covers_parts: bool
-    sla_response_hours: int | None
-    sla_resolution_hours: int | None
-    visits_per_year: int | None
-    price: Money | None = strawberry.field(extensions=[not_for_partners()])
-    notes: str | None = strawberry.field(extensions=[internal()])
+    number: str = strawberry.field(description="Unique contract number, e.g. AMC-2026-000042.")
+    kind: ContractKind = strawberry.field(  # type: ignore[valid-type]
+        description="Kind of contract, which sets the default labour and parts cover."
+    )
+    starts_on: date = strawberry.field(description="First day the contract is in force.")
+    ends_on: date = strawberry.field(description="Last day the contract is in force (inclusive).")
+    covers_labour: bool = strawberry.field(description="Whether labour is free under the contract.")
+    covers_parts: bool = strawberry.field(description="Whether parts are free under the contract.")
+    sla_response_hours: int | None = strawberry.field(
+        description=(
+            "Promised response time in clock hours; it can only shorten the priority's SLA; "
+            "null: the priority's SLA alone."
+        )
+    )
+    sla_resolution_hours: int | None = strawberry.field(
+        description=(
+            "Promised resolution time in clock hours; it can only shorten the priority's SLA; "
+            "null: the priority's SLA alone."
+        )
+    )
+    visits_per_year: int | None = strawberry.field(
+        description=(
+            "Preventive maintenance visits included per year (0 to 365); null when none stated."
+        )
+    )
+    price: Money | None = strawberry.field(
+        extensions=[not_for_partners()],
+        description="Price the customer pays for the contract; null when not recorded.",
+    )
+    notes: str | None = strawberry.field(
+        extensions=[internal()], description="Internal notes; hidden from customers and partners."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -75,7 +101,7 @@ class ContractType(Node):
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The customer who holds the contract.")
     async def customer(self, info: Info) -> CustomerType:
         row = await info.context.loaders.by_id(Customer).load(self.row.customer_id)
         assert row is not None
@@ -94,7 +120,12 @@ class ContractType(Node):
         return [SiteType.from_model(row) for row in rows]
 
     @strawberry.field(description="In force on `on` (today): within its period and not archived.")
-    def is_active(self, on: date | None = None) -> bool:
+    def is_active(
+        self,
+        on: Annotated[
+            date | None, strawberry.argument(description="Day to check; null means today (UTC).")
+        ] = None,
+    ) -> bool:
         return self.row.is_active(on or utcnow().date())
 
 
@@ -116,14 +147,25 @@ def _covered_loader(info: Info, model: Any, link: Any) -> DataLoader[int, list[A
     return info.context.loaders.custom(f"contract_covered_{model.__tablename__}", load)
 
 
-@strawberry.type(name="Coverage")
+@strawberry.type(
+    name="Coverage",
+    description="Who pays for a visit to an asset or site on a given day, and the contract SLA.",
+)
 class CoverageType:
-    status: CoverageStatus  # type: ignore[valid-type]
-    contract_kind: ContractKind | None  # type: ignore[valid-type]
-    labour_covered: bool
-    parts_covered: bool
-    sla_response_hours: int | None
-    sla_resolution_hours: int | None
+    status: CoverageStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Whether a warranty, a contract or the customer pays."
+    )
+    contract_kind: ContractKind | None = strawberry.field(  # type: ignore[valid-type]
+        description="Kind of the applicable contract; null when no contract is in force."
+    )
+    labour_covered: bool = strawberry.field(description="Whether labour is free for this visit.")
+    parts_covered: bool = strawberry.field(description="Whether parts are free for this visit.")
+    sla_response_hours: int | None = strawberry.field(
+        description="Contract response time in clock hours; null when no contract sets one."
+    )
+    sla_resolution_hours: int | None = strawberry.field(
+        description="Contract resolution time in clock hours; null when no contract sets one."
+    )
     contract_db_id: strawberry.Private[int | None]
 
     @classmethod
@@ -159,12 +201,16 @@ def coverage_loader(info: Info) -> DataLoader[service.CoverageKey, CoverageType]
 ContractConnection = Connection[ContractType]
 
 
-@strawberry.input
+@strawberry.input(description="A new service contract for a customer.")
 class CreateContractInput:
     customer_id: strawberry.ID
-    kind: ContractKind  # type: ignore[valid-type]
-    starts_on: date
-    ends_on: date
+    kind: ContractKind = strawberry.field(  # type: ignore[valid-type]
+        description="Kind of contract; an extended warranty may cover assets only, not sites."
+    )
+    starts_on: date = strawberry.field(description="First day in force.")
+    ends_on: date = strawberry.field(
+        description="Last day in force (inclusive); not before `startsOn`."
+    )
     number: str | None = strawberry.field(
         default=None, description="Generated (e.g. AMC-2026-000042) when not given."
     )
@@ -174,37 +220,73 @@ class CreateContractInput:
     covers_parts: bool | None = strawberry.field(
         default=None, description="Defaults by kind: CMC and extended warranty cover parts."
     )
-    sla_response_hours: int | None = None
-    sla_resolution_hours: int | None = None
-    visits_per_year: int | None = None
-    price: MoneyInput | None = None
-    notes: str | None = None
+    sla_response_hours: int | None = strawberry.field(
+        default=None, description="Promised response time in clock hours, 1 to 8760."
+    )
+    sla_resolution_hours: int | None = strawberry.field(
+        default=None,
+        description="Promised resolution time in clock hours, 1 to 8760; not below the response.",
+    )
+    visits_per_year: int | None = strawberry.field(
+        default=None, description="Preventive maintenance visits included per year, 0 to 365."
+    )
+    price: MoneyInput | None = strawberry.field(
+        default=None, description="Price the customer pays for the contract."
+    )
+    notes: str | None = strawberry.field(
+        default=None, description="Internal notes, up to 10,000 characters."
+    )
     covered_asset_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     covered_site_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(
+    description="Changes to a contract; omitted fields stay as they are, null clears optional ones."
+)
 class UpdateContractInput:
     id: strawberry.ID
     expected_version: int | None = None
-    kind: ContractKind | None = strawberry.UNSET  # type: ignore[valid-type]
-    starts_on: date | None = strawberry.UNSET
-    ends_on: date | None = strawberry.UNSET
-    covers_labour: bool | None = strawberry.UNSET
-    covers_parts: bool | None = strawberry.UNSET
-    sla_response_hours: int | None = strawberry.UNSET
-    sla_resolution_hours: int | None = strawberry.UNSET
-    visits_per_year: int | None = strawberry.UNSET
-    price: MoneyInput | None = strawberry.UNSET
-    notes: str | None = strawberry.UNSET
+    kind: ContractKind | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET,
+        description="New kind; brings its default labour and parts cover unless those are given.",
+    )
+    starts_on: date | None = strawberry.field(
+        default=strawberry.UNSET, description="New first day in force; cannot be null."
+    )
+    ends_on: date | None = strawberry.field(
+        default=strawberry.UNSET, description="New last day in force (inclusive); cannot be null."
+    )
+    covers_labour: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Whether labour is free; cannot be null."
+    )
+    covers_parts: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Whether parts are free; cannot be null."
+    )
+    sla_response_hours: int | None = strawberry.field(
+        default=strawberry.UNSET, description="New response time in clock hours; null removes it."
+    )
+    sla_resolution_hours: int | None = strawberry.field(
+        default=strawberry.UNSET, description="New resolution time in clock hours; null removes it."
+    )
+    visits_per_year: int | None = strawberry.field(
+        default=strawberry.UNSET, description="New preventive visits per year; null removes it."
+    )
+    price: MoneyInput | None = strawberry.field(
+        default=strawberry.UNSET, description="New contract price; null clears it."
+    )
+    notes: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New internal notes; null clears them."
+    )
     covered_asset_ids: list[strawberry.ID] | None = strawberry.UNSET
     covered_site_ids: list[strawberry.ID] | None = strawberry.UNSET
 
 
 @strawberry.type
 class ContractPayload(Payload):
-    contract: ContractType | None = None
+    contract: ContractType | None = strawberry.field(
+        default=None, description="The contract as saved; null when the change failed."
+    )
 
 
 def money_values(price: MoneyInput | None) -> dict[str, Decimal | str | None]:

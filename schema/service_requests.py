@@ -56,13 +56,25 @@ TaskStatusRef = Annotated["TaskStatus", strawberry.lazy("schema.work_orders")]  
 
 @strawberry.type(description="Who pays for the visit: what the warranty or contract covers.")
 class RequestCoverage:
-    kind: CoverageKind  # type: ignore[valid-type]
-    labour: bool
-    parts: bool
-    valid_until: date | None
+    kind: CoverageKind = strawberry.field(  # type: ignore[valid-type]
+        description="What covers the work: the warranty, a contract kind, or NONE."
+    )
+    labour: bool = strawberry.field(description="Whether labour is free for the customer.")
+    parts: bool = strawberry.field(description="Whether parts are free for the customer.")
+    valid_until: date | None = strawberry.field(
+        description=(
+            "Last day of the warranty or contract cover; null when chargeable or the end is "
+            "unknown."
+        )
+    )
     contract_db_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "The contract that covers the work or sets its SLA; null when none (a warranty may "
+            "have one)."
+        )
+    )
     async def contract(self, info: Info) -> ContractRef | None:
         from schema.contracts import ContractType
 
@@ -72,24 +84,36 @@ class RequestCoverage:
         return ContractType.from_model(row) if row else None
 
 
-@strawberry.type
+@strawberry.type(description="What the request is entitled to, decided once at intake.")
 class Eligibility:
-    status: EligibilityStatus  # type: ignore[valid-type]
-    coverage: RequestCoverage
+    status: EligibilityStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Who pays: the warranty, a contract or the customer."
+    )
+    coverage: RequestCoverage = strawberry.field(
+        description="What exactly is covered, and until when."
+    )
 
 
 @strawberry.type(description="One step of a request's history, as its customer follows it.")
 class TimelineEntry:
-    at: datetime
-    kind: str
-    status: TaskStatusRef | None
-    reason: str | None
+    at: datetime = strawberry.field(description="When the step happened (UTC).")
+    kind: str = strawberry.field(
+        description=(
+            "REQUESTED for the request itself, else the task action, e.g. ASSIGN or CHECK_IN."
+        )
+    )
+    status: TaskStatusRef | None = strawberry.field(
+        description="The task's status after the step; null for the REQUESTED entry."
+    )
+    reason: str | None = strawberry.field(
+        description="Why, when given; for REQUESTED, the customer's description of the problem."
+    )
     actor_role: Role | None = strawberry.field(  # type: ignore[valid-type]
         description="The role of who took the step."
     )
     task_db_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The task (visit) the step belongs to; null for REQUESTED.")
     async def task(self, info: Info) -> TaskRef | None:
         from schema.work_orders import TaskType
 
@@ -99,25 +123,72 @@ class TimelineEntry:
         return TaskType.from_model(row) if row else None
 
 
-@strawberry.type(name="ServiceRequest")
+@strawberry.type(
+    name="ServiceRequest",
+    description=(
+        "A customer's request for service at a site, with its entitlement, priority, SLA due "
+        "times and the tasks (visits) that carry it out."
+    ),
+)
 class ServiceRequestType(Node):
-    number: str
-    channel: RequestChannel  # type: ignore[valid-type]
-    category: RequestCategory  # type: ignore[valid-type]
-    description: str
-    contact_name: str | None
-    contact_phone: str | None
-    external_ref: str | None
-    status: ServiceRequestStatus  # type: ignore[valid-type]
-    priority: int
-    priority_reason: str = strawberry.field(extensions=[not_for_customers()])
-    priority_overridden: bool = strawberry.field(extensions=[not_for_customers()])
-    eligibility: Eligibility
-    is_duplicate: bool
-    response_due_at: datetime | None
-    resolution_due_at: datetime | None
-    sla_state: SlaState  # type: ignore[valid-type]
-    resolved_at: datetime | None
+    number: str = strawberry.field(
+        description="Reference to quote to the customer, e.g. SR-000042."
+    )
+    channel: RequestChannel = strawberry.field(  # type: ignore[valid-type]
+        description="Where the request came from."
+    )
+    category: RequestCategory = strawberry.field(  # type: ignore[valid-type]
+        description="Kind of work asked for."
+    )
+    description: str = strawberry.field(
+        description="The problem in the reporter's words, up to 4,000 characters."
+    )
+    contact_name: str | None = strawberry.field(
+        description="Who to ask for about this request; null when not given."
+    )
+    contact_phone: str | None = strawberry.field(
+        description="Phone to call about this request; null when not given."
+    )
+    external_ref: str | None = strawberry.field(
+        description="The request's reference in the system it came from (CRM, partner, retailer)."
+    )
+    status: ServiceRequestStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where the request stands, derived from its tasks' statuses."
+    )
+    priority: int = strawberry.field(
+        description="Urgency from 1 (most urgent) to 5, set by priority rules or a staff override."
+    )
+    priority_reason: str = strawberry.field(
+        extensions=[not_for_customers()],
+        description="Why it has this priority: the matched rules or the override reason.",
+    )
+    priority_overridden: bool = strawberry.field(
+        extensions=[not_for_customers()],
+        description="Whether staff set the priority by hand instead of the rules.",
+    )
+    eligibility: Eligibility = strawberry.field(
+        description="Who pays for the work (warranty, contract or customer), decided at intake."
+    )
+    is_duplicate: bool = strawberry.field(
+        description="Whether another open request for the same asset existed when it was made."
+    )
+    response_due_at: datetime | None = strawberry.field(
+        description=(
+            "When a response is due (UTC), from the priority's SLA, shortened by a contract's."
+        )
+    )
+    resolution_due_at: datetime | None = strawberry.field(
+        description=(
+            "When the work should be resolved (UTC), from the priority's SLA, shortened by a "
+            "contract's."
+        )
+    )
+    sla_state: SlaState = strawberry.field(  # type: ignore[valid-type]
+        description="How the request stands against its due times; refreshed periodically."
+    )
+    resolved_at: datetime | None = strawberry.field(
+        description="When it became RESOLVED (UTC); null while not resolved."
+    )
     version: int
     created_at: datetime
     row: strawberry.Private[ServiceRequest]
@@ -141,21 +212,21 @@ class ServiceRequestType(Node):
             **{name: getattr(row, name) for name in _PLAIN},
         )
 
-    @strawberry.field
+    @strawberry.field(description="The customer who asked for the service.")
     async def customer(self, info: Info) -> CustomerRef | None:
         from schema.customers import CustomerType
 
         row = await info.context.loaders.by_id(Customer).load(self.row.customer_id)
         return CustomerType.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="Where the work is to be done.")
     async def site(self, info: Info) -> SiteRef | None:
         from schema.customers import SiteType
 
         row = await info.context.loaders.by_id(Site).load(self.row.site_id)
         return SiteType.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The equipment concerned; null when not named.")
     async def asset(self, info: Info) -> AssetRef | None:
         from schema.assets import AssetType
 
@@ -174,7 +245,9 @@ class ServiceRequestType(Node):
         row = await info.context.loaders.by_id(ServiceRequest).load(self.row.duplicate_of_id)
         return ServiceRequestType.from_model(row) if row else None
 
-    @strawberry.field(extensions=[FirstItems(20)])
+    @strawberry.field(
+        extensions=[FirstItems(20)], description="The visits made or planned for this request."
+    )
     async def tasks(self, info: Info) -> list[TaskRef]:
         from schema.work_orders import TaskType
 
@@ -218,33 +291,50 @@ _PLAIN = (
 ServiceRequestConnection = Connection[ServiceRequestType]
 
 
-@strawberry.input
+@strawberry.input(description="A new service request, from any channel.")
 class CreateServiceRequestInput:
     site_id: strawberry.ID
-    channel: RequestChannel  # type: ignore[valid-type]
-    category: RequestCategory  # type: ignore[valid-type]
-    description: str
+    channel: RequestChannel = strawberry.field(  # type: ignore[valid-type]
+        description="Where the request came from."
+    )
+    category: RequestCategory = strawberry.field(  # type: ignore[valid-type]
+        description="Kind of work asked for; priority rules can use it."
+    )
+    description: str = strawberry.field(
+        description="What is wrong, 1 to 4,000 characters; priority rules look for keywords in it."
+    )
     customer_id: strawberry.ID | None = strawberry.field(
         default=None, description="Required from staff; a customer asks for itself."
     )
     asset_id: strawberry.ID | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
-    external_ref: str | None = None
+    contact_name: str | None = strawberry.field(
+        default=None,
+        description="Who to ask for about this request, if not the customer's contact.",
+    )
+    contact_phone: str | None = strawberry.field(
+        default=None, description="Phone for this request, up to 40 characters."
+    )
+    external_ref: str | None = strawberry.field(
+        default=None, description="The request's reference in the system it came from."
+    )
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="A staff member's priority for a request, replacing the rules' one.")
 class OverrideRequestPriorityInput:
     id: strawberry.ID
-    priority: int
-    reason: str
+    priority: int = strawberry.field(description="New priority, 1 (most urgent) to 5.")
+    reason: str = strawberry.field(
+        description="Why, 3 to 500 characters; becomes priorityReason, hidden from customers."
+    )
     expected_version: int | None = None
 
 
 @strawberry.type
 class ServiceRequestPayload(Payload):
-    service_request: ServiceRequestType | None = None
+    service_request: ServiceRequestType | None = strawberry.field(
+        default=None, description="The request as saved; null when the change failed."
+    )
 
 
 @strawberry.input(
@@ -279,7 +369,9 @@ class BookVisitInput:
 
 @strawberry.type(description="The booked request and its visit.")
 class BookVisitPayload(Payload):
-    service_request: ServiceRequestType | None = None
+    service_request: ServiceRequestType | None = strawberry.field(
+        default=None, description="The new request; null when the booking failed."
+    )
     task: TaskRef | None = strawberry.field(
         default=None,
         description=(

@@ -1,4 +1,4 @@
-"""travel and check-ins outside the scheduled time are refused or flagged
+"""check-ins outside the schedule are flagged; operator policies are versioned and audited
 
 Revision ID: 0015
 Revises: 0014
@@ -8,6 +8,7 @@ Create Date: 2026-12-04 10:40:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
@@ -16,10 +17,40 @@ down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+KINDS = ("WORK", "COMMUNICATION", "SLA", "PRIORITY_RULES")
+KIND = sa.Enum(*KINDS, name="policykind", native_enum=False, length=24)
+
 
 def upgrade() -> None:
     op.add_column(
         "tasks", sa.Column("off_schedule", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.create_table(
+        "policy_sets",
+        sa.Column("kind", KIND, nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("kind"),
+    )
+    op.create_table(
+        "policy_changes",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", KIND, nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("item", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("setting", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column("old_value", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("new_value", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("actor_role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("actor_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_policy_changes_kind_id", "policy_changes", ["kind", "id"], unique=False)
+    op.execute(
+        "INSERT INTO policy_sets (kind, version, updated_at) VALUES "
+        + ", ".join(f"('{kind}', 1, now())" for kind in KINDS)
     )
     work = sa.table(
         "work_policies",
@@ -60,4 +91,7 @@ def downgrade() -> None:
         "DELETE FROM work_policies WHERE key IN ('check_in_window_mode', 'check_in_early_minutes',"
         " 'check_in_late_minutes', 'start_travel_early_minutes')"
     )
+    op.drop_index("ix_policy_changes_kind_id", table_name="policy_changes")
+    op.drop_table("policy_changes")
+    op.drop_table("policy_sets")
     op.drop_column("tasks", "off_schedule")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -32,7 +33,9 @@ class Diff:
 
 def plain(value: Any) -> Any:
     """The JSON form of a policy value (enums by name)."""
-    return value.value if isinstance(value, Enum) else value
+    if isinstance(value, Enum):
+        return value.value
+    return str(value) if isinstance(value, Decimal) else value
 
 
 async def current(session: AsyncSession, kind: PolicyKind) -> PolicySet:

@@ -22,6 +22,12 @@ class PolicyKind(StrEnum):
     """`sla_policies`: response and resolution targets per priority."""
     PRIORITY_RULES = "PRIORITY_RULES"
     """`priority_rules`: the rules that set a new request's priority."""
+    ESCALATION = "ESCALATION"
+    """`escalation_policies`: when late work is escalated, to whom."""
+    TRACKING = "TRACKING"
+    """`tracking_policies`: how technicians may be tracked, per territory."""
+    REQUISITION_APPROVAL = "REQUISITION_APPROVAL"
+    """`requisition_approval_thresholds`: who approves a requisition of a given value."""
 
 
 class PolicySet(SQLModel, table=True):

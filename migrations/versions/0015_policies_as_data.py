@@ -17,13 +17,25 @@ down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-KINDS = ("WORK", "COMMUNICATION", "SLA", "PRIORITY_RULES")
+KINDS = (
+    "WORK",
+    "COMMUNICATION",
+    "SLA",
+    "PRIORITY_RULES",
+    "ESCALATION",
+    "TRACKING",
+    "REQUISITION_APPROVAL",
+)
 KIND = sa.Enum(*KINDS, name="policykind", native_enum=False, length=24)
 
 
 def upgrade() -> None:
     op.add_column(
         "tasks", sa.Column("off_schedule", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column(
+        "escalation_policies",
+        sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
     )
     op.create_table(
         "policy_sets",
@@ -94,4 +106,5 @@ def downgrade() -> None:
     op.drop_index("ix_policy_changes_kind_id", table_name="policy_changes")
     op.drop_table("policy_changes")
     op.drop_table("policy_sets")
+    op.drop_column("escalation_policies", "version")
     op.drop_column("tasks", "off_schedule")

@@ -155,3 +155,20 @@ def test_the_span_is_described_in_the_territorys_zone() -> None:
     assert describe((late, late + timedelta(hours=2)), "Asia/Kolkata") == (
         "2026-12-05 23:00-2026-12-06 01:00 Asia/Kolkata"
     )
+
+
+async def test_an_assignment_that_starts_in_the_past_needs_a_reason(
+    session: AsyncSession,
+) -> None:
+    w = await factories.world(session)
+    task = await _task(session, w)
+    yesterday = utcnow() - timedelta(days=1)
+
+    with pytest.raises(DomainError) as refused:
+        await offers.assign_task(session, DISPATCHER, task.id, w.technician.id, yesterday)
+    assert any("starts in the past" in p.message for p in refused.value.problems)
+
+    task, warnings = await offers.assign_task(
+        session, DISPATCHER, task.id, w.technician.id, yesterday, reason="recording a visit"
+    )
+    assert "START_IN_PAST" in [w.code for w in warnings]

@@ -8,12 +8,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
+from app.confirmations.ladder import advance
+from app.confirmations.models import CallMode, Confirmation, ConfirmationCall
 from app.core.auth import Role
 from app.notifications.policies import load_policy
 from app.work_orders.models import TaskCreate, TaskType
 from app.work_orders.service import create_task
 from tests.notifications.graphql_support import ROLES, as_role, refused_mutation, refused_query
+from tests.notifications.support import scheduled_task
 from tests.support import GraphQLClient, error_codes
 from tests.work_orders import factories
 from tests.work_orders.test_lifecycle_service import DESK
@@ -286,3 +290,26 @@ async def test_priority_rules_are_created_changed_and_obeyed_by_the_next_request
 
     missing = await gql.mutate(UPDATE_RULE, {"id": gid("PriorityRule", 10**9), "active": True})
     assert error_codes(missing) == ["NOT_FOUND"]
+
+
+async def test_the_confirmation_ladder_obeys_waits_and_call_mode_changed_through_the_api(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    w = await factories.world(session)
+    task = await scheduled_task(session, w)
+    confirmation = await session.scalar(
+        select(Confirmation).where(col(Confirmation.task_id) == task.id)
+    )
+    assert confirmation is not None
+    start = confirmation.requested_at
+    assert (await advance(session, start + timedelta(minutes=31)))["calls"] == 0
+
+    await ok(gql, UPDATE_COMMUNICATION, {
+        "confirmationReplyMinutes": 30, "confirmationCallMode": "AI_VOICE",
+    })  # fmt: skip
+
+    assert (await advance(session, start + timedelta(minutes=31)))["calls"] == 1
+    call = await session.scalar(
+        select(ConfirmationCall).where(col(ConfirmationCall.task_id) == task.id)
+    )
+    assert call is not None and call.mode is CallMode.AI_VOICE

@@ -45,6 +45,10 @@ class WorkPolicy:
         description="How long after the scheduled end travel or a check-in may still start."
     )
     start_travel_early_minutes: int
+    check_in_same_day: bool = strawberry.field(
+        description="Travel and check-ins must also fall on the scheduled day(s) in the "
+        "territory's time zone, whatever the tolerances."
+    )
 
     @classmethod
     def of(cls, current: Versioned[work.Policies]) -> WorkPolicy:
@@ -61,6 +65,7 @@ class WorkPolicy:
             check_in_early_minutes=p.check_in_early_minutes,
             check_in_late_minutes=p.check_in_late_minutes,
             start_travel_early_minutes=p.start_travel_early_minutes,
+            check_in_same_day=p.check_in_same_day,
         )
 
 
@@ -178,6 +183,7 @@ class UpdateWorkPolicyInput:
     check_in_early_minutes: int | None = None
     check_in_late_minutes: int | None = None
     start_travel_early_minutes: int | None = None
+    check_in_same_day: bool | None = None
 
 
 @strawberry.input(description="Change the values given; omitted or null values are kept.")

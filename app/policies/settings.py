@@ -46,6 +46,7 @@ class WorkPolicyUpdate(SQLModel):
     check_in_early_minutes: int | None = Field(default=None, ge=0, le=WEEK_MINUTES)
     check_in_late_minutes: int | None = Field(default=None, ge=0, le=WEEK_MINUTES)
     start_travel_early_minutes: int | None = Field(default=None, ge=0, le=WEEK_MINUTES)
+    check_in_same_day: bool | None = None
 
 
 class CommunicationPolicyUpdate(SQLModel):

@@ -41,6 +41,7 @@ class Policies:
     check_in_early_minutes: int = 180
     check_in_late_minutes: int = 240
     start_travel_early_minutes: int = 360
+    check_in_same_day: bool = False
 
 
 DESCRIPTIONS = {
@@ -54,6 +55,8 @@ DESCRIPTIONS = {
     "check_in_early_minutes": "how long before the scheduled start a check-in may be",
     "check_in_late_minutes": "how long after the scheduled end travel or a check-in may start",
     "start_travel_early_minutes": "how long before the scheduled start travel may start",
+    "check_in_same_day": "travel and check-ins must also fall on the scheduled day(s) in the "
+    "territory's time zone, whatever the tolerances",
 }
 
 

@@ -8,7 +8,7 @@ names the scheduled day and window in the territory's time zone.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,6 +54,17 @@ def describe(span: tuple[datetime, datetime], zone: str) -> str:
     return f"{start:%Y-%m-%d %H:%M}-{until} {zone}"
 
 
+def same_days(span: tuple[datetime, datetime], zone: str) -> tuple[datetime, datetime]:
+    """From the local midnight that starts the span's first day to the one after its last."""
+    tz = ZoneInfo(zone)
+    first = span[0].astimezone(tz).date()
+    last = span[1].astimezone(tz).date()
+    return (
+        datetime.combine(first, time(), tzinfo=tz),
+        datetime.combine(last + timedelta(days=1), time(), tzinfo=tz),
+    )
+
+
 async def _zone(session: AsyncSession, task: Task) -> str:
     territory = (
         await session.get(Territory, task.territory_id) if task.territory_id is not None else None
@@ -75,9 +86,14 @@ async def check_timing(
     if policies.check_in_window_mode is ScheduleMode.ALLOW or span is None:
         return None
     earliest, latest = allowed_span(span, action, policies)
-    if earliest <= now <= latest:
+    inside = earliest <= now <= latest
+    zone = await _zone(session, task) if policies.check_in_same_day or not inside else "UTC"
+    if policies.check_in_same_day:
+        day_start, day_end = same_days(span, zone)
+        inside = inside and day_start <= now < day_end
+    if inside:
         return None
-    when = describe(span, await _zone(session, task))
+    when = describe(span, zone)
     verb = VERBS[action]
     if policies.check_in_window_mode is ScheduleMode.REFUSE:
         raise DomainError(

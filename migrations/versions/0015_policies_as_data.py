@@ -90,6 +90,12 @@ def upgrade() -> None:
                 "description": "how long after the scheduled end travel or a check-in may start",
             },
             {
+                "key": "check_in_same_day",
+                "value": False,
+                "description": "travel and check-ins must also fall on the scheduled day(s) in "
+                "the territory's time zone, whatever the tolerances",
+            },
+            {
                 "key": "start_travel_early_minutes",
                 "value": 360,
                 "description": "how long before the scheduled start travel may start",
@@ -101,7 +107,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         "DELETE FROM work_policies WHERE key IN ('check_in_window_mode', 'check_in_early_minutes',"
-        " 'check_in_late_minutes', 'start_travel_early_minutes')"
+        " 'check_in_late_minutes', 'start_travel_early_minutes', 'check_in_same_day')"
     )
     op.drop_index("ix_policy_changes_kind_id", table_name="policy_changes")
     op.drop_table("policy_changes")

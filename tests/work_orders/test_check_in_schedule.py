@@ -3,6 +3,7 @@ with a reason, or allowed, with tolerances before the start and after the end.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,8 @@ from app.core.events import pending_events
 from app.core.models import utcnow
 from app.work_orders import field, offers
 from app.work_orders.models import Task, TaskStatus
-from app.work_orders.schedule import describe
+from app.work_orders.policies import load_policies
+from app.work_orders.schedule import check_timing, describe
 from app.work_orders.transitions import Action
 from tests.work_orders import factories
 from tests.work_orders.test_lifecycle_service import AT_SITE, DISPATCHER, _policy, _task, tech
@@ -172,3 +174,25 @@ async def test_an_assignment_that_starts_in_the_past_needs_a_reason(
         session, DISPATCHER, task.id, w.technician.id, yesterday, reason="recording a visit"
     )
     assert "START_IN_PAST" in [w.code for w in warnings]
+
+
+async def test_the_same_day_rule_refuses_a_check_in_the_evening_before_within_the_tolerance(
+    session: AsyncSession,
+) -> None:
+    w = await factories.world(session)
+    task = await _accepted(session, w, utcnow() + timedelta(hours=1))
+    # 00:30 tomorrow in Bengaluru is 19:00 UTC today; check in at 22:30 IST the evening before
+    tomorrow = (utcnow().astimezone(IST) + timedelta(days=1)).date()
+    task.scheduled_start = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 0, 30, tzinfo=IST)
+    task.scheduled_end = task.scheduled_start + timedelta(hours=1)
+    await session.flush()
+    evening = task.scheduled_start - timedelta(hours=2)
+    policies = replace(await load_policies(session), check_in_same_day=True)
+
+    with pytest.raises(DomainError) as refused:
+        await check_timing(session, task, Action.CHECK_IN, policies, None, evening)
+    assert f"scheduled for {tomorrow:%Y-%m-%d} 00:30-01:30 Asia/Kolkata" in str(refused.value)
+    off = replace(policies, check_in_same_day=False)
+    assert await check_timing(session, task, Action.CHECK_IN, off, None, evening) is None
+    on_the_day = task.scheduled_start - timedelta(minutes=20)
+    assert await check_timing(session, task, Action.CHECK_IN, policies, None, on_the_day) is None

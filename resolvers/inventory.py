@@ -30,6 +30,7 @@ from app.inventory.models import (
     WarehouseUpdate,
 )
 from app.inventory.models import StockLocationKind as DomainKind
+from app.policies import domains as policy_changes
 from resolvers.base import execute
 from schema.common import GeoPointInput
 from schema.context import Info
@@ -309,8 +310,8 @@ class InventoryMutation:
             data = ApprovalThresholdSet.model_validate(
                 provided(input, exclude=("expected_version",))
             )
-            row = await requisitions.set_threshold(
-                info.context.session, data, input.expected_version
+            row = await policy_changes.set_approval_threshold(
+                info.context.session, info.context.require_principal(), data, input.expected_version
             )
             return RequisitionApprovalThresholdPayload(
                 threshold=RequisitionApprovalThresholdType.from_model(row)
@@ -323,8 +324,11 @@ class InventoryMutation:
         self, info: Info, input: RemoveRequisitionApprovalThresholdInput
     ) -> RequisitionApprovalThresholdPayload:
         async def action() -> RequisitionApprovalThresholdPayload:
-            row = await requisitions.remove_threshold(
-                info.context.session, input.currency, input.expected_version
+            row = await policy_changes.remove_approval_threshold(
+                info.context.session,
+                info.context.require_principal(),
+                input.currency,
+                input.expected_version,
             )
             return RequisitionApprovalThresholdPayload(
                 threshold=RequisitionApprovalThresholdType.from_model(row)

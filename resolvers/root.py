@@ -18,6 +18,7 @@ from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.inventory import InventoryMutation, InventoryQuery
 from resolvers.notifications import NotificationsMutation, NotificationsQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
+from resolvers.policies import PoliciesMutation, PoliciesQuery
 from resolvers.service_requests import ServiceRequestsMutation, ServiceRequestsQuery
 from resolvers.sla import SlaMutation, SlaQuery
 from resolvers.technicians import TechniciansMutation, TechniciansQuery
@@ -54,6 +55,7 @@ class Query(
     NotificationsQuery,
     ConfirmationsQuery,
     WebhooksQuery,
+    PoliciesQuery,
 ):
     pass
 
@@ -85,5 +87,6 @@ class Mutation(
     NotificationsMutation,
     ConfirmationsMutation,
     WebhooksMutation,
+    PoliciesMutation,
 ):
     pass

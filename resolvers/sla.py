@@ -8,8 +8,9 @@ import strawberry
 
 from app.core.auth import Role
 from app.core.models import utcnow
+from app.policies import domains as policy_changes
 from app.service_requests.models import ServiceRequest, SlaState
-from app.sla import repository, service
+from app.sla import repository
 from app.sla.clock import RESPONDED
 from app.sla.models import EscalationPolicyUpdate, SlaEscalation, SubjectKind
 from app.work_orders.models import Task, TaskStatus
@@ -152,10 +153,15 @@ class SlaMutation:
         self, info: Info, input: UpdateEscalationPolicyInput
     ) -> EscalationPolicyPayload:
         async def action() -> EscalationPolicyPayload:
-            values = {k: v for k, v in provided(input, exclude=("id",)).items() if v is not None}
+            sent = provided(input, exclude=("id", "expected_version"))
+            values = {k: v for k, v in sent.items() if v is not None}
             changes = EscalationPolicyUpdate.model_validate(values)
-            policy = await service.update_policy(
-                info.context.session, decode_id(input.id, "EscalationPolicy"), changes
+            policy = await policy_changes.update_escalation_policy(
+                info.context.session,
+                info.context.require_principal(),
+                decode_id(input.id, "EscalationPolicy"),
+                changes,
+                input.expected_version,
             )
             return EscalationPolicyPayload(
                 escalation_policy=EscalationPolicyType.from_model(policy)

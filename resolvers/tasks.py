@@ -118,7 +118,7 @@ class FieldTaskMutation:
     @strawberry.mutation(extensions=[allow(*roles_for(Action.CHECK_IN))])
     async def check_in(self, info: Info, input: CheckInInput) -> CheckInPayload:
         async def action() -> CheckInPayload:
-            step = _step(input.task_id, input.expected_version, input.location)
+            step = _step(input.task_id, input.expected_version, input.location, input.reason)
             task, warnings = await field.check_in(info.context.session, _principal(info), step)
             return CheckInPayload(task=TaskType.from_model(task), warnings=warnings)
 
@@ -221,7 +221,7 @@ class FieldTaskMutation:
 
 async def _move(info: Info, action: Action, input: TaskStepInput) -> TaskPayload:
     async def run() -> Task:
-        step = _step(input.task_id, input.expected_version, input.location)
+        step = _step(input.task_id, input.expected_version, input.location, input.reason)
         return await field.move(info.context.session, _principal(info), action, step)
 
     return await _task_payload(info, run, input.idempotency_key)

@@ -9,6 +9,7 @@ import strawberry
 
 from app.core.auth import Role
 from app.core.errors import Forbidden, collect
+from app.policies import domains as policy_changes
 from app.technicians import repository as technicians
 from app.tracking import repository, service, trails
 from app.tracking.models import TrackingPolicySet
@@ -92,7 +93,12 @@ class TrackingMutation:
                     **{name: getattr(input, name) for name in POLICY_SETTINGS},
                 }
             )
-            policy = await service.set_policy(info.context.session, data, input.expected_version)
+            policy = await policy_changes.set_tracking_policy(
+                info.context.session,
+                info.context.require_principal(),
+                data,
+                input.expected_version,
+            )
             return TrackingPolicyPayload(policy=TrackingPolicyType.from_model(policy))
 
         return await execute(info, TrackingPolicyPayload, action)

@@ -152,12 +152,14 @@ class EscalationPolicyType(Node):
     audience_role: Role  # type: ignore[valid-type]
     active: bool
     description: str
+    version: int
 
     @classmethod
     def from_model(cls, row: EscalationPolicy) -> EscalationPolicyType:
         assert row.id is not None
         return cls(
             db_id=row.id,
+            version=row.version,
             trigger=row.trigger,
             level=row.level,
             threshold_minutes=row.threshold_minutes,
@@ -173,6 +175,7 @@ class UpdateEscalationPolicyInput:
     threshold_minutes: int | None = strawberry.UNSET
     audience_role: Role | None = strawberry.UNSET  # type: ignore[valid-type]
     active: bool | None = strawberry.UNSET
+    expected_version: int | None = None
 
 
 @strawberry.type

@@ -72,6 +72,10 @@ class TaskStepInput:
     expected_version: int | None = None
     location: GeoPointInput | None = None
     idempotency_key: str | None = None
+    reason: str | None = strawberry.field(
+        default=None,
+        description="Why travel starts outside the scheduled time (the FLAG policy needs one).",
+    )
 
 
 @strawberry.input
@@ -88,6 +92,10 @@ class CheckInInput:
     location: GeoPointInput
     expected_version: int | None = None
     idempotency_key: str | None = None
+    reason: str | None = strawberry.field(
+        default=None,
+        description="Why the check-in is outside the scheduled time (the FLAG policy needs one).",
+    )
 
 
 @strawberry.input

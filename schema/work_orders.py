@@ -177,6 +177,11 @@ class TaskType(Node):
     started_at: datetime | None
     finished_at: datetime | None
     outside_geofence: bool = strawberry.field(extensions=[not_for_customers()])
+    off_schedule: bool = strawberry.field(
+        description="Travel started or a check-in was made outside the scheduled time, "
+        "flagged with the technician's reason (see the task's events).",
+        extensions=[not_for_customers()],
+    )
     check_in_distance_meters: float | None = strawberry.field(extensions=[not_for_customers()])
     resolution_code: str | None
     resolution_notes: str | None
@@ -328,7 +333,7 @@ _PLAIN = (
     "status", "version", "type", "description", "priority", "duration_minutes", "crew_size",
     "earliest_start", "latest_start", "window_start", "window_end", "deadline",
     "scheduled_start", "scheduled_end", "offer_expires_at", "rejection_count", "confirmed_at",
-    "started_at", "finished_at", "outside_geofence", "check_in_distance_meters",
+    "started_at", "finished_at", "outside_geofence", "off_schedule", "check_in_distance_meters",
     "resolution_code", "resolution_notes", "incomplete_reason", "cancel_reason", "rating",
     "feedback_comment", "response_due_at", "resolution_due_at", "sla_state", "created_at",
     "updated_at",

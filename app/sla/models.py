@@ -52,6 +52,7 @@ class EscalationPolicy(EscalationPolicyBase, table=True):
     )
 
     id: int | None = id_field()
+    version: int = Field(default=1, nullable=False)
 
 
 class EscalationPolicyUpdate(SQLModel):

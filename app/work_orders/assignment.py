@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.core.ids import global_id
+from app.core.models import utcnow
 from app.technicians.models import Skill, Technician, TechnicianSkill
 from app.work_orders.models import Task, TaskSkill, TaskStatus
 
@@ -21,6 +22,8 @@ BUSY = (
     TaskStatus.IN_PROGRESS,
     TaskStatus.ON_HOLD,
 )
+PAST_GRACE = timedelta(minutes=15)
+"""An assignment may start this long ago (the dispatcher is typing) before it is a warning."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +60,10 @@ def _outside_times(task: Task, start: datetime, end: datetime) -> list[Warning]:
         (task.window_end and start > task.window_end, "starts after the appointment window"),
         (task.deadline and end > task.deadline, "ends after the deadline"),
     ]
-    return [Warning("OUTSIDE_TIME_WINDOW", message) for failed, message in checks if failed]
+    found = [Warning("OUTSIDE_TIME_WINDOW", message) for failed, message in checks if failed]
+    if start < utcnow() - PAST_GRACE:
+        found.append(Warning("START_IN_PAST", f"starts in the past ({start:%Y-%m-%d %H:%M} UTC)"))
+    return found
 
 
 async def _missing_skills(

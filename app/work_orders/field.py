@@ -20,6 +20,7 @@ from app.work_orders import repository
 from app.work_orders.models import Task, TaskSkill, TaskStatus
 from app.work_orders.policies import GeofenceMode, load_policies
 from app.work_orders.records import sign
+from app.work_orders.schedule import check_timing
 from app.work_orders.transitions import Action, Actor, Change, apply, check_allowed, record_creation
 
 
@@ -43,6 +44,8 @@ async def move(session: AsyncSession, principal: Principal, action: Action, step
     task = await repository.get_for_change(session, principal, step.task_id)
     change = _change(principal, action, step)
     check_allowed(task, change)
+    if action is Action.START_TRAVEL:
+        await _on_schedule(session, task, action, step)
     if action is Action.START_WORK:
         await _refuse_while_an_estimate_waits(session, step.task_id)
     if action is Action.START_WORK and task.started_at is None:
@@ -50,6 +53,17 @@ async def move(session: AsyncSession, principal: Principal, action: Action, step
     apply(session, task, change)
     await session.flush()
     return task
+
+
+async def _on_schedule(session: AsyncSession, task: Task, action: Action, step: Step) -> list[str]:
+    """Refuse, or flag with the step's reason, travel or a check-in outside the schedule."""
+    policies = await load_policies(session)
+    warning = await check_timing(session, task, action, policies, step.reason, utcnow())
+    if warning is None:
+        return []
+    task.off_schedule = True
+    _alert(session, task, 1, f"task {task.id}: {warning}")
+    return [warning]
 
 
 async def _refuse_while_an_estimate_waits(session: AsyncSession, task_id: int) -> None:
@@ -67,15 +81,16 @@ async def _refuse_while_an_estimate_waits(session: AsyncSession, task_id: int) -
 async def check_in(
     session: AsyncSession, principal: Principal, step: Step
 ) -> tuple[Task, list[str]]:
-    """Arrive on site. Outside the geofence the check-in is refused or flagged (policy)."""
+    """Arrive on site. Outside the geofence, or outside the scheduled time, the check-in is
+    refused or flagged (policy)."""
     if step.location is None:
         raise DomainError("a check-in needs the phone's position", ErrorCode.INVALID, ["location"])
     task = await repository.get_for_change(session, principal, step.task_id)
     change = _change(principal, Action.CHECK_IN, step)
     check_allowed(task, change)
+    warnings = await _on_schedule(session, task, Action.CHECK_IN, step)
     distance = await _distance(session, task, step.location)
     policies = await load_policies(session)
-    warnings = []
     if distance > policies.geofence_radius_meters:
         message = (
             f"{distance:.0f} m from the site (the limit is {policies.geofence_radius_meters:.0f} m)"

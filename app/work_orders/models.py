@@ -161,6 +161,8 @@ class Task(TaskBase, Audited, table=True):
     finished_at: datetime | None = timestamp(nullable=True, default_now=False)
     check_in_distance_meters: float | None = None
     outside_geofence: bool = False
+    off_schedule: bool = False
+    """Travel started or a check-in was made outside the scheduled time, with a reason."""
     resolution_code: str | None = Field(default=None, max_length=60)
     resolution_notes: str | None = Field(default=None, sa_type=sa.Text)
     incomplete_reason: str | None = Field(default=None, max_length=500)

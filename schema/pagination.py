@@ -25,7 +25,7 @@ RowT = TypeVar("RowT")
 _CURSOR_PREFIX = "cursor:"
 
 
-@strawberry.type
+@strawberry.type(description="Where a page of a list ends, and whether another follows.")
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None

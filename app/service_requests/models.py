@@ -156,10 +156,16 @@ class PriorityOverride(SQLModel):
 
 
 class PriorityRuleKind(StrEnum):
+    """What a priority rule looks at in a new request."""
+
     KEYWORD = "KEYWORD"
+    """Words in the description (whole words, any case), e.g. "gas leak"."""
     CUSTOMER_TYPE = "CUSTOMER_TYPE"
+    """The customer's kind (CONSUMER, BUSINESS, VIP)."""
     CATEGORY = "CATEGORY"
+    """The request's category (REPAIR, INSTALLATION...)."""
     CONTRACT_SLA_HOURS = "CONTRACT_SLA_HOURS"
+    """A covering contract whose SLA is at most this many hours."""
 
 
 class PriorityRule(SQLModel, table=True):

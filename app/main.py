@@ -43,7 +43,7 @@ from app.core.auth import (
 from app.core.config import Settings, get_settings
 from app.core.cors import cors_middleware, origin_allowed
 from app.core.db import SessionFactory, create_engine, create_session_factory
-from app.core.discovery import domain_modules
+from app.core.discovery import domain_modules, load_domain_settings
 from app.core.events import Broker
 from app.core.http import BodySizeLimit, JSONTooDeep, RequestContext, check_json_depth
 from app.core.jobs import JobRunner, discover_jobs
@@ -303,6 +303,7 @@ def create_app(
     """Build the ASGI app. Tests pass their own session factory and broker."""
     settings = settings or get_settings()
     configure_logging(settings)
+    load_domain_settings()
     engine = None
     if sessions is None:
         engine = create_engine(settings)

@@ -18,3 +18,13 @@ def domain_modules(name: str) -> list[ModuleType]:
         if package.ispkg and package.name != "core" and importlib.util.find_spec(qualified):
             found.append(importlib.import_module(qualified))
     return found
+
+
+def load_domain_settings() -> None:
+    """Build every domain's settings (`app.<domain>.settings`, through its cached
+    `get_*_settings`) now: a production server with a missing or development secret stops at
+    startup, naming it, instead of failing the first request that reads the group."""
+    for module in domain_modules("settings"):
+        for name, value in vars(module).items():
+            if name.startswith("get_") and name.endswith("_settings") and callable(value):
+                value()

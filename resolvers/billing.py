@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
@@ -118,7 +119,10 @@ class BillingQuery:
         first: int | None = None,
         after: str | None = None,
         task_id: strawberry.ID | None = None,
-        status: list[UpsellStatusEnum] | None = None,  # type: ignore[valid-type]
+        status: Annotated[
+            list[UpsellStatusEnum] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only offers in these statuses; null or empty: all."),
+        ] = None,
     ) -> UpsellOfferConnection:
         statement = repository.listed_upsells(
             info.context.principal,
@@ -135,7 +139,11 @@ class BillingQuery:
             to_node=UpsellOfferType.from_model,
         )
 
-    @strawberry.field(extensions=[authenticated()])
+    @strawberry.field(
+        extensions=[authenticated()],
+        description="Invoices and credit notes the caller may read: staff all, technicians "
+        "those of their tasks, customers their own issued ones (never drafts or voided).",
+    )
     async def invoices(
         self,
         info: Info,
@@ -143,7 +151,10 @@ class BillingQuery:
         after: str | None = None,
         customer_id: strawberry.ID | None = None,
         task_id: strawberry.ID | None = None,
-        status: list[InvoiceStatusEnum] | None = None,  # type: ignore[valid-type]
+        status: Annotated[
+            list[InvoiceStatusEnum] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only invoices in these statuses; null or empty: all."),
+        ] = None,
     ) -> InvoiceConnection:
         statement = repository.listed_invoices(
             info.context.principal,
@@ -161,14 +172,22 @@ class BillingQuery:
             to_node=InvoiceType.from_model,
         )
 
-    @strawberry.field(extensions=[authenticated()])
+    @strawberry.field(
+        extensions=[authenticated()],
+        description="One invoice or credit note; null if it does not exist or the caller may "
+        "not read it.",
+    )
     async def invoice(self, info: Info, id: strawberry.ID) -> InvoiceType | None:
         row = await repository.get_readable_invoice(
             info.context.session, info.context.principal, decode_id(id, "Invoice")
         )
         return InvoiceType.from_model(row) if row else None
 
-    @strawberry.field(extensions=[authenticated()])
+    @strawberry.field(
+        extensions=[authenticated()],
+        description="Estimates the caller may read: staff all, technicians those of their "
+        "tasks, customers their own once sent (never drafts).",
+    )
     async def estimates(
         self,
         info: Info,
@@ -189,7 +208,11 @@ class BillingQuery:
             to_node=EstimateType.from_model,
         )
 
-    @strawberry.field(extensions=[allow(*staff().roles)])
+    @strawberry.field(
+        extensions=[allow(*staff().roles)],
+        description="Every price list; on a given day the latest one in force prices the work. "
+        "Staff only.",
+    )
     async def price_lists(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> PriceListConnection:
@@ -231,7 +254,13 @@ class BillingQuery:
         self,
         info: Info,
         customer_ids: list[strawberry.ID] | None = None,
-        refunded: bool | None = None,
+        refunded: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="true: only refunded credits; false: only those still to refund; "
+                "null: both."
+            ),
+        ] = None,
         first: int = 20,
     ) -> list[CustomerCreditType]:
         ids = (
@@ -261,9 +290,20 @@ class BillingQuery:
             to_node=InvoiceType.from_model,
         )
 
-    @strawberry.field(extensions=[allow(*staff().roles)])
+    @strawberry.field(
+        extensions=[allow(*staff().roles)],
+        description="Overdue invoices grouped by days past due (0-30, 31-60, 61-90, 90+), with "
+        "their count and balance. Staff only.",
+    )
     async def collection_buckets(
-        self, info: Info, on: date | None = None
+        self,
+        info: Info,
+        on: Annotated[
+            date | None,
+            strawberry.argument(
+                description="The day the age is counted from; null: today (UTC date)."
+            ),
+        ] = None,
     ) -> list[CollectionBucket]:
         rows = await payments.collection_summary(
             info.context.session, info.context.principal, on or utcnow().date()
@@ -276,7 +316,11 @@ class BillingQuery:
 
 @strawberry.type
 class BillingMutation:
-    @strawberry.mutation(extensions=[allow(*POLICY)])
+    @strawberry.mutation(
+        extensions=[allow(*POLICY)],
+        description="Add a price list with its labour rates, part prices and GST rates; it "
+        "prices work from effectiveFrom. Admins and managers only.",
+    )
     async def create_price_list(self, info: Info, input: CreatePriceListInput) -> PriceListPayload:
         async def action() -> PriceListPayload:
             values = provided(input, exclude=("part_prices", "labour_rates", "tax_rates"))
@@ -295,7 +339,12 @@ class BillingMutation:
 
         return await execute(info, PriceListPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*POLICY)])
+    @strawberry.mutation(
+        extensions=[allow(*POLICY)],
+        description="Set what a contract's coverage pays at most (per visit, per year) and which "
+        "part categories it excludes; replaces earlier terms. Admins and managers "
+        "only.",
+    )
     async def set_contract_billing_terms(
         self, info: Info, input: SetContractBillingTermsInput
     ) -> ContractBillingTermsPayload:
@@ -311,7 +360,12 @@ class BillingMutation:
 
         return await execute(info, ContractBillingTermsPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*FIELD)])
+    @strawberry.mutation(
+        extensions=[allow(*FIELD)],
+        description="Price extra work found on site as a DRAFT estimate, with each line's "
+        "coverage; only while the task is on site. Technicians (their tasks) and "
+        "staff.",
+    )
     async def create_estimate(self, info: Info, input: CreateEstimateInput) -> EstimatePayload:
         async def action() -> EstimatePayload:
             data = EstimateCreate(
@@ -327,7 +381,11 @@ class BillingMutation:
 
         return await execute(info, EstimatePayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*FIELD)])
+    @strawberry.mutation(
+        extensions=[allow(*FIELD)],
+        description="Send a DRAFT estimate to the customer (SENT); notifies the customer. "
+        "Technicians (their tasks) and staff.",
+    )
     async def send_estimate(self, info: Info, input: EstimateActionInput) -> EstimatePayload:
         async def action() -> EstimatePayload:
             row = await estimates.send_estimate(
@@ -339,15 +397,27 @@ class BillingMutation:
 
         return await execute(info, EstimatePayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.CUSTOMER)])
+    @strawberry.mutation(
+        extensions=[allow(Role.CUSTOMER)],
+        description="The customer accepts a SENT estimate of theirs (ACCEPTED): its lines are "
+        "billed with the visit and work may go on. Customers only.",
+    )
     async def accept_estimate(self, info: Info, input: EstimateActionInput) -> EstimatePayload:
         return await _decide(info, input, accept=True)
 
-    @strawberry.mutation(extensions=[allow(Role.CUSTOMER)])
+    @strawberry.mutation(
+        extensions=[allow(Role.CUSTOMER)],
+        description="The customer turns down a SENT estimate of theirs (REJECTED), optionally "
+        "saying why. Customers only.",
+    )
     async def reject_estimate(self, info: Info, input: EstimateActionInput) -> EstimatePayload:
         return await _decide(info, input, accept=False)
 
-    @strawberry.mutation(extensions=[allow(*FIELD)])
+    @strawberry.mutation(
+        extensions=[allow(*FIELD)],
+        description="Take back a DRAFT or SENT estimate (WITHDRAWN), which then no longer holds "
+        "up the work. Technicians (their tasks) and staff.",
+    )
     async def withdraw_estimate(self, info: Info, input: EstimateActionInput) -> EstimatePayload:
         async def action() -> EstimatePayload:
             row = await estimates.withdraw_estimate(
@@ -359,7 +429,11 @@ class BillingMutation:
 
         return await execute(info, EstimatePayload, action)
 
-    @strawberry.mutation(extensions=[allow(*DESK)])
+    @strawberry.mutation(
+        extensions=[allow(*DESK)],
+        description="Make a DRAFT invoice of ad-hoc charges for a customer; with taskId it is "
+        "that task's invoice (one per task). Admins, managers and agents.",
+    )
     async def create_invoice(self, info: Info, input: CreateInvoiceInput) -> InvoicePayload:
         async def action() -> InvoicePayload:
             data = ManualInvoice(
@@ -372,7 +446,12 @@ class BillingMutation:
 
         return await execute(info, InvoicePayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*DESK)])
+    @strawberry.mutation(
+        extensions=[allow(*DESK)],
+        description="Number and freeze a DRAFT invoice (ISSUED, or PAID when nothing is due); "
+        "due after the configured days (15 by default); the customer is notified and "
+        "sees it from now on. Admins, managers and agents.",
+    )
     async def issue_invoice(self, info: Info, input: InvoiceActionInput) -> InvoicePayload:
         async def action() -> InvoicePayload:
             row = await invoices.issue_invoice(
@@ -384,7 +463,11 @@ class BillingMutation:
 
         return await execute(info, InvoicePayload, action)
 
-    @strawberry.mutation(extensions=[allow(*DESK)])
+    @strawberry.mutation(
+        extensions=[allow(*DESK)],
+        description="Cancel a DRAFT invoice for good (VOID); an issued one is corrected with a "
+        "credit note instead. Admins, managers and agents.",
+    )
     async def void_invoice(self, info: Info, input: InvoiceActionInput) -> InvoicePayload:
         async def action() -> InvoicePayload:
             row = await invoices.void_draft(
@@ -396,7 +479,11 @@ class BillingMutation:
 
         return await execute(info, InvoicePayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN, Role.MANAGER)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN, Role.MANAGER)],
+        description="Issue a numbered credit note against an issued invoice, lowering its "
+        "balance; the customer is notified. Admins and managers only.",
+    )
     async def create_credit_note(
         self, info: Info, input: CreateCreditNoteInput
     ) -> CreditNotePayload:
@@ -419,7 +506,12 @@ class BillingMutation:
 
         return await execute(info, CreditNotePayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.TECHNICIAN, *DESK)])
+    @strawberry.mutation(
+        extensions=[allow(Role.TECHNICIAN, *DESK)],
+        description="Record cash or card taken against an issued invoice (not more than its "
+        "balance), with a numbered receipt. Technicians (their tasks), admins, "
+        "managers and agents.",
+    )
     async def record_payment(self, info: Info, input: RecordPaymentInput) -> PaymentPayload:
         async def action() -> PaymentPayload:
             data = PaymentCreate.model_validate(
@@ -455,7 +547,12 @@ class BillingMutation:
 
         return await execute(info, CustomerCreditPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.TECHNICIAN, *DESK, Role.CUSTOMER)])
+    @strawberry.mutation(
+        extensions=[allow(Role.TECHNICIAN, *DESK, Role.CUSTOMER)],
+        description="Make a link to pay an issued invoice's balance online (valid 72 hours by "
+        "default); cancels its earlier open links and sends it to the customer. "
+        "Technicians (their tasks), admins, managers, agents and the customer.",
+    )
     async def create_payment_link(
         self, info: Info, input: InvoiceActionInput
     ) -> PaymentLinkPayload:
@@ -469,7 +566,11 @@ class BillingMutation:
 
         return await execute(info, PaymentLinkPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.TECHNICIAN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.TECHNICIAN)],
+        description="Offer the customer an accessory that fits the task's asset, at the current "
+        "list price. The technician on the task only.",
+    )
     async def offer_upsell(self, info: Info, input: OfferUpsellInput) -> UpsellPayload:
         async def action() -> UpsellPayload:
             data = UpsellCreate(
@@ -484,11 +585,18 @@ class BillingMutation:
 
         return await execute(info, UpsellPayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(Role.CUSTOMER)])
+    @strawberry.mutation(
+        extensions=[allow(Role.CUSTOMER)],
+        description="The customer accepts an OFFERED accessory: an invoice is issued and a "
+        "payment link returned. Customers only.",
+    )
     async def accept_upsell(self, info: Info, input: UpsellActionInput) -> UpsellPayload:
         return await _decide_upsell(info, input, accept=True)
 
-    @strawberry.mutation(extensions=[allow(Role.CUSTOMER)])
+    @strawberry.mutation(
+        extensions=[allow(Role.CUSTOMER)],
+        description="The customer declines an OFFERED accessory (DECLINED). Customers only.",
+    )
     async def decline_upsell(self, info: Info, input: UpsellActionInput) -> UpsellPayload:
         return await _decide_upsell(info, input, accept=False)
 

@@ -23,28 +23,60 @@ MAX_TASKS = 100
 
 @strawberry.type
 class CostingQuery:
-    @strawberry.field(extensions=[allow(*MANAGERS)])
+    @strawberry.field(
+        extensions=[allow(*MANAGERS)],
+        description="Cost, revenue and margin of each given task (at most 100 IDs); "
+        "admins and managers only.",
+    )
     async def task_costing(self, info: Info, task_ids: list[strawberry.ID]) -> list[TaskCosting]:
         if len(task_ids) > MAX_TASKS:
             raise DomainError(f"at most {MAX_TASKS} tasks", ErrorCode.INVALID, ["taskIds"])
         ids = decode_ids([str(t) for t in task_ids], "Task", "taskIds")
         return [TaskCosting.of(job) for job in await service.job_costs(info.context.session, ids)]
 
-    @strawberry.field(extensions=[allow(*MANAGERS), FirstItems(100)])
+    @strawberry.field(
+        extensions=[allow(*MANAGERS), FirstItems(100)],
+        description="Revenue, cost and margin of the tasks completed in the period, one row per "
+        "technician; admins and managers only.",
+    )
     async def margins_by_technician(
         self,
         info: Info,
-        from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime,
+        from_: Annotated[
+            datetime,
+            strawberry.argument(
+                name="from", description="Start of the period, inclusive (with a zone offset)."
+            ),
+        ],
+        to: Annotated[
+            datetime,
+            strawberry.argument(
+                description="End of the period, exclusive; must be after from (with a zone offset)."
+            ),
+        ],
     ) -> list[MarginSummary]:
         return await _margins(info, from_, to, "technician_id", "Technician")
 
-    @strawberry.field(extensions=[allow(*MANAGERS), FirstItems(100)])
+    @strawberry.field(
+        extensions=[allow(*MANAGERS), FirstItems(100)],
+        description="Revenue, cost and margin of the tasks completed in the period, one row per "
+        "territory; admins and managers only.",
+    )
     async def margins_by_territory(
         self,
         info: Info,
-        from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime,
+        from_: Annotated[
+            datetime,
+            strawberry.argument(
+                name="from", description="Start of the period, inclusive (with a zone offset)."
+            ),
+        ],
+        to: Annotated[
+            datetime,
+            strawberry.argument(
+                description="End of the period, exclusive; must be after from (with a zone offset)."
+            ),
+        ],
     ) -> list[MarginSummary]:
         return await _margins(info, from_, to, "territory_id", "Territory")
 

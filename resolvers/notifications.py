@@ -3,6 +3,8 @@ support views of templates, providers and the outbox."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.core.auth import Principal, Role
@@ -68,13 +70,22 @@ def _customer_of(principal: Principal, customer_id: strawberry.ID | None) -> int
 
 @strawberry.type
 class NotificationsQuery:
-    @strawberry.field(name="myNotifications", extensions=[allow(Role.CUSTOMER, Role.TECHNICIAN)])
+    @strawberry.field(
+        name="myNotifications",
+        extensions=[allow(Role.CUSTOMER, Role.TECHNICIAN)],
+        description=(
+            "The caller's own rendered notifications, on any channel, oldest first; failed, "
+            "dead and skipped ones are left out. Customers and technicians only."
+        ),
+    )
     async def my_notifications(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        unread_only: bool = False,
+        unread_only: Annotated[
+            bool, strawberry.argument(description="Only notifications not yet read.")
+        ] = False,
     ) -> NotificationConnection:
         principal = info.context.require_principal()
         return await paginate(
@@ -87,11 +98,20 @@ class NotificationsQuery:
             to_node=NotificationType.from_model,
         )
 
-    @strawberry.field(extensions=[allow(*SUPPORT)])
+    @strawberry.field(
+        extensions=[allow(*SUPPORT)],
+        description=(
+            "The whole outbox as support sees it, oldest first, optionally by status and "
+            "customer. Agents, admins and managers."
+        ),
+    )
     async def notifications(
         self,
         info: Info,
-        status: NotificationStatusEnum | None = None,  # type: ignore[valid-type]
+        status: Annotated[
+            NotificationStatusEnum | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only notifications in this status; null: all."),
+        ] = None,
         customer_id: strawberry.ID | None = None,
         first: int | None = None,
         after: str | None = None,
@@ -107,7 +127,13 @@ class NotificationsQuery:
             to_node=NotificationType.from_model,
         )
 
-    @strawberry.field(extensions=[allow(Role.CUSTOMER, *PREFERENCE_STAFF)])
+    @strawberry.field(
+        extensions=[allow(Role.CUSTOMER, *PREFERENCE_STAFF)],
+        description=(
+            "A customer's notification preferences (empty defaults when never saved). A "
+            "customer reads their own; agents, admins, managers and dispatchers name the customer."
+        ),
+    )
     async def notification_preferences(
         self, info: Info, customer_id: strawberry.ID | None = None
     ) -> NotificationPreferencesType:
@@ -115,12 +141,25 @@ class NotificationsQuery:
         row = await repository.preference_of(info.context.session, customer)
         return NotificationPreferencesType.from_model(encode_id("Customer", customer), row)
 
-    @strawberry.field(extensions=[allow(Role.ADMIN)])
+    @strawberry.field(
+        extensions=[allow(Role.ADMIN)],
+        description="Message templates in use (archived ones left out), oldest first. Admins only.",
+    )
     async def notification_templates(
         self,
         info: Info,
-        event: NotificationEventEnum | None = None,  # type: ignore[valid-type]
-        language: str | None = None,
+        event: Annotated[
+            NotificationEventEnum | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only templates of this event; null: all."),
+        ] = None,
+        language: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "Only templates in this language tag (case-insensitive, exact); null: all."
+                )
+            ),
+        ] = None,
         first: int | None = None,
         after: str | None = None,
     ) -> NotificationTemplateConnection:
@@ -134,7 +173,12 @@ class NotificationsQuery:
             to_node=NotificationTemplateType.from_model,
         )
 
-    @strawberry.field(extensions=[allow(Role.ADMIN)])
+    @strawberry.field(
+        extensions=[allow(Role.ADMIN)],
+        description=(
+            "The configured provider of each channel, by channel, secrets masked. Admins only."
+        ),
+    )
     async def notification_providers(self, info: Info) -> list[NotificationProviderType]:
         rows = await repository.providers(info.context.session)
         return [NotificationProviderType.from_model(row) for row in rows]
@@ -142,7 +186,13 @@ class NotificationsQuery:
 
 @strawberry.type
 class NotificationsMutation:
-    @strawberry.mutation(extensions=[allow(Role.CUSTOMER, Role.TECHNICIAN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.CUSTOMER, Role.TECHNICIAN)],
+        description=(
+            "Marks notifications of the caller's own inbox read; already-read ones keep their "
+            "first readAt, and an unknown id fails the whole call. Customers and technicians."
+        ),
+    )
     async def mark_notifications_read(
         self, info: Info, input: MarkNotificationsReadInput
     ) -> MarkNotificationsReadPayload:
@@ -156,7 +206,14 @@ class NotificationsMutation:
 
         return await execute(info, MarkNotificationsReadPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.CUSTOMER, *PREFERENCE_STAFF)])
+    @strawberry.mutation(
+        extensions=[allow(Role.CUSTOMER, *PREFERENCE_STAFF)],
+        description=(
+            "Changes a customer's notification preferences, creating them on first save; applies "
+            "to notifications not yet sent. A customer edits their own; agents, admins, managers "
+            "and dispatchers name the customer."
+        ),
+    )
     async def update_notification_preferences(
         self, info: Info, input: UpdateNotificationPreferencesInput
     ) -> NotificationPreferencesPayload:
@@ -176,7 +233,13 @@ class NotificationsMutation:
 
         return await execute(info, NotificationPreferencesPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description=(
+            "Adds a template; refused if one exists for the same event, channel and language. "
+            "Admins only."
+        ),
+    )
     async def create_notification_template(
         self, info: Info, input: CreateNotificationTemplateInput
     ) -> NotificationTemplatePayload:
@@ -187,7 +250,13 @@ class NotificationsMutation:
 
         return await execute(info, NotificationTemplatePayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description=(
+            "Changes a template's subject or body; used for messages rendered from then on. "
+            "Admins only."
+        ),
+    )
     async def update_notification_template(
         self, info: Info, input: UpdateNotificationTemplateInput
     ) -> NotificationTemplatePayload:
@@ -205,7 +274,12 @@ class NotificationsMutation:
 
         return await execute(info, NotificationTemplatePayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description=(
+            "Sets (creates or replaces) the provider of a channel; IN_APP needs none. Admins only."
+        ),
+    )
     async def configure_notification_provider(
         self, info: Info, input: ConfigureNotificationProviderInput
     ) -> NotificationProviderPayload:
@@ -219,7 +293,13 @@ class NotificationsMutation:
 
         return await execute(info, NotificationProviderPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*SUPPORT)])
+    @strawberry.mutation(
+        extensions=[allow(*SUPPORT)],
+        description=(
+            "Sends a DEAD or FAILED notification again now, with its attempts reset; any other "
+            "status is refused. Agents, admins and managers."
+        ),
+    )
     async def requeue_notification(
         self, info: Info, input: RequeueNotificationInput
     ) -> NotificationPayload:

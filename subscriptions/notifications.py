@@ -40,7 +40,12 @@ def _inbox(principal: Principal) -> str:
 @strawberry.type
 class NotificationsSubscription:
     @strawberry.subscription(
-        name="myNotifications", extensions=[allow(Role.CUSTOMER, Role.TECHNICIAN)]
+        name="myNotifications",
+        extensions=[allow(Role.CUSTOMER, Role.TECHNICIAN)],
+        description=(
+            "Each of the caller's own notifications as it is sent, as the myNotifications "
+            "query would show it. Customers and technicians linked to their record only."
+        ),
     )
     async def my_notifications(self, info: Info) -> AsyncGenerator[NotificationType, None]:
         principal = info.context.require_principal()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -43,14 +44,26 @@ HOLDERS = (Role.ADMIN, Role.DISPATCHER, Role.AGENT, Role.CUSTOMER)
 
 @strawberry.type
 class DispatchQuery:
-    @strawberry.field(extensions=[allow(*RUN_READERS)])
-    async def dispatch_run(self, info: Info, id: strawberry.ID) -> DispatchRunType | None:
+    @strawberry.field(
+        extensions=[allow(*RUN_READERS)],
+        description="One dispatch run by ID, for polling its status and reading its plan; "
+        "null if not found. Admins, dispatchers and managers.",
+    )
+    async def dispatch_run(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The run's global ID.")],
+    ) -> DispatchRunType | None:
         row = await repository.get_readable_run(
             info.context.session, info.context.principal, decode_id(id, "DispatchRun")
         )
         return None if row is None else DispatchRunType.from_model(row)
 
-    @strawberry.field(extensions=[allow(*RUN_READERS)])
+    @strawberry.field(
+        extensions=[allow(*RUN_READERS)],
+        description="Dispatch runs, oldest first, optionally of one territory. Admins, "
+        "dispatchers and managers.",
+    )
     async def dispatch_runs(
         self,
         info: Info,
@@ -69,7 +82,14 @@ class DispatchQuery:
             to_node=DispatchRunType.from_model,
         )
 
-    @strawberry.field(extensions=[allow(*staff().roles, Role.CUSTOMER)])
+    @strawberry.field(
+        extensions=[allow(*staff().roles, Role.CUSTOMER)],
+        description="Appointment windows in which some skilled technician's current day can "
+        "still take the visit (without making later visits late), in time order; empty when "
+        "none or when no territory serves the point. Windows start on the hour in the "
+        "territory's zone by default. Availability is not reserved: use holdSlot. Staff and "
+        "customers.",
+    )
     async def available_slots(self, info: Info, input: SlotQueryInput) -> list[AppointmentSlot]:
         collect(offset_problems(input.from_, "from") + offset_problems(input.to, "to"))
         start = input.from_ or await _next_local_hour(info, input.point.to_lat_lng())
@@ -98,7 +118,12 @@ async def _next_local_hour(info: Info, point: LatLng) -> datetime:
 
 @strawberry.type
 class DispatchMutation:
-    @strawberry.mutation(extensions=[allow(*PLANNERS)])
+    @strawberry.mutation(
+        extensions=[allow(*PLANNERS)],
+        description="Queue an automatic planning of a territory and return the QUEUED run at "
+        "once; it is solved in the background (poll dispatchRun). With publish, the plan's new "
+        "or moved assignments are offered to the technicians. Admins and dispatchers.",
+    )
     async def run_dispatch(self, info: Info, input: RunDispatchInput) -> DispatchRunPayload:
         async def action() -> DispatchRunPayload:
             data = DispatchRunCreate.model_validate(
@@ -120,7 +145,14 @@ class DispatchMutation:
 
         return await execute(info, DispatchRunPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*HOLDERS)])
+    @strawberry.mutation(
+        extensions=[allow(*HOLDERS)],
+        description="Reserve capacity for a visit in an appointment window on the technician "
+        "whose day fits it best, for a configured time (10 minutes by default, see "
+        "expiresAt); book the task with the hold's ID before it expires. SLOT_TAKEN when "
+        "no day can take it any more. A customer holds only for themselves. Admins, "
+        "dispatchers, agents and customers.",
+    )
     async def hold_slot(self, info: Info, input: HoldSlotInput) -> SlotHoldPayload:
         async def action() -> SlotHoldPayload:
             problems = input.point.problems()
@@ -141,7 +173,12 @@ class DispatchMutation:
 
         return await execute(info, SlotHoldPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*HOLDERS)])
+    @strawberry.mutation(
+        extensions=[allow(*HOLDERS)],
+        description="Give back an ACTIVE slot hold so others can take the window (RELEASED); "
+        "a hold no longer active is returned unchanged. Admins, dispatchers, agents and "
+        "customers (their own holds).",
+    )
     async def release_slot_hold(self, info: Info, input: ReleaseSlotHoldInput) -> SlotHoldPayload:
         async def action() -> SlotHoldPayload:
             principal = info.context.require_principal()

@@ -34,7 +34,11 @@ register_node(TrackingPolicyType, repository.get_readable_policy, TrackingPolicy
 
 @strawberry.type
 class TrackingQuery:
-    @strawberry.field(extensions=[staff()])
+    @strawberry.field(
+        extensions=[staff()],
+        description="Every tracking policy in force: the default one (no territory) first, "
+        "then each territory's own. Staff.",
+    )
     async def tracking_policies(self, info: Info) -> list[TrackingPolicyType]:
         rows = await repository.policies(info.context.session)
         return [TrackingPolicyType.from_model(row) for row in rows]
@@ -49,8 +53,19 @@ class TrackingQuery:
         self,
         info: Info,
         technician_id: strawberry.ID,
-        from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime,
+        from_: Annotated[
+            datetime,
+            strawberry.argument(
+                name="from", description="Start of the period, with a zone offset."
+            ),
+        ],
+        to: Annotated[
+            datetime,
+            strawberry.argument(
+                description="End of the period, with a zone offset: after from, at most 31 "
+                "days later."
+            ),
+        ],
     ) -> Trail | None:
         session = info.context.session
         technician = decode_id(technician_id, "Technician", "technicianId")
@@ -63,7 +78,15 @@ class TrackingQuery:
 
 @strawberry.type
 class TrackingMutation:
-    @strawberry.mutation(extensions=[allow(Role.TECHNICIAN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.TECHNICIAN)],
+        description="Send a batch of the calling technician's positions (at most 500). Each "
+        "ping is checked against their territory's tracking policy; refused ones are counted "
+        "by reason and repeats ignored. The newest accepted position goes to "
+        "technicianLocations and, for a task they travel to or are at, updates its ETA on "
+        "taskTracking and may raise the one-off running-late alert and nearby notice. "
+        "Technicians only.",
+    )
     async def report_locations(
         self, info: Info, input: ReportLocationsInput
     ) -> ReportLocationsPayload:
@@ -80,7 +103,12 @@ class TrackingMutation:
             info, ReportLocationsPayload, action, idempotency_key=input.idempotency_key
         )
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description="Create or replace the tracking policy of a territory, or the default one "
+        "without territoryId; every setting left out takes its default. The change is "
+        "audited. Admins only.",
+    )
     async def set_tracking_policy(
         self, info: Info, input: SetTrackingPolicyInput
     ) -> TrackingPolicyPayload:

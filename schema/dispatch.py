@@ -41,19 +41,24 @@ async def _load_task(info: Info, task_db_id: int) -> TaskType | None:
     return None if row is None else TaskType.from_model(row)
 
 
-@strawberry.type
+@strawberry.type(description="One visit of a planned route, in driving order.")
 class DispatchStop:
     task_db_id: strawberry.Private[int]
-    arrival: datetime
-    start: datetime
-    end: datetime
+    arrival: datetime = strawberry.field(
+        description="When the technician is planned to reach the site (UTC)."
+    )
+    start: datetime = strawberry.field(
+        description="When the work is planned to start (UTC): the arrival, or later when the "
+        "technician must wait for the task's time window to open."
+    )
+    end: datetime = strawberry.field(description="When the work is planned to finish (UTC).")
     pinned: bool = strawberry.field(description="Accepted or started work kept in place.")
 
     @strawberry.field(description="The task's global ID.")
     def task_id(self) -> strawberry.ID:
         return task_global_id(self.task_db_id)
 
-    @strawberry.field
+    @strawberry.field(description="The planned task; null if it is no longer readable.")
     async def task(self, info: Info) -> TaskType | None:
         return await _load_task(info, self.task_db_id)
 
@@ -68,63 +73,103 @@ class DispatchStop:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One technician's planned day in a dispatch run.")
 class DispatchRoute:
     technician_id: strawberry.Private[int]
-    stops: list[DispatchStop] = strawberry.field(extensions=[FirstItems(50)])
+    stops: list[DispatchStop] = strawberry.field(
+        extensions=[FirstItems(50)], description="The visits in driving order."
+    )
 
-    @strawberry.field
+    @strawberry.field(description="The technician who drives this route.")
     async def technician(self, info: Info) -> TechnicianType | None:
         row = await info.context.loaders.by_id(Technician).load(self.technician_id)
         return None if row is None else TechnicianType.from_model(row)
 
 
-@strawberry.type
+@strawberry.type(description="A task the dispatch run could not place in any route, and why.")
 class UnassignedTask:
     task_db_id: strawberry.Private[int]
-    reason: UnassignedReasonEnum  # type: ignore[valid-type]
+    reason: UnassignedReasonEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Why the planner left the task out."
+    )
 
     @strawberry.field(description="The task's global ID.")
     def task_id(self) -> strawberry.ID:
         return task_global_id(self.task_db_id)
 
-    @strawberry.field
+    @strawberry.field(description="The unplaced task; null if it is no longer readable.")
     async def task(self, info: Info) -> TaskType | None:
         return await _load_task(info, self.task_db_id)
 
 
-@strawberry.type
+@strawberry.type(description="Figures of a dispatch run's plan; all zero until it has succeeded.")
 class DispatchStats:
-    task_count: int
-    pinned_count: int
-    technician_count: int
-    assigned_count: int
-    unassigned_count: int
+    task_count: int = strawberry.field(description="Tasks in the horizon the planner considered.")
+    pinned_count: int = strawberry.field(
+        description="Of those, accepted or started work kept in place."
+    )
+    technician_count: int = strawberry.field(
+        description="Technicians on shift in the horizon the planner could use."
+    )
+    assigned_count: int = strawberry.field(description="Tasks placed in a route.")
+    unassigned_count: int = strawberry.field(description="Tasks left out of every route.")
     moved_count: int = strawberry.field(
         description="Earlier assignments this plan gives to another technician or time."
     )
     published_count: int = strawberry.field(description="Offers sent to technicians.")
-    travel_minutes: float
-    distance_km: float
-    solve_seconds: float
+    travel_minutes: float = strawberry.field(
+        description="Total planned driving time of all routes, in minutes."
+    )
+    distance_km: float = strawberry.field(
+        description="Total planned driving distance of all routes, in kilometres (estimated "
+        "from straight-line distance times a detour factor)."
+    )
+    solve_seconds: float = strawberry.field(description="Time the solver took, in seconds.")
 
 
-@strawberry.type(name="DispatchRun")
+@strawberry.type(
+    name="DispatchRun",
+    description="One automatic planning of a territory over a horizon: what was asked, by "
+    "whom, and the plan that came out. Runs are solved in the background: poll `status`.",
+)
 class DispatchRunType(Node):
     territory_id: strawberry.Private[int]
     row: strawberry.Private[DispatchRun]
-    kind: DispatchRunKind  # type: ignore[valid-type]
-    status: DispatchRunStatus  # type: ignore[valid-type]
-    horizon_start: datetime = strawberry.field(name="from")
-    horizon_end: datetime = strawberry.field(name="to")
-    time_limit_seconds: float
-    publish: bool
-    from_current_plan: bool
-    requested_by: str
-    requested_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    error: str | None
+    kind: DispatchRunKind = strawberry.field(  # type: ignore[valid-type]
+        description="Whether a dispatcher asked for it or it is an automatic in-day re-plan."
+    )
+    status: DispatchRunStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where the run stands; routes and stats are filled once it SUCCEEDED."
+    )
+    horizon_start: datetime = strawberry.field(
+        name="from", description="Start of the planned horizon (UTC)."
+    )
+    horizon_end: datetime = strawberry.field(
+        name="to", description="End of the planned horizon (UTC)."
+    )
+    time_limit_seconds: float = strawberry.field(
+        description="How long the solver was allowed to search, in seconds."
+    )
+    publish: bool = strawberry.field(
+        description="Whether the plan's new or moved assignments are offered to the "
+        "technicians once solved (false: a preview only)."
+    )
+    from_current_plan: bool = strawberry.field(
+        description="Whether it started from the assignments in force, as an in-day re-plan "
+        "does, rather than planning the horizon afresh."
+    )
+    requested_by: str = strawberry.field(
+        description="Login subject of the user who asked for the run (a system subject "
+        "for automatic re-plans)."
+    )
+    requested_at: datetime = strawberry.field(description="When the run was asked for.")
+    started_at: datetime | None = strawberry.field(
+        description="When a solver began it; null while QUEUED."
+    )
+    finished_at: datetime | None = strawberry.field(
+        description="When it succeeded or failed; null while queued or running."
+    )
+    error: str | None = strawberry.field(description="Why a FAILED run broke; null otherwise.")
 
     @classmethod
     def from_model(cls, row: DispatchRun) -> DispatchRunType:
@@ -155,7 +200,7 @@ class DispatchRunType(Node):
             return round(min(0.95, max(run.progress, elapsed / run.time_limit_seconds)), 3)
         return run.progress
 
-    @strawberry.field
+    @strawberry.field(description="Figures of the plan: counts, travel and solve time.")
     def stats(self) -> DispatchStats:
         run = self.row
         return DispatchStats(
@@ -171,7 +216,10 @@ class DispatchRunType(Node):
             solve_seconds=run.solve_seconds,
         )
 
-    @strawberry.field(extensions=[FirstItems(100)])
+    @strawberry.field(
+        extensions=[FirstItems(100)],
+        description="The planned route of each technician, as solved; empty until SUCCEEDED.",
+    )
     def routes(self) -> list[DispatchRoute]:
         return [
             DispatchRoute(
@@ -181,14 +229,17 @@ class DispatchRunType(Node):
             for route in self.row.routes
         ]
 
-    @strawberry.field(extensions=[FirstItems(100)])
+    @strawberry.field(
+        extensions=[FirstItems(100)],
+        description="Tasks the plan could not place, each with the reason.",
+    )
     def unassigned(self) -> list[UnassignedTask]:
         return [
             UnassignedTask(task_db_id=int(item["task_id"]), reason=UnassignedReason(item["reason"]))
             for item in self.row.unassigned
         ]
 
-    @strawberry.field
+    @strawberry.field(description="The territory planned.")
     async def territory(self, info: Info) -> TerritoryType | None:
         row = await info.context.loaders.by_id(Territory).load(self.territory_id)
         return None if row is None else TerritoryType.from_model(row)
@@ -197,13 +248,25 @@ class DispatchRunType(Node):
 DispatchRunConnection = Connection[DispatchRunType]
 
 
-@strawberry.input
+@strawberry.input(description="What to plan: a territory over a horizon shorter than 14 days.")
 class RunDispatchInput:
     territory_id: strawberry.ID
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
-    time_limit_seconds: float = 10.0
-    publish: bool = False
+    from_: datetime = strawberry.field(
+        name="from", description="Start of the horizon; must carry a zone offset."
+    )
+    to: datetime = strawberry.field(
+        description="End of the horizon, after from and less than 14 days later; must carry a "
+        "zone offset."
+    )
+    time_limit_seconds: float = strawberry.field(
+        default=10.0,
+        description="How long the solver may search, in seconds (over 0, at most 600).",
+    )
+    publish: bool = strawberry.field(
+        default=False,
+        description="Offer the new or moved assignments to the technicians once solved; "
+        "false computes a preview only.",
+    )
     from_current_plan: bool = strawberry.field(
         default=False,
         description="Plan like an in-day re-plan: start from the assignments in force "
@@ -215,13 +278,15 @@ class RunDispatchInput:
 
 @strawberry.type
 class DispatchRunPayload(Payload):
-    dispatch_run: DispatchRunType | None = None
+    dispatch_run: DispatchRunType | None = strawberry.field(
+        default=None, description="The queued run; null when the request was refused."
+    )
 
 
 # --- appointment slots ---------------------------------------------------------------------
 
 
-@strawberry.input
+@strawberry.input(description="The visit to find appointment slots for.")
 class SlotQueryInput:
     point: GeoPointInput = strawberry.field(description="Where the visit would be.")
     duration_minutes: int = strawberry.field(description="How long the work takes on site.")
@@ -239,10 +304,12 @@ class SlotQueryInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="An appointment window that a technician's day can still take.")
 class AppointmentSlot:
-    start: datetime
-    end: datetime
+    start: datetime = strawberry.field(
+        description="Start of the window offered to the customer (UTC)."
+    )
+    end: datetime = strawberry.field(description="End of the window (UTC).")
     technician_count: int = strawberry.field(
         description="Technicians whose current day can still take the visit in this slot."
     )
@@ -252,13 +319,23 @@ class AppointmentSlot:
         return cls(start=slot.start, end=slot.end, technician_count=slot.technician_count)
 
 
-@strawberry.type(name="SlotHold")
+@strawberry.type(
+    name="SlotHold",
+    description="Capacity reserved on a technician's day for a customer's appointment window "
+    "until it expires; booking the task with it makes the window the task's appointment.",
+)
 class SlotHoldType(Node):
-    start: datetime
-    end: datetime
-    duration_minutes: int
-    status: SlotHoldStatus  # type: ignore[valid-type]
-    expires_at: datetime
+    start: datetime = strawberry.field(description="Start of the held window (UTC).")
+    end: datetime = strawberry.field(description="End of the held window (UTC).")
+    duration_minutes: int = strawberry.field(
+        description="On-site duration reserved, in minutes; the booked task must fit in it."
+    )
+    status: SlotHoldStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where the hold stands; only an ACTIVE one can be booked."
+    )
+    expires_at: datetime = strawberry.field(
+        description="When an unused hold lapses and frees the capacity (UTC)."
+    )
 
     @classmethod
     def from_model(cls, row: SlotHold) -> SlotHoldType:
@@ -273,22 +350,32 @@ class SlotHoldType(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The appointment window to reserve and the visit it is for.")
 class HoldSlotInput:
-    point: GeoPointInput
-    duration_minutes: int
-    skills: list[str] | None = None
-    start: datetime
-    end: datetime
+    point: GeoPointInput = strawberry.field(
+        description="Where the visit would be; it decides the territory."
+    )
+    duration_minutes: int = strawberry.field(
+        description="How long the work takes on site, in minutes."
+    )
+    skills: list[str] | None = strawberry.field(
+        default=None, description="Skill codes the technician needs; null or empty: none."
+    )
+    start: datetime = strawberry.field(
+        description="Start of the window to hold, usually an AppointmentSlot's start."
+    )
+    end: datetime = strawberry.field(description="End of the window to hold.")
     customer_id: strawberry.ID | None = None
     site_id: strawberry.ID | None = None
 
 
-@strawberry.input
+@strawberry.input(description="The slot hold to give back.")
 class ReleaseSlotHoldInput:
     id: strawberry.ID
 
 
 @strawberry.type
 class SlotHoldPayload(Payload):
-    slot_hold: SlotHoldType | None = None
+    slot_hold: SlotHoldType | None = strawberry.field(
+        default=None, description="The hold as it is now; null when the request was refused."
+    )

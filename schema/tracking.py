@@ -41,10 +41,21 @@ TrackingMode = strawberry.enum(DomainTrackingMode, name="TrackingMode")
 
 @strawberry.input(description="One position from the technician app, as recorded on the phone.")
 class LocationPingInput:
-    point: GeoPointInput
-    recorded_at: datetime
-    accuracy_meters: float | None = None
-    speed_mps: float | None = None
+    point: GeoPointInput = strawberry.field(
+        description="Where the phone was; 0,0 is refused as a phone without a fix."
+    )
+    recorded_at: datetime = strawberry.field(
+        description="When the phone took the fix, with a zone offset; at most 2 minutes in "
+        "the future and no older than the policy's maxAgeHours."
+    )
+    accuracy_meters: float | None = strawberry.field(
+        default=None,
+        description="Horizontal accuracy radius reported by the phone, in metres; null if "
+        "unknown. Above the policy's maxAccuracyMeters the ping is refused.",
+    )
+    speed_mps: float | None = strawberry.field(
+        default=None, description="Ground speed in metres per second (>= 0); null if unknown."
+    )
     heading: float | None = strawberry.field(
         default=None, description="Degrees clockwise from north, 0 <= heading < 360."
     )
@@ -74,9 +85,11 @@ def _in_utc(at: datetime) -> datetime:
         return at
 
 
-@strawberry.input
+@strawberry.input(
+    description="A batch of the technician's positions, in any order (e.g. buffered offline)."
+)
 class ReportLocationsInput:
-    pings: list[LocationPingInput]
+    pings: list[LocationPingInput] = strawberry.field(description="At most 500 pings per call.")
     idempotency_key: str | None = None
 
 
@@ -112,18 +125,30 @@ get_object_definition(LocationPingInput, strict=True).from_input = _ping_from_in
 get_object_definition(ReportLocationsInput, strict=True).from_input = _report_from_input
 
 
-@strawberry.type
+@strawberry.type(description="How many pings of a batch were refused for one reason.")
 class PingRejectionCount:
-    reason: PingRejectionReason  # type: ignore[valid-type]
-    count: int
+    reason: PingRejectionReason = strawberry.field(  # type: ignore[valid-type]
+        description="Why they were refused."
+    )
+    count: int = strawberry.field(description="How many pings were refused for it.")
 
 
 @strawberry.type
 class ReportLocationsPayload(Payload):
-    accepted: int | None = None
-    rejected: int | None = None
-    duplicates: int | None = None
-    rejections: list[PingRejectionCount] | None = None
+    accepted: int | None = strawberry.field(
+        default=None, description="Pings stored; null when the call was refused."
+    )
+    rejected: int | None = strawberry.field(
+        default=None, description="Pings refused: the sum of rejections."
+    )
+    duplicates: int | None = strawberry.field(
+        default=None,
+        description="Pings ignored because one with the same recordedAt is already stored or "
+        "is in the batch (safe to resend a batch).",
+    )
+    rejections: list[PingRejectionCount] | None = strawberry.field(
+        default=None, description="Refused pings counted by reason; empty when none."
+    )
 
     @classmethod
     def from_result(cls, result: IngestResult) -> ReportLocationsPayload:
@@ -138,22 +163,54 @@ class ReportLocationsPayload(Payload):
         )
 
 
-@strawberry.type(name="TrackingPolicy")
+_POLICY_DOCS = {
+    "mode": "When a technician's positions are kept (a privacy rule).",
+    "max_speed_mps": "A move between two pings faster than this, in metres per second, is "
+    "refused as a GPS jump (70 = 252 km/h).",
+    "max_accuracy_meters": "Pings with a larger accuracy radius, in metres, are refused as "
+    "LOW_ACCURACY.",
+    "max_age_hours": "Pings recorded longer ago than this many hours are refused as TOO_OLD.",
+    "retention_days": "Days location pings are kept; whole UTC days are deleted once no "
+    "policy keeps them.",
+    "vicinity_radius_meters": "A technician travelling to a task this close to the site, in "
+    "metres (straight line), triggers the customer's nearby notice.",
+    "vicinity_minutes": "...or this few minutes away by the ETA, whichever comes first; 0: "
+    "distance only.",
+    "late_grace_minutes": "Minutes the ETA may pass the appointment window's end before the "
+    "task is reported running late.",
+    "travel_speed_kmh": "Average driving speed for ETAs, in km/h.",
+    "travel_detour": "Road distance over straight-line distance for ETAs (1 to 5).",
+    "stay_minutes": "Minimum minutes within stayRadiusMeters for a trail to show a stop.",
+    "stay_radius_meters": "Radius, in metres, a technician must stay within for a trail stop.",
+    "trail_tolerance_meters": "How far, in metres, the simplified trail path may stray from "
+    "the raw pings.",
+}
+
+
+def _policy(name: str, **kwargs: Any) -> Any:
+    return strawberry.field(description=_POLICY_DOCS[name], **kwargs)
+
+
+@strawberry.type(
+    name="TrackingPolicy",
+    description="How technicians' positions are collected, kept and used in a territory; the "
+    "one without territory applies where a territory has none.",
+)
 class TrackingPolicyType(Node):
     territory_id: strawberry.ID | None
-    mode: TrackingMode  # type: ignore[valid-type]
-    max_speed_mps: float
-    max_accuracy_meters: float
-    max_age_hours: int
-    retention_days: int
-    vicinity_radius_meters: float
-    vicinity_minutes: int
-    late_grace_minutes: int
-    travel_speed_kmh: float
-    travel_detour: float
-    stay_minutes: int
-    stay_radius_meters: float
-    trail_tolerance_meters: float
+    mode: TrackingMode = _policy("mode")  # type: ignore[valid-type]
+    max_speed_mps: float = _policy("max_speed_mps")
+    max_accuracy_meters: float = _policy("max_accuracy_meters")
+    max_age_hours: int = _policy("max_age_hours")
+    retention_days: int = _policy("retention_days")
+    vicinity_radius_meters: float = _policy("vicinity_radius_meters")
+    vicinity_minutes: int = _policy("vicinity_minutes")
+    late_grace_minutes: int = _policy("late_grace_minutes")
+    travel_speed_kmh: float = _policy("travel_speed_kmh")
+    travel_detour: float = _policy("travel_detour")
+    stay_minutes: int = _policy("stay_minutes")
+    stay_radius_meters: float = _policy("stay_radius_meters")
+    trail_tolerance_meters: float = _policy("trail_tolerance_meters")
     version: int
     updated_at: datetime
 
@@ -175,36 +232,44 @@ POLICY_SETTINGS = tuple(TrackingPolicyBase.model_fields)
 
 @strawberry.input(description="Create or replace a territory's policy; no territory: the default.")
 class SetTrackingPolicyInput:
-    mode: TrackingMode  # type: ignore[valid-type]
+    mode: TrackingMode = _policy("mode")  # type: ignore[valid-type]
     territory_id: strawberry.ID | None = None
-    max_speed_mps: float = 70.0
-    max_accuracy_meters: float = 500.0
-    max_age_hours: int = 72
-    retention_days: int = 90
-    vicinity_radius_meters: float = 500.0
-    vicinity_minutes: int = 10
-    late_grace_minutes: int = 0
-    travel_speed_kmh: float = 40.0
-    travel_detour: float = 1.3
-    stay_minutes: int = 5
-    stay_radius_meters: float = 75.0
-    trail_tolerance_meters: float = 10.0
+    max_speed_mps: float = _policy("max_speed_mps", default=70.0)
+    max_accuracy_meters: float = _policy("max_accuracy_meters", default=500.0)
+    max_age_hours: int = _policy("max_age_hours", default=72)
+    retention_days: int = _policy("retention_days", default=90)
+    vicinity_radius_meters: float = _policy("vicinity_radius_meters", default=500.0)
+    vicinity_minutes: int = _policy("vicinity_minutes", default=10)
+    late_grace_minutes: int = _policy("late_grace_minutes", default=0)
+    travel_speed_kmh: float = _policy("travel_speed_kmh", default=40.0)
+    travel_detour: float = _policy("travel_detour", default=1.3)
+    stay_minutes: int = _policy("stay_minutes", default=5)
+    stay_radius_meters: float = _policy("stay_radius_meters", default=75.0)
+    trail_tolerance_meters: float = _policy("trail_tolerance_meters", default=10.0)
     expected_version: int | None = None
 
 
 @strawberry.type
 class TrackingPolicyPayload(Payload):
-    policy: TrackingPolicyType | None = None
+    policy: TrackingPolicyType | None = strawberry.field(
+        default=None, description="The policy as saved; null when the change was refused."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A technician's newest position, as reported by their app.")
 class TechnicianLocation:
     technician_id: strawberry.ID
-    location: GeoPoint
-    recorded_at: datetime
-    accuracy_meters: float | None
-    speed_mps: float | None
-    heading: float | None
+    location: GeoPoint = strawberry.field(description="Where the technician is.")
+    recorded_at: datetime = strawberry.field(description="When the phone took the fix (UTC).")
+    accuracy_meters: float | None = strawberry.field(
+        description="Accuracy radius reported by the phone, in metres; null if unknown."
+    )
+    speed_mps: float | None = strawberry.field(
+        description="Ground speed in metres per second; null if unknown."
+    )
+    heading: float | None = strawberry.field(
+        description="Degrees clockwise from north, 0 <= heading < 360; null if unknown."
+    )
     shared_results: strawberry.Private[dict[Hashable, Any] | None] = None
     """Set on a payload built once for every subscriber of its event (subscriptions.fanout)."""
 
@@ -231,15 +296,25 @@ def _status(value: str) -> Any:
 )
 class TaskTracking:
     task_id: strawberry.ID
-    status: StatusRef
+    status: StatusRef = strawberry.field(description="The task's status now.")
     tracking: bool = strawberry.field(
         description="True while the technician's position is shown; the last message of a "
         "stream that ends (work started, task closed or reassigned) carries false."
     )
-    location: GeoPoint | None
-    recorded_at: datetime | None
-    eta_minutes: int | None
-    eta_at: datetime | None
+    location: GeoPoint | None = strawberry.field(
+        description="The technician's latest position; null while not tracking."
+    )
+    recorded_at: datetime | None = strawberry.field(
+        description="When that position was recorded (UTC); null while not tracking."
+    )
+    eta_minutes: int | None = strawberry.field(
+        description="Estimated driving minutes from that position to the site, 0 once on "
+        "site; null while not tracking or before the first position."
+    )
+    eta_at: datetime | None = strawberry.field(
+        description="Estimated arrival time (UTC): recordedAt plus etaMinutes; null while not "
+        "tracking or before the first position."
+    )
     shared_results: strawberry.Private[dict[Hashable, Any] | None] = None
     """Set on a payload built once for every subscriber of its event (subscriptions.fanout)."""
 
@@ -267,18 +342,27 @@ def _role(value: Any) -> Any:
 
 @strawberry.type(description="A status change of a task, as it happens.")
 class TaskEvent:
-    action: str
-    from_status: StatusRef | None
-    to_status: StatusRef
-    at: datetime
-    actor: str = strawberry.field(extensions=[internal()])
+    action: str = strawberry.field(
+        description="The lifecycle step, e.g. CREATE, ASSIGN, ACCEPT, START_TRAVEL, CHECK_IN, "
+        "START_WORK, COMPLETE, RESCHEDULE, CANCEL."
+    )
+    from_status: StatusRef | None = strawberry.field(
+        description="Status before the change; null for a newly created task."
+    )
+    to_status: StatusRef = strawberry.field(description="Status after the change.")
+    at: datetime = strawberry.field(description="When the change was made (UTC).")
+    actor: str = strawberry.field(
+        extensions=[internal()], description="Login subject of who made the change."
+    )
     actor_role: Role | None = strawberry.field(  # type: ignore[valid-type]
         description="The role the actor acted in."
     )
-    reason: str | None
+    reason: str | None = strawberry.field(
+        description="The reason given with the change (e.g. for a rejection); null if none."
+    )
     task_row: strawberry.Private[Any]
 
-    @strawberry.field
+    @strawberry.field(description="The task as it is now, as the task query shows it.")
     def task(self) -> TaskRef:
         from schema.work_orders import TaskType
 
@@ -300,12 +384,14 @@ class TaskEvent:
 
 @strawberry.type(description="A place the technician stayed, with the task done there if any.")
 class TrailStop:
-    location: GeoPoint
-    arrived_at: datetime
-    left_at: datetime
-    duration_minutes: int
-    ping_count: int
-    checked_in_at: datetime | None
+    location: GeoPoint = strawberry.field(description="The centre of the pings of the stay.")
+    arrived_at: datetime = strawberry.field(description="First ping of the stay (UTC).")
+    left_at: datetime = strawberry.field(description="Last ping of the stay (UTC).")
+    duration_minutes: int = strawberry.field(description="Whole minutes from arrivedAt to leftAt.")
+    ping_count: int = strawberry.field(description="Pings recorded during the stay.")
+    checked_in_at: datetime | None = strawberry.field(
+        description="When the technician checked in to a task here; null without a check-in."
+    )
     task_db_id: strawberry.Private[int | None]
     site_db_id: strawberry.Private[int | None]
 
@@ -352,8 +438,11 @@ class Trail:
         "tolerance; null without pings."
     )
     distance_meters: float = strawberry.field(description="Along the raw pings.")
-    ping_count: int
-    stops: list[TrailStop] = strawberry.field(extensions=[FirstItems(100)])
+    ping_count: int = strawberry.field(description="Pings recorded in the period.")
+    stops: list[TrailStop] = strawberry.field(
+        extensions=[FirstItems(100)],
+        description="Places the technician stayed (per the policy's stay rule), in time order.",
+    )
 
     @classmethod
     def from_trail(cls, trail: DomainTrail) -> Trail:

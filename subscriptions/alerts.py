@@ -20,7 +20,9 @@ AlertKindType = strawberry.enum(AlertKind, name="AlertKind", description="What a
 
 @strawberry.type(description="Something a dispatcher or manager should look at, as it is raised.")
 class Alert:
-    kind: AlertKindType  # type: ignore[valid-type]
+    kind: AlertKindType = strawberry.field(  # type: ignore[valid-type]
+        description="What the alert is about."
+    )
     level: int = strawberry.field(description="1 (notice) to 3 (most urgent).")
     message: str = strawberry.field(description="What happened, in words.")
     territory_id: strawberry.ID | None = strawberry.field(description="The territory it is in.")
@@ -46,7 +48,12 @@ def _gid(type_name: str, db_id: int | None) -> strawberry.ID | None:
 
 @strawberry.type
 class AlertSubscription:
-    @strawberry.subscription(extensions=[allow(Role.ADMIN, Role.DISPATCHER, Role.MANAGER)])
+    @strawberry.subscription(
+        extensions=[allow(Role.ADMIN, Role.DISPATCHER, Role.MANAGER)],
+        description="Alerts as they are raised (e.g. a technician running late), of every "
+        "territory or only of territoryId; nothing is replayed on subscribe. Admins, "
+        "dispatchers and managers.",
+    )
     async def alerts(
         self, info: Info, territory_id: strawberry.ID | None = None
     ) -> AsyncGenerator[Alert, None]:

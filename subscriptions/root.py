@@ -11,7 +11,7 @@ from subscriptions.tasks import TaskSubscription
 from subscriptions.tracking import TrackingSubscription
 
 
-@strawberry.type
+@strawberry.type(description="Live streams, served over GraphQL WebSocket connections.")
 class Subscription(
     AlertSubscription,
     TrackingSubscription,

@@ -108,7 +108,13 @@ class Seen:
 
 @strawberry.type
 class TaskSubscription:
-    @strawberry.subscription(extensions=[allow(*EVERYONE)])
+    @strawberry.subscription(
+        extensions=[allow(*EVERYONE)],
+        description="Status changes of tasks as they are committed, filtered by task, "
+        "technician or territory (all given filters must match). A customer must give taskId "
+        "of their own task, a technician follows only their own tasks, a partner its "
+        "technicians' tasks, staff any task. A task no longer readable stops being sent.",
+    )
     async def task_updates(
         self,
         info: Info,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -199,7 +199,13 @@ async def _with_rechecks(
 
 @strawberry.type
 class TaskTrackingSubscription:
-    @strawberry.subscription(extensions=[allow(Role.CUSTOMER, *sorted(STAFF_ROLES))])
+    @strawberry.subscription(
+        extensions=[allow(Role.CUSTOMER, *sorted(STAFF_ROLES))],
+        description="Follow a task's technician as a customer sees it: first the current "
+        "state, then each new position and ETA while the technician is EN_ROUTE or ON_SITE "
+        "(status only before travel starts). The stream ends with tracking false once work "
+        "starts, the task closes or is reassigned. Customers (their own tasks) and staff.",
+    )
     async def task_tracking(
         self, info: Info, task_id: strawberry.ID
     ) -> AsyncGenerator[TaskTracking, None]:
@@ -241,13 +247,23 @@ async def _tracking(
 @strawberry.type
 class TrackingSubscription(TaskTrackingSubscription):
     @strawberry.subscription(
-        extensions=[allow(*sorted(STAFF_ROLES), Role.PARTNER, Role.TECHNICIAN)]
+        extensions=[allow(*sorted(STAFF_ROLES), Role.PARTNER, Role.TECHNICIAN)],
+        description="Technicians' new positions for a live map, as they are reported, of "
+        "every territory or only of territoryId; no snapshot on subscribe. A slow client "
+        "gets only the latest position of each technician. Staff see everyone, a partner its "
+        "own technicians, a technician only themselves.",
     )
     async def technician_locations(
         self,
         info: Info,
         territory_id: strawberry.ID | None = None,
-        bbox: BBoxInput | None = None,
+        bbox: Annotated[
+            BBoxInput | None,
+            strawberry.argument(
+                description="Only positions inside this box (it may cross the antimeridian); "
+                "null: anywhere."
+            ),
+        ] = None,
     ) -> AsyncGenerator[TechnicianLocation, None]:
         principal = info.context.require_principal()
         territory = decode_optional_id(territory_id, "Territory", "territoryId")

@@ -158,6 +158,7 @@ class DispatchMutation:
             problems = input.point.problems()
             if problems:
                 raise DomainError(problems[0].message, problems=problems)
+            collect(offset_problems(input.start, "start") + offset_problems(input.end, "end"))
             request = slots.HoldRequest(
                 point=input.point.to_lat_lng(),
                 duration_minutes=input.duration_minutes,

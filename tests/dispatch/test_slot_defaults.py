@@ -36,3 +36,26 @@ async def test_slots_without_dates_start_on_local_hours_within_three_days(
     assert all(s.astimezone(kolkata).minute == 0 for s in starts)
     now = utcnow()
     assert all(now < s < now + timedelta(days=3) for s in starts)
+
+
+async def test_a_hold_for_a_time_without_a_zone_is_a_user_error(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    d = await f.day(session, technicians=1)
+    await session.commit()
+    hold = """mutation($input: HoldSlotInput!) {
+      holdSlot(input: $input) { slotHold { id } userErrors { field code } } }"""
+
+    refused = await gql.as_role(Role.CUSTOMER, customer_id=d.customer.id).mutate(
+        hold,
+        {
+            "point": {"lat": f.factories.SITE_LAT, "lng": f.factories.SITE_LNG},
+            "durationMinutes": 60,
+            "skills": [d.hvac.code],
+            "start": "2031-01-06T10:00:00",
+            "end": "2031-01-06T12:00:00+05:30",
+        },
+    )
+
+    assert refused["userErrors"] == [{"field": ["start"], "code": "INVALID"}]
+    assert refused["slotHold"] is None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -153,14 +153,22 @@ class InventoryQuery:
         rows = await requisitions.list_thresholds(info.context.session)
         return [RequisitionApprovalThresholdType.from_model(row) for row in rows]
 
-    @strawberry.field(extensions=[allow(*READERS)])
+    @strawberry.field(
+        extensions=[allow(*READERS)],
+        description=("Catalogue parts; archived ones only with includeArchived."),
+    )
     async def parts(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        search: str | None = None,
-        include_archived: bool = False,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Case-insensitive text within the SKU or name."),
+        ] = None,
+        include_archived: Annotated[
+            bool, strawberry.argument(description="Also list archived parts.")
+        ] = False,
     ) -> PartConnection:
         statement = repository.listed_parts(
             info.context.principal, search=search, include_archived=include_archived
@@ -175,14 +183,24 @@ class InventoryQuery:
             to_node=PartType.from_model,
         )
 
-    @strawberry.field(extensions=[allow(*READERS)])
+    @strawberry.field(
+        extensions=[allow(*READERS)],
+        description=(
+            "Warehouses and vans the caller may see (partners: warehouses and their own vans)."
+        ),
+    )
     async def stock_locations(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        kind: StockLocationKind | None = None,  # type: ignore[valid-type]
-        include_archived: bool = False,
+        kind: Annotated[
+            StockLocationKind | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only warehouses or only vans; null: both."),
+        ] = None,
+        include_archived: Annotated[
+            bool, strawberry.argument(description="Also list archived locations.")
+        ] = False,
     ) -> StockLocationConnection:
         statement = repository.listed_locations(
             info.context.principal, kind=kind, include_archived=include_archived
@@ -197,7 +215,12 @@ class InventoryQuery:
             to_node=StockLocationType.from_model,
         )
 
-    @strawberry.field(extensions=[allow(*READERS)])
+    @strawberry.field(
+        extensions=[allow(*READERS)],
+        description=(
+            "Stock of parts at locations the caller may see, filtered by location and/or part."
+        ),
+    )
     async def stock_levels(
         self,
         info: Info,
@@ -205,7 +228,9 @@ class InventoryQuery:
         part_id: strawberry.ID | None = None,
         first: int | None = None,
         after: str | None = None,
-        include_empty: bool = False,
+        include_empty: Annotated[
+            bool, strawberry.argument(description="Also list levels with nothing on hand.")
+        ] = False,
     ) -> StockLevelConnection:
         statement = repository.listed_levels(
             info.context.principal,
@@ -223,7 +248,10 @@ class InventoryQuery:
             to_node=StockLevelType.from_model,
         )
 
-    @strawberry.field(extensions=[allow(*READERS)])
+    @strawberry.field(
+        extensions=[allow(*READERS)],
+        description=("The stock ledger: staff see every location, others only their own vans."),
+    )
     async def movements(
         self,
         info: Info,
@@ -249,11 +277,19 @@ class InventoryQuery:
             to_node=StockMovementType.from_model,
         )
 
-    @strawberry.field(extensions=[allow(*READERS)])
+    @strawberry.field(
+        extensions=[allow(*READERS)],
+        description=(
+            "Requisitions: staff see all, technicians their own, partners their technicians'."
+        ),
+    )
     async def requisitions(
         self,
         info: Info,
-        status: list[RequisitionStatus] | None = None,  # type: ignore[valid-type]
+        status: Annotated[
+            list[RequisitionStatus] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only these statuses; null or empty: all."),
+        ] = None,
         first: int | None = None,
         after: str | None = None,
     ) -> RequisitionConnection:
@@ -272,14 +308,21 @@ class InventoryQuery:
 
     @strawberry.field(
         extensions=[allow(*READERS)],
-        description="Warehouses and vans holding at least minQuantity available, nearest first.",
+        description=(
+            "Warehouses and vans holding at least minQuantity available, nearest first (10 "
+            "unless first says); vans are placed at their live or home position."
+        ),
     )
     async def nearest_stock(
         self,
         info: Info,
         part_id: strawberry.ID,
-        point: GeoPointInput,
-        min_quantity: int,
+        point: Annotated[
+            GeoPointInput, strawberry.argument(description="Where the part is needed.")
+        ],
+        min_quantity: Annotated[
+            int, strawberry.argument(description="Least units available there, 1 or more.")
+        ],
         first: int | None = None,
     ) -> list[StockAvailability]:
         problems = point.problems()
@@ -302,7 +345,13 @@ class InventoryQuery:
 
 @strawberry.type
 class InventoryMutation:
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description=(
+            "Admin only: create or replace a currency's approval limits; applies to requisitions "
+            "created afterwards."
+        ),
+    )
     async def set_requisition_approval_threshold(
         self, info: Info, input: SetRequisitionApprovalThresholdInput
     ) -> RequisitionApprovalThresholdPayload:
@@ -319,7 +368,12 @@ class InventoryMutation:
 
         return await execute(info, RequisitionApprovalThresholdPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description=(
+            "Admin only: remove a currency's limits; its new requisitions then need a manager."
+        ),
+    )
     async def remove_requisition_approval_threshold(
         self, info: Info, input: RemoveRequisitionApprovalThresholdInput
     ) -> RequisitionApprovalThresholdPayload:
@@ -338,7 +392,10 @@ class InventoryMutation:
 
     # --- catalogue ------------------------------------------------------------------------
 
-    @strawberry.mutation(extensions=[allow(*CATALOGUE)])
+    @strawberry.mutation(
+        extensions=[allow(*CATALOGUE)],
+        description=("Managers and admins: add a part to the catalogue."),
+    )
     async def create_part(self, info: Info, input: CreatePartInput) -> PartPayload:
         async def action() -> PartPayload:
             values = provided(input, exclude=("idempotency_key",))
@@ -354,7 +411,10 @@ class InventoryMutation:
 
         return await execute(info, PartPayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*CATALOGUE)])
+    @strawberry.mutation(
+        extensions=[allow(*CATALOGUE)],
+        description=("Managers and admins: change a part; omitted fields stay as they are."),
+    )
     async def update_part(self, info: Info, input: UpdatePartInput) -> PartPayload:
         async def action() -> PartPayload:
             values = provided(input, exclude=("id", "expected_version"))
@@ -375,7 +435,12 @@ class InventoryMutation:
 
         return await execute(info, PartPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*CATALOGUE)])
+    @strawberry.mutation(
+        extensions=[allow(*CATALOGUE)],
+        description=(
+            "Managers and admins: retire a part; it can no longer be received or requested."
+        ),
+    )
     async def archive_part(self, info: Info, input: ArchiveInput) -> PartPayload:
         async def action() -> PartPayload:
             part = await catalogue.archive_part(
@@ -385,7 +450,10 @@ class InventoryMutation:
 
         return await execute(info, PartPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*CATALOGUE)])
+    @strawberry.mutation(
+        extensions=[allow(*CATALOGUE)],
+        description=("Managers and admins: add a warehouse."),
+    )
     async def create_warehouse(
         self, info: Info, input: CreateWarehouseInput
     ) -> StockLocationPayload:
@@ -402,7 +470,10 @@ class InventoryMutation:
             info, StockLocationPayload, action, idempotency_key=input.idempotency_key
         )
 
-    @strawberry.mutation(extensions=[allow(*CATALOGUE)])
+    @strawberry.mutation(
+        extensions=[allow(*CATALOGUE)],
+        description=("Managers and admins: change a warehouse; omitted fields stay as they are."),
+    )
     async def update_warehouse(
         self, info: Info, input: UpdateWarehouseInput
     ) -> StockLocationPayload:
@@ -421,7 +492,10 @@ class InventoryMutation:
 
         return await execute(info, StockLocationPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*CATALOGUE)])
+    @strawberry.mutation(
+        extensions=[allow(*CATALOGUE)],
+        description=("Managers and admins: retire a warehouse."),
+    )
     async def archive_warehouse(self, info: Info, input: ArchiveInput) -> StockLocationPayload:
         async def action() -> StockLocationPayload:
             location = await catalogue.archive_warehouse(
@@ -431,7 +505,12 @@ class InventoryMutation:
 
         return await execute(info, StockLocationPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*STOREKEEPERS)])
+    @strawberry.mutation(
+        extensions=[allow(*STOREKEEPERS)],
+        description=(
+            "Dispatchers, managers, admins: the technician's van, created if it does not exist yet."
+        ),
+    )
     async def ensure_van(self, info: Info, input: EnsureVanInput) -> StockLocationPayload:
         async def action() -> StockLocationPayload:
             technician_id = decode_id(input.technician_id, "Technician", "technicianId")
@@ -442,7 +521,12 @@ class InventoryMutation:
 
     # --- movements ------------------------------------------------------------------------
 
-    @strawberry.mutation(extensions=[allow(*STOREKEEPERS)])
+    @strawberry.mutation(
+        extensions=[allow(*STOREKEEPERS)],
+        description=(
+            "Dispatchers, managers, admins: book goods in at a warehouse (RECEIVE movements)."
+        ),
+    )
     async def receive_stock(self, info: Info, input: ReceiveStockInput) -> StockMovementPayload:
         async def action() -> StockMovementPayload:
             stamp = _stamp(
@@ -458,7 +542,13 @@ class InventoryMutation:
             info, StockMovementPayload, action, idempotency_key=input.idempotency_key
         )
 
-    @strawberry.mutation(extensions=[allow(*STOREKEEPERS)])
+    @strawberry.mutation(
+        extensions=[allow(*STOREKEEPERS)],
+        description=(
+            "Dispatchers, managers, admins: move available units from a warehouse to a "
+            "technician's van."
+        ),
+    )
     async def issue_to_van(self, info: Info, input: IssueToVanInput) -> StockMovementPayload:
         async def action() -> StockMovementPayload:
             stamp = _stamp(
@@ -477,7 +567,10 @@ class InventoryMutation:
             info, StockMovementPayload, action, idempotency_key=input.idempotency_key
         )
 
-    @strawberry.mutation(extensions=[allow(*STOREKEEPERS)])
+    @strawberry.mutation(
+        extensions=[allow(*STOREKEEPERS)],
+        description=("Dispatchers, managers, admins: move available units between two locations."),
+    )
     async def transfer_stock(self, info: Info, input: TransferStockInput) -> StockMovementPayload:
         async def action() -> StockMovementPayload:
             stamp = _stamp(info, reason=input.reason, key=input.idempotency_key)
@@ -494,7 +587,12 @@ class InventoryMutation:
             info, StockMovementPayload, action, idempotency_key=input.idempotency_key
         )
 
-    @strawberry.mutation(extensions=[allow(Role.MANAGER, Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.MANAGER, Role.ADMIN)],
+        description=(
+            "Managers and admins: correct a count after a stocktake, damage or loss (ADJUST)."
+        ),
+    )
     async def adjust_stock(self, info: Info, input: AdjustStockInput) -> StockMovementPayload:
         async def action() -> StockMovementPayload:
             stamp = _stamp(info, reason=input.reason, key=input.idempotency_key)
@@ -511,15 +609,30 @@ class InventoryMutation:
             info, StockMovementPayload, action, idempotency_key=input.idempotency_key
         )
 
-    @strawberry.mutation(extensions=[allow(*VAN_USERS)])
+    @strawberry.mutation(
+        extensions=[allow(*VAN_USERS)],
+        description=(
+            "Set units aside (for a task): they stay on hand but are no longer available; "
+            "technicians at their own van only."
+        ),
+    )
     async def reserve_stock(self, info: Info, input: ReserveStockInput) -> StockMovementPayload:
         return await _reservation(info, input, release=False)
 
-    @strawberry.mutation(extensions=[allow(*VAN_USERS)])
+    @strawberry.mutation(
+        extensions=[allow(*VAN_USERS)],
+        description=("Give reserved units back to available; technicians at their own van only."),
+    )
     async def release_stock(self, info: Info, input: ReserveStockInput) -> StockMovementPayload:
         return await _reservation(info, input, release=True)
 
-    @strawberry.mutation(extensions=[allow(*VAN_USERS)])
+    @strawberry.mutation(
+        extensions=[allow(*VAN_USERS)],
+        description=(
+            "Move unused parts from a technician's van back to a warehouse; technicians for their "
+            "own van only."
+        ),
+    )
     async def return_to_warehouse(
         self, info: Info, input: ReturnToWarehouseInput
     ) -> StockMovementPayload:
@@ -544,7 +657,13 @@ class InventoryMutation:
 
     # --- requisitions ---------------------------------------------------------------------
 
-    @strawberry.mutation(extensions=[allow(*VAN_USERS)])
+    @strawberry.mutation(
+        extensions=[allow(*VAN_USERS)],
+        description=(
+            "Ask for parts for a technician's van (technicians: their own); starts "
+            "PENDING_APPROVAL, approver set by value."
+        ),
+    )
     async def create_requisition(
         self, info: Info, input: CreateRequisitionInput
     ) -> RequisitionPayload:
@@ -566,7 +685,13 @@ class InventoryMutation:
             info, RequisitionPayload, action, idempotency_key=input.idempotency_key
         )
 
-    @strawberry.mutation(extensions=[allow(*STOREKEEPERS)])
+    @strawberry.mutation(
+        extensions=[allow(*STOREKEEPERS)],
+        description=(
+            "Dispatchers, managers, admins: approve a PENDING_APPROVAL requisition if their role "
+            "reaches its approverRole."
+        ),
+    )
     async def approve_requisition(
         self, info: Info, input: RequisitionDecisionInput
     ) -> RequisitionPayload:
@@ -581,7 +706,12 @@ class InventoryMutation:
 
         return await execute(info, RequisitionPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*STOREKEEPERS)])
+    @strawberry.mutation(
+        extensions=[allow(*STOREKEEPERS)],
+        description=(
+            "Dispatchers, managers, admins: reject a PENDING_APPROVAL requisition, with a reason."
+        ),
+    )
     async def reject_requisition(
         self, info: Info, input: RejectRequisitionInput
     ) -> RequisitionPayload:
@@ -597,7 +727,12 @@ class InventoryMutation:
 
         return await execute(info, RequisitionPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*VAN_USERS)])
+    @strawberry.mutation(
+        extensions=[allow(*VAN_USERS)],
+        description=(
+            "Withdraw a PENDING_APPROVAL or APPROVED requisition (technicians: their own)."
+        ),
+    )
     async def cancel_requisition(
         self, info: Info, input: RequisitionDecisionInput
     ) -> RequisitionPayload:
@@ -612,7 +747,13 @@ class InventoryMutation:
 
         return await execute(info, RequisitionPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*STOREKEEPERS)])
+    @strawberry.mutation(
+        extensions=[allow(*STOREKEEPERS)],
+        description=(
+            "Issue an APPROVED or PARTIALLY_FULFILLED requisition's parts from its warehouse to "
+            "the van."
+        ),
+    )
     async def fulfil_requisition(
         self, info: Info, input: FulfilRequisitionInput
     ) -> RequisitionPayload:
@@ -638,7 +779,12 @@ class InventoryMutation:
 
     # --- imports --------------------------------------------------------------------------
 
-    @strawberry.mutation(extensions=[allow(*CATALOGUE)])
+    @strawberry.mutation(
+        extensions=[allow(*CATALOGUE)],
+        description=(
+            "Managers and admins: create or update parts by SKU from a sheet; all or nothing."
+        ),
+    )
     async def import_parts(self, info: Info, input: ImportSheetInput) -> ImportPayload:
         async def action() -> ImportPayload:
             rows = await _read_sheet(input)
@@ -647,7 +793,13 @@ class InventoryMutation:
 
         return await execute(info, ImportPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*CATALOGUE)])
+    @strawberry.mutation(
+        extensions=[allow(*CATALOGUE)],
+        description=(
+            "Managers and admins: stock counts (mode COUNT, default) or receipts (RECEIVE) from a "
+            "sheet; all or nothing."
+        ),
+    )
     async def import_stock(self, info: Info, input: ImportSheetInput) -> ImportPayload:
         async def action() -> ImportPayload:
             rows = await _read_sheet(input)

@@ -76,16 +76,24 @@ async def load_location(info: Info, location_id: int) -> StockLocationType:
 # --- parts --------------------------------------------------------------------------------
 
 
-@strawberry.type(name="Part")
+@strawberry.type(name="Part", description="A spare part or consumable in the catalogue.")
 class PartType(Node):
-    sku: str
-    name: str
-    description: str | None
-    unit: str
-    unit_cost: Money = strawberry.field(extensions=[internal()])
-    unit_price: Money
+    sku: str = strawberry.field(description="Stock-keeping unit, unique across the catalogue.")
+    name: str = strawberry.field(description="Display name of the part.")
+    description: str | None = strawberry.field(description="Free-text details; null when none.")
+    unit: str = strawberry.field(
+        description=(
+            "The unit a quantity counts (EA for each, metre, litre...); quantities are whole units."
+        )
+    )
+    unit_cost: Money = strawberry.field(
+        extensions=[internal()], description="What one unit costs us (purchase cost)."
+    )
+    unit_price: Money = strawberry.field(description="What one unit is sold to customers for.")
     is_accessory: bool = strawberry.field(description="Offered to customers as an upsell.")
-    reorder_level: int | None
+    reorder_level: int | None = strawberry.field(
+        description="Stock level at which to reorder the part; null: not set."
+    )
     category: str | None = strawberry.field(
         description="What contracts may exclude from coverage (refrigerant gas, consumables...)."
     )
@@ -132,12 +140,17 @@ PartConnection = Connection[PartType]
 # --- locations ----------------------------------------------------------------------------
 
 
-@strawberry.type(name="StockLocation")
+@strawberry.type(
+    name="StockLocation",
+    description="A place that holds stock: a warehouse or a technician's van.",
+)
 class StockLocationType(Node):
-    kind: StockLocationKind  # type: ignore[valid-type]
-    code: str
-    name: str
-    address: str | None
+    kind: StockLocationKind = strawberry.field(description="Warehouse or van.")  # type: ignore[valid-type]
+    code: str = strawberry.field(description="Short unique code of the location.")
+    name: str = strawberry.field(description="Display name of the location.")
+    address: str | None = strawberry.field(
+        description="Postal address; null when none is recorded."
+    )
     version: int
     created_at: datetime
     archived_at: datetime | None
@@ -190,20 +203,27 @@ class StockLocationType(Node):
 StockLocationConnection = Connection[StockLocationType]
 
 
-@strawberry.type(name="StockLevel")
+@strawberry.type(
+    name="StockLevel",
+    description="How many units of one part one location holds, and how many are promised.",
+)
 class StockLevelType(Node):
-    on_hand: int
-    reserved: int
+    on_hand: int = strawberry.field(
+        description="Units physically at the location, reserved ones included."
+    )
+    reserved: int = strawberry.field(
+        description="Units on hand promised to a task, so not available."
+    )
     available: int = strawberry.field(description="On hand minus reserved.")
     updated_at: datetime
     part_db_id: strawberry.Private[int]
     location_db_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The part counted.")
     async def part(self, info: Info) -> PartType:
         return await load_part(info, self.part_db_id)
 
-    @strawberry.field
+    @strawberry.field(description="Where the units are.")
     async def location(self, info: Info) -> StockLocationType:
         return await load_location(info, self.location_db_id)
 
@@ -224,16 +244,32 @@ class StockLevelType(Node):
 StockLevelConnection = Connection[StockLevelType]
 
 
-@strawberry.type(name="StockMovement")
+@strawberry.type(
+    name="StockMovement",
+    description=(
+        "One leg of a stock change at one location, in the append-only ledger; a transfer "
+        "has two legs sharing operationKey."
+    ),
+)
 class StockMovementType(Node):
-    kind: MovementKind  # type: ignore[valid-type]
-    quantity: int
-    on_hand_delta: int
-    reserved_delta: int
-    actor: str = strawberry.field(extensions=[internal()])
-    at: datetime
-    reason: str | None
-    reference: str | None
+    kind: MovementKind = strawberry.field(description="What the movement does.")  # type: ignore[valid-type]
+    quantity: int = strawberry.field(
+        description="Units moved, always positive; the deltas give the direction."
+    )
+    on_hand_delta: int = strawberry.field(
+        description="Change of on-hand units at this location (negative: units left)."
+    )
+    reserved_delta: int = strawberry.field(
+        description="Change of reserved units at this location (negative: released or used)."
+    )
+    actor: str = strawberry.field(
+        extensions=[internal()], description="Who made the change (user subject)."
+    )
+    at: datetime = strawberry.field(description="When it was recorded (UTC).")
+    reason: str | None = strawberry.field(description="Why, as given; null when none.")
+    reference: str | None = strawberry.field(
+        description="Outside document: purchase order, delivery note, count sheet; null when none."
+    )
     operation_key: str = strawberry.field(description="Shared by the legs of one operation.")
     task_id: strawberry.ID | None
     part_db_id: strawberry.Private[int]
@@ -241,11 +277,11 @@ class StockMovementType(Node):
     counterpart_db_id: strawberry.Private[int | None]
     requisition_db_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The part moved.")
     async def part(self, info: Info) -> PartType:
         return await load_part(info, self.part_db_id)
 
-    @strawberry.field
+    @strawberry.field(description="The location whose stock this leg changed.")
     async def location(self, info: Info) -> StockLocationType:
         return await load_location(info, self.location_db_id)
 
@@ -255,7 +291,7 @@ class StockMovementType(Node):
             return None
         return await load_location(info, self.counterpart_db_id)
 
-    @strawberry.field
+    @strawberry.field(description="The requisition it fulfilled or returned against; null if none.")
     async def requisition(self, info: Info) -> RequisitionType | None:
         if self.requisition_db_id is None:
             return None
@@ -287,13 +323,15 @@ class StockMovementType(Node):
 StockMovementConnection = Connection[StockMovementType]
 
 
-@strawberry.type
+@strawberry.type(description="A location that has the part available, and how far it is.")
 class StockAvailability:
-    location: StockLocationType
+    location: StockLocationType = strawberry.field(description="The warehouse or van.")
     quantity: int = strawberry.field(description="Units available (on hand minus reserved).")
-    on_hand: int
-    reserved: int
-    distance_meters: float
+    on_hand: int = strawberry.field(description="Units on hand there, reserved ones included.")
+    reserved: int = strawberry.field(description="Units there promised to a task.")
+    distance_meters: float = strawberry.field(
+        description="Straight-line distance from the given point, in metres."
+    )
 
     @classmethod
     def from_found(cls, found: repository.Availability) -> StockAvailability:
@@ -309,15 +347,17 @@ class StockAvailability:
 # --- requisitions -------------------------------------------------------------------------
 
 
-@strawberry.type(name="RequisitionLine")
+@strawberry.type(name="RequisitionLine", description="One part asked for in a requisition.")
 class RequisitionLineType:
-    quantity_requested: int
-    quantity_fulfilled: int
-    quantity_outstanding: int
-    unit_cost: Money = strawberry.field(extensions=[internal()])
+    quantity_requested: int = strawberry.field(description="Units asked for.")
+    quantity_fulfilled: int = strawberry.field(description="Units issued to the van so far.")
+    quantity_outstanding: int = strawberry.field(description="Units still to issue.")
+    unit_cost: Money = strawberry.field(
+        extensions=[internal()], description="The part's unit cost when the requisition was made."
+    )
     part_db_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The part asked for.")
     async def part(self, info: Info) -> PartType:
         return await load_part(info, self.part_db_id)
 
@@ -332,27 +372,44 @@ class RequisitionLineType:
         )
 
 
-@strawberry.type(name="Requisition")
+@strawberry.type(
+    name="Requisition",
+    description=(
+        "A technician's request for parts, to be issued from a warehouse to their van once "
+        "approved."
+    ),
+)
 class RequisitionType(Node):
-    status: RequisitionStatus  # type: ignore[valid-type]
+    status: RequisitionStatus = strawberry.field(description="Where the request stands.")  # type: ignore[valid-type]
     task_id: strawberry.ID | None
-    requested_by: str
-    needed_by: datetime | None
-    notes: str | None
-    total_value: Money = strawberry.field(extensions=[internal()])
+    requested_by: str = strawberry.field(description="Who created it (user subject).")
+    needed_by: datetime | None = strawberry.field(
+        description="When the parts are needed (UTC); null when not said."
+    )
+    notes: str | None = strawberry.field(description="Requester's notes; null when none.")
+    total_value: Money = strawberry.field(
+        extensions=[internal()],
+        description="Sum of requested units times unit cost, fixed at creation; sets the approver.",
+    )
     approver_role: Role = strawberry.field(  # type: ignore[valid-type]
         description="The least role that may approve it under the value policy."
     )
-    decided_by: str | None = strawberry.field(extensions=[internal()])
-    decided_at: datetime | None
-    decision_reason: str | None
+    decided_by: str | None = strawberry.field(
+        extensions=[internal()], description="Who approved or rejected it; null while pending."
+    )
+    decided_at: datetime | None = strawberry.field(
+        description="When it was approved or rejected (UTC); null while pending."
+    )
+    decision_reason: str | None = strawberry.field(
+        description="Why it was rejected; null otherwise."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
     technician_db_id: strawberry.Private[int]
     warehouse_db_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The technician whose van receives the parts.")
     async def technician(
         self, info: Info
     ) -> Annotated[TechnicianType, strawberry.lazy("schema.technicians")] | None:
@@ -361,11 +418,13 @@ class RequisitionType(Node):
         row = await info.context.loaders.by_id(Technician).load(self.technician_db_id)
         return TechnicianType.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The warehouse the parts are issued from.")
     async def warehouse(self, info: Info) -> StockLocationType:
         return await load_location(info, self.warehouse_db_id)
 
-    @strawberry.field(extensions=[FirstItems(50)])
+    @strawberry.field(
+        extensions=[FirstItems(50)], description="The parts asked for, one line each."
+    )
     async def lines(self, info: Info) -> list[RequisitionLineType]:
         loader = _batch(info, "requisition.lines", repository.requisition_lines)
         currency = self.total_value.currency
@@ -400,20 +459,22 @@ RequisitionConnection = Connection[RequisitionType]
 # --- realtime -----------------------------------------------------------------------------
 
 
-@strawberry.type
+@strawberry.type(
+    description="One stock level changed: the level after the change and what changed it."
+)
 class StockChange:
-    """One stock level changed: the level after the change and what changed it."""
-
-    part: PartType | None
-    location: StockLocationType | None
-    on_hand: int
-    reserved: int
+    part: PartType | None = strawberry.field(description="The part; null if since deleted.")
+    location: StockLocationType | None = strawberry.field(
+        description="The location; null if since deleted."
+    )
+    on_hand: int = strawberry.field(description="Units on hand after the change.")
+    reserved: int = strawberry.field(description="Units reserved after the change.")
     delta: int = strawberry.field(description="Change of on-hand units.")
-    reserved_delta: int
-    kind: MovementKind  # type: ignore[valid-type]
+    reserved_delta: int = strawberry.field(description="Change of reserved units.")
+    kind: MovementKind = strawberry.field(description="What kind of movement made it.")  # type: ignore[valid-type]
     movement_id: strawberry.ID
     task_id: strawberry.ID | None
-    at: datetime
+    at: datetime = strawberry.field(description="When the movement was recorded (UTC).")
 
     @classmethod
     def from_event(
@@ -446,9 +507,15 @@ class StockChange:
     ),
 )
 class RequisitionApprovalThresholdType:
-    currency: str
-    dispatcher_limit: Money
-    manager_limit: Money | None
+    currency: str = strawberry.field(description="ISO 4217 code these limits apply to.")
+    dispatcher_limit: Money = strawberry.field(
+        description="Up to this value (inclusive) a dispatcher may approve."
+    )
+    manager_limit: Money | None = strawberry.field(
+        description=(
+            "Up to this value a manager may approve, above it only an admin; null: no limit."
+        )
+    )
     version: int
     updated_at: datetime
 
@@ -470,166 +537,215 @@ class RequisitionApprovalThresholdType:
 # --- inputs -------------------------------------------------------------------------------
 
 
-@strawberry.input
+@strawberry.input(description="Create or replace the approval limits of one currency.")
 class SetRequisitionApprovalThresholdInput:
-    currency: str
-    dispatcher_limit: Decimal
+    currency: str = strawberry.field(description="ISO 4217 code, e.g. INR.")
+    dispatcher_limit: Decimal = strawberry.field(
+        description="Up to this value (inclusive, main currency unit) a dispatcher approves."
+    )
     manager_limit: Decimal | None = strawberry.field(
         default=None, description="Above it only an admin approves; omitted: no upper limit."
     )
     expected_version: int | None = None
 
 
-@strawberry.input
+@strawberry.input(
+    description="Remove a currency's limits; its requisitions then need a manager to approve."
+)
 class RemoveRequisitionApprovalThresholdInput:
-    currency: str
+    currency: str = strawberry.field(description="ISO 4217 code whose limits to remove.")
     expected_version: int | None = None
 
 
-@strawberry.input
+@strawberry.input(description="A new catalogue part.")
 class CreatePartInput:
-    sku: str
-    name: str
-    unit_cost: MoneyInput
-    unit_price: MoneyInput
-    description: str | None = None
-    unit: str = "EA"
-    is_accessory: bool = False
-    reorder_level: int | None = None
-    category: str | None = None
+    sku: str = strawberry.field(description="Stock-keeping unit; must be unique.")
+    name: str = strawberry.field(description="Display name, 1 to 200 characters.")
+    unit_cost: MoneyInput = strawberry.field(description="What one unit costs us.")
+    unit_price: MoneyInput = strawberry.field(description="What one unit is sold for.")
+    description: str | None = strawberry.field(default=None, description="Free-text details.")
+    unit: str = strawberry.field(
+        default="EA", description="Unit of count (EA for each, metre, litre...)."
+    )
+    is_accessory: bool = strawberry.field(
+        default=False, description="Offer it to customers as an upsell."
+    )
+    reorder_level: int | None = strawberry.field(
+        default=None, description="Stock level at which to reorder; null: not set."
+    )
+    category: str | None = strawberry.field(
+        default=None,
+        description="Coverage category (letters, digits, _ . -, up to 40); null: none.",
+    )
     compatible_model_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a part; omitted fields are left as they are.")
 class UpdatePartInput:
     id: strawberry.ID
     expected_version: int | None = None
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    unit: str | None = strawberry.UNSET
-    unit_cost: MoneyInput | None = strawberry.UNSET
-    unit_price: MoneyInput | None = strawberry.UNSET
-    is_accessory: bool | None = strawberry.UNSET
-    reorder_level: int | None = strawberry.UNSET
-    category: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="New display name.")
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New details; null clears them."
+    )
+    unit: str | None = strawberry.field(default=strawberry.UNSET, description="New unit of count.")
+    unit_cost: MoneyInput | None = strawberry.field(
+        default=strawberry.UNSET, description="New unit cost."
+    )
+    unit_price: MoneyInput | None = strawberry.field(
+        default=strawberry.UNSET, description="New unit selling price."
+    )
+    is_accessory: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Whether to offer it as an upsell."
+    )
+    reorder_level: int | None = strawberry.field(
+        default=strawberry.UNSET, description="New reorder level; null clears it."
+    )
+    category: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New coverage category; null clears it."
+    )
     compatible_model_ids: list[strawberry.ID] | None = strawberry.UNSET
 
 
-@strawberry.input
+@strawberry.input(description="A new warehouse.")
 class CreateWarehouseInput:
-    code: str
-    name: str
-    point: GeoPointInput
-    address: str | None = None
+    code: str = strawberry.field(description="Short unique code.")
+    name: str = strawberry.field(description="Display name, 1 to 200 characters.")
+    point: GeoPointInput = strawberry.field(description="Where it is, for nearestStock.")
+    address: str | None = strawberry.field(default=None, description="Postal address.")
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a warehouse; omitted fields are left as they are.")
 class UpdateWarehouseInput:
     id: strawberry.ID
     expected_version: int | None = None
-    name: str | None = strawberry.UNSET
-    address: str | None = strawberry.UNSET
-    point: GeoPointInput | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New display name; may not be null."
+    )
+    address: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New postal address; null clears it."
+    )
+    point: GeoPointInput | None = strawberry.field(
+        default=strawberry.UNSET, description="New position; may not be null."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The technician whose van to get or create.")
 class EnsureVanInput:
     technician_id: strawberry.ID
 
 
-@strawberry.input
+@strawberry.input(description="Units of one part.")
 class StockLineInput:
     part_id: strawberry.ID
-    quantity: int
+    quantity: int = strawberry.field(description="Whole units, 1 to 1,000,000.")
 
 
-@strawberry.input
+@strawberry.input(description="Goods arriving at a warehouse.")
 class ReceiveStockInput:
     location_id: strawberry.ID
-    lines: list[StockLineInput]
-    reason: str | None = None
+    lines: list[StockLineInput] = strawberry.field(description="Parts received, one line each.")
+    reason: str | None = strawberry.field(
+        default=None, description="Free-text note for the ledger."
+    )
     reference: str | None = strawberry.field(
         default=None, description="Purchase order or delivery note."
     )
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="Parts going from a warehouse to a technician's van.")
 class IssueToVanInput:
     warehouse_id: strawberry.ID
     technician_id: strawberry.ID
-    lines: list[StockLineInput]
+    lines: list[StockLineInput] = strawberry.field(description="Parts issued, one line each.")
     task_id: strawberry.ID | None = None
-    reason: str | None = None
+    reason: str | None = strawberry.field(
+        default=None, description="Free-text note for the ledger."
+    )
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="Parts moving between two locations.")
 class TransferStockInput:
     from_location_id: strawberry.ID
     to_location_id: strawberry.ID
-    lines: list[StockLineInput]
-    reason: str | None = None
+    lines: list[StockLineInput] = strawberry.field(description="Parts moved, one line each.")
+    reason: str | None = strawberry.field(
+        default=None, description="Free-text note for the ledger."
+    )
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="A count correction at one location.")
 class AdjustStockInput:
     location_id: strawberry.ID
     part_id: strawberry.ID
-    delta: int
-    reason: str
+    delta: int = strawberry.field(
+        description="Units to add (found) or, negative, to remove (lost); not 0."
+    )
+    reason: str = strawberry.field(description="Why the count changed; required, not blank.")
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="Units of one part to reserve or release at one location.")
 class ReserveStockInput:
     location_id: strawberry.ID
     part_id: strawberry.ID
-    quantity: int
+    quantity: int = strawberry.field(description="Whole units, 1 or more.")
     task_id: strawberry.ID | None = None
-    reason: str | None = None
+    reason: str | None = strawberry.field(
+        default=None, description="Free-text note for the ledger."
+    )
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="Unused parts going from a technician's van back to a warehouse.")
 class ReturnToWarehouseInput:
     technician_id: strawberry.ID
     warehouse_id: strawberry.ID
-    lines: list[StockLineInput]
+    lines: list[StockLineInput] = strawberry.field(description="Parts returned, one line each.")
     task_id: strawberry.ID | None = None
     requisition_id: strawberry.ID | None = None
-    reason: str | None = None
+    reason: str | None = strawberry.field(
+        default=None, description="Free-text note for the ledger."
+    )
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="A technician's request for parts from a warehouse.")
 class CreateRequisitionInput:
     technician_id: strawberry.ID
     warehouse_id: strawberry.ID
-    lines: list[StockLineInput]
+    lines: list[StockLineInput] = strawberry.field(
+        description="1 to 100 lines, one per part; all parts must share one currency."
+    )
     task_id: strawberry.ID | None = None
-    needed_by: datetime | None = None
-    notes: str | None = None
+    needed_by: datetime | None = strawberry.field(
+        default=None, description="When the parts are needed (UTC)."
+    )
+    notes: str | None = strawberry.field(
+        default=None, description="Notes for the approver, up to 2000 characters."
+    )
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="The requisition to approve or cancel.")
 class RequisitionDecisionInput:
     id: strawberry.ID
     expected_version: int | None = None
 
 
-@strawberry.input
+@strawberry.input(description="The requisition to reject, and why.")
 class RejectRequisitionInput:
     id: strawberry.ID
-    reason: str
+    reason: str = strawberry.field(description="Why it is rejected; required, not blank.")
     expected_version: int | None = None
 
 
-@strawberry.input
+@strawberry.input(description="Issue an approved requisition's parts to the technician's van.")
 class FulfilRequisitionInput:
     id: strawberry.ID
     lines: list[StockLineInput] | None = strawberry.field(
@@ -640,7 +756,9 @@ class FulfilRequisitionInput:
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(
+    description="A CSV or XLSX sheet to import: send exactly one of file and contentBase64."
+)
 class ImportSheetInput:
     file: Upload | None = strawberry.field(
         default=None, description="The spreadsheet as a GraphQL multipart upload."
@@ -648,11 +766,15 @@ class ImportSheetInput:
     content_base64: str | None = strawberry.field(
         default=None, description="Or its bytes in base64, for clients without multipart."
     )
-    filename: str | None = None
+    filename: str | None = strawberry.field(
+        default=None, description="The file's name, used to detect its format."
+    )
     format: SheetFormat | None = strawberry.field(  # type: ignore[valid-type]
         default=None, description="Detected from the file name or content when omitted."
     )
-    reference: str | None = None
+    reference: str | None = strawberry.field(
+        default=None, description="Stock imports: outside document recorded on the movements."
+    )
 
 
 # --- payloads -----------------------------------------------------------------------------
@@ -660,46 +782,71 @@ class ImportSheetInput:
 
 @strawberry.type
 class PartPayload(Payload):
-    part: PartType | None = None
+    part: PartType | None = strawberry.field(
+        default=None, description="The part as saved; null on error."
+    )
 
 
 @strawberry.type
 class StockLocationPayload(Payload):
-    location: StockLocationType | None = None
+    location: StockLocationType | None = strawberry.field(
+        default=None, description="The location as saved; null on error."
+    )
 
 
 @strawberry.type
 class StockMovementPayload(Payload):
-    movements: list[StockMovementType] | None = None
-    levels: list[StockLevelType] | None = None
+    movements: list[StockMovementType] | None = strawberry.field(
+        default=None, description="The ledger entries posted; null on error."
+    )
+    levels: list[StockLevelType] | None = strawberry.field(
+        default=None, description="The stock levels they changed, after the change; null on error."
+    )
 
 
 @strawberry.type
 class RequisitionPayload(Payload):
-    requisition: RequisitionType | None = None
-    movements: list[StockMovementType] | None = None
+    requisition: RequisitionType | None = strawberry.field(
+        default=None, description="The requisition as saved; null on error."
+    )
+    movements: list[StockMovementType] | None = strawberry.field(
+        default=None, description="fulfilRequisition: the issue movements posted; else null."
+    )
 
 
 @strawberry.type
 class RequisitionApprovalThresholdPayload(Payload):
-    threshold: RequisitionApprovalThresholdType | None = None
+    threshold: RequisitionApprovalThresholdType | None = strawberry.field(
+        default=None,
+        description="The limits as set, or as they were before removal; null on error.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A problem with one cell or row of an imported sheet.")
 class ImportRowError:
     row: int = strawberry.field(description="As the spreadsheet numbers it; the header is row 1.")
-    column: str | None
-    message: str
+    column: str | None = strawberry.field(
+        description="The bad column by header, lower case with underscores; null: not one column."
+    )
+    message: str = strawberry.field(description="What is wrong, in English.")
 
 
 @strawberry.type
 class ImportPayload(Payload):
-    rows: int | None = None
-    created: int | None = None
-    updated: int | None = None
-    unchanged: int | None = None
-    movements: int | None = None
-    row_errors: list[ImportRowError] | None = None
+    rows: int | None = strawberry.field(
+        default=None, description="Data rows read (header excluded)."
+    )
+    created: int | None = strawberry.field(default=None, description="Records created.")
+    updated: int | None = strawberry.field(default=None, description="Records changed.")
+    unchanged: int | None = strawberry.field(
+        default=None, description="Rows that matched what was already there."
+    )
+    movements: int | None = strawberry.field(
+        default=None, description="Stock movements posted (stock imports)."
+    )
+    row_errors: list[ImportRowError] | None = strawberry.field(
+        default=None, description="Every bad cell; when not empty nothing was imported."
+    )
 
     @classmethod
     def from_report(cls, report: ImportReport, **extra: Any) -> ImportPayload:

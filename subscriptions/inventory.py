@@ -55,7 +55,13 @@ async def _change(info: Info, event: dict[str, Any]) -> StockChange:
 
 @strawberry.type
 class InventorySubscription:
-    @strawberry.subscription(extensions=[allow(*STAFF, Role.TECHNICIAN)])
+    @strawberry.subscription(
+        extensions=[allow(*STAFF, Role.TECHNICIAN)],
+        description=(
+            "Stock level changes as they commit, for one location, one part or all; "
+            "technicians may watch only their own van."
+        ),
+    )
     async def inventory_changes(
         self,
         info: Info,

@@ -68,7 +68,7 @@ class RequisitionStatus(StrEnum):
     PENDING_APPROVAL = "PENDING_APPROVAL"
     """Waiting for a dispatcher or manager."""
     APPROVED = "APPROVED"
-    """Approved; stock is reserved for it."""
+    """Approved; waiting for its parts to be issued to the van."""
     REJECTED = "REJECTED"
     """Refused."""
     PARTIALLY_FULFILLED = "PARTIALLY_FULFILLED"

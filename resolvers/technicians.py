@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import UNSET
@@ -119,10 +119,26 @@ class TechniciansQuery:
         first: int | None = None,
         after: str | None = None,
         territory_id: strawberry.ID | None = None,
-        skill: str | None = None,
-        min_level: int = 1,
-        status: list[TechnicianStatus] | None = None,  # type: ignore[valid-type]
-        search: str | None = None,
+        skill: Annotated[
+            str | None,
+            strawberry.argument(description="Skill code the technician must hold; null for any."),
+        ] = None,
+        min_level: Annotated[
+            int,
+            strawberry.argument(
+                description="Minimum level (1-5) of `skill`; ignored without `skill`."
+            ),
+        ] = 1,
+        status: Annotated[
+            list[TechnicianStatus] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Keep only these statuses; null or empty for all."),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Case-insensitive text contained in the name or email."
+            ),
+        ] = None,
         include_archived: bool = False,
     ) -> TechnicianConnection:
         statement = repository.listed(
@@ -153,9 +169,18 @@ class TechniciansQuery:
     async def technicians_near(
         self,
         info: Info,
-        point: GeoPointInput,
-        radius_meters: float,
-        skills: list[str] | None = None,
+        point: Annotated[
+            GeoPointInput, strawberry.argument(description="The point to search around.")
+        ],
+        radius_meters: Annotated[
+            float, strawberry.argument(description="Search radius in metres; must be positive.")
+        ],
+        skills: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="Skill codes the technician must all hold; null or empty for any."
+            ),
+        ] = None,
         first: int | None = None,
     ) -> list[TechnicianDistance]:
         collect(point.problems())
@@ -183,7 +208,10 @@ class TechniciansQuery:
 class TechniciansMutation:
     # --- skills ---------------------------------------------------------------------------
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description="Adds a skill to the catalogue (admins only); the code must be unique.",
+    )
     async def create_skill(self, info: Info, input: CreateSkillInput) -> SkillPayload:
         async def action() -> SkillPayload:
             data = SkillCreate.model_validate(provided(input))
@@ -193,7 +221,10 @@ class TechniciansMutation:
 
         return await execute(info, SkillPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description="Renames or re-describes a skill (admins only).",
+    )
     async def update_skill(self, info: Info, input: UpdateSkillInput) -> SkillPayload:
         async def action() -> SkillPayload:
             changes = SkillUpdate.model_validate(
@@ -206,7 +237,11 @@ class TechniciansMutation:
 
         return await execute(info, SkillPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description="Removes a skill from the catalogue (admins only); technicians who hold it "
+        "keep it.",
+    )
     async def archive_skill(self, info: Info, input: ArchiveInput) -> SkillPayload:
         async def action() -> SkillPayload:
             skill = await service.archive_skill(
@@ -218,7 +253,12 @@ class TechniciansMutation:
 
     # --- technicians ----------------------------------------------------------------------
 
-    @strawberry.mutation(extensions=[allow(*WRITERS)])
+    @strawberry.mutation(
+        extensions=[allow(*WRITERS)],
+        description="Creates a technician (admins, dispatchers, partners; a partner creates only "
+        "its own PARTNER technicians); with territoryId it becomes a primary member "
+        "from today.",
+    )
     async def create_technician(
         self, info: Info, input: CreateTechnicianInput
     ) -> TechnicianPayload:
@@ -233,7 +273,11 @@ class TechniciansMutation:
 
         return await execute(info, TechnicianPayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*WRITERS)])
+    @strawberry.mutation(
+        extensions=[allow(*WRITERS)],
+        description="Changes a technician (admins, dispatchers, and a partner for its own "
+        "technicians); `skills`, when sent, replaces the whole set.",
+    )
     async def update_technician(
         self, info: Info, input: UpdateTechnicianInput
     ) -> TechnicianPayload:
@@ -250,7 +294,11 @@ class TechniciansMutation:
 
         return await execute(info, TechnicianPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN, Role.DISPATCHER)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN, Role.DISPATCHER)],
+        description="Archives a technician and sets status INACTIVE (admins and dispatchers); "
+        "repeating it is harmless.",
+    )
     async def archive_technician(self, info: Info, input: ArchiveInput) -> TechnicianPayload:
         async def action() -> TechnicianPayload:
             technician = await service.archive_technician(
@@ -265,7 +313,12 @@ class TechniciansMutation:
 
     # --- memberships ----------------------------------------------------------------------
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN, Role.DISPATCHER)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN, Role.DISPATCHER)],
+        description="Adds a technician to a territory for a period of local days (admins and "
+        "dispatchers); CONFLICT if it overlaps a period in the same territory or "
+        "another primary one.",
+    )
     async def add_territory_membership(
         self, info: Info, input: AddTerritoryMembershipInput
     ) -> TerritoryMembershipPayload:
@@ -282,7 +335,11 @@ class TechniciansMutation:
 
         return await execute(info, TerritoryMembershipPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN, Role.DISPATCHER)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN, Role.DISPATCHER)],
+        description="Sets the last day of a membership (admins and dispatchers); it can shorten a "
+        "period, not extend it.",
+    )
     async def end_territory_membership(
         self, info: Info, input: EndTerritoryMembershipInput
     ) -> TerritoryMembershipPayload:
@@ -321,7 +378,11 @@ class TechniciansMutation:
 
         return await execute(info, TechnicianPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*WRITERS)])
+    @strawberry.mutation(
+        extensions=[allow(*WRITERS)],
+        description="Records an absence of a technician (admins, dispatchers, and a partner for "
+        "its own technicians).",
+    )
     async def add_time_off(self, info: Info, input: AddTimeOffInput) -> TimeOffPayload:
         async def action() -> TimeOffPayload:
             values = provided(input, exclude=("idempotency_key",))
@@ -341,7 +402,11 @@ class TechniciansMutation:
 
         return await execute(info, TimeOffPayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*WRITERS)])
+    @strawberry.mutation(
+        extensions=[allow(*WRITERS)],
+        description="Deletes a time off entry (admins, dispatchers, and a partner for its own "
+        "technicians); the payload's timeOff is null.",
+    )
     async def remove_time_off(self, info: Info, input: RemoveTimeOffInput) -> TimeOffPayload:
         async def action() -> TimeOffPayload:
             technician = await service.remove_time_off(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.core.auth import Role
@@ -42,7 +44,13 @@ class TerritoriesQuery:
         extensions=[authenticated()],
         description="The active territory that contains the point (the smallest if several).",
     )
-    async def territory_at(self, info: Info, point: GeoPointInput) -> TerritoryType | None:
+    async def territory_at(
+        self,
+        info: Info,
+        point: Annotated[
+            GeoPointInput, strawberry.argument(description="The location to look up.")
+        ],
+    ) -> TerritoryType | None:
         collect(point.problems())
         row = await repository.containing(
             info.context.session, info.context.principal, point.to_lat_lng()
@@ -52,7 +60,10 @@ class TerritoriesQuery:
 
 @strawberry.type
 class TerritoriesMutation:
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description="Creates a territory (admins only).",
+    )
     async def create_territory(self, info: Info, input: CreateTerritoryInput) -> TerritoryPayload:
         async def action() -> TerritoryPayload:
             data = TerritoryCreate.model_validate(provided(input, exclude=("idempotency_key",)))
@@ -61,7 +72,10 @@ class TerritoriesMutation:
 
         return await execute(info, TerritoryPayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description="Changes a territory's name, time zone, notes or area (admins only).",
+    )
     async def update_territory(self, info: Info, input: UpdateTerritoryInput) -> TerritoryPayload:
         async def action() -> TerritoryPayload:
             changes = TerritoryUpdate.model_validate(
@@ -77,7 +91,11 @@ class TerritoriesMutation:
 
         return await execute(info, TerritoryPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description="Archives a territory so it no longer matches territoryAt (admins only); "
+        "repeating it is harmless.",
+    )
     async def archive_territory(self, info: Info, input: ArchiveInput) -> TerritoryPayload:
         async def action() -> TerritoryPayload:
             territory = await service.archive_territory(
@@ -87,7 +105,11 @@ class TerritoriesMutation:
 
         return await execute(info, TerritoryPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description="Adds a holiday to a territory's calendar and bumps the territory's version "
+        "(admins only).",
+    )
     async def add_territory_holiday(self, info: Info, input: AddHolidayInput) -> TerritoryPayload:
         async def action() -> TerritoryPayload:
             holiday = TerritoryHolidayCreate.model_validate({"day": input.day, "name": input.name})
@@ -101,7 +123,11 @@ class TerritoriesMutation:
 
         return await execute(info, TerritoryPayload, action)
 
-    @strawberry.mutation(extensions=[allow(Role.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(Role.ADMIN)],
+        description="Removes a holiday from a territory's calendar; NOT_FOUND if that day is no "
+        "holiday (admins only).",
+    )
     async def remove_territory_holiday(
         self, info: Info, input: RemoveHolidayInput
     ) -> TerritoryPayload:

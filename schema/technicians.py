@@ -59,11 +59,13 @@ class DistanceBasis(IntEnum):
     """From the technician's home base (they have not been seen lately)."""
 
 
-@strawberry.type(name="Skill")
+@strawberry.type(name="Skill", description="A skill in the catalogue that technicians can hold.")
 class SkillType(Node):
-    code: str
-    name: str
-    description: str | None
+    code: str = strawberry.field(
+        description="Unique code used to name the skill in filters and inputs, e.g. ac_repair."
+    )
+    name: str = strawberry.field(description="Display name of the skill.")
+    description: str | None = strawberry.field(description="Free-text explanation; null when none.")
     version: int
     archived_at: datetime | None
 
@@ -82,14 +84,14 @@ class SkillType(Node):
 
 @strawberry.type(description="A skill a technician holds, at a level from 1 (basic) to 5 (expert).")
 class SkillLevel:
-    skill: SkillType
-    level: int
+    skill: SkillType = strawberry.field(description="The skill held.")
+    level: int = strawberry.field(description="Proficiency from 1 (basic) to 5 (expert).")
 
 
 @strawberry.type(description="A weekly shift in the local time of the technician's territory.")
 class Shift:
-    weekday: Weekday
-    start: time
+    weekday: Weekday = strawberry.field(description="Day of the week the shift is on.")
+    start: time = strawberry.field(description="Local start time of the shift.")
     end: time = strawberry.field(description="00:00 means until midnight.")
 
     @classmethod
@@ -98,11 +100,11 @@ class Shift:
         return cls(weekday=Weekday(row.weekday), start=row.starts_at, end=end)
 
 
-@strawberry.type(name="TimeOff")
+@strawberry.type(name="TimeOff", description="A period when a technician is unavailable.")
 class TimeOffType(Node):
-    start: datetime
-    end: datetime
-    reason: str | None
+    start: datetime = strawberry.field(description="When the absence starts (UTC).")
+    end: datetime = strawberry.field(description="When the absence ends (UTC), after start.")
+    reason: str | None = strawberry.field(description="Free-text reason; null when none given.")
 
     @classmethod
     def from_model(cls, row: TimeOff) -> TimeOffType:
@@ -110,14 +112,22 @@ class TimeOffType(Node):
         return cls(db_id=row.id, start=row.starts_at, end=row.ends_at, reason=row.reason)
 
 
-@strawberry.type(name="TerritoryMembership")
+@strawberry.type(
+    name="TerritoryMembership",
+    description="A period (whole local days) during which a technician belongs to a territory.",
+)
 class TerritoryMembershipType(Node):
     territory_db_id: strawberry.Private[int]
-    valid_from: date
+    valid_from: date = strawberry.field(
+        description="First day included, a date in the territory's time zone."
+    )
     valid_to: date | None = strawberry.field(description="Last day included; null: open-ended.")
-    is_primary: bool
+    is_primary: bool = strawberry.field(
+        description="Whether this is the primary territory, whose time zone and holidays govern "
+        "the weekly hours."
+    )
 
-    @strawberry.field
+    @strawberry.field(description="The territory the technician belongs to.")
     async def territory(
         self, info: Info
     ) -> Annotated[TerritoryType, strawberry.lazy("schema.territories")] | None:
@@ -166,26 +176,42 @@ def _personal(**kwargs: Any) -> Any:
     return strawberry.field(extensions=[personal()], **kwargs)
 
 
-def _internal() -> Any:
-    return strawberry.field(extensions=[own_partner(*STAFF)])
+def _internal(**kwargs: Any) -> Any:
+    return strawberry.field(extensions=[own_partner(*STAFF)], **kwargs)
 
 
-@strawberry.type(name="Technician")
+@strawberry.type(
+    name="Technician",
+    description="A field technician; anyone who can see one reads its name and rating, the "
+    "other fields are limited to staff, technicians and the employing partner.",
+)
 class TechnicianType(Node):
-    name: str
-    email: str | None = _work()
-    phone: str | None = _work()
-    employment: Employment = _work()  # type: ignore[valid-type]
-    status: TechnicianStatus = _work()  # type: ignore[valid-type]
-    external_ref: str | None = _work()
-    notes: str | None = _internal()
-    home_base: GeoPoint = _personal()
+    name: str = strawberry.field(description="Full name, shown to customers.")
+    email: str | None = _work(description="Work email; null when unknown.")
+    phone: str | None = _work(description="Work phone number; null when unknown.")
+    employment: Employment = _work(description="Who employs the technician.")  # type: ignore[valid-type]
+    status: TechnicianStatus = _work(description="Whether the technician can be given work.")  # type: ignore[valid-type]
+    external_ref: str | None = _work(
+        description="Unique key of the technician in the HR or partner system; imports match on it."
+    )
+    notes: str | None = _internal(
+        description="Internal notes, for staff and the employing partner only."
+    )
+    home_base: GeoPoint = _personal(
+        description="Where the technician starts from; used for distance when not seen lately."
+    )
     last_known_location: GeoPoint | None = _personal(
         description="The last position the technician's device reported, at lastSeenAt."
     )
-    last_seen_at: datetime | None = _personal()
-    cost_per_hour: Money | None = _internal()
-    cost_per_km: Money | None = _internal()
+    last_seen_at: datetime | None = _personal(
+        description="When the device last reported a position (UTC); null if never."
+    )
+    cost_per_hour: Money | None = _internal(
+        description="Internal cost of an hour of work; null when not set."
+    )
+    cost_per_km: Money | None = _internal(
+        description="Internal cost of a kilometre driven; null when not set."
+    )
     version: int = _work()
     created_at: datetime = _work()
     archived_at: datetime | None = _work()
@@ -204,12 +230,18 @@ class TechnicianType(Node):
         summary = await _batch(info, "technician.rating", repository.ratings_of).load(self.db_id)
         return int(summary.count)
 
-    @strawberry.field(extensions=[_work_rule(), FirstItems(50)])
+    @strawberry.field(
+        description="The skills the technician holds, with levels.",
+        extensions=[_work_rule(), FirstItems(50)],
+    )
     async def skills(self, info: Info) -> list[SkillLevel]:
         pairs = await _batch(info, "technician.skills", repository.skills_of).load(self.db_id)
         return [SkillLevel(skill=SkillType.from_model(s), level=link.level) for link, s in pairs]
 
-    @strawberry.field(extensions=[_work_rule()])
+    @strawberry.field(
+        description="The partner company employing the technician; null for employees.",
+        extensions=[_work_rule()],
+    )
     async def partner(self, info: Info) -> PartnerType | None:
         if self.partner_db_id is None:
             return None
@@ -285,82 +317,125 @@ class TechnicianType(Node):
 TechnicianConnection = Connection[TechnicianType]
 
 
-@strawberry.type
+@strawberry.type(description="A technician found by techniciansNear, with the distance.")
 class TechnicianDistance:
-    technician: TechnicianType
+    technician: TechnicianType = strawberry.field(description="The technician found.")
     distance_meters: float = strawberry.field(
         description=(
             "Great-circle (spheroid) distance from the searched point to the technician's last "
             "known location when it was reported in the last 30 minutes, else to the home base."
         )
     )
-    measured_from: DistanceBasis
+    measured_from: DistanceBasis = strawberry.field(
+        description="Which position distanceMeters was measured from."
+    )
 
 
 # --- inputs and payloads ------------------------------------------------------------------
 
 
-@strawberry.input
+@strawberry.input(description="A new skill for the catalogue.")
 class CreateSkillInput:
-    code: str
-    name: str
-    description: str | None = None
+    code: str = strawberry.field(description="Unique code, e.g. ac_repair; a duplicate is refused.")
+    name: str = strawberry.field(description="Display name, 1 to 120 characters.")
+    description: str | None = strawberry.field(
+        default=None, description="Optional free-text explanation."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a skill; omitted fields stay. The code cannot change.")
 class UpdateSkillInput:
     id: strawberry.ID
     expected_version: int | None = None
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="New display name.")
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New explanation; null clears it."
+    )
 
 
 @strawberry.type
 class SkillPayload(Payload):
-    skill: SkillType | None = None
+    skill: SkillType | None = strawberry.field(
+        default=None, description="The skill after the change; null when it failed."
+    )
 
 
 @strawberry.input(description="A skill by code (e.g. ac_repair) or by Skill ID, with a level 1-5.")
 class SkillLevelInput:
-    skill: str
-    level: int
+    skill: str = strawberry.field(description="Skill code or Skill ID.")
+    level: int = strawberry.field(description="Proficiency from 1 (basic) to 5 (expert).")
 
 
-@strawberry.input
+@strawberry.input(description="A new technician.")
 class CreateTechnicianInput:
-    name: str
-    home_base: GeoPointInput
-    email: str | None = None
-    phone: str | None = None
-    employment: Employment = DomainEmployment.EMPLOYEE  # type: ignore[valid-type]
+    name: str = strawberry.field(description="Full name, 1 to 200 characters.")
+    home_base: GeoPointInput = strawberry.field(description="Where the technician starts from.")
+    email: str | None = strawberry.field(default=None, description="Work email.")
+    phone: str | None = strawberry.field(default=None, description="Work phone number.")
+    employment: Employment = strawberry.field(  # type: ignore[valid-type]
+        default=DomainEmployment.EMPLOYEE,
+        description="Who employs the technician; PARTNER needs partnerId (a partner caller always "
+        "creates PARTNER).",
+    )
     partner_id: strawberry.ID | None = None
-    status: TechnicianStatus = DomainTechnicianStatus.ACTIVE  # type: ignore[valid-type]
-    cost_per_hour: MoneyInput | None = None
-    cost_per_km: MoneyInput | None = None
-    external_ref: str | None = None
-    notes: str | None = None
-    skills: list[SkillLevelInput] = strawberry.field(default_factory=list)
+    status: TechnicianStatus = strawberry.field(  # type: ignore[valid-type]
+        default=DomainTechnicianStatus.ACTIVE, description="Initial status."
+    )
+    cost_per_hour: MoneyInput | None = strawberry.field(
+        default=None, description="Internal hourly cost; same currency as costPerKm."
+    )
+    cost_per_km: MoneyInput | None = strawberry.field(
+        default=None, description="Internal cost per kilometre; same currency as costPerHour."
+    )
+    external_ref: str | None = strawberry.field(
+        default=None, description="Unique key in the HR or partner system."
+    )
+    notes: str | None = strawberry.field(
+        default=None, description="Internal notes for staff and the employing partner."
+    )
+    skills: list[SkillLevelInput] = strawberry.field(
+        default_factory=list, description="Skills with levels; each skill at most once."
+    )
     territory_id: strawberry.ID | None = strawberry.field(
         default=None, description="Makes the technician a primary member from today."
     )
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a technician; omitted fields stay as they are.")
 class UpdateTechnicianInput:
     id: strawberry.ID
     expected_version: int | None = None
-    name: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    employment: Employment | None = strawberry.UNSET  # type: ignore[valid-type]
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="New full name.")
+    email: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New work email; null clears it."
+    )
+    phone: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New work phone; null clears it."
+    )
+    employment: Employment | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET,
+        description="New employer kind; partners cannot make their technicians EMPLOYEE.",
+    )
     partner_id: strawberry.ID | None = strawberry.UNSET
-    status: TechnicianStatus | None = strawberry.UNSET  # type: ignore[valid-type]
-    home_base: GeoPointInput | None = strawberry.UNSET
-    cost_per_hour: MoneyInput | None = strawberry.UNSET
-    cost_per_km: MoneyInput | None = strawberry.UNSET
-    external_ref: str | None = strawberry.UNSET
-    notes: str | None = strawberry.UNSET
+    status: TechnicianStatus | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET, description="New status."
+    )
+    home_base: GeoPointInput | None = strawberry.field(
+        default=strawberry.UNSET, description="New home base."
+    )
+    cost_per_hour: MoneyInput | None = strawberry.field(
+        default=strawberry.UNSET, description="New hourly cost; null clears it."
+    )
+    cost_per_km: MoneyInput | None = strawberry.field(
+        default=strawberry.UNSET, description="New cost per kilometre; null clears it."
+    )
+    external_ref: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New HR or partner system key; null clears it."
+    )
+    notes: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New internal notes; null clears them."
+    )
     skills: list[SkillLevelInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Replaces the whole skill set."
     )
@@ -368,21 +443,28 @@ class UpdateTechnicianInput:
 
 @strawberry.type
 class TechnicianPayload(Payload):
-    technician: TechnicianType | None = None
+    technician: TechnicianType | None = strawberry.field(
+        default=None, description="The technician after the change; null when it failed."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A period during which a technician belongs to a territory.")
 class AddTerritoryMembershipInput:
     technician_id: strawberry.ID
     territory_id: strawberry.ID
     valid_from: date | None = strawberry.field(
         default=None, description="Defaults to today in the territory's time zone."
     )
-    valid_to: date | None = None
-    is_primary: bool = True
+    valid_to: date | None = strawberry.field(
+        default=None, description="Last day included; null for open-ended."
+    )
+    is_primary: bool = strawberry.field(
+        default=True,
+        description="Primary membership; two primary periods of one technician may not overlap.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Ends (shortens) a territory membership.")
 class EndTerritoryMembershipInput:
     id: strawberry.ID
     valid_to: date = strawberry.field(description="The last day the technician belongs to it.")
@@ -390,39 +472,51 @@ class EndTerritoryMembershipInput:
 
 @strawberry.type
 class TerritoryMembershipPayload(Payload):
-    membership: TerritoryMembershipType | None = None
-    technician: TechnicianType | None = None
+    membership: TerritoryMembershipType | None = strawberry.field(
+        default=None, description="The membership after the change; null when it failed."
+    )
+    technician: TechnicianType | None = strawberry.field(
+        default=None, description="The technician the membership belongs to."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A weekly shift in the local time of the primary territory.")
 class ShiftInput:
-    weekday: Weekday
-    start: time
+    weekday: Weekday = strawberry.field(description="Day of the week.")
+    start: time = strawberry.field(description="Local start time.")
     end: time = strawberry.field(description="00:00 means until midnight.")
 
 
-@strawberry.input
+@strawberry.input(description="A technician's full weekly pattern.")
 class SetWorkingHoursInput:
     technician_id: strawberry.ID
-    shifts: list[ShiftInput]
+    shifts: list[ShiftInput] = strawberry.field(
+        description="All shifts of the week; an empty list clears the pattern."
+    )
     expected_version: int | None = None
 
 
-@strawberry.input
+@strawberry.input(description="An absence of a technician.")
 class AddTimeOffInput:
     technician_id: strawberry.ID
-    start: datetime
-    end: datetime
-    reason: str | None = None
+    start: datetime = strawberry.field(
+        description="When the absence starts (with offset; stored in UTC)."
+    )
+    end: datetime = strawberry.field(description="When it ends; must be after start.")
+    reason: str | None = strawberry.field(default=None, description="Optional free-text reason.")
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="A time off entry to delete.")
 class RemoveTimeOffInput:
     id: strawberry.ID
 
 
 @strawberry.type
 class TimeOffPayload(Payload):
-    time_off: TimeOffType | None = None
-    technician: TechnicianType | None = None
+    time_off: TimeOffType | None = strawberry.field(
+        default=None, description="The time off added; null after a removal or a failure."
+    )
+    technician: TechnicianType | None = strawberry.field(
+        default=None, description="The technician concerned."
+    )

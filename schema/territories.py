@@ -22,16 +22,22 @@ if TYPE_CHECKING:
 
 @strawberry.type(name="Holiday", description="A day off for the whole territory (local date).")
 class HolidayType:
-    day: date
-    name: str
+    day: date = strawberry.field(
+        description="The holiday's calendar date in the territory's time zone."
+    )
+    name: str = strawberry.field(description="Holiday name, e.g. Diwali.")
 
 
-@strawberry.type(name="Territory")
+@strawberry.type(
+    name="Territory",
+    description="A service area with its own time zone and holiday calendar; technicians "
+    "belong to territories.",
+)
 class TerritoryType(Node):
-    name: str
-    code: str
+    name: str = strawberry.field(description="Display name of the territory.")
+    code: str = strawberry.field(description="Unique short code of the territory.")
     time_zone: str = strawberry.field(description="IANA time zone of the weekly hours.")
-    description: str | None
+    description: str | None = strawberry.field(description="Free-text notes; null when none.")
     area: GeoJSON = strawberry.field(description="A GeoJSON MultiPolygon.")
     version: int
     created_at: datetime
@@ -44,7 +50,12 @@ class TerritoryType(Node):
     async def holidays(
         self,
         info: Info,
-        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+        from_: Annotated[
+            date | None,
+            strawberry.argument(
+                name="from", description="First local date to include; omit for all holidays."
+            ),
+        ] = None,
     ) -> list[HolidayType]:
         loader = info.context.loaders.children(TerritoryHoliday, TerritoryHoliday.territory_id)
         rows = sorted(await loader.load(self.db_id), key=lambda h: h.day)
@@ -84,41 +95,53 @@ class TerritoryType(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="A new territory.")
 class CreateTerritoryInput:
-    name: str
-    code: str
-    time_zone: str
-    area: GeoJSON
-    description: str | None = None
+    name: str = strawberry.field(description="Display name, 1 to 120 characters.")
+    code: str = strawberry.field(description="Unique short code; a duplicate is refused.")
+    time_zone: str = strawberry.field(description="IANA time zone name, e.g. Asia/Kolkata.")
+    area: GeoJSON = strawberry.field(description="The area as a GeoJSON Polygon or MultiPolygon.")
+    description: str | None = strawberry.field(
+        default=None, description="Optional free-text notes."
+    )
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a territory; omitted fields stay as they are.")
 class UpdateTerritoryInput:
     id: strawberry.ID
     expected_version: int | None = None
-    name: str | None = strawberry.UNSET
-    time_zone: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    area: GeoJSON | None = strawberry.UNSET
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="New display name.")
+    time_zone: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New IANA time zone name, e.g. Asia/Kolkata."
+    )
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New free-text notes; null clears them."
+    )
+    area: GeoJSON | None = strawberry.field(
+        default=strawberry.UNSET, description="New area as a GeoJSON Polygon or MultiPolygon."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A holiday to add to a territory's calendar.")
 class AddHolidayInput:
     territory_id: strawberry.ID
-    day: date
-    name: str
+    day: date = strawberry.field(
+        description="Local calendar date; a territory has at most one holiday a day."
+    )
+    name: str = strawberry.field(description="Holiday name, 1 to 120 characters.")
     expected_version: int | None = None
 
 
-@strawberry.input
+@strawberry.input(description="A holiday to remove from a territory's calendar.")
 class RemoveHolidayInput:
     territory_id: strawberry.ID
-    day: date
+    day: date = strawberry.field(description="Local date of the holiday to remove.")
     expected_version: int | None = None
 
 
 @strawberry.type
 class TerritoryPayload(Payload):
-    territory: TerritoryType | None = None
+    territory: TerritoryType | None = strawberry.field(
+        default=None, description="The territory after the change; null when it failed."
+    )

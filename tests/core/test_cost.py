@@ -281,6 +281,8 @@ BOUNDED_LISTS = {
     "Query.availableSlots",
     "Query.customerBalances",
     "Query.taskCosting",
+    "SlaPolicy.targets",
+    "PriorityRules.rules",
 }
 
 

@@ -188,7 +188,7 @@ PARTNER_MAY_READ = COMMON | {
     ),
     "Task": CUSTOMER_TASK
     + (
-        " offerExpiresAt rejectionCount outsideGeofence checkInDistanceMeters "
+        " offerExpiresAt rejectionCount outsideGeofence offSchedule checkInDistanceMeters "
         "preferredTechnicians excludedTechnicians workOrder notes"
     ),
     "TaskNoteEntry": "body author createdAt",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,19 +71,39 @@ async def _sla_policy(session: AsyncSession) -> SlaPolicy:
 
 @strawberry.type
 class PoliciesQuery:
-    @strawberry.field(extensions=[allow(*READERS)])
+    @strawberry.field(
+        extensions=[allow(*READERS)],
+        description=(
+            "The operator's work policy (geofence and field rules). Admins, dispatchers and "
+            "managers."
+        ),
+    )
     async def work_policy(self, info: Info) -> WorkPolicy:
         return WorkPolicy.of(await settings.work_policy(info.context.session))
 
-    @strawberry.field(extensions=[allow(*READERS)])
+    @strawberry.field(
+        extensions=[allow(*READERS)],
+        description=(
+            "The operator's customer communication policy. Admins, dispatchers and managers."
+        ),
+    )
     async def communication_policy(self, info: Info) -> CommunicationPolicy:
         return CommunicationPolicy.of(await settings.communication_policy(info.context.session))
 
-    @strawberry.field(extensions=[allow(*READERS)])
+    @strawberry.field(
+        extensions=[allow(*READERS)],
+        description="The SLA targets per priority. Admins, dispatchers and managers.",
+    )
     async def sla_policy(self, info: Info) -> SlaPolicy:
         return await _sla_policy(info.context.session)
 
-    @strawberry.field(extensions=[allow(*READERS)])
+    @strawberry.field(
+        extensions=[allow(*READERS)],
+        description=(
+            "The rules that set a new request's priority, with their version. Admins, dispatchers "
+            "and managers."
+        ),
+    )
     async def priority_rules(self, info: Info) -> PriorityRules:
         session = info.context.session
         family = await audit.current(session, PolicyKind.PRIORITY_RULES)
@@ -99,7 +119,10 @@ class PoliciesQuery:
     async def policy_changes(
         self,
         info: Info,
-        kind: PolicyKind | None = None,
+        kind: Annotated[
+            PolicyKind | None,
+            strawberry.argument(description="Only changes to this policy; null for all."),
+        ] = None,
         first: int | None = None,
         after: str | None = None,
     ) -> PolicyChangeConnection:
@@ -116,7 +139,13 @@ class PoliciesQuery:
 
 @strawberry.type
 class PoliciesMutation:
-    @strawberry.mutation(extensions=[allow(*WRITERS)])
+    @strawberry.mutation(
+        extensions=[allow(*WRITERS)],
+        description=(
+            "Change work policy values; only the given fields change and the change is audited. "
+            "Admins only."
+        ),
+    )
     async def update_work_policy(
         self, info: Info, input: UpdateWorkPolicyInput
     ) -> WorkPolicyPayload:
@@ -130,7 +159,13 @@ class PoliciesMutation:
 
         return await execute(info, WorkPolicyPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*WRITERS)])
+    @strawberry.mutation(
+        extensions=[allow(*WRITERS)],
+        description=(
+            "Change communication policy values; only the given fields change and the change is "
+            "audited. Admins only."
+        ),
+    )
     async def update_communication_policy(
         self, info: Info, input: UpdateCommunicationPolicyInput
     ) -> CommunicationPolicyPayload:
@@ -144,7 +179,10 @@ class PoliciesMutation:
 
         return await execute(info, CommunicationPolicyPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*WRITERS)])
+    @strawberry.mutation(
+        extensions=[allow(*WRITERS)],
+        description="Replace the SLA targets; the change is audited. Admins only.",
+    )
     async def update_sla_policy(self, info: Info, input: UpdateSlaPolicyInput) -> SlaPolicyPayload:
         async def action() -> SlaPolicyPayload:
             targets = [rules.SlaTarget.model_validate(vars(t)) for t in input.targets]
@@ -156,7 +194,10 @@ class PoliciesMutation:
 
         return await execute(info, SlaPolicyPayload, action)
 
-    @strawberry.mutation(extensions=[allow(*WRITERS)])
+    @strawberry.mutation(
+        extensions=[allow(*WRITERS)],
+        description="Add a priority rule; the change is audited. Admins only.",
+    )
     async def create_priority_rule(
         self, info: Info, input: CreatePriorityRuleInput
     ) -> PriorityRulePayload:
@@ -170,7 +211,10 @@ class PoliciesMutation:
 
         return await execute(info, PriorityRulePayload, action)
 
-    @strawberry.mutation(extensions=[allow(*WRITERS)])
+    @strawberry.mutation(
+        extensions=[allow(*WRITERS)],
+        description="Change a priority rule; the change is audited. Admins only.",
+    )
     async def update_priority_rule(
         self, info: Info, input: UpdatePriorityRuleInput
     ) -> PriorityRulePayload:

@@ -137,7 +137,9 @@ class SlaQuery:
             to_node=SlaEscalationType.from_model,
         )
 
-    @strawberry.field(extensions=[staff()])
+    @strawberry.field(
+        extensions=[staff()], description="The configured SLA escalation policies. Staff only."
+    )
     async def escalation_policies(self, info: Info) -> list[EscalationPolicyType]:
         rows = await repository.policies(info.context.session)
         return [EscalationPolicyType.from_model(row) for row in rows]

@@ -81,7 +81,13 @@ def _principal(info: Info) -> Principal:
 
 @strawberry.type
 class FieldTaskMutation:
-    @strawberry.mutation(extensions=[allow(*roles_for(Action.ACCEPT))])
+    @strawberry.mutation(
+        extensions=[allow(*roles_for(Action.ACCEPT))],
+        description=(
+            "Technician accepts a task offered to them (DISPATCHED → ACCEPTED); an offer past its "
+            "deadline is taken back first."
+        ),
+    )
     async def accept_task(self, info: Info, input: TaskStepInput) -> TaskPayload:
         await _expire_offer(info, input.task_id)
 
@@ -96,7 +102,13 @@ class FieldTaskMutation:
 
         return await _task_payload(info, run, input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*roles_for(Action.REJECT))])
+    @strawberry.mutation(
+        extensions=[allow(*roles_for(Action.REJECT))],
+        description=(
+            "Technician declines an offered or accepted task; it returns to UNSCHEDULED for "
+            "re-dispatch. Technicians only."
+        ),
+    )
     async def reject_task(self, info: Info, input: RejectTaskInput) -> TaskPayload:
         await _expire_offer(info, input.task_id)
 
@@ -111,11 +123,20 @@ class FieldTaskMutation:
 
         return await _task_payload(info, run, input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*roles_for(Action.START_TRAVEL))])
+    @strawberry.mutation(
+        extensions=[allow(*roles_for(Action.START_TRAVEL))],
+        description="Technician leaves for the site (ACCEPTED → EN_ROUTE). Technicians only.",
+    )
     async def start_travel(self, info: Info, input: TaskStepInput) -> TaskPayload:
         return await _move(info, Action.START_TRAVEL, input)
 
-    @strawberry.mutation(extensions=[allow(*roles_for(Action.CHECK_IN))])
+    @strawberry.mutation(
+        extensions=[allow(*roles_for(Action.CHECK_IN))],
+        description=(
+            "Technician arrives on site (→ ON_SITE); outside the geofence radius it is refused or "
+            "accepted with warnings, per the work policy."
+        ),
+    )
     async def check_in(self, info: Info, input: CheckInInput) -> CheckInPayload:
         async def action() -> CheckInPayload:
             step = _step(input.task_id, input.expected_version, input.location, input.reason)
@@ -124,11 +145,22 @@ class FieldTaskMutation:
 
         return await execute(info, CheckInPayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*roles_for(Action.START_WORK))])
+    @strawberry.mutation(
+        extensions=[allow(*roles_for(Action.START_WORK))],
+        description=(
+            "Technician starts or resumes work (ON_SITE or ON_HOLD → IN_PROGRESS). Technicians "
+            "only."
+        ),
+    )
     async def start_work(self, info: Info, input: TaskStepInput) -> TaskPayload:
         return await _move(info, Action.START_WORK, input)
 
-    @strawberry.mutation(extensions=[allow(*roles_for(Action.HOLD))])
+    @strawberry.mutation(
+        extensions=[allow(*roles_for(Action.HOLD))],
+        description=(
+            "Technician puts work on hold with a reason (IN_PROGRESS → ON_HOLD). Technicians only."
+        ),
+    )
     async def pause_task(self, info: Info, input: PauseTaskInput) -> TaskPayload:
         async def run() -> Task:
             step = _step(input.task_id, input.expected_version, reason=input.reason)
@@ -136,7 +168,13 @@ class FieldTaskMutation:
 
         return await _task_payload(info, run, input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*roles_for(Action.COMPLETE))])
+    @strawberry.mutation(
+        extensions=[allow(*roles_for(Action.COMPLETE))],
+        description=(
+            "Technician finishes the job with a resolution code and optional signature "
+            "(IN_PROGRESS → COMPLETED)."
+        ),
+    )
     async def complete_task(self, info: Info, input: CompleteTaskInput) -> TaskPayload:
         async def run() -> Task:
             step = _step(input.task_id, input.expected_version, input.location)
@@ -151,7 +189,13 @@ class FieldTaskMutation:
 
         return await _task_payload(info, run, input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*roles_for(Action.MARK_INCOMPLETE))])
+    @strawberry.mutation(
+        extensions=[allow(*roles_for(Action.MARK_INCOMPLETE))],
+        description=(
+            "Technician closes the visit as INCOMPLETE with a reason; a follow-up task is created "
+            "and returned."
+        ),
+    )
     async def mark_task_incomplete(
         self, info: Info, input: MarkTaskIncompleteInput
     ) -> MarkTaskIncompletePayload:
@@ -168,7 +212,10 @@ class FieldTaskMutation:
             info, MarkTaskIncompletePayload, action, idempotency_key=input.idempotency_key
         )
 
-    @strawberry.mutation(extensions=[allow(*FIELD)])
+    @strawberry.mutation(
+        extensions=[allow(*FIELD)],
+        description="Add a text note to the task's record. Technicians only.",
+    )
     async def add_task_note(self, info: Info, input: AddTaskNoteInput) -> TaskPayload:
         async def run() -> Task:
             task, _ = await records.add_note(
@@ -178,7 +225,12 @@ class FieldTaskMutation:
 
         return await _task_payload(info, run, input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*FIELD)])
+    @strawberry.mutation(
+        extensions=[allow(*FIELD)],
+        description=(
+            "Attach an uploaded photo (by file reference) to the task's record. Technicians only."
+        ),
+    )
     async def add_task_photo(self, info: Info, input: AddTaskPhotoInput) -> TaskPayload:
         async def run() -> Task:
             task, _ = await records.add_photo(
@@ -193,7 +245,10 @@ class FieldTaskMutation:
 
         return await _task_payload(info, run, input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*FIELD)])
+    @strawberry.mutation(
+        extensions=[allow(*FIELD)],
+        description="Record the parts used on the task. Technicians only.",
+    )
     async def record_parts_used(self, info: Info, input: RecordPartsUsedInput) -> TaskPayload:
         async def run() -> Task:
             lines = [TaskPartLine.model_validate(vars(p)) for p in input.parts]
@@ -204,7 +259,13 @@ class FieldTaskMutation:
 
         return await _task_payload(info, run, input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*FIELD)])
+    @strawberry.mutation(
+        extensions=[allow(*FIELD)],
+        description=(
+            "Store the customer's signature (uploaded image reference and signer name) on the "
+            "task. Technicians only."
+        ),
+    )
     async def capture_signature(self, info: Info, input: CaptureSignatureInput) -> TaskPayload:
         async def run() -> Task:
             return await records.capture_signature(
@@ -229,7 +290,12 @@ async def _move(info: Info, action: Action, input: TaskStepInput) -> TaskPayload
 
 @strawberry.type
 class CustomerTaskMutation:
-    @strawberry.mutation(extensions=[allow(*roles_for(Action.CONFIRM))])
+    @strawberry.mutation(
+        extensions=[allow(*roles_for(Action.CONFIRM))],
+        description=(
+            "Customer confirms the booked visit window; allowed before work starts. Customers only."
+        ),
+    )
     async def confirm_appointment(self, info: Info, input: ConfirmAppointmentInput) -> TaskPayload:
         async def run() -> Task:
             return await customer.confirm_appointment(
@@ -241,7 +307,13 @@ class CustomerTaskMutation:
 
         return await _task_payload(info, run, input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*roles_for(Action.RESCHEDULE))])
+    @strawberry.mutation(
+        extensions=[allow(*roles_for(Action.RESCHEDULE))],
+        description=(
+            "Ask for a new visit window before work starts; the task goes back to UNSCHEDULED (or "
+            "takes a held slot). Desk staff and the customer."
+        ),
+    )
     async def reschedule_task(self, info: Info, input: RescheduleTaskInput) -> TaskPayload:
         async def run() -> Task:
             collect(
@@ -265,7 +337,13 @@ class CustomerTaskMutation:
 
         return await _task_payload(info, run, input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*roles_for(Action.CANCEL))])
+    @strawberry.mutation(
+        extensions=[allow(*roles_for(Action.CANCEL))],
+        description=(
+            "Cancel an open task with a reason. Desk staff (admin, dispatcher, agent, manager) and "
+            "the customer."
+        ),
+    )
     async def cancel_task(self, info: Info, input: CancelTaskInput) -> TaskPayload:
         async def run() -> Task:
             return await customer.cancel_task(
@@ -278,7 +356,10 @@ class CustomerTaskMutation:
 
         return await _task_payload(info, run, input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(Role.CUSTOMER)])
+    @strawberry.mutation(
+        extensions=[allow(Role.CUSTOMER)],
+        description="Customer rates a task and may leave a comment. Customers only.",
+    )
     async def submit_feedback(self, info: Info, input: SubmitFeedbackInput) -> TaskPayload:
         async def run() -> Task:
             return await customer.submit_feedback(

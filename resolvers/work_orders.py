@@ -6,6 +6,7 @@ The technician's and the customer's mutations live in `resolvers.tasks` and join
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
@@ -69,13 +70,19 @@ def _search_text(text: str | None) -> str | None:
 
 @strawberry.type
 class WorkOrdersQuery:
-    @strawberry.field(extensions=[authenticated()])
+    @strawberry.field(
+        extensions=[authenticated()],
+        description="Tasks the caller may see, filtered; oldest first.",
+    )
     async def tasks(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        filter: TaskFilter | None = None,
+        filter: Annotated[
+            TaskFilter | None,
+            strawberry.argument(description="Conditions the tasks must all meet; null for none."),
+        ] = None,
     ) -> TaskConnection:
         return await paginate(
             info.context.session,
@@ -87,7 +94,10 @@ class WorkOrdersQuery:
             to_node=TaskType.from_model,
         )
 
-    @strawberry.field(extensions=[authenticated()])
+    @strawberry.field(
+        extensions=[authenticated()],
+        description="One task by ID, or null if it does not exist or the caller may not see it.",
+    )
     async def task(self, info: Info, id: strawberry.ID) -> TaskType | None:
         row = await repository.get_readable(
             info.context.session, info.context.principal, decode_id(id, "Task")
@@ -101,7 +111,16 @@ class WorkOrdersQuery:
             "without a date, today there."
         ),
     )
-    async def my_tasks(self, info: Info, date: date | None = None) -> list[TaskType]:
+    async def my_tasks(
+        self,
+        info: Info,
+        date: Annotated[
+            date | None,
+            strawberry.argument(
+                description="Local day in the territory's time zone; null for today there."
+            ),
+        ] = None,
+    ) -> list[TaskType]:
         principal = info.context.require_principal()
         if principal.technician_id is None:
             return []
@@ -161,7 +180,13 @@ def _task_data(input: CreateTaskInput) -> TaskCreate:
 
 @strawberry.type
 class DeskTaskMutation:
-    @strawberry.mutation(extensions=[allow(*roles_for(Action.CREATE))])
+    @strawberry.mutation(
+        extensions=[allow(*roles_for(Action.CREATE))],
+        description=(
+            "Create a task in UNSCHEDULED (or booked into a held slot). Admins, dispatchers, "
+            "agents and managers."
+        ),
+    )
     async def create_task(self, info: Info, input: CreateTaskInput) -> TaskPayload:
         async def action() -> TaskPayload:
             principal = info.context.require_principal()
@@ -175,7 +200,13 @@ class DeskTaskMutation:
 
         return await execute(info, TaskPayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*roles_for(Action.ASSIGN))])
+    @strawberry.mutation(
+        extensions=[allow(*roles_for(Action.ASSIGN))],
+        description=(
+            "Offer a task to a technician at a start time (→ DISPATCHED), with non-blocking "
+            "warnings. Admins and dispatchers."
+        ),
+    )
     async def assign_task(self, info: Info, input: AssignTaskInput) -> AssignTaskPayload:
         async def action() -> AssignTaskPayload:
             collect(offset_problems(input.start, "start"))
@@ -195,7 +226,13 @@ class DeskTaskMutation:
 
         return await execute(info, AssignTaskPayload, action, idempotency_key=input.idempotency_key)
 
-    @strawberry.mutation(extensions=[allow(*roles_for(Action.UNASSIGN))])
+    @strawberry.mutation(
+        extensions=[allow(*roles_for(Action.UNASSIGN))],
+        description=(
+            "Take a task back from its technician (→ UNSCHEDULED) with a reason. Admins and "
+            "dispatchers."
+        ),
+    )
     async def unassign_task(self, info: Info, input: UnassignTaskInput) -> TaskPayload:
         async def action() -> TaskPayload:
             task = await offers.unassign_task(

@@ -124,14 +124,14 @@ class TaskStatusChange:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A note written on the task.")
 class TaskNoteEntry:
     body: str
     author: str
     created_at: datetime
 
 
-@strawberry.type
+@strawberry.type(description="A photo attached to the task.")
 class TaskPhotoEntry:
     reference: str
     caption: str | None
@@ -146,14 +146,16 @@ class PartUsed:
     created_at: datetime
 
 
-@strawberry.type
+@strawberry.type(description="The customer's signature captured on the task.")
 class Signature:
     image_ref: str
     signer_name: str
     signed_at: datetime | None
 
 
-@strawberry.type(name="Task")
+@strawberry.type(
+    name="Task", description="A job to be done by one technician, with its status and history."
+)
 class TaskType(Node):
     status: TaskStatus  # type: ignore[valid-type]
     version: int

@@ -14,6 +14,8 @@ from app.core.models import enum_type, id_field, timestamp
 
 
 class PolicyKind(StrEnum):
+    """Which operator policy a change belongs to."""
+
     WORK = "WORK"
     """`work_policies`: offers, geofence, signature, check-in and travel times."""
     COMMUNICATION = "COMMUNICATION"

@@ -13,6 +13,8 @@ from app.work_orders.models import WorkPolicy
 
 
 class GeofenceMode(StrEnum):
+    """What happens when a technician checks in farther from the site than the geofence radius."""
+
     REFUSE = "REFUSE"
     """A check-in outside the radius is refused."""
     FLAG = "FLAG"

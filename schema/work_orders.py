@@ -95,8 +95,8 @@ class SkillRequirement:
 
 @strawberry.type(description="An item of the checklist the customer sees before the visit.")
 class Prerequisite:
-    text: str
-    done: bool
+    text: str = strawberry.field(description="What must be done or true before the task.")
+    done: bool = strawberry.field(description="Whether this prerequisite has been met.")
 
 
 @strawberry.type(description="One audited change of a task: who, when, where, from, to, why.")
@@ -149,7 +149,7 @@ class PartUsed:
 @strawberry.type(description="The customer's signature captured on the task.")
 class Signature:
     image_ref: str
-    signer_name: str
+    signer_name: str = strawberry.field(description="Name of the person who signed.")
     signed_at: datetime | None
 
 
@@ -342,9 +342,14 @@ _PLAIN = (
 )  # fmt: skip
 
 
-@strawberry.type(name="WorkOrder")
+@strawberry.type(
+    name="WorkOrder",
+    description="The job a service request became; it groups its field tasks.",
+)
 class WorkOrderType(Node):
-    status: WorkOrderStatus  # type: ignore[valid-type]
+    status: WorkOrderStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Current status of the work order."
+    )
     version: int
     created_at: datetime
     service_request_db_id: strawberry.Private[int | None]
@@ -360,7 +365,7 @@ class WorkOrderType(Node):
             service_request_db_id=row.service_request_id,
         )
 
-    @strawberry.field(extensions=[FirstItems(20)])
+    @strawberry.field(description="Field tasks of this work order.", extensions=[FirstItems(20)])
     async def tasks(self, info: Info) -> list[TaskType]:
         loader = info.context.loaders.children(Task, col(Task.work_order_id))
         return [TaskType.from_model(row) for row in await loader.load(self.db_id)]

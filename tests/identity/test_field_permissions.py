@@ -141,8 +141,7 @@ CUSTOMER_MAY_READ = COMMON | {
     "AppointmentSlot": "start end technicianCount",
     "CustomerBalance": "customerId outstanding credit",
     "CustomerCredit": (
-        "id customerId invoiceId amount reason receiptNumber receivedAt refundedAt "
-        "refundReference"
+        "id customerId invoiceId amount reason receiptNumber receivedAt refundedAt refundReference"
     ),
     "Notification": (
         "id event channel status subject body language address attempts nextAttemptAt createdAt "

@@ -13,6 +13,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from app.core import bootstrap
 from app.core.config import Settings
 from app.core.db import create_engine, create_session_factory
 from app.demo.command import seed_database
-from app.demo.generator import DEMO_DOMAIN, DEMO_PASSWORD
+from app.demo.generator import DEMO_DOMAIN, DEMO_PASSWORD, LOCAL
 from app.main import create_app
 from tests.conftest import _recreate_database
 from tests.support import serving
@@ -80,7 +81,9 @@ async def demo_address(settings: Settings, demo_database: str) -> AsyncIterator[
     engine = create_engine(demo_settings)
     sessions = create_session_factory(engine)
     try:
-        await seed_database(sessions, out=_Quiet(), if_empty=True)
+        # the demo as it stands at 11:00 today, when visits are under way whatever the hour now
+        today = datetime.now(LOCAL).date()
+        await seed_database(sessions, out=_Quiet(), if_empty=True, today=today)
         async with serving(create_app(demo_settings, sessions=sessions)) as address:
             yield address
     finally:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.billing.drafts import price_visits
-from app.billing.invoices import SERIES, set_totals
+from app.billing.invoices import SERIES, set_totals, settle
 from app.billing.models import Invoice, InvoiceKind, InvoiceStatus, Payment, PaymentMethod
 from app.billing.settings import get_billing_settings
 from app.work_orders.models import Task
@@ -116,7 +116,11 @@ def _issue(invoice: Invoice, at: datetime, counters: Counter[tuple[str, int]]) -
 
 
 def _payments(issued: Sequence[tuple[Invoice, Task]], now: datetime) -> list[Payment]:
-    """Most customers pay within days, some in part; the rest still owe (some overdue)."""
+    """Most customers pay within days, some in part; the rest still owe (some overdue).
+
+    Payments are built in bulk here rather than through `payments.record_payment`, which numbers
+    one receipt per round trip and publishes an event for each; the status still comes from the
+    billing rule (`settle`)."""
     payments = []
     for invoice, _ in issued:
         if invoice.status is not InvoiceStatus.ISSUED or invoice.issued_at is None:
@@ -141,7 +145,7 @@ def _payments(issued: Sequence[tuple[Invoice, Task]], now: datetime) -> list[Pay
         )
         payments.append(payment)
         invoice.amount_paid = amount
-        invoice.status = InvoiceStatus.PAID if full else InvoiceStatus.PARTIALLY_PAID
+        settle(invoice)
         invoice.updated_at = received
         invoice.version += 1
     payments.sort(key=lambda payment: (payment.received_at, payment.invoice_id))

@@ -77,15 +77,17 @@ def _skills_loader(info: Info) -> DataLoader[int, list[TaskSkill]]:
 
 @strawberry.type(description="A skill the task needs, at a minimum level (1-5).")
 class SkillRequirement:
-    min_level: int
+    min_level: int = strawberry.field(
+        description="Lowest level (1-5) of the skill a technician must hold."
+    )
     skill_db_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="Code of the skill, e.g. HVAC.")
     async def code(self, info: Info) -> str:
         row = await info.context.loaders.by_id(Skill).load(self.skill_db_id)
         return row.code if row else ""
 
-    @strawberry.field
+    @strawberry.field(description="The skill itself; null if it no longer exists.")
     async def skill(self, info: Info) -> SkillRef | None:
         from schema.technicians import SkillType
 
@@ -101,14 +103,28 @@ class Prerequisite:
 
 @strawberry.type(description="One audited change of a task: who, when, where, from, to, why.")
 class TaskStatusChange:
-    action: str
-    from_status: TaskStatus | None  # type: ignore[valid-type]
-    to_status: TaskStatus  # type: ignore[valid-type]
-    at: datetime
-    actor: str = strawberry.field(extensions=[internal()])
+    action: str = strawberry.field(
+        description="What happened: CREATE, ASSIGN, ACCEPT, REJECT, EXPIRE (an offer lapsed), "
+        "CHECK_IN, COMPLETE, CANCEL and the other task mutations."
+    )
+    from_status: TaskStatus | None = strawberry.field(  # type: ignore[valid-type]
+        description="Status before the change; null on creation."
+    )
+    to_status: TaskStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Status after the change (the same as before for a confirmation)."
+    )
+    at: datetime = strawberry.field(description="When the change happened (UTC).")
+    actor: str = strawberry.field(
+        extensions=[internal()],
+        description="Who made the change (Fieldgraph for automatic ones); hidden from customers "
+        "and partners.",
+    )
     actor_role: Role = strawberry.field(description="The role the actor acted in.")  # type: ignore[valid-type]
-    reason: str | None
-    location: GeoPoint | None = strawberry.field(extensions=[not_for_customers()])
+    reason: str | None = strawberry.field(description="Why, as given with the change; optional.")
+    location: GeoPoint | None = strawberry.field(
+        extensions=[not_for_customers()],
+        description="Where the technician's phone was, when the step sent it; null otherwise.",
+    )
 
     @classmethod
     def from_model(cls, row: TaskEvent) -> TaskStatusChange:
@@ -126,74 +142,141 @@ class TaskStatusChange:
 
 @strawberry.type(description="A note written on the task.")
 class TaskNoteEntry:
-    body: str
-    author: str
+    body: str = strawberry.field(description="Text of the note.")
+    author: str = strawberry.field(description="Name of who wrote it.")
     created_at: datetime
 
 
 @strawberry.type(description="A photo attached to the task.")
 class TaskPhotoEntry:
-    reference: str
-    caption: str | None
+    reference: str = strawberry.field(description="The uploaded photo: an attachment ID or URL.")
+    caption: str | None = strawberry.field(description="What the photo shows; null if not given.")
     created_at: datetime
 
 
 @strawberry.type(description="A part used on the visit (stock is moved by the inventory).")
 class PartUsed:
-    part_code: str
-    quantity: int
-    description: str | None
+    part_code: str = strawberry.field(description="Stock code (SKU) of the part.")
+    quantity: int = strawberry.field(description="How many were used.")
+    description: str | None = strawberry.field(
+        description="What the part is or did; null if not given."
+    )
     created_at: datetime
 
 
 @strawberry.type(description="The customer's signature captured on the task.")
 class Signature:
-    image_ref: str
+    image_ref: str = strawberry.field(description="The stored signature image (attachment ref).")
     signer_name: str = strawberry.field(description="Name of the person who signed.")
-    signed_at: datetime | None
+    signed_at: datetime | None = strawberry.field(
+        description="When the signature was stored (UTC); null if not recorded."
+    )
 
 
 @strawberry.type(
     name="Task", description="A job to be done by one technician, with its status and history."
 )
 class TaskType(Node):
-    status: TaskStatus  # type: ignore[valid-type]
+    status: TaskStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where the task stands in its lifecycle."
+    )
     version: int
-    type: TaskKind  # type: ignore[valid-type]
-    description: str | None
-    priority: int
-    duration_minutes: int
-    crew_size: int
-    location: GeoPoint
-    earliest_start: datetime | None
-    latest_start: datetime | None
-    window_start: datetime | None
-    window_end: datetime | None
-    deadline: datetime | None
-    scheduled_start: datetime | None
-    scheduled_end: datetime | None
-    offer_expires_at: datetime | None = strawberry.field(extensions=[not_for_customers()])
-    rejection_count: int = strawberry.field(extensions=[not_for_customers()])
-    prerequisites: list[Prerequisite] = strawberry.field(extensions=[FirstItems(50)])
-    confirmed_at: datetime | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    outside_geofence: bool = strawberry.field(extensions=[not_for_customers()])
+    type: TaskKind = strawberry.field(  # type: ignore[valid-type]
+        description="The kind of work."
+    )
+    description: str | None = strawberry.field(description="What is to be done; null if not given.")
+    priority: int = strawberry.field(description="1 (most urgent) to 5 (least urgent).")
+    duration_minutes: int = strawberry.field(
+        description="Expected time on site in minutes (5 to 1440)."
+    )
+    crew_size: int = strawberry.field(description="Technicians the job needs (1 to 10).")
+    location: GeoPoint = strawberry.field(description="Where the work is: the site's position.")
+    earliest_start: datetime | None = strawberry.field(
+        description="Earliest instant the visit should start (UTC); null for no bound."
+    )
+    latest_start: datetime | None = strawberry.field(
+        description="Latest instant the visit should start (UTC); null for no bound."
+    )
+    window_start: datetime | None = strawberry.field(
+        description="Start of the appointment window agreed with the customer; null if none."
+    )
+    window_end: datetime | None = strawberry.field(
+        description="End of the appointment window agreed with the customer; null if none."
+    )
+    deadline: datetime | None = strawberry.field(
+        description="When the work should be finished by (UTC); null for no deadline."
+    )
+    scheduled_start: datetime | None = strawberry.field(
+        description="When the assigned visit starts (UTC); null while no technician holds it."
+    )
+    scheduled_end: datetime | None = strawberry.field(
+        description="scheduledStart plus durationMinutes; null while no technician holds it."
+    )
+    offer_expires_at: datetime | None = strawberry.field(
+        extensions=[not_for_customers()],
+        description="When an unanswered offer lapses and the task returns to UNSCHEDULED; "
+        "null unless DISPATCHED.",
+    )
+    rejection_count: int = strawberry.field(
+        extensions=[not_for_customers()],
+        description="Times technicians rejected the task or let its offer lapse; "
+        "enough of them raise an alert.",
+    )
+    prerequisites: list[Prerequisite] = strawberry.field(
+        extensions=[FirstItems(50)],
+        description="The checklist shown to the customer before the visit.",
+    )
+    confirmed_at: datetime | None = strawberry.field(
+        description="When the customer confirmed the appointment; null until then, or after a "
+        "reschedule."
+    )
+    started_at: datetime | None = strawberry.field(
+        description="When work first started (startWork); null before."
+    )
+    finished_at: datetime | None = strawberry.field(
+        description="When the task was completed or marked incomplete; null while open."
+    )
+    outside_geofence: bool = strawberry.field(
+        extensions=[not_for_customers()],
+        description="The check-in was accepted farther from the site than the geofence radius.",
+    )
     off_schedule: bool = strawberry.field(
         description="Travel started or a check-in was made outside the scheduled time, "
         "flagged with the technician's reason (see the task's events).",
         extensions=[not_for_customers()],
     )
-    check_in_distance_meters: float | None = strawberry.field(extensions=[not_for_customers()])
-    resolution_code: str | None
-    resolution_notes: str | None
-    incomplete_reason: str | None
-    cancel_reason: str | None
-    rating: int | None
-    feedback_comment: str | None
-    response_due_at: datetime | None
-    resolution_due_at: datetime | None
-    sla_state: SlaState  # type: ignore[valid-type]
+    check_in_distance_meters: float | None = strawberry.field(
+        extensions=[not_for_customers()],
+        description="Distance in meters from the site at check-in; null before check-in.",
+    )
+    resolution_code: str | None = strawberry.field(
+        description="How the job was resolved, set on completion; null before."
+    )
+    resolution_notes: str | None = strawberry.field(
+        description="The technician's notes given on completion; null if none."
+    )
+    incomplete_reason: str | None = strawberry.field(
+        description="Why the visit ended INCOMPLETE; null otherwise."
+    )
+    cancel_reason: str | None = strawberry.field(
+        description="Why the task was cancelled; null otherwise."
+    )
+    rating: int | None = strawberry.field(
+        description="The customer's rating, 1 (poor) to 5 (excellent); null until rated."
+    )
+    feedback_comment: str | None = strawberry.field(
+        description="The customer's comment with the rating; null if none."
+    )
+    response_due_at: datetime | None = strawberry.field(
+        description="When a technician must be on site (checked in) under the SLA; null on a "
+        "follow-up task, whose first visit met the response."
+    )
+    resolution_due_at: datetime | None = strawberry.field(
+        description="When the job must be finished under the SLA; a follow-up keeps the job's."
+    )
+    sla_state: SlaState = strawberry.field(  # type: ignore[valid-type]
+        description="How the task stands against its due times, updated by the SLA sweeper."
+    )
     created_at: datetime
     updated_at: datetime
     row: strawberry.Private[Task]
@@ -211,7 +294,9 @@ class TaskType(Node):
             **{name: getattr(row, name) for name in _PLAIN},
         )
 
-    @strawberry.field(extensions=[FirstItems(50)])
+    @strawberry.field(
+        extensions=[FirstItems(50)], description="Skills a technician needs, with minimum levels."
+    )
     async def required_skills(self, info: Info) -> list[SkillRequirement]:
         return [
             SkillRequirement(min_level=r.min_level, skill_db_id=r.skill_id)
@@ -222,7 +307,10 @@ class TaskType(Node):
     async def technician(self, info: Info) -> TechnicianRef | None:
         return await technician_of(info, self.row.technician_id)
 
-    @strawberry.field(extensions=[not_for_customers(), FirstItems(20)])
+    @strawberry.field(
+        extensions=[not_for_customers(), FirstItems(20)],
+        description="Technicians the desk would like to do the task; planning favours them.",
+    )
     async def preferred_technicians(self, info: Info) -> list[TechnicianRef]:
         return await technicians_of(info, self.row.preferred_technician_ids)
 
@@ -233,7 +321,7 @@ class TaskType(Node):
     async def excluded_technicians(self, info: Info) -> list[TechnicianRef]:
         return await technicians_of(info, self.row.excluded_technician_ids)
 
-    @strawberry.field
+    @strawberry.field(description="The service request the task serves; null for a standalone one.")
     async def service_request(self, info: Info) -> RequestRef | None:
         from schema.service_requests import ServiceRequestType
 
@@ -242,26 +330,28 @@ class TaskType(Node):
         row = await info.context.loaders.by_id(ServiceRequest).load(self.row.service_request_id)
         return ServiceRequestType.from_model(row) if row else None
 
-    @strawberry.field(extensions=[not_for_customers()])
+    @strawberry.field(
+        extensions=[not_for_customers()], description="The work order that groups the task."
+    )
     async def work_order(self, info: Info) -> WorkOrderType | None:
         row = await info.context.loaders.by_id(models.WorkOrder).load(self.row.work_order_id)
         return WorkOrderType.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The customer's site where the work is done.")
     async def site(self, info: Info) -> SiteRef | None:
         from schema.customers import SiteType
 
         row = await info.context.loaders.by_id(Site).load(self.row.site_id)
         return SiteType.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The customer the work is for.")
     async def customer(self, info: Info) -> CustomerRef | None:
         from schema.customers import CustomerType
 
         row = await info.context.loaders.by_id(Customer).load(self.row.customer_id)
         return CustomerType.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The equipment the work is on; null if none is named.")
     async def asset(self, info: Info) -> AssetRef | None:
         from schema.assets import AssetType
 
@@ -270,7 +360,9 @@ class TaskType(Node):
         row = await info.context.loaders.by_id(Asset).load(self.row.asset_id)
         return AssetType.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="The territory whose area holds the site; null when none covers it."
+    )
     async def territory(self, info: Info) -> TerritoryRef | None:
         from schema.territories import TerritoryType
 
@@ -291,7 +383,10 @@ class TaskType(Node):
         loader = info.context.loaders.children(TaskEvent, col(TaskEvent.task_id))
         return [TaskStatusChange.from_model(e) for e in await loader.load(self.db_id)]
 
-    @strawberry.field(extensions=[not_for_customers(), FirstItems(50)])
+    @strawberry.field(
+        extensions=[not_for_customers(), FirstItems(50)],
+        description="Notes written on the task, oldest first.",
+    )
     async def notes(self, info: Info) -> list[TaskNoteEntry]:
         loader = info.context.loaders.children(TaskNote, col(TaskNote.task_id))
         return [
@@ -299,7 +394,9 @@ class TaskType(Node):
             for n in await loader.load(self.db_id)
         ]
 
-    @strawberry.field(extensions=[FirstItems(50)])
+    @strawberry.field(
+        extensions=[FirstItems(50)], description="Photos taken on the visit, oldest first."
+    )
     async def photos(self, info: Info) -> list[TaskPhotoEntry]:
         loader = info.context.loaders.children(TaskPhoto, col(TaskPhoto.task_id))
         return [
@@ -307,7 +404,9 @@ class TaskType(Node):
             for p in await loader.load(self.db_id)
         ]
 
-    @strawberry.field(extensions=[FirstItems(50)])
+    @strawberry.field(
+        extensions=[FirstItems(50)], description="Parts used on the visit, oldest first."
+    )
     async def parts_used(self, info: Info) -> list[PartUsed]:
         loader = info.context.loaders.children(TaskPart, col(TaskPart.task_id))
         return [
@@ -320,7 +419,7 @@ class TaskType(Node):
             for p in await loader.load(self.db_id)
         ]
 
-    @strawberry.field
+    @strawberry.field(description="The customer's signature; null until captured.")
     def signature(self) -> Signature | None:
         if self.row.signature_ref is None:
             return None

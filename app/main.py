@@ -48,6 +48,7 @@ from app.core.events import Broker
 from app.core.http import BodySizeLimit, JSONTooDeep, RequestContext, check_json_depth
 from app.core.jobs import JobRunner, discover_jobs
 from app.core.logging import configure_logging, get_logger
+from app.core.metrics import WEBSOCKETS, StateCollector, metrics_endpoint
 from app.static import graphiql_assets, graphiql_html
 from resolvers.root import Mutation, Query
 from schema.context import Context
@@ -60,6 +61,7 @@ from schema.cost import (
 )
 from schema.descriptions import describe
 from schema.extensions import InputTextCheck, MaskUnexpectedErrors, ParserCache, Schema
+from schema.metrics import OperationMetrics
 from schema.scalars import SCALARS
 from schema.transaction import OperationTransaction
 from subscriptions.root import Subscription
@@ -86,6 +88,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         rules.append(NoSchemaIntrospectionCustomRule)
     estimator: CostEstimator  # needs the built schema; made once below, used per request
     extensions: list[Any] = [
+        OperationMetrics,
         OperationTransaction,
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
@@ -251,6 +254,12 @@ class GraphQLApp(GraphQL[Context, None]):
         return await super().on_ws_connect(context)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            WEBSOCKETS.inc()
+            try:
+                return await super().__call__(scope, receive, send)
+            finally:
+                WEBSOCKETS.dec()
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
         try:
@@ -311,6 +320,7 @@ def create_app(
     own_broker = broker is None
     broker = broker or Broker(settings.redis_url)
     graphql = GraphQLApp(build_schema(settings), settings, sessions, broker)
+    state = StateCollector(broker.stats, _pool_of(engine, sessions))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -349,6 +359,9 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route(
+                "/metrics", metrics_endpoint(state, settings.metrics_token, not settings.is_prod)
+            ),
             *([] if settings.is_prod else [graphiql_assets()]),
             *discover_routes(),
         ],
@@ -374,6 +387,11 @@ def discover_routes() -> list[BaseRoute]:
     """Plain HTTP endpoints a domain needs besides GraphQL (webhook receivers, payment links,
     downloads): the `ROUTES` list of each `app/<domain>/routes.py`."""
     return [route for module in domain_modules("routes") for route in module.ROUTES]
+
+
+def _pool_of(engine: Any, sessions: SessionFactory) -> Any | None:
+    engine = engine or sessions.kw.get("bind")
+    return getattr(getattr(engine, "sync_engine", None), "pool", None)
 
 
 async def _database_ready(sessions: SessionFactory) -> bool:

@@ -12,9 +12,10 @@ subscriber) execute as usual. Results with errors are never shared.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +39,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+
+from app.core import metrics
 
 T = TypeVar("T")
 
@@ -132,6 +135,35 @@ def fast_document(query: str, operation_name: str | None) -> DocumentNode | None
     if field.directives or field.name.value not in FAST_FIELDS:
         return None
     return document
+
+
+def subscription_field(schema: GraphQLSchema, query: str, operation_name: str | None) -> str | None:
+    """The root field a subscription operation asks for, as a metrics label: `other` when the
+    schema has no such field; None when the operation is not a subscription."""
+    document = _document(query)
+    if document is None:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    if len(operations) != 1 or operations[0].operation is not OperationType.SUBSCRIPTION:
+        return None
+    first = operations[0].selection_set.selections[0]
+    known = schema.subscription_type.fields if schema.subscription_type else {}
+    if isinstance(first, FieldNode) and first.name.value in known:
+        return first.name.value
+    return metrics.OTHER
+
+
+@contextlib.contextmanager
+def counted(handler: Any, query: str, operation_name: str | None) -> Iterator[None]:
+    """Counts a subscription among the running ones while the handler runs it."""
+    field = subscription_field(handler.schema._schema, query, operation_name)
+    if field is None:
+        yield
+        return
+    with metrics.open_subscription(field):
+        yield
 
 
 @dataclass(slots=True, eq=False)
@@ -264,7 +296,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         )
         if direct is not None:
             _direct.set(direct)  # this operation's own task: no other operation sees it
-        await super().run_operation(operation)
+        with counted(self, operation.query, operation.operation_name):
+            await super().run_operation(operation)
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
@@ -287,4 +320,5 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
         )
         if direct is not None:
             _direct.set(direct)
-        await super().handle_async_results(operation_id, query, operation_name, variables)
+        with counted(self, query, operation_name):
+            await super().handle_async_results(operation_id, query, operation_name, variables)

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 210 * 1_048_576
     page_size_default: int = 20
     page_size_max: int = 100
+    metrics_token: str | None = Field(
+        default=None,
+        description="bearer token for /metrics; in prod /metrics answers 404 without one",
+    )
     run_jobs: bool = Field(default=True, description="run periodic jobs in this process")
     # Query cost (schema/cost.py): the most an operation may be estimated to cost, per role of
     # the caller. One unit is one scalar value; an object costs 2; a list multiplies what it

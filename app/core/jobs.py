@@ -17,6 +17,7 @@ import structlog
 from app.core.db import SessionFactory
 from app.core.discovery import domain_modules
 from app.core.events import Broker
+from app.core.metrics import timed_job
 
 log = structlog.get_logger("fieldgraph.jobs")
 
@@ -54,7 +55,8 @@ class JobRunner:
     async def _loop(self, job: Job) -> None:
         while not self._stop.is_set():
             try:
-                await job.run(self.sessions, self.broker)
+                with timed_job(job.name):
+                    await job.run(self.sessions, self.broker)
             except Exception:  # one failed round must not stop the job
                 log.exception("job failed", job=job.name)
             with contextlib.suppress(TimeoutError):

@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func, select
 
+from app.core import metrics
 from app.core.auth import Principal
 from app.core.db import SessionFactory, unit_of_work
 from app.core.errors import NotFound
@@ -146,6 +147,13 @@ async def plan_run(
     stops = plans.planned_stops(built, plan)
     tolerance = timedelta(minutes=config.replan_move_minutes)
     plans.record(run, built, plan, stops)
+    metrics.dispatch_run_finished(
+        plan.stats.solve_seconds,
+        run.assigned_count,
+        run.unassigned_count,
+        run.pinned_count,
+        plan.stats.travel_time,
+    )
     run.moved_count = len(plans.moved(built, stops, tolerance))
     if run.publish:
         run.published_count = await plans.publish(session, run, built, stops, tolerance)

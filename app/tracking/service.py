@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import metrics
 from app.core.auth import Principal, Role
 from app.core.channels import ALERTS
 from app.core.errors import Forbidden, NotFound, StaleVersion, invalid
@@ -102,7 +103,15 @@ async def report_locations(
         _publish(session, state, newest)
         for task in state.tasks:
             await _follow_task(session, state, task, newest, now)
+    _count(result)
     return result
+
+
+def _count(result: IngestResult) -> None:
+    metrics.PINGS.labels("accepted").inc(result.accepted)
+    metrics.PINGS.labels("duplicate").inc(result.duplicates)
+    for reason, count in result.rejections.items():
+        metrics.PINGS.labels(f"rejected_{reason.value.lower()}").inc(count)
 
 
 def _days_to_check(pings: Sequence[PingIn], now: datetime) -> set[date]:

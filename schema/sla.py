@@ -60,12 +60,16 @@ async def _request(info: Info, request_id: int | None) -> ServiceRequestType | N
 
 @strawberry.type(description="Open tasks of one territory by SLA state.")
 class SlaTerritoryCount:
-    on_track: int
-    at_risk: int
-    breached: int
+    on_track: int = strawberry.field(
+        description="Open tasks with time left before the at-risk point."
+    )
+    at_risk: int = strawberry.field(
+        description="Open tasks past the at-risk share of their time but not yet due."
+    )
+    breached: int = strawberry.field(description="Open tasks past a pending due time.")
     territory_db_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="All open tasks of the territory counted here.")
     def total(self) -> int:
         return self.on_track + self.at_risk + self.breached
 
@@ -76,9 +80,13 @@ class SlaTerritoryCount:
 
 @strawberry.type(description="An at-risk or breached task, or a request without a task yet.")
 class SlaBoardItem:
-    state: SlaState  # type: ignore[valid-type]
-    priority: int
-    due_at: datetime | None
+    state: SlaState = strawberry.field(  # type: ignore[valid-type]
+        description="Whether the work is at risk or breached."
+    )
+    priority: int = strawberry.field(description="The work's priority, 1 (most urgent) to 5.")
+    due_at: datetime | None = strawberry.field(
+        description="The next pending due time (UTC); null when the work has none."
+    )
     minutes_left: int | None = strawberry.field(
         description="Minutes until the next pending due time (negative when overdue)."
     )
@@ -88,29 +96,42 @@ class SlaBoardItem:
     task_db_id: strawberry.Private[int | None]
     request_db_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The task; null for a request without a task yet.")
     async def task(self, info: Info) -> TaskRef | None:
         return await _task(info, self.task_db_id)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The service request of the work; null for a task raised without one."
+    )
     async def service_request(self, info: Info) -> RequestRef | None:
         return await _request(info, self.request_db_id)
 
 
 @strawberry.type(description="Where open work stands against its SLA.")
 class SlaBoard:
-    territories: list[SlaTerritoryCount] = strawberry.field(extensions=[FirstItems(100)])
-    items: list[SlaBoardItem] = strawberry.field(extensions=[FirstItems(100)])
-    at: datetime
+    territories: list[SlaTerritoryCount] = strawberry.field(
+        extensions=[FirstItems(100)], description="Open task counts per territory."
+    )
+    items: list[SlaBoardItem] = strawberry.field(
+        extensions=[FirstItems(100)],
+        description="At-risk and breached work, breached first, then by due time.",
+    )
+    at: datetime = strawberry.field(description="The time (UTC) the board was computed at.")
 
 
 @strawberry.type(name="SlaEscalation", description="An alert raised once for one level.")
 class SlaEscalationType(Node):
-    trigger: EscalationTrigger  # type: ignore[valid-type]
-    level: int
-    audience_role: Role  # type: ignore[valid-type]
-    message: str
-    raised_at: datetime
+    trigger: EscalationTrigger = strawberry.field(  # type: ignore[valid-type]
+        description="What raised the alert."
+    )
+    level: int = strawberry.field(
+        description="The escalation level: 1 dispatcher, 2 manager, 3 head of service."
+    )
+    audience_role: Role = strawberry.field(  # type: ignore[valid-type]
+        description="The role the alert is addressed to."
+    )
+    message: str = strawberry.field(description="The alert's text as sent to its audience.")
+    raised_at: datetime = strawberry.field(description="When the alert was raised (UTC).")
     row: strawberry.Private[SlaEscalation]
 
     @classmethod
@@ -126,17 +147,17 @@ class SlaEscalationType(Node):
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The late task; null when the alert is about a request.")
     async def task(self, info: Info) -> TaskRef | None:
         is_task = self.row.subject_kind is SubjectKind.TASK
         return await _task(info, self.row.subject_id if is_task else None)
 
-    @strawberry.field
+    @strawberry.field(description="The late request; null when the alert is about a task.")
     async def service_request(self, info: Info) -> RequestRef | None:
         is_request = self.row.subject_kind is SubjectKind.SERVICE_REQUEST
         return await _request(info, self.row.subject_id if is_request else None)
 
-    @strawberry.field
+    @strawberry.field(description="The territory of the work; null outside every territory.")
     async def territory(self, info: Info) -> TerritoryRef | None:
         return await _territory(info, self.row.territory_id)
 
@@ -144,14 +165,27 @@ class SlaEscalationType(Node):
 SlaEscalationConnection = Connection[SlaEscalationType]
 
 
-@strawberry.type(name="EscalationPolicy")
+@strawberry.type(
+    name="EscalationPolicy",
+    description="When to raise an alert at one level for one trigger, and to whom.",
+)
 class EscalationPolicyType(Node):
-    trigger: EscalationTrigger  # type: ignore[valid-type]
-    level: int
-    threshold_minutes: int
-    audience_role: Role  # type: ignore[valid-type]
-    active: bool
-    description: str
+    trigger: EscalationTrigger = strawberry.field(  # type: ignore[valid-type]
+        description="What the policy watches for."
+    )
+    level: int = strawberry.field(
+        description="The level it raises: 1 dispatcher, 2 manager, 3 head of service."
+    )
+    threshold_minutes: int = strawberry.field(
+        description="Minutes past the trigger's reference time before the alert is raised."
+    )
+    audience_role: Role = strawberry.field(  # type: ignore[valid-type]
+        description="The role the alert is addressed to."
+    )
+    active: bool = strawberry.field(description="Inactive policies raise no alerts.")
+    description: str = strawberry.field(
+        description="A note on the policy for administrators; may be empty."
+    )
     version: int
 
     @classmethod
@@ -169,15 +203,24 @@ class EscalationPolicyType(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="Change a policy; omitted or null values are kept.")
 class UpdateEscalationPolicyInput:
     id: strawberry.ID
-    threshold_minutes: int | None = strawberry.UNSET
-    audience_role: Role | None = strawberry.UNSET  # type: ignore[valid-type]
-    active: bool | None = strawberry.UNSET
+    threshold_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET, description="The new threshold in minutes, 0 to 86400."
+    )
+    audience_role: Role | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET, description="The new role to alert."
+    )
+    active: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="False to stop the policy raising alerts, true to resume.",
+    )
     expected_version: int | None = None
 
 
 @strawberry.type
 class EscalationPolicyPayload(Payload):
-    escalation_policy: EscalationPolicyType | None = None
+    escalation_policy: EscalationPolicyType | None = strawberry.field(
+        default=None, description="The policy after the change; null on errors."
+    )

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from app.core.config import Settings
 from app.main import build_schema
 from schema.descriptions import describe, undescribed
 
-KNOWN_UNDESCRIBED = Path(__file__).with_name("undescribed.txt")
 NODE_ID = "The object's global ID: opaque, stable, and accepted by `node(id:)`."
 
 
@@ -18,13 +16,9 @@ def named(schema: Any, name: str) -> Any:
 
 
 def test_every_schema_element_has_a_description(settings: Settings) -> None:
-    """Every element but those still listed in `undescribed.txt` (task, work order, SLA and
-    policy types written before descriptions were required): the list may only shrink."""
-    missing = set(undescribed(build_schema(settings)))
-    known = set(KNOWN_UNDESCRIBED.read_text().split())
+    missing = sorted(undescribed(build_schema(settings)))
 
-    assert sorted(missing - known) == [], "describe these where they are declared"
-    assert sorted(known - missing) == [], "described now: take them off undescribed.txt"
+    assert missing == [], "describe these where they are declared"
 
 
 def test_conventions_fill_only_what_a_field_does_not_say_itself(settings: Settings) -> None:

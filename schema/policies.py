@@ -112,13 +112,16 @@ class CommunicationPolicy:
         description="Who makes confirmation calls: an agent or an AI voice provider."
     )
     survey_link_days: int = strawberry.field(
-        description="Days a satisfaction survey link is meant to stay valid (links use 14 today)."
+        description="Days a satisfaction survey link stays valid after it is sent."
     )
     webhook_max_attempts: int = strawberry.field(
         description="Delivery attempts of one outgoing webhook before it is given up."
     )
     webhook_tolerance_seconds: int = strawberry.field(
-        description="Allowed skew of a signed webhook's timestamp, in seconds (stored only)."
+        description=(
+            "How far a signed delivery report or reply may be from now, in seconds, before it "
+            "is refused."
+        )
     )
 
     @classmethod
@@ -295,13 +298,16 @@ class UpdateCommunicationPolicyInput:
         default=None, description="Who makes confirmation calls from now on."
     )
     survey_link_days: int | None = strawberry.field(
-        default=None, description="Days a survey link is meant to stay valid, 1 to 365."
+        default=None, description="Days a survey link stays valid after it is sent, 1 to 365."
     )
     webhook_max_attempts: int | None = strawberry.field(
         default=None, description="Outgoing webhook delivery attempts, 1 to 50."
     )
     webhook_tolerance_seconds: int | None = strawberry.field(
-        default=None, description="Allowed webhook timestamp skew in seconds, 10 to 3600."
+        default=None,
+        description=(
+            "How far a signed delivery report or reply may be from now, in seconds, 10 to 3600."
+        ),
     )
 
 

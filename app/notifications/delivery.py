@@ -160,7 +160,8 @@ async def _values(
         **appointment_values(task, recipient),
     )
     if row.event is NotificationEvent.SURVEY:
-        values["survey_link"] = survey_link(row.task_id)
+        days = (await load_policy(session)).survey_link_days
+        values["survey_link"] = survey_link(row.task_id, days=days)
     return values
 
 

@@ -14,6 +14,7 @@ from app.core.db import unit_of_work
 from app.core.errors import DomainError, ErrorCode
 from app.core.models import utcnow
 from app.notifications.http import error_response, services
+from app.notifications.policies import load_policy
 from app.notifications.service import apply_status, remember_receipt
 from app.notifications.settings import get_notification_settings
 from app.notifications.surveys import answer_survey, read_token
@@ -21,9 +22,14 @@ from app.webhooks.signing import HEADER, verify
 
 
 async def signed_json(request: Request, source: str) -> dict[str, Any]:
-    """The body of a request signed with our callback secret; refuses replays."""
+    """The body of a request signed with our callback secret, within the communication
+    policy's tolerance; refuses replays."""
     body = await request.body()
-    key = verify(get_notification_settings().callback_secret, request.headers.get(HEADER), body)
+    sessions, _ = services(request)
+    async with sessions() as session:
+        tolerance = (await load_policy(session)).webhook_tolerance_seconds
+    secret = get_notification_settings().callback_secret
+    key = verify(secret, request.headers.get(HEADER), body, tolerance=tolerance)
     try:
         payload = json.loads(body)
     except ValueError as exc:

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,7 @@ from app.notifications.delivery import appointment_values, empty_placeholders, p
 from app.notifications.models import (
     URGENT_EVENTS,
     Channel,
+    CommunicationPolicy,
     Notification,
     NotificationEvent,
     NotificationPreference,
@@ -349,3 +351,25 @@ async def test_an_estimate_withdrawn_before_its_message_went_is_not_sent(
     await estimates.withdraw_estimate(session, ADMIN, made.id)
     assert await prepare(session, row, utcnow(), {}) is NotificationStatus.SKIPPED
     assert row.last_error == "the estimate is WITHDRAWN: nothing to approve"
+
+
+async def test_a_survey_link_lasts_as_long_as_the_communication_policy_says(
+    session: AsyncSession,
+) -> None:
+    # given a policy of survey links valid for 3 days
+    await session.execute(
+        sa.update(CommunicationPolicy)
+        .where(col(CommunicationPolicy.key) == "survey_link_days")
+        .values(value=3)
+    )
+    w = await factories.world(session)
+    task = await _task(session, w, window=True)
+    row = Notification(
+        event=E.SURVEY, idempotency_key=f"survey:{task.id}", task_id=task.id, data={}
+    )
+    # when the survey message's values are read
+    values = await delivery._values(session, row, await recipient_for(session, row))
+    # then its link expires three days from now
+    token = str(values["survey_link"]).rsplit("/", 1)[1]
+    expires = datetime.fromtimestamp(int(token.split(".")[1]), UTC)
+    assert abs(expires - (utcnow() + timedelta(days=3))) < timedelta(minutes=1)

@@ -330,6 +330,33 @@ async def test_signed_delivery_reports_update_the_message_and_replays_are_refuse
     assert unsigned.status_code == 401
 
 
+async def test_the_communication_policy_sets_how_old_a_signed_report_may_be(
+    session: AsyncSession, sessions: SessionFactory, gql: object
+) -> None:
+    # given a sent message and a tolerance of two hours
+    w = await _world(session)
+    task = await task_for(session, w)
+    await deliver_due(sessions, None)
+    (row,) = await _rows(session, task.id)
+    await _policy(session, "webhook_tolerance_seconds", 7200)
+    secret = get_notification_settings().callback_secret
+    body = json.dumps({"reference": row.idempotency_key, "status": "delivered"}).encode()
+    http = gql.http  # type: ignore[attr-defined]
+    # when a report signed an hour ago arrives, then one signed three hours ago
+    hour_ago = int(utcnow().timestamp()) - 3600
+    within = await http.post(
+        STATUS_ROUTE, content=body, headers={HEADER: sign(secret, body, hour_ago)}
+    )
+    three_hours_ago = hour_ago - 7200
+    later = json.dumps({"reference": row.idempotency_key, "status": "read"}).encode()
+    outside = await http.post(
+        STATUS_ROUTE, content=later, headers={HEADER: sign(secret, later, three_hours_ago)}
+    )
+    # then the first is taken (the default five minutes would refuse it) and the second refused
+    assert within.status_code == 200
+    assert outside.status_code == 401
+
+
 def test_quiet_window_wraps_midnight() -> None:
     from datetime import UTC, datetime
 

@@ -49,6 +49,7 @@ from app.core.http import BodySizeLimit, JSONTooDeep, RequestContext, check_json
 from app.core.jobs import JobRunner, discover_jobs
 from app.core.logging import configure_logging, get_logger
 from app.core.metrics import WEBSOCKETS, StateCollector, metrics_endpoint
+from app.core.ratelimit import Limiter, LoginAttempts, RateLimit, RedisLimiter, limiter_for
 from app.static import graphiql_assets, graphiql_html
 from resolvers.root import Mutation, Query
 from schema.context import Context
@@ -158,6 +159,7 @@ class GraphQLApp(GraphQL[Context, None]):
         settings: Settings,
         sessions: SessionFactory,
         broker: Broker,
+        limiter: Limiter | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -170,6 +172,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         self.sessions = sessions
         self.broker = broker
+        self.login_attempts = LoginAttempts(limiter or limiter_for(settings), settings)
         from subscriptions.fanout import shared_event_executor
         from subscriptions.protocols import LegacyHandler, TransportHandler
 
@@ -242,6 +245,7 @@ class GraphQLApp(GraphQL[Context, None]):
             principal=principal,
             request=request,
             response=response,
+            login_attempts=self.login_attempts,
         )
 
     async def on_ws_connect(self, context: Context) -> Any:
@@ -319,7 +323,8 @@ def create_app(
         sessions = create_session_factory(engine)
     own_broker = broker is None
     broker = broker or Broker(settings.redis_url)
-    graphql = GraphQLApp(build_schema(settings), settings, sessions, broker)
+    limiter = limiter_for(settings)
+    graphql = GraphQLApp(build_schema(settings), settings, sessions, broker, limiter)
     state = StateCollector(broker.stats, _pool_of(engine, sessions))
 
     @asynccontextmanager
@@ -334,6 +339,8 @@ def create_app(
             yield
         finally:
             await jobs.stop()
+            if isinstance(limiter, RedisLimiter):
+                await limiter.redis.aclose()
             if own_broker:
                 await broker.disconnect()
             if engine is not None:
@@ -368,6 +375,7 @@ def create_app(
         middleware=[
             cors_middleware(settings),
             Middleware(RequestContext),
+            Middleware(RateLimit, limiter=limiter, settings=settings),
             Middleware(
                 BodySizeLimit,
                 max_bytes=settings.max_body_bytes,

@@ -85,8 +85,13 @@ class IdentityMutation:
     )
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         async def action() -> LoginPayload:
+            context = info.context
             user, token = await service.login(
-                info.context.session, info.context.settings, input.email, input.password
+                context.session,
+                context.settings,
+                input.email,
+                input.password,
+                context.login_attempts,
             )
             return LoginPayload(token=token, user=UserType.from_model(user))
 

@@ -14,6 +14,7 @@ from app.core.config import Settings
 from app.core.db import SessionFactory
 from app.core.errors import DomainError, ErrorCode
 from app.core.events import Broker
+from app.core.ratelimit import LoginAttempts
 from schema.loaders import Loaders
 
 
@@ -35,6 +36,7 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] | None = None
+    login_attempts: LoginAttempts | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -50,6 +50,16 @@ class Settings(BaseSettings):
         default=None,
         description="bearer token for /metrics; in prod /metrics answers 404 without one",
     )
+    rate_limit_per_token: int = Field(
+        default=1_200, ge=0, description="requests a minute per bearer token; 0: no limit"
+    )
+    rate_limit_per_address: int = Field(
+        default=300, ge=0, description="requests a minute per address without a token; 0: none"
+    )
+    login_attempts: int = Field(
+        default=10, ge=0, description="failed logins per account per window; 0: no limit"
+    )
+    login_window_seconds: int = Field(default=900, ge=1)
     run_jobs: bool = Field(default=True, description="run periodic jobs in this process")
     # Query cost (schema/cost.py): the most an operation may be estimated to cost, per role of
     # the caller. One unit is one scalar value; an object costs 2; a list multiplies what it

@@ -41,6 +41,9 @@ class ErrorCode(StrEnum):
     """The request clashes with the current state of other data (e.g. a warehouse that still
     holds stock, an overlapping membership, an expired payment link): resolve that first; the
     message says what."""
+    RATE_LIMITED = "RATE_LIMITED"
+    """Too many requests from this token or address, or too many failed logins for this
+    account: wait the seconds the message (and the `Retry-After` header) gives, then retry."""
     INTERNAL = "INTERNAL"
     """An unexpected server failure, reported only as a GraphQL error, with no details: retry
     later (with the same idempotencyKey where the mutation takes one)."""

@@ -11,6 +11,7 @@ from app.core.auth import Principal, Role, hash_password, issue_token, verify_pa
 from app.core.config import Settings
 from app.core.errors import DomainError, ErrorCode, FieldProblem, collect
 from app.core.models import utcnow
+from app.core.ratelimit import LoginAttempts
 from app.core.repository import apply_changes, check_version, flush_unique, get_for_update
 from app.users import repository
 from app.users.models import User, UserCreate, UserUpdate
@@ -48,12 +49,24 @@ def _password_matches(user: User | None, password: str) -> bool:
 
 
 async def login(
-    session: AsyncSession, settings: Settings, email: str, password: str
+    session: AsyncSession,
+    settings: Settings,
+    email: str,
+    password: str,
+    attempts: LoginAttempts | None = None,
 ) -> tuple[User, str]:
+    if attempts is not None and (wait := await attempts.retry_after(email)):
+        raise DomainError(
+            f"too many failed logins for this account: try again in {wait} seconds",
+            ErrorCode.RATE_LIMITED,
+            ["email"],
+        )
     user = await repository.find_by_email(session, email)
     # The same answer, after the same work, for an unknown email, an archived account and a
     # wrong password. The hash runs in a thread: it takes tenths of a second of CPU.
     if not await asyncio.to_thread(_password_matches, user, password):
+        if attempts is not None:
+            await attempts.failed(email)
         raise DomainError("wrong email or password", ErrorCode.UNAUTHENTICATED, ["password"])
     assert user is not None
     user.last_login_at = utcnow()

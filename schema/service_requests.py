@@ -21,6 +21,7 @@ from schema.errors import Payload
 from schema.node import Node
 from schema.pagination import Connection, FirstItems
 from schema.permissions import internal, not_for_customers
+from schema.task_access import request_events, task_by_id, tasks_by
 from schema.users import Role
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ class TimelineEntry:
 
         if self.task_db_id is None:
             return None
-        row = await info.context.loaders.by_id(Task).load(self.task_db_id)
+        row = await task_by_id(info).load(self.task_db_id)
         return TaskType.from_model(row) if row else None
 
 
@@ -251,7 +252,7 @@ class ServiceRequestType(Node):
     async def tasks(self, info: Info) -> list[TaskRef]:
         from schema.work_orders import TaskType
 
-        loader = info.context.loaders.children(Task, col(Task.service_request_id))
+        loader = tasks_by(info, col(Task.service_request_id))
         return [TaskType.from_model(row) for row in await loader.load(self.db_id)]
 
     @strawberry.field(
@@ -259,7 +260,7 @@ class ServiceRequestType(Node):
         description="What happened, oldest first: the request, then its tasks.",
     )
     async def timeline(self, info: Info) -> list[TimelineEntry]:
-        loader = info.context.loaders.children(TaskEvent, col(TaskEvent.service_request_id))
+        loader = request_events(info)
         created = TimelineEntry(
             at=self.created_at,
             kind="REQUESTED",

@@ -24,6 +24,7 @@ from schema.node import Node
 from schema.pagination import Connection, FirstItems
 from schema.permissions import internal, not_for_customers
 from schema.service_requests import SlaState
+from schema.task_access import task_by_id, tasks_by
 from schema.users import Role
 
 if TYPE_CHECKING:
@@ -375,7 +376,7 @@ class TaskType(Node):
     async def follow_up_of(self, info: Info) -> TaskType | None:
         if self.row.follow_up_of_id is None:
             return None
-        row = await info.context.loaders.by_id(Task).load(self.row.follow_up_of_id)
+        row = await task_by_id(info).load(self.row.follow_up_of_id)
         return TaskType.from_model(row) if row else None
 
     @strawberry.field(extensions=[FirstItems(50)], description="The audit trail, oldest first.")
@@ -466,7 +467,7 @@ class WorkOrderType(Node):
 
     @strawberry.field(description="Field tasks of this work order.", extensions=[FirstItems(20)])
     async def tasks(self, info: Info) -> list[TaskType]:
-        loader = info.context.loaders.children(Task, col(Task.work_order_id))
+        loader = tasks_by(info, col(Task.work_order_id))
         return [TaskType.from_model(row) for row in await loader.load(self.db_id)]
 
 

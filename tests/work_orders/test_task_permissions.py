@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Role
+from app.work_orders.models import Task, TaskStatus
+from schema.ids import decode_id
 from tests.support import GraphQLClient
 from tests.work_orders import factories
 from tests.work_orders.test_task_graphql import (
@@ -20,6 +22,7 @@ from tests.work_orders.test_task_graphql import (
     dispatched,
     gid,
     later,
+    ok,
     requested_task,
 )
 
@@ -102,3 +105,56 @@ async def test_rows_are_scoped_per_role(gql: GraphQLClient, session: AsyncSessio
     assert await counts(gql.as_role(Role.PARTNER, partner_id=partner.id)) == (0, 0)
     anonymous = await gql.as_role(None).raw(LIST)
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+SIBLINGS = """query($task: ID!) {
+  task(id: $task) {
+    id
+    followUpOf { id }
+    serviceRequest { tasks { id } timeline { task { id } } }
+    workOrder { tasks { id } }
+  }
+}"""
+
+
+async def test_a_partner_reaches_no_other_partner_s_task_through_a_shared_parent(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given one request with two visits, each done by another partner's technician, the
+    # second a follow-up of the first
+    w = await factories.world(session)
+    first = await requested_task(gql, w)
+    first_row = await session.get(Task, decode_id(first["id"], "Task", "id"))
+    assert first_row is not None
+    second = await ok(gql.as_role(Role.AGENT), CREATE_TASK, {
+        "serviceRequestId": gid("ServiceRequest", first_row.service_request_id),
+        "durationMinutes": 30,
+    })  # fmt: skip
+    ours, theirs = await factories.partner(session), await factories.partner(session)
+    our_tech = await factories.technician(session, partner_id=ours.id)
+    their_tech = await factories.technician(session, partner_id=theirs.id)
+    second_row = await session.get(Task, decode_id(second["task"]["id"], "Task", "id"))
+    assert second_row is not None
+    first_row.technician_id, first_row.status = their_tech.id, TaskStatus.ACCEPTED
+    second_row.technician_id, second_row.status = our_tech.id, TaskStatus.ACCEPTED
+    second_row.follow_up_of_id = first_row.id
+    await session.flush()
+
+    # when each partner reads its own visit and walks to the parents
+    mine = (
+        await gql.as_role(Role.PARTNER, partner_id=ours.id)(
+            SIBLINGS, {"task": second["task"]["id"]}
+        )
+    )["task"]
+    staff = (await gql.as_role(Role.DISPATCHER)(SIBLINGS, {"task": second["task"]["id"]}))["task"]
+
+    # then the partner sees only its own visit everywhere; staff see both
+    own = [{"id": second["task"]["id"]}]
+    assert mine["followUpOf"] is None
+    assert mine["serviceRequest"]["tasks"] == own
+    assert {e["task"]["id"] for e in mine["serviceRequest"]["timeline"] if e["task"]} == {
+        second["task"]["id"]
+    }
+    assert mine["workOrder"]["tasks"] == own
+    assert staff["followUpOf"] == {"id": first["id"]}
+    assert len(staff["serviceRequest"]["tasks"]) == 2

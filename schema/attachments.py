@@ -19,6 +19,7 @@ from schema.context import Info
 from schema.errors import Payload
 from schema.node import Node
 from schema.pagination import Connection
+from schema.permissions import internal
 
 if TYPE_CHECKING:
     from schema.service_requests import ServiceRequestType
@@ -73,7 +74,10 @@ class AttachmentType(Node):
             row=row,
         )
 
-    @strawberry.field(description="Where the content is kept in the storage (relative key).")
+    @strawberry.field(
+        extensions=[internal()],
+        description="Where the content is kept in the storage (relative key). Staff only.",
+    )
     def storage_key(self) -> str:
         return key_for(self.sha256)
 

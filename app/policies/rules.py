@@ -117,11 +117,11 @@ async def priority_rules(session: AsyncSession) -> Sequence[PriorityRule]:
 
 
 def _check_rule(rule: PriorityRule) -> None:
-    if rule.kind is PriorityRuleKind.CONTRACT_SLA_HOURS and not rule.value.isdigit():
+    if rule.kind is PriorityRuleKind.CONTRACT_SLA_HOURS and not _whole_hours(rule.value):
         collect(
             [
                 FieldProblem(
-                    "a CONTRACT_SLA_HOURS rule's value is a whole number of hours",
+                    "a CONTRACT_SLA_HOURS rule's value is a whole number of hours, at most 87600",
                     ErrorCode.INVALID,
                     ["value"],
                 )
@@ -163,3 +163,8 @@ async def update_priority_rule(
     record(session, family, principal, diffs)
     await session.flush()
     return rule
+
+
+def _whole_hours(value: str) -> bool:
+    """A whole number of hours up to ten years (`str.isdigit` also admits "²")."""
+    return value.isascii() and value.isdigit() and int(value) <= 87_600

@@ -33,7 +33,8 @@ def _matches(rule: PriorityRule, facts: Facts) -> bool:
             return rule.value.upper() == facts.category.upper()
         case PriorityRuleKind.CONTRACT_SLA_HOURS:
             hours = facts.contract_sla_hours
-            return hours is not None and rule.value.isdigit() and hours <= int(rule.value)
+            limit = rule.value
+            return hours is not None and limit.isascii() and limit.isdigit() and hours <= int(limit)
     return False
 
 

@@ -102,7 +102,7 @@ def _matches(text: str) -> Any:
     pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     by_name = select(Customer.id).where(col(Customer.name).ilike(pattern))
     return or_(
-        col(Task.id) == int(number) if number.isdigit() and len(number) < 16 else false(),
+        col(Task.id) == int(number) if _is_ascii_number(number) else false(),
         col(Task.description).ilike(pattern),
         col(Task.customer_id).in_(by_name),
     )
@@ -152,3 +152,8 @@ def _history_scope(principal: Principal | None) -> Any:
         col(serving.technician_id).in_(technicians), col(serving.status).not_in(CLOSED_STATUSES)
     )
     return or_(col(Task.customer_id).in_(served), col(Task.technician_id).in_(technicians))
+
+
+def _is_ascii_number(text: str) -> bool:
+    """Digits `int` reads and a bigint holds (`str.isdigit` also admits "²" and the like)."""
+    return text.isascii() and text.isdigit() and len(text) < 16

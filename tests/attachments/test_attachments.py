@@ -34,7 +34,7 @@ MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
-FIELDS = """id kind filename contentType sizeBytes sha256 storageKey url contentBase64 caption
+FIELDS = """id kind filename contentType sizeBytes sha256 url contentBase64 caption
   uploadedByRole serviceRequest { id } task { id }"""
 ATTACH_REQUEST = f"""
 mutation($input: AttachToServiceRequestInput!) {{ attachToServiceRequest(input: $input) {{
@@ -140,12 +140,17 @@ async def test_a_customer_uploads_a_photo_to_a_request_through_multipart(
     assert attachment["contentType"] == "image/png"
     assert attachment["sizeBytes"] == len(PNG)
     assert attachment["sha256"] == sha
-    assert attachment["storageKey"] == f"sha256/{sha[:2]}/{sha[2:4]}/{sha}"
     assert attachment["url"] is None
     assert base64.b64decode(attachment["contentBase64"]) == PNG
     assert attachment["uploadedByRole"] == "CUSTOMER"
     assert attachment["serviceRequest"] == {"id": rid(request_id)}
-    assert (storage.root / attachment["storageKey"]).read_bytes() == PNG
+    assert (storage.root / f"sha256/{sha[:2]}/{sha[2:4]}/{sha}").read_bytes() == PNG
+    # and where it is kept is for staff only
+    key = "query($id: ID!) { node(id: $id) { ... on Attachment { storageKey } } }"
+    hidden = await customer.raw(key, {"id": attachment["id"]})
+    assert hidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    shown = await gql.as_role(Role.DISPATCHER)(key, {"id": attachment["id"]})
+    assert shown["node"]["storageKey"] == f"sha256/{sha[:2]}/{sha[2:4]}/{sha}"
 
 
 async def test_the_same_file_is_stored_once(

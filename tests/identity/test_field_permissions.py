@@ -55,7 +55,7 @@ COMMON = {
     ),
     "Attachment": (
         "id kind filename caption contentType sizeBytes sha256 uploadedByName uploadedByRole "
-        "createdAt storageKey url contentBase64 serviceRequest task"
+        "createdAt url contentBase64 serviceRequest task"
     ),
     "BillingLine": (
         "position kind description partId quantity unitPrice amount coverage chargeable "

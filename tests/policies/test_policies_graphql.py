@@ -264,9 +264,10 @@ async def test_priority_rules_are_created_changed_and_obeyed_by_the_next_request
     }  # fmt: skip
     version = (await gql(PRIORITY_RULES))["priorityRules"]["version"]
 
-    bad = await gql.mutate(CREATE_RULE, {"kind": "CONTRACT_SLA_HOURS", "value": "soon",
-                                         "priority": 1})  # fmt: skip
-    assert [(e["code"], e["field"]) for e in bad["userErrors"]] == [("INVALID", ["value"])]
+    for value in ("soon", "²", "99999999999999999999"):
+        bad = await gql.mutate(CREATE_RULE, {"kind": "CONTRACT_SLA_HOURS", "value": value,
+                                             "priority": 1})  # fmt: skip
+        assert [(e["code"], e["field"]) for e in bad["userErrors"]] == [("INVALID", ["value"])]
     created = await ok(gql, CREATE_RULE, {
         "kind": "KEYWORD", "value": "burnt-toast smell", "priority": 1, "expectedVersion": version,
     })  # fmt: skip

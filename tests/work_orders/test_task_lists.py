@@ -78,6 +78,12 @@ async def test_search_text_is_bounded(gql: GraphQLClient) -> None:
     assert [error["extensions"]["code"] for error in body["errors"]] == ["INVALID"]
 
 
+async def test_a_search_of_digits_int_cannot_read_is_plain_text(gql: GraphQLClient) -> None:
+    for text in ("²", "T-²", "٣"):  # digits to str.isdigit, not to int()
+        body = await gql.as_role(Role.DISPATCHER).raw(TASKS, {"filter": {"search": text}})
+        assert "errors" not in body, text
+
+
 async def test_a_technician_s_day_defaults_to_today_in_their_zone(
     gql: GraphQLClient, session: AsyncSession
 ) -> None:

@@ -432,7 +432,8 @@ class BillingMutation:
     @strawberry.mutation(
         extensions=[allow(*DESK)],
         description="Make a DRAFT invoice of ad-hoc charges for a customer; with taskId it is "
-        "that task's invoice (one per task). Admins, managers and agents.",
+        "that task's invoice (one per task, for a task that has ended: one under way gets its "
+        "draft when it is completed). Admins, managers and agents.",
     )
     async def create_invoice(self, info: Info, input: CreateInvoiceInput) -> InvoicePayload:
         async def action() -> InvoicePayload:

@@ -41,7 +41,7 @@ from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, coll
 from app.core.events import queue_event
 from app.core.models import utcnow
 from app.customers.models import Customer
-from app.work_orders.models import Task
+from app.work_orders.models import Task, TaskStatus
 
 ISSUED = (
     InvoiceStatus.ISSUED,
@@ -123,6 +123,7 @@ async def create_invoice(
             raise NotFound("task", ["taskId"])
         if task.customer_id != data.customer_id:
             raise DomainError("the task is not the customer's", ErrorCode.INVALID, ["taskId"])
+        _task_has_ended(task)
         await _no_invoice_yet(session, task)
     book = await price_book(session, (on or utcnow()).date())
     priced = await price_lines(session, book, data.lines, task.type.value if task else "REPAIR")
@@ -137,6 +138,21 @@ async def create_invoice(
     _attach(invoice, to_rows(apply_coverage(CHARGEABLE, priced)), session)
     await session.flush()
     return invoice
+
+
+ENDED = frozenset({TaskStatus.COMPLETED, TaskStatus.INCOMPLETE, TaskStatus.CANCELLED})
+
+
+def _task_has_ended(task: Task) -> None:
+    """A task still under way gets its invoice drafted when it is completed; a desk invoice
+    made before would leave completion two invoices for one task."""
+    if task.status not in ENDED:
+        raise DomainError(
+            f"the task is {task.status.value}: its invoice is drafted when it is completed, "
+            "edit that draft then",
+            ErrorCode.INVALID_TRANSITION,
+            ["taskId"],
+        )
 
 
 async def _no_invoice_yet(session: AsyncSession, task: Task) -> None:

@@ -1,5 +1,6 @@
 """A desk-made invoice for a task is that task's invoice: it keeps its taskId, is found by
-`invoices(taskId:)`, and names a task of the same customer that has no invoice yet."""
+`invoices(taskId:)`, and names a task of the same customer that has ended and has no invoice
+yet (a task under way gets its draft when it is completed)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ async def test_an_invoice_made_for_a_task_keeps_it_and_is_found_by_it(
 ) -> None:
     await factories.price_list(session)
     world = await wf.world(session)
-    task = await factories.task(session, world, status=TaskStatus.ON_SITE)
+    task = await factories.task(session, world, status=TaskStatus.INCOMPLETE)
     made = await gql.mutate(CREATE, _input(world.customer.id, task.id))
     assert made["userErrors"] == []
     assert made["invoice"]["taskId"] == encode_id("Task", task.id)  # type: ignore[arg-type]
@@ -49,9 +50,24 @@ async def test_an_invoice_names_a_task_of_its_own_customer(
     await factories.price_list(session)
     world = await wf.world(session)
     other = await wf.world(session)
-    task = await factories.task(session, other, status=TaskStatus.ON_SITE)
+    task = await factories.task(session, other, status=TaskStatus.INCOMPLETE)
     theirs = await gql.mutate(CREATE, _input(world.customer.id, task.id))
     assert theirs["invoice"] is None
     assert [(e["field"], e["code"]) for e in theirs["userErrors"]] == [(["taskId"], "INVALID")]
     missing = await gql.mutate(CREATE, _input(world.customer.id, 10**9))
     assert [(e["field"], e["code"]) for e in missing["userErrors"]] == [(["taskId"], "NOT_FOUND")]
+
+
+async def test_a_task_under_way_is_invoiced_when_it_is_completed_not_before(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    await factories.price_list(session)
+    world = await wf.world(session)
+    task = await factories.task(session, world, status=TaskStatus.ON_SITE)
+
+    early = await gql.mutate(CREATE, _input(world.customer.id, task.id))
+
+    assert early["invoice"] is None
+    assert [(e["field"], e["code"]) for e in early["userErrors"]] == [
+        (["taskId"], "INVALID_TRANSITION")
+    ]

@@ -576,12 +576,16 @@ async def _check_task_fits_hold(session: AsyncSession, hold: SlotHold, task: Tas
             f"this task takes {task.duration_minutes}"
         )
         raise DomainError(message, ErrorCode.INVALID, ["holdId"])
-    required = await session.scalars(
-        select(Skill.code)
+    required = await session.execute(
+        select(Skill.code, TaskSkill.min_level)
         .join(TaskSkill, col(TaskSkill.skill_id) == col(Skill.id))
         .where(col(TaskSkill.task_id) == task.id)
     )
-    missing = sorted(set(required.all()) - set(hold.skills))
+    missing = sorted(
+        f"{code} (level {level})"
+        for code, level in required.all()
+        if hold.skills.get(code, 0) < level
+    )
     if missing:
         message = f"the hold was taken for other skills; this task needs {', '.join(missing)}"
         raise DomainError(message, ErrorCode.INVALID, ["holdId"])

@@ -299,8 +299,9 @@ def _task_input(d: f.Day, hold_id: int | None, **extra: object) -> dict[str, obj
     [
         {"durationMinutes": 150},
         {"requiredSkills": [{"code": "PLUMBING", "minLevel": 1}]},
+        {"requiredSkills": [{"code": "HVAC", "minLevel": 3}]},
     ],
-    ids=["longer", "other skill"],
+    ids=["longer", "other skill", "higher level"],
 )
 async def test_a_hold_is_refused_for_work_that_does_not_fit_it(
     gql: GraphQLClient, session: AsyncSession, extra: dict[str, object]
@@ -308,9 +309,11 @@ async def test_a_hold_is_refused_for_work_that_does_not_fit_it(
     # given a 90-minute hvac hold
     d = await f.day(session)
     hold = await slots.hold_slot(session, f.DISPATCHER, hold_request(d, 10, 12, duration=90))
-    if "requiredSkills" in extra:
-        extra = {"requiredSkills": [{"code": d.plumbing.code, "minLevel": 1}]}
-    # when a task that takes longer or needs another skill is created with it
+    if "requiredSkills" in extra:  # the codes of this day's skills
+        (need,) = extra["requiredSkills"]  # type: ignore[misc]
+        code = d.plumbing.code if need["code"] == "PLUMBING" else d.hvac.code
+        extra = {"requiredSkills": [{"code": code, "minLevel": need["minLevel"]}]}
+    # when a task that takes longer, needs another skill or a higher level is created with it
     payload = await gql.as_role(Role.AGENT).mutate(
         CREATE_TASK_WITH_HOLD, _task_input(d, hold.id, **extra)
     )

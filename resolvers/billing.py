@@ -85,6 +85,7 @@ register_node(EstimateType, repository.get_readable_estimate, EstimateType.from_
 register_node(PaymentType, repository.get_readable_payment, PaymentType.from_model)
 register_node(PriceListType, repository.get_readable_price_list, PriceListType.from_model)
 register_node(UpsellOfferType, repository.get_readable_upsell, UpsellOfferType.from_model)
+register_node(CustomerCreditType, payments.get_readable_credit, CustomerCreditType.from_model)
 
 FIELD = (Role.TECHNICIAN, *staff().roles)
 DESK = (Role.ADMIN, Role.MANAGER, Role.AGENT)
@@ -546,7 +547,9 @@ class BillingMutation:
             )
             return CustomerCreditPayload(credit=CustomerCreditType.from_model(row))
 
-        return await execute(info, CustomerCreditPayload, action)
+        return await execute(
+            info, CustomerCreditPayload, action, idempotency_key=input.idempotency_key
+        )
 
     @strawberry.mutation(
         extensions=[allow(Role.TECHNICIAN, *DESK, Role.CUSTOMER)],

@@ -525,7 +525,7 @@ UpsellOfferConnection = Connection[UpsellOfferType]
     name="CustomerCredit",
     description="Money a customer paid that no invoice was due for, held until refunded.",
 )
-class CustomerCreditType:
+class CustomerCreditType(Node):
     amount: Money = strawberry.field(description="Money held for the customer.")
     reason: str = strawberry.field(
         description="Why no invoice took the money (e.g. the invoice was already paid)."
@@ -540,13 +540,8 @@ class CustomerCreditType:
     refund_reference: str | None = strawberry.field(
         description="Bank or provider reference of the refund; null if none or not refunded."
     )
-    db_id: strawberry.Private[int]
     customer_db_id: strawberry.Private[int]
     invoice_db_id: strawberry.Private[int | None]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_id("CustomerCredit", self.db_id))
 
     @strawberry.field
     def customer_id(self) -> strawberry.ID:
@@ -772,8 +767,10 @@ class CreateCreditNoteInput:
 class RefundCustomerCreditInput:
     credit_id: strawberry.ID
     reference: str | None = strawberry.field(
-        default=None, description="The bank or provider reference of the refund."
+        default=None,
+        description="The bank or provider reference of the refund, 1 to 200 characters.",
     )
+    idempotency_key: str | None = None
 
 
 @strawberry.input(description="Cash or card taken against an issued invoice.")

@@ -329,6 +329,14 @@ def readable_credits(principal: Principal | None) -> SelectOfScalar[CustomerCred
     return statement.where(false())
 
 
+async def get_readable_credit(
+    session: AsyncSession, principal: Principal | None, credit_id: int
+) -> CustomerCredit | None:
+    return await session.scalar(
+        readable_credits(principal).where(col(CustomerCredit.id) == credit_id)
+    )
+
+
 async def list_credits(
     session: AsyncSession,
     principal: Principal | None,
@@ -355,6 +363,7 @@ async def refund_credit(
     now: datetime | None = None,
 ) -> CustomerCredit:
     """The desk refunded money held as a customer's credit: it leaves their balance."""
+    reference = _refund_reference(reference)
     credit = await session.scalar(
         readable_credits(principal).where(col(CustomerCredit.id) == credit_id).with_for_update()
     )
@@ -369,6 +378,17 @@ async def refund_credit(
     credit.refunded_by = principal.subject
     await session.flush()
     return credit
+
+
+def _refund_reference(reference: str | None) -> str | None:
+    if reference is None:
+        return None
+    reference = reference.strip()
+    if not 1 <= len(reference) <= 200:
+        raise DomainError(
+            "a refund reference has 1 to 200 characters", ErrorCode.INVALID, ["reference"]
+        )
+    return reference
 
 
 async def credits_held(

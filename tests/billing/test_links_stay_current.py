@@ -171,9 +171,15 @@ async def test_the_desk_lists_held_credits_and_records_their_refund(
     assert [c["id"] for c in (await customer(CREDITS, {}))["customerCredits"]] == [held["id"]]
     stranger = gql.as_role(Role.CUSTOMER, customer_id=world.customer.id + 10**6)  # type: ignore[operator]
     assert (await stranger(CREDITS, {"ids": [cid]}))["customerCredits"] == []
-    # when the desk refunds it
-    done = await gql.mutate(REFUND, {"creditId": held["id"], "reference": "NEFT-123"})
+    # when the desk refunds it (a blank or overlong reference is refused first)
+    for bad in ("  ", "x" * 201):
+        refusal = await gql.mutate(REFUND, {"creditId": held["id"], "reference": bad})
+        assert refusal["userErrors"] == [{"field": ["reference"], "code": "INVALID"}]
+    refund = {"creditId": held["id"], "reference": " NEFT-123 ", "idempotencyKey": "refund-1"}
+    done = await gql.mutate(REFUND, refund)
     assert done["userErrors"] == [] and done["credit"]["refundReference"] == "NEFT-123"
+    # and a retry of the same request answers the same refund
+    assert await gql.mutate(REFUND, refund) == done
     # then it leaves the customer's credit balance, and cannot be refunded twice
     balance = (await gql(BALANCES, {"ids": [cid]}))["customerBalances"][0]
     assert Decimal(balance["credit"]["amount"]) == 0

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.auth import Principal, Role
+from app.core.errors import invalid
 from app.policies import audit, rules, settings
 from app.policies.models import PolicyChange, PolicyKind
 from app.service_requests.models import PriorityRule
@@ -185,6 +186,10 @@ class PoliciesMutation:
     )
     async def update_sla_policy(self, info: Info, input: UpdateSlaPolicyInput) -> SlaPolicyPayload:
         async def action() -> SlaPolicyPayload:
+            if len(input.targets) > rules.PRIORITY_COUNT:
+                raise invalid(
+                    f"at most {rules.PRIORITY_COUNT} targets, one per priority", "targets"
+                )
             targets = [rules.SlaTarget.model_validate(vars(t)) for t in input.targets]
             session = info.context.session
             await rules.update_sla_targets(

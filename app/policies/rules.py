@@ -18,6 +18,8 @@ from app.policies.models import PolicyKind
 from app.service_requests.models import PriorityRule, PriorityRuleKind, SlaPolicy
 
 LONGEST_MINUTES = 90 * 24 * 60
+PRIORITY_COUNT = 5
+"""Priorities run from 1 (most urgent) to 5: one SLA target each."""
 SLA_FIELDS = ("response_minutes", "resolution_minutes", "at_risk_percent")
 RULE_FIELDS = ("kind", "value", "priority", "active")
 
@@ -25,7 +27,7 @@ RULE_FIELDS = ("kind", "value", "priority", "active")
 class SlaTarget(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    priority: int = Field(ge=1, le=5)
+    priority: int = Field(ge=1, le=PRIORITY_COUNT)
     response_minutes: int = Field(gt=0, le=LONGEST_MINUTES)
     resolution_minutes: int = Field(gt=0, le=LONGEST_MINUTES)
     at_risk_percent: int = Field(default=80, ge=1, le=100)

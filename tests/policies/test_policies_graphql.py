@@ -227,6 +227,9 @@ async def test_sla_targets_are_validated_and_the_next_task_gets_them(
         {"priority": 7, "responseMinutes": 10, "resolutionMinutes": 20},
     ]})  # fmt: skip
     assert error_codes(out_of_range) == ["INVALID"]
+    target = {"priority": 1, "responseMinutes": 10, "resolutionMinutes": 20}
+    flood = await gql.mutate(UPDATE_SLA, {"targets": [target] * 10_000})
+    assert [(e["field"], e["code"]) for e in flood["userErrors"]] == [(["targets"], "INVALID")]
 
     changed = await ok(gql, UPDATE_SLA, {"expectedVersion": before["version"], "targets": [
         {"priority": 1, "responseMinutes": 30, "resolutionMinutes": 100, "atRiskPercent": 70},

@@ -9,6 +9,7 @@ from resolvers.attachments import AttachmentsMutation, AttachmentsQuery
 from resolvers.billing import BillingMutation, BillingQuery
 from resolvers.bulk_intake import BulkIntakeMutation
 from resolvers.confirmations import ConfirmationsMutation, ConfirmationsQuery
+from resolvers.contract_billing import ContractBillingMutation, ContractBillingQuery
 from resolvers.contracts import ContractsMutation, ContractsQuery
 from resolvers.costing import CostingQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
@@ -40,6 +41,7 @@ class Query(
     CustomersQuery,
     AssetsQuery,
     ContractsQuery,
+    ContractBillingQuery,
     TerritoriesQuery,
     TechniciansQuery,
     ServiceRequestsQuery,
@@ -72,6 +74,7 @@ class Mutation(
     CustomersMutation,
     AssetsMutation,
     ContractsMutation,
+    ContractBillingMutation,
     TerritoriesMutation,
     TechniciansMutation,
     ServiceRequestsMutation,

@@ -215,6 +215,11 @@ async def issue_invoice(
     return await _issue(session, invoice, now or utcnow())
 
 
+async def issue(session: AsyncSession, invoice: Invoice, now: datetime) -> Invoice:
+    """Number and freeze a priced draft the system made itself (contract billing)."""
+    return await _issue(session, invoice, now)
+
+
 async def _issue(session: AsyncSession, invoice: Invoice, now: datetime) -> Invoice:
     invoice.number = await next_number(session, SERIES[invoice.kind], now.year)
     invoice.issued_at = now

@@ -59,6 +59,20 @@ def local_time(day: date, at: time = time(10, 0)) -> datetime:
     return datetime.combine(day, at, LOCAL).astimezone(UTC)
 
 
+CONTRACT_BASE_PRICE = {"AMC": Decimal("3499.00"), "CMC": Decimal("6999.00")}
+CONTRACT_PRICE_FACTOR = {"CONSUMER": 1, "BUSINESS": 2, "VIP": 3}
+
+
+def contract_price(contract_kind: str, customer_kind: str, covered: int) -> Decimal:
+    """A year's price: by kind (an extended warranty is a one-off 2,499), customer and what
+    it covers."""
+    if contract_kind not in CONTRACT_BASE_PRICE:
+        return Decimal("2499.00")
+    return (
+        CONTRACT_BASE_PRICE[contract_kind] * CONTRACT_PRICE_FACTOR[customer_kind] * max(1, covered)
+    )
+
+
 def add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
@@ -728,6 +742,9 @@ class _CustomerStream:
                 "covers_parts": contract_kind != "AMC",
                 "sla_response_hours": response,
                 "sla_resolution_hours": resolution,
+                "price": contract_price(
+                    contract_kind, kind, len(covered_sites) + len(covered_assets)
+                ),
                 **audited(local_time(min(starts, self.today) - timedelta(days=rng.randint(0, 14)))),
             }
         )

@@ -9,14 +9,19 @@ import asyncio
 import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 from app.console.routes import DIST, console_built
 from app.core import bootstrap
@@ -99,7 +104,8 @@ def console_database(settings: Settings) -> Iterator[str]:
 
 @pytest.fixture
 async def address(settings: Settings, console_database: str) -> AsyncIterator[str]:
-    demo_settings = settings.model_copy(update={"database_url": console_database})
+    # run_jobs: the optimizer's runs start as soon as runDispatch commits
+    demo_settings = settings.model_copy(update={"database_url": console_database, "run_jobs": True})
     engine = create_engine(demo_settings)
     sessions = create_session_factory(engine)
     broker = Broker(None)
@@ -155,27 +161,35 @@ class Api:
         return payload
 
 
-async def test_a_dispatcher_runs_the_day_from_the_console(
-    address: str, settings: Settings, tmp_path: Path
-) -> None:
+@dataclass
+class Browser:
+    """A console tab with what it tried to fetch off this machine and the errors it logged."""
+
+    page: Page
+    base: str
+    blocked: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    async def log_in(self, user: str) -> None:
+        await self.page.goto(f"{self.base}/console/")
+        await self.page.get_by_label("Email").fill(f"{user}@{DEMO_DOMAIN}")
+        await self.page.get_by_label("Password").fill(DEMO_PASSWORD)
+        await self.page.get_by_role("button", name="Log in").click()
+
+    async def markers(self, count: int) -> list[str]:
+        """The technicians on the map, once `count` of them are."""
+        markers = self.page.locator(".tech-marker")
+        await markers.nth(count - 1).wait_for()
+        shown: list[str] = await markers.evaluate_all("els => els.map(e => e.dataset.technicianId)")
+        return shown
+
+
+@asynccontextmanager
+async def chromium(address: str) -> AsyncIterator[Browser]:
+    """Debian's chromium driven by Playwright, every request off loopback refused."""
     from playwright.async_api import Request, Route, async_playwright
 
-    base = f"http://{address}"
-    blocked: list[str] = []
-    problems: list[str] = []
-
-    async def only_loopback(route: Route, request: Request) -> None:
-        if urlsplit(request.url).hostname in ("127.0.0.1", "localhost"):
-            await route.continue_()
-        else:
-            blocked.append(request.url)
-            await route.abort()
-
-    async with (
-        httpx.AsyncClient(base_url=base, timeout=30) as http,
-        async_playwright() as playwright,
-    ):
-        api = Api(http, settings)
+    async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[
@@ -187,125 +201,187 @@ async def test_a_dispatcher_runs_the_day_from_the_console(
             ],
         )
         context = await browser.new_context(viewport={"width": 1440, "height": 1000})
+        tab = Browser(await context.new_page(), f"http://{address}")
+
+        async def only_loopback(route: Route, request: Request) -> None:
+            if urlsplit(request.url).hostname in ("127.0.0.1", "localhost"):
+                await route.continue_()
+            else:
+                tab.blocked.append(request.url)
+                await route.abort()
+
         await context.route("**/*", only_loopback)
-        page = await context.new_page()
-        page.on(
+        tab.page.on(
             "console",
-            lambda message: problems.append(message.text) if message.type == "error" else None,
+            lambda message: tab.problems.append(message.text) if message.type == "error" else None,
         )
-        page.on("pageerror", lambda error: problems.append(str(error)))
+        tab.page.on("pageerror", lambda error: tab.problems.append(str(error)))
         try:
-            # given a dispatcher logged in with the demo password
-            await page.goto(f"{base}/console/")
-            await page.get_by_label("Email").fill(f"dispatcher@{DEMO_DOMAIN}")
-            await page.get_by_label("Password").fill(DEMO_PASSWORD)
-            await page.get_by_role("button", name="Log in").click()
-
-            # then the first territory's technicians are on the map where the API places them
-            territory_id = (await api(TERRITORY, {}))["territories"][0]["id"]
-            board = await api(BOARD, {"territoryId": territory_id})
-            placed = {
-                edge["node"]["id"]: edge["node"]["lastKnownLocation"]
-                for edge in board["technicians"]["edges"]
-                if edge["node"]["lastKnownLocation"]
-            }
-            assert len(placed) >= 3
-            markers = page.locator(".tech-marker")
-            await markers.nth(len(placed) - 1).wait_for()
-            shown = await markers.evaluate_all("els => els.map(e => e.dataset.technicianId)")
-            assert sorted(shown) == sorted(placed)
-            await page.locator(".live[data-state='live']").wait_for()
-
-            # when a technician reports a position (tracked at any hour, as the test runs at
-            # any hour), their marker moves there within a second
-            for scope in (None, territory_id):
-                policy = {"mode": "ALWAYS", "territoryId": scope}
-                tracked = await api(TRACK_ALWAYS, {"input": policy})
-                assert tracked["setTrackingPolicy"]["userErrors"] == []
-            mover = sorted(placed)[0]
-            start = placed[mover]
-            target = {"lat": round(start["lat"] + 0.002, 6), "lng": round(start["lng"] + 0.002, 6)}
-            ping = {
-                "point": target,
-                "recordedAt": datetime.now(UTC).isoformat(),
-                "accuracyMeters": 8,
-            }
-            report = await api(
-                REPORT,
-                {"input": {"pings": [ping]}},
-                Role.TECHNICIAN,
-                technician_id=decode_id(mover, "Technician"),
-            )
-            reported = time.monotonic()
-            assert report["reportLocations"]["accepted"] == 1, report
-            await page.wait_for_function(
-                "([id, lat]) => document.querySelector(`.tech-marker[data-technician-id='${id}']`)"
-                "?.dataset.lat === String(lat)",
-                arg=[mover, target["lat"]],
-                timeout=1000,
-                polling="raf",
-            )
-            moved_after = time.monotonic() - reported
-            print(f"marker moved {moved_after * 1000:.0f} ms after reportLocations returned")
-
-            # when an unassigned task is dragged onto a technician's row and confirmed
-            task = page.locator(".queue-task").first
-            task_id = await task.get_attribute("data-task-id")
-            assert task_id
-            row = page.locator(f".gantt-row[data-technician-id='{mover}'] .gantt-track")
-            await task.drag_to(row)
-            # (a reason, as the test may run outside the technician's working hours)
-            await page.get_by_label("Reason").fill("customer asked for today")
-            await page.get_by_role("button", name="Confirm assignment").click()
-            dialog = page.locator("dialog.assign")
-            await page.wait_for_function(ANSWERED)
-            refused = dialog.get_by_role("alert")
-            assert not await refused.count(), await refused.inner_text()
-            if await dialog.count():  # assigned with warnings: shown, and kept
-                print("assignment warnings:", await dialog.locator(".warnings").inner_text())
-                await dialog.get_by_role("button", name="Keep the assignment").click()
-            await dialog.wait_for(state="detached")
-
-            # then the API has it DISPATCHED to that technician, and the board shows it
-            dispatched = (await api(TASK, {"id": task_id}))["task"]
-            assert dispatched["status"] == "DISPATCHED"
-            assert dispatched["technician"]["id"] == mover
-            await page.locator(
-                f".gantt-row[data-technician-id='{mover}'] .bar[data-task-id='{task_id}']"
-            ).wait_for()
-
-            # when the technician checks in far from the site (flagged, not refused, by the
-            # work policy), the alert reaches the panel
-            flagging = await api(FLAG_FAR_CHECK_INS, {})
-            assert flagging["updateWorkPolicy"]["userErrors"] == []
-            technician = decode_id(mover, "Technician")
-            await api.step("acceptTask", task_id, technician)
-            await api.step("startTravel", task_id, technician)
-            far = {"lat": target["lat"] + 0.05, "lng": target["lng"]}
-            await api.step("checkIn", task_id, technician, location=far)
-            await page.locator(".alert[data-kind='TASK_FLAGGED']").wait_for(timeout=3000)
-
-            # and the task drawer opens from the queue by keyboard, and Escape closes it
-            await page.locator(".queue-task button").first.focus()
-            await page.keyboard.press("Enter")
-            drawer = page.locator("aside.drawer")
-            await drawer.get_by_role("heading", name="Timeline").wait_for()
-            await page.keyboard.press("Escape")
-            await drawer.wait_for(state="detached")
-
-            # and axe finds no serious or critical accessibility violation
-            await page.add_script_tag(path=str(AXE))
-            violations = await page.evaluate(
-                "async () => (await axe.run(document, {resultTypes: ['violations']}))"
-                ".violations.filter(v => ['serious', 'critical'].includes(v.impact))"
-                ".map(v => `${v.id}: ${v.help} (${v.nodes.length})`)"
-            )
-            screenshot = tmp_path / "console.png"
-            await page.screenshot(path=str(screenshot))
-            print(f"console screenshot: {screenshot}")
+            yield tab
         finally:
             await browser.close()
 
+
+def placed(board: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The technicians the API gives a position, by global id."""
+    return {
+        edge["node"]["id"]: edge["node"]["lastKnownLocation"]
+        for edge in board["technicians"]["edges"]
+        if edge["node"]["lastKnownLocation"]
+    }
+
+
+async def test_a_dispatcher_runs_the_day_from_the_console(
+    address: str, settings: Settings, tmp_path: Path
+) -> None:
+    async with (
+        httpx.AsyncClient(base_url=f"http://{address}", timeout=30) as http,
+        chromium(address) as tab,
+    ):
+        api = Api(http, settings)
+        page = tab.page
+        # given a dispatcher logged in with the demo password
+        await tab.log_in("dispatcher")
+
+        # then the first territory's technicians are on the map where the API places them
+        territory_id = (await api(TERRITORY, {}))["territories"][0]["id"]
+        positions = placed(await api(BOARD, {"territoryId": territory_id}))
+        assert len(positions) >= 3
+        assert sorted(await tab.markers(len(positions))) == sorted(positions)
+        await page.locator(".live[data-state='live']").wait_for()
+
+        # when a technician reports a position (tracked at any hour, as the test runs at
+        # any hour), their marker moves there within a second
+        for scope in (None, territory_id):
+            policy = {"mode": "ALWAYS", "territoryId": scope}
+            tracked = await api(TRACK_ALWAYS, {"input": policy})
+            assert tracked["setTrackingPolicy"]["userErrors"] == []
+        mover = sorted(positions)[0]
+        start = positions[mover]
+        target = {"lat": round(start["lat"] + 0.002, 6), "lng": round(start["lng"] + 0.002, 6)}
+        ping = {
+            "point": target,
+            "recordedAt": datetime.now(UTC).isoformat(),
+            "accuracyMeters": 8,
+        }
+        report = await api(
+            REPORT,
+            {"input": {"pings": [ping]}},
+            Role.TECHNICIAN,
+            technician_id=decode_id(mover, "Technician"),
+        )
+        reported = time.monotonic()
+        assert report["reportLocations"]["accepted"] == 1, report
+        await page.wait_for_function(
+            "([id, lat]) => document.querySelector(`.tech-marker[data-technician-id='${id}']`)"
+            "?.dataset.lat === String(lat)",
+            arg=[mover, target["lat"]],
+            timeout=1000,
+            polling="raf",
+        )
+        moved_after = time.monotonic() - reported
+        print(f"marker moved {moved_after * 1000:.0f} ms after reportLocations returned")
+
+        # when an unassigned task is dragged onto a technician's row and confirmed
+        task = page.locator(".queue-task").first
+        task_id = await task.get_attribute("data-task-id")
+        assert task_id
+        row = page.locator(f".gantt-row[data-technician-id='{mover}'] .gantt-track")
+        await task.drag_to(row)
+        # (a reason, as the test may run outside the technician's working hours)
+        await page.get_by_label("Reason").fill("customer asked for today")
+        await page.get_by_role("button", name="Confirm assignment").click()
+        dialog = page.locator("dialog.assign")
+        await page.wait_for_function(ANSWERED)
+        refused = dialog.get_by_role("alert")
+        assert not await refused.count(), await refused.inner_text()
+        if await dialog.count():  # assigned with warnings: shown, and kept
+            print("assignment warnings:", await dialog.locator(".warnings").inner_text())
+            await dialog.get_by_role("button", name="Keep the assignment").click()
+        await dialog.wait_for(state="detached")
+
+        # then the API has it DISPATCHED to that technician, and the board shows it
+        dispatched = (await api(TASK, {"id": task_id}))["task"]
+        assert dispatched["status"] == "DISPATCHED"
+        assert dispatched["technician"]["id"] == mover
+        await page.locator(
+            f".gantt-row[data-technician-id='{mover}'] .bar[data-task-id='{task_id}']"
+        ).wait_for()
+
+        # when the technician checks in far from the site (flagged, not refused, by the
+        # work policy), the alert reaches the panel
+        flagging = await api(FLAG_FAR_CHECK_INS, {})
+        assert flagging["updateWorkPolicy"]["userErrors"] == []
+        technician = decode_id(mover, "Technician")
+        await api.step("acceptTask", task_id, technician)
+        await api.step("startTravel", task_id, technician)
+        far = {"lat": target["lat"] + 0.05, "lng": target["lng"]}
+        await api.step("checkIn", task_id, technician, location=far)
+        await page.locator(".alert[data-kind='TASK_FLAGGED']").wait_for(timeout=3000)
+
+        # and the task drawer opens from the queue by keyboard, and Escape closes it
+        await page.locator(".queue-task button").first.focus()
+        await page.keyboard.press("Enter")
+        drawer = page.locator("aside.drawer")
+        await drawer.get_by_role("heading", name="Timeline").wait_for()
+        await page.keyboard.press("Escape")
+        await drawer.wait_for(state="detached")
+
+        # when the optimizer runs, the console follows the run to its end and reloads
+        await page.get_by_role("button", name="Run optimizer").click()
+        started = time.monotonic()
+        await page.get_by_text("Optimizer finished").wait_for(timeout=60_000)
+        print(f"optimizer run followed to its end in {time.monotonic() - started:.1f} s")
+
+        # and axe finds no serious or critical accessibility violation
+        await page.add_script_tag(path=str(AXE))
+        violations = await page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']}))"
+            ".violations.filter(v => ['serious', 'critical'].includes(v.impact))"
+            ".map(v => `${v.id}: ${v.help} (${v.nodes.length})`)"
+        )
+        screenshot = tmp_path / "console.png"
+        await page.screenshot(path=str(screenshot))
+        print(f"console screenshot: {screenshot}")
+
     assert violations == []
-    assert blocked == []
-    assert problems == []
+    assert tab.blocked == []
+    assert tab.problems == []
+
+
+@pytest.mark.parametrize(
+    ("user", "role", "links"),
+    [("manager", Role.MANAGER, {}), ("partner", Role.PARTNER, {"partner_id": 1})],
+)
+async def test_managers_watch_and_partners_see_their_own_technicians(
+    address: str, settings: Settings, user: str, role: Role, links: dict[str, int]
+) -> None:
+    async with (
+        httpx.AsyncClient(base_url=f"http://{address}", timeout=30) as http,
+        chromium(address) as tab,
+    ):
+        api = Api(http, settings)
+        territory_id = (await api(TERRITORY, {}, role, **links))["territories"][0]["id"]
+        board = await api(BOARD, {"territoryId": territory_id}, role, **links)
+        every = await api(BOARD, {"territoryId": territory_id})
+
+        # given the demo user of the role logged in
+        await tab.log_in(user)
+
+        # then the plan has a row for each technician the API lets them see, and the map a
+        # marker for each of those with a position
+        rows = tab.page.locator(".gantt-row[data-technician-id]")
+        await rows.nth(len(board["technicians"]["edges"]) - 1).wait_for()
+        shown = await tab.markers(len(placed(board)))
+        assert sorted(shown) == sorted(placed(board))
+        assert await rows.count() == len(board["technicians"]["edges"])
+        # and neither may assign or optimize; a manager sees alerts, a partner does not
+        assert await tab.page.get_by_role("button", name="Run optimizer").count() == 0
+        alerts = await tab.page.get_by_role("heading", name="Alerts").count()
+        assert alerts == (1 if role is Role.MANAGER else 0)
+        print(
+            f"{user}: {len(shown)} technicians on the map of {len(placed(every))} in the territory"
+        )
+
+    assert tab.blocked == []
+    assert tab.problems == []

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { follow, liveClient, loadConfig, request, savedToken, saveToken, type ConsoleConfig } from "./api";
 import { AlertPanel, type ShownAlert } from "./components/AlertPanel";
 import { AssignDialog } from "./components/AssignDialog";
@@ -26,6 +26,7 @@ export type Territory = ConsoleViewerQuery["territories"][number];
 export type Technician = ConsoleBoardQuery["technicians"]["edges"][number]["node"];
 
 const CAN_DISPATCH = new Set(["ADMIN", "DISPATCHER"]);
+const CONSOLE_ROLES = new Set(["ADMIN", "DISPATCHER", "MANAGER", "PARTNER"]);
 
 export function App() {
   const [token, setToken] = useState<string | null>(savedToken);
@@ -72,7 +73,13 @@ function Console({ token, onLogout }: { token: string; onLogout: () => void }) {
         </button>
       </header>
       {error && <p role="alert" className="error">{error}</p>}
-      {viewer && territory && (
+      {viewer && !CONSOLE_ROLES.has(viewer.me.role) && (
+        <p role="alert" className="error">
+          The console is for dispatchers, managers, admins and partners; {viewer.me.role.toLowerCase()} users have
+          their own apps.
+        </p>
+      )}
+      {viewer && territory && CONSOLE_ROLES.has(viewer.me.role) && (
         <TerritoryView
           key={territory.id}
           token={token}
@@ -100,7 +107,16 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
   const canDispatch = CAN_DISPATCH.has(role);
   const canSeeAlerts = canDispatch || role === "MANAGER";
 
-  const reload = useCallback(() => setReloads((n) => n + 1), []);
+  // Task events come in bursts (an optimizer run publishes many): one board reload per burst.
+  const pending = useRef<number | null>(null);
+  const reload = useCallback(() => {
+    if (pending.current !== null) return;
+    pending.current = window.setTimeout(() => {
+      pending.current = null;
+      setReloads((n) => n + 1);
+    }, 300);
+  }, []);
+  useEffect(() => () => window.clearTimeout(pending.current ?? undefined), []);
 
   useEffect(() => {
     const [from, to] = dayBounds(territory.timeZone);
@@ -225,8 +241,9 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
       <UnassignedQueue tasks={queue} timeZone={territory.timeZone} onOpenTask={setSelected} canDispatch={canDispatch} />
       {selected && (
         <TaskDrawer
-          key={`${selected}-${reloads}`}
+          key={selected}
           taskId={selected}
+          revision={reloads}
           token={token}
           timeZone={territory.timeZone}
           technicians={technicians}

@@ -8,6 +8,8 @@ import { clock } from "../time";
 /** One task in full: timeline, notes, photos, parts and invoice; Escape closes it. */
 export function TaskDrawer(props: {
   taskId: string;
+  /** Changes when the board reloads: the drawer then reads the task again. */
+  revision: number;
   token: string;
   timeZone: string;
   technicians: Technician[];
@@ -21,12 +23,12 @@ export function TaskDrawer(props: {
   const close = useRef<HTMLButtonElement>(null);
   const tz = props.timeZone;
 
+  useEffect(() => close.current?.focus(), []);
   useEffect(() => {
-    close.current?.focus();
     request(TaskQuery, { id: props.taskId }, props.token)
       .then(setData)
       .catch((err: Error) => setError(err.message));
-  }, [props.taskId, props.token]);
+  }, [props.taskId, props.token, props.revision]);
 
   const task = data?.task;
   const invoice = data?.invoices.edges[0]?.node;

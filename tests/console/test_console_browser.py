@@ -278,6 +278,11 @@ async def test_a_dispatcher_runs_the_day_from_the_console(
         moved_after = time.monotonic() - reported
         print(f"marker moved {moved_after * 1000:.0f} ms after reportLocations returned")
 
+        # and clicking the marker draws the technician's trail of the day, through that point
+        await page.locator(f".tech-marker[data-technician-id='{mover}']").click()
+        await page.get_by_text("Trail of").wait_for()
+        assert "from 0 positions" not in await page.locator(".trail-summary").inner_text()
+
         # when an unassigned task is dragged onto a technician's row and confirmed
         task = page.locator(".queue-task").first
         task_id = await task.get_attribute("data-task-id")

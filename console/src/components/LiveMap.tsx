@@ -36,6 +36,7 @@ export function LiveMap(props: {
   const markers = useRef(new Map<string, maplibregl.Marker>());
   const [ready, setReady] = useState(false);
   const [trailOf, setTrailOf] = useState<string | null>(null);
+  const [trailSummary, setTrailSummary] = useState<string>("");
 
   useEffect(() => {
     const area = props.territory.area as GeoJSON.Geometry;
@@ -123,16 +124,23 @@ export function LiveMap(props: {
     if (!ready || !source) return;
     if (!trailOf) {
       source.setData(EMPTY);
+      setTrailSummary("");
       return;
     }
+    const name = props.technicians.find((t) => t.id === trailOf)?.name ?? "technician";
     const [from] = dayBounds(props.territory.timeZone);
     request(TrailQuery, { technicianId: trailOf, from, to: new Date().toISOString() }, props.token)
       .then(({ technicianTrail }) => {
         const path = technicianTrail?.path as GeoJSON.Geometry | null | undefined;
         source.setData(path ? { type: "Feature", geometry: path, properties: {} } : EMPTY);
+        const km = ((technicianTrail?.distanceMeters ?? 0) / 1000).toFixed(1);
+        setTrailSummary(`Trail of ${name} today: ${km} km from ${technicianTrail?.pingCount ?? 0} positions.`);
       })
-      .catch(() => source.setData(EMPTY));
-  }, [ready, trailOf, props.token, props.territory.timeZone]);
+      .catch((err: Error) => {
+        source.setData(EMPTY);
+        setTrailSummary(`No trail for ${name}: ${err.message}`);
+      });
+  }, [ready, trailOf, props.token, props.territory.timeZone, props.technicians]);
 
   return (
     <section className="map" aria-labelledby="map-title">
@@ -143,6 +151,9 @@ export function LiveMap(props: {
       <p className="legend">
         <span className="dot site-open" /> unassigned site <span className="dot site-planned" /> planned site{" "}
         <span className="dot tech" /> technician (click for today's trail)
+      </p>
+      <p role="status" className="trail-summary">
+        {trailSummary}
       </p>
     </section>
   );

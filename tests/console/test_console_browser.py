@@ -320,11 +320,27 @@ async def test_a_dispatcher_runs_the_day_from_the_console(
         await api.step("checkIn", task_id, technician, location=far)
         await page.locator(".alert[data-kind='TASK_FLAGGED']").wait_for(timeout=3000)
 
-        # and the task drawer opens from the queue by keyboard, and Escape closes it
-        await page.locator(".queue-task button").first.focus()
+        # and the keyboard alone assigns from the queue: open a task, pick a technician in its
+        # drawer, confirm; Escape closes the drawer
+        queued = page.locator(".queue-task").first
+        keyboard_task = await queued.get_attribute("data-task-id")
+        await queued.get_by_role("button").focus()
         await page.keyboard.press("Enter")
         drawer = page.locator("aside.drawer")
         await drawer.get_by_role("heading", name="Timeline").wait_for()
+        await drawer.get_by_label("Technician").focus()
+        await drawer.get_by_label("Technician").select_option(mover)
+        await page.keyboard.press("Tab")
+        await page.keyboard.press("Enter")
+        await page.get_by_label("Reason").fill("customer asked for today")
+        await page.keyboard.press("Tab")
+        await page.keyboard.press("Enter")
+        await page.wait_for_function(ANSWERED)
+        if await dialog.count():
+            await dialog.get_by_role("button", name="Keep the assignment").press("Enter")
+        await dialog.wait_for(state="detached")
+        assert (await api(TASK, {"id": keyboard_task}))["task"]["status"] == "DISPATCHED"
+        await drawer.get_by_role("button", name="Close").focus()
         await page.keyboard.press("Escape")
         await drawer.wait_for(state="detached")
 

@@ -133,6 +133,10 @@ export function LiveMap(props: {
       .then(({ technicianTrail }) => {
         const path = technicianTrail?.path as GeoJSON.Geometry | null | undefined;
         source.setData(path ? { type: "Feature", geometry: path, properties: {} } : EMPTY);
+        if (path) {
+          const { south, west, north, east } = boxOf(path);
+          map.current?.fitBounds([west, south, east, north], { padding: 48, maxZoom: 15, animate: false });
+        }
         const km = ((technicianTrail?.distanceMeters ?? 0) / 1000).toFixed(1);
         setTrailSummary(`Trail of ${name} today: ${km} km from ${technicianTrail?.pingCount ?? 0} positions.`);
       })

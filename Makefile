@@ -14,11 +14,12 @@ export TEST_DATABASE_URL ?= postgresql+asyncpg://$(PG_USER)@$(PG_HOST):$(PG_PORT
 export HOST ?= 127.0.0.1
 export PORT ?= 8000
 
-.PHONY: help setup services postgres redis postgis db seed run test lint typecheck format schema bench clean demo-reset
+.PHONY: help setup services postgres redis postgis db seed run test lint typecheck format schema bench clean demo-reset console
 
 help:
 	@echo "make run    serve http://$(HOST):$(PORT)/graphql with the demo city (PORT=... to move it)"
 	@echo "make test   lint, type-check and run the tests against PostgreSQL/PostGIS and Redis"
+	@echo "make console  build the dispatcher console served at /console (needs node 20 and npm)"
 	@echo "make bench  run the benchmarks in bench/"
 
 $(BIN)/python:
@@ -68,8 +69,10 @@ seed: db
 	$(BIN)/fieldgraph seed --if-empty
 
 run: seed
+	@$(MAKE) --no-print-directory console || echo "the console did not build (see above); the API is served without it"
 	@echo
 	@echo "  GraphQL API:  http://$(HOST):$(PORT)/graphql   (GraphiQL in the browser)"
+	@echo "  Console:      http://$(HOST):$(PORT)/console/  (log in as dispatcher@demo.fieldgraph.dev)"
 	@echo "  A token:      $(BIN)/fieldgraph token --role DISPATCHER"
 	@echo "  Demo logins:  $(BIN)/fieldgraph seed --if-empty prints them; password for all: fieldgraph"
 	@echo
@@ -85,7 +88,7 @@ typecheck: setup
 schema: setup
 	$(BIN)/fieldgraph export-schema
 
-test: setup services browser lint typecheck
+test: setup services browser console lint typecheck
 	$(BIN)/fieldgraph export-schema --check
 	$(BIN)/pytest
 
@@ -104,7 +107,7 @@ bench: db
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache console/node_modules console/dist console/src/gql
 
 # The demo city stands on the day it was seeded; this seeds it anew as of now.
 demo-reset: setup services
@@ -115,3 +118,19 @@ demo-reset: setup services
 # Re-vendor GraphiQL's libraries (the versions strawberry's page pins) into app/static/graphiql.
 graphiql-assets: setup
 	$(BIN)/python -m app.static.vendor_graphiql
+
+# The console (console/, React + Vite): its operations are typed from schema/schema.graphql, so
+# a schema change that breaks it fails the type check here. Without node it says so and skips:
+# /console then answers that it is not built, and its browser tests are skipped.
+NODE := $(shell command -v node 2>/dev/null)
+
+console/node_modules/.package-lock.json: console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+
+ifeq ($(NODE),)
+console:
+	@echo "node not found: the console (/console) is not built; install node 20 and npm, then make console"
+else
+console: console/node_modules/.package-lock.json
+	cd console && npx graphql-codegen --config codegen.ts && npx tsc --noEmit && npx vite build --logLevel warn
+endif

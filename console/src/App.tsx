@@ -1,0 +1,276 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { follow, liveClient, loadConfig, request, savedToken, saveToken, type ConsoleConfig } from "./api";
+import { AlertPanel, type ShownAlert } from "./components/AlertPanel";
+import { AssignDialog } from "./components/AssignDialog";
+import { KpiStrip } from "./components/KpiStrip";
+import { LiveMap, type Position } from "./components/LiveMap";
+import { Login } from "./components/Login";
+import { PlanBoard } from "./components/PlanBoard";
+import { TaskDrawer } from "./components/TaskDrawer";
+import { TerritoryPicker } from "./components/TerritoryPicker";
+import { UnassignedQueue } from "./components/UnassignedQueue";
+import type { BoardTaskFragment, ConsoleBoardQuery, ConsoleViewerQuery } from "./gql/graphql";
+import {
+  AlertsSubscription,
+  BoardQuery,
+  DispatchRunQuery,
+  LocationsSubscription,
+  RunDispatchMutation,
+  TaskUpdatesSubscription,
+  ViewerQuery,
+} from "./operations";
+import { boxOf } from "./geo";
+import { dayBounds } from "./time";
+
+export type Territory = ConsoleViewerQuery["territories"][number];
+export type Technician = ConsoleBoardQuery["technicians"]["edges"][number]["node"];
+
+const CAN_DISPATCH = new Set(["ADMIN", "DISPATCHER"]);
+const CONSOLE_ROLES = new Set(["ADMIN", "DISPATCHER", "MANAGER", "PARTNER"]);
+
+export function App() {
+  const [token, setToken] = useState<string | null>(savedToken);
+  const logIn = (value: string | null) => {
+    saveToken(value);
+    setToken(value);
+  };
+  if (!token) return <Login onToken={logIn} />;
+  return <Console token={token} onLogout={() => logIn(null)} />;
+}
+
+function Console({ token, onLogout }: { token: string; onLogout: () => void }) {
+  const [viewer, setViewer] = useState<ConsoleViewerQuery | null>(null);
+  const [config, setConfig] = useState<ConsoleConfig>({ tileUrl: null });
+  const [territoryId, setTerritoryId] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    loadConfig().then(setConfig);
+    request(ViewerQuery, {}, token)
+      .then((data) => {
+        setViewer(data);
+        setTerritoryId((current) => current ?? data.territories[0]?.id ?? null);
+      })
+      .catch((err: Error) => {
+        setError(err.message);
+        if (/token|authenticat/i.test(err.message)) onLogout();
+      });
+  }, [token, onLogout]);
+
+  const territory = viewer?.territories.find((t) => t.id === territoryId) ?? null;
+  return (
+    <div className="console">
+      <header className="topbar">
+        <h1>Fieldgraph console</h1>
+        {viewer && (
+          <TerritoryPicker territories={viewer.territories} value={territoryId} onChange={setTerritoryId} />
+        )}
+        <span className="who">
+          {viewer ? signedIn(viewer.me.name, viewer.me.role) : "…"}
+        </span>
+        <button type="button" onClick={onLogout}>
+          Log out
+        </button>
+      </header>
+      {error && <p role="alert" className="error">{error}</p>}
+      {viewer && !CONSOLE_ROLES.has(viewer.me.role) && (
+        <p role="alert" className="error">
+          The console is for dispatchers, managers, admins and partners; {viewer.me.role.toLowerCase()} users have
+          their own apps.
+        </p>
+      )}
+      {viewer && territory && CONSOLE_ROLES.has(viewer.me.role) && (
+        <TerritoryView
+          key={territory.id}
+          token={token}
+          territory={territory}
+          role={viewer.me.role}
+          config={config}
+        />
+      )}
+    </div>
+  );
+}
+
+function TerritoryView(props: { token: string; territory: Territory; role: string; config: ConsoleConfig }) {
+  const { token, territory, role, config } = props;
+  const [board, setBoard] = useState<ConsoleBoardQuery | null>(null);
+  const [positions, setPositions] = useState<Record<string, Position>>({});
+  const [alerts, setAlerts] = useState<ShownAlert[]>([]);
+  const [selected, setSelected] = useState<string | null>(null);
+  // The task and technician as they were when the assignment was proposed: the dialog stays
+  // (with the API's warnings) while the live board moves the task out of the queue.
+  const [proposal, setProposal] = useState<{ task: BoardTaskFragment; technician: Technician } | null>(null);
+  const [status, setStatus] = useState<string>("");
+  const [live, setLive] = useState<string>("connecting");
+  const [reloads, setReloads] = useState(0);
+  const canDispatch = CAN_DISPATCH.has(role);
+  const canSeeAlerts = canDispatch || role === "MANAGER";
+
+  // Task events come in bursts (an optimizer run publishes many): one board reload per burst.
+  const pending = useRef<number | null>(null);
+  const reload = useCallback(() => {
+    if (pending.current !== null) return;
+    pending.current = window.setTimeout(() => {
+      pending.current = null;
+      setReloads((n) => n + 1);
+    }, 300);
+  }, []);
+  useEffect(() => () => window.clearTimeout(pending.current ?? undefined), []);
+
+  useEffect(() => {
+    const [from, to] = dayBounds(territory.timeZone);
+    let stale = false;
+    request(BoardQuery, { territoryId: territory.id, from, to }, token)
+      .then((data) => {
+        if (stale) return;
+        setBoard(data);
+        setPositions((known) => {
+          const next = { ...known };
+          for (const { node } of data.technicians.edges) {
+            if (node.lastKnownLocation && !next[node.id]) {
+              next[node.id] = { ...node.lastKnownLocation, at: node.lastSeenAt ?? null, live: false };
+            }
+          }
+          return next;
+        });
+      })
+      .catch((err: Error) => setStatus(err.message));
+    return () => {
+      stale = true;
+    };
+  }, [token, territory, reloads]);
+
+  useEffect(() => {
+    const client = liveClient(token);
+    const unsubscribed = client.on("connected", () => setLive("live"));
+    const closed = client.on("closed", () => setLive("reconnecting"));
+    const stops = [
+      // By the territory's extent, not its id: a technician who belongs to several territories
+      // reports under one of them but is seen on the map of each.
+      follow(client, LocationsSubscription, { bbox: boxOf(territory.area as GeoJSON.Geometry, 0.05) }, (data) => {
+        const ping = data.technicianLocations;
+        setPositions((known) => ({
+          ...known,
+          [ping.technicianId]: { ...ping.location, at: ping.recordedAt, live: true },
+        }));
+      }, setStatus),
+      follow(client, TaskUpdatesSubscription, { territoryId: territory.id }, reload, setStatus),
+    ];
+    if (canSeeAlerts) {
+      stops.push(
+        follow(client, AlertsSubscription, { territoryId: territory.id }, (data) => {
+          setAlerts((shown) => [{ ...data.alerts, key: `${data.alerts.at}-${shown.length}` }, ...shown].slice(0, 50));
+        }, setStatus),
+      );
+    }
+    return () => {
+      stops.forEach((stop) => stop());
+      unsubscribed();
+      closed();
+      void client.dispose();
+    };
+  }, [token, territory, canSeeAlerts, reload]);
+
+  const runOptimizer = async () => {
+    const [, to] = dayBounds(territory.timeZone);
+    setStatus("Optimizer queued…");
+    const started = await request(
+      RunDispatchMutation,
+      { input: { territoryId: territory.id, from: new Date().toISOString(), to, timeLimitSeconds: 5, publish: true } },
+      token,
+    );
+    const run = started.runDispatch.dispatchRun;
+    if (!run) {
+      setStatus(started.runDispatch.userErrors.map((e) => e.message).join("; "));
+      return;
+    }
+    for (let i = 0; i < 120; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const polled = (await request(DispatchRunQuery, { id: run.id }, token)).dispatchRun;
+      if (polled && (polled.status === "SUCCEEDED" || polled.status === "FAILED")) {
+        setStatus(polled.status === "SUCCEEDED" ? "Optimizer finished: the plan is refreshed." : `Optimizer failed: ${polled.error ?? ""}`);
+        reload();
+        return;
+      }
+      if (polled) setStatus(`Optimizer ${polled.status.toLowerCase()} (${Math.round(polled.progress * 100)}%)…`);
+    }
+  };
+
+  const technicians = useMemo(() => board?.technicians.edges.map((e) => e.node) ?? [], [board]);
+  const planned: BoardTaskFragment[] = useMemo(() => board?.planned.edges.map((e) => e.node) ?? [], [board]);
+  const queue: BoardTaskFragment[] = useMemo(() => board?.queue.edges.map((e) => e.node) ?? [], [board]);
+
+  const propose = (taskId: string, technicianId: string) => {
+    const task = queue.find((t) => t.id === taskId);
+    const technician = technicians.find((t) => t.id === technicianId);
+    if (task && technician) setProposal({ task, technician });
+  };
+
+  return (
+    <main className="layout">
+      <section className="toolbar" aria-label="Plan actions">
+        <KpiStrip token={token} territoryId={territory.id} planned={planned} queueCount={board?.queue.totalCount ?? 0} />
+        <span className="live" data-state={live} role="status" aria-label={`Live updates: ${live}`}>
+          ● {live}
+        </span>
+        {canDispatch && (
+          <button type="button" className="primary" onClick={() => void runOptimizer()}>
+            Run optimizer
+          </button>
+        )}
+        <span role="status" className="status">{status}</span>
+      </section>
+      <LiveMap
+        territory={territory}
+        technicians={technicians}
+        positions={positions}
+        tasks={[...planned, ...queue]}
+        tileUrl={config.tileUrl}
+        token={token}
+      />
+      {canSeeAlerts && <AlertPanel alerts={alerts} onOpenTask={setSelected} />}
+      <PlanBoard
+        territory={territory}
+        technicians={technicians}
+        tasks={planned}
+        canDispatch={canDispatch}
+        onOpenTask={setSelected}
+        onPropose={propose}
+      />
+      <UnassignedQueue tasks={queue} timeZone={territory.timeZone} onOpenTask={setSelected} canDispatch={canDispatch} />
+      {selected && (
+        <TaskDrawer
+          key={selected}
+          taskId={selected}
+          revision={reloads}
+          token={token}
+          timeZone={territory.timeZone}
+          technicians={technicians}
+          canDispatch={canDispatch}
+          onPropose={propose}
+          onClose={() => setSelected(null)}
+        />
+      )}
+      {proposal && (
+        <AssignDialog
+          key={proposal.task.id}
+          token={token}
+          territory={territory}
+          task={proposal.task}
+          technician={proposal.technician}
+          planned={planned}
+          onDone={() => {
+            setProposal(null);
+            reload();
+          }}
+        />
+      )}
+    </main>
+  );
+}
+
+/** "Name (role)", unless the demo's names already say the role. */
+function signedIn(name: string, role: string): string {
+  return name.toLowerCase().includes(role.toLowerCase()) ? name : `${name} (${role.toLowerCase()})`;
+}

@@ -1,0 +1,404 @@
+"""The console in a real browser (Debian's chromium driven by Playwright) against the real
+server on the seeded demo city, with every request off this machine blocked: a dispatcher logs
+in, sees the technicians, watches one move, drags a task onto a technician and gets an alert;
+no console errors and no serious accessibility violations on the way."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import shutil
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+from app.console.routes import DIST, console_built
+from app.core import bootstrap
+from app.core.auth import Role
+from app.core.config import Settings
+from app.core.db import create_engine, create_session_factory
+from app.core.events import Broker
+from app.demo.command import seed_database
+from app.demo.generator import DEMO_DOMAIN, DEMO_PASSWORD, LOCAL
+from app.main import create_app
+from schema.ids import decode_id
+from tests.conftest import _recreate_database
+from tests.support import serving, token
+
+CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)
+AXE = DIST.parent / "node_modules" / "axe-core" / "axe.min.js"
+
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="needs Debian's chromium package (`make test` installs it)"
+    ),
+    pytest.mark.skipif(
+        not console_built() or not AXE.is_file(),
+        reason="needs the built console and its node_modules (`make console`)",
+    ),
+]
+
+BOARD = """
+query($territoryId: ID!) {
+  technicians(territoryId: $territoryId, first: 100) {
+    edges { node { id lastKnownLocation { lat lng } } }
+  }
+  territories(first: 1) { id }
+}
+"""
+TERRITORY = "query { territories(first: 1) { id } }"
+TASK = "query($id: ID!) { task(id: $id) { status version technician { id } } }"
+REPORT = """
+mutation($input: ReportLocationsInput!) {
+  reportLocations(input: $input) {
+    accepted rejected rejections { reason count } userErrors { code message }
+  }
+}
+"""
+STEP = """
+mutation($input: TaskStepInput!) {{
+  {name}(input: $input) {{ task {{ status version }} userErrors {{ code message }} }}
+}}
+"""
+# The assign dialog closed (no warnings), shows the API's warnings, or shows its refusal.
+ANSWERED = """() => {
+  const dialog = document.querySelector("dialog.assign");
+  return !dialog || dialog.querySelector(".warnings, [role=alert]") !== null;
+}"""
+TRACK_ALWAYS = """
+mutation($input: SetTrackingPolicyInput!) {
+  setTrackingPolicy(input: $input) { userErrors { code message } }
+}
+"""
+FLAG_FAR_CHECK_INS = """
+mutation {
+  updateWorkPolicy(input: {geofenceMode: FLAG}) { userErrors { code message } }
+}
+"""
+CHECK_IN = """
+mutation($input: CheckInInput!) {
+  checkIn(input: $input) { task { status } userErrors { code message } }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def console_database(settings: Settings) -> Iterator[str]:
+    url = make_url(settings.database_url)
+    demo = url.set(database=f"{url.database}_console").render_as_string(hide_password=False)
+    asyncio.run(_recreate_database(demo))
+    bootstrap.upgrade(demo)
+    yield demo
+
+
+@pytest.fixture
+async def address(settings: Settings, console_database: str) -> AsyncIterator[str]:
+    # run_jobs: the optimizer's runs start as soon as runDispatch commits
+    demo_settings = settings.model_copy(update={"database_url": console_database, "run_jobs": True})
+    engine = create_engine(demo_settings)
+    sessions = create_session_factory(engine)
+    broker = Broker(None)
+    await broker.connect()
+    try:
+        today = datetime.now(LOCAL).date()
+        await seed_database(
+            sessions, out=io.StringIO(), if_empty=True, today=today, customers=150, technicians=20
+        )
+        app = create_app(demo_settings, sessions=sessions, broker=broker)
+        async with serving(app) as address:
+            yield address
+    finally:
+        await broker.disconnect()
+        await engine.dispose()
+
+
+class Api:
+    """The API as the test's other actors (technicians) and its checks call it."""
+
+    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
+        self.http = http
+        self.settings = settings
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any], role: Role = Role.ADMIN, **links: int
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token(self.settings, role, **links)}"}
+        body = (
+            await self.http.post(
+                "/graphql", json={"query": query, "variables": variables}, headers=headers
+            )
+        ).json()
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def step(self, name: str, task_id: str, technician: int, **extra: Any) -> dict[str, Any]:
+        query = CHECK_IN if name == "checkIn" else STEP.format(name=name)
+        data = await self(
+            query,
+            {"input": {"taskId": task_id, **extra}},
+            Role.TECHNICIAN,
+            technician_id=technician,
+        )
+        payload: dict[str, Any] = data[name]
+        assert payload["userErrors"] == [], (name, payload["userErrors"])
+        return payload
+
+
+@dataclass
+class Browser:
+    """A console tab with what it tried to fetch off this machine and the errors it logged."""
+
+    page: Page
+    base: str
+    blocked: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    async def log_in(self, user: str) -> None:
+        await self.page.goto(f"{self.base}/console/")
+        await self.page.get_by_label("Email").fill(f"{user}@{DEMO_DOMAIN}")
+        await self.page.get_by_label("Password").fill(DEMO_PASSWORD)
+        await self.page.get_by_role("button", name="Log in").click()
+
+    async def markers(self, count: int) -> list[str]:
+        """The technicians on the map, once `count` of them are."""
+        markers = self.page.locator(".tech-marker")
+        await markers.nth(count - 1).wait_for()
+        shown: list[str] = await markers.evaluate_all("els => els.map(e => e.dataset.technicianId)")
+        return shown
+
+
+@asynccontextmanager
+async def chromium(address: str) -> AsyncIterator[Browser]:
+    """Debian's chromium driven by Playwright, every request off loopback refused."""
+    from playwright.async_api import Request, Route, async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-dev-shm-usage",
+                "--use-angle=swiftshader",
+                "--enable-unsafe-swiftshader",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            ],
+        )
+        context = await browser.new_context(viewport={"width": 1440, "height": 1000})
+        tab = Browser(await context.new_page(), f"http://{address}")
+
+        async def only_loopback(route: Route, request: Request) -> None:
+            if urlsplit(request.url).hostname in ("127.0.0.1", "localhost"):
+                await route.continue_()
+            else:
+                tab.blocked.append(request.url)
+                await route.abort()
+
+        await context.route("**/*", only_loopback)
+        tab.page.on(
+            "console",
+            lambda message: tab.problems.append(message.text) if message.type == "error" else None,
+        )
+        tab.page.on("pageerror", lambda error: tab.problems.append(str(error)))
+        try:
+            yield tab
+        finally:
+            await browser.close()
+
+
+def placed(board: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The technicians the API gives a position, by global id."""
+    return {
+        edge["node"]["id"]: edge["node"]["lastKnownLocation"]
+        for edge in board["technicians"]["edges"]
+        if edge["node"]["lastKnownLocation"]
+    }
+
+
+async def test_a_dispatcher_runs_the_day_from_the_console(
+    address: str, settings: Settings, tmp_path: Path
+) -> None:
+    async with (
+        httpx.AsyncClient(base_url=f"http://{address}", timeout=30) as http,
+        chromium(address) as tab,
+    ):
+        api = Api(http, settings)
+        page = tab.page
+        # given a dispatcher logged in with the demo password
+        await tab.log_in("dispatcher")
+
+        # then the first territory's technicians are on the map where the API places them
+        territory_id = (await api(TERRITORY, {}))["territories"][0]["id"]
+        positions = placed(await api(BOARD, {"territoryId": territory_id}))
+        assert len(positions) >= 3
+        assert sorted(await tab.markers(len(positions))) == sorted(positions)
+        await page.locator(".live[data-state='live']").wait_for()
+
+        # when a technician reports a position (tracked at any hour, as the test runs at
+        # any hour), their marker moves there within a second
+        for scope in (None, territory_id):
+            policy = {"mode": "ALWAYS", "territoryId": scope}
+            tracked = await api(TRACK_ALWAYS, {"input": policy})
+            assert tracked["setTrackingPolicy"]["userErrors"] == []
+        mover = sorted(positions)[0]
+        start = positions[mover]
+        target = {"lat": round(start["lat"] + 0.002, 6), "lng": round(start["lng"] + 0.002, 6)}
+        ping = {
+            "point": target,
+            "recordedAt": datetime.now(UTC).isoformat(),
+            "accuracyMeters": 8,
+        }
+        report = await api(
+            REPORT,
+            {"input": {"pings": [ping]}},
+            Role.TECHNICIAN,
+            technician_id=decode_id(mover, "Technician"),
+        )
+        reported = time.monotonic()
+        assert report["reportLocations"]["accepted"] == 1, report
+        await page.wait_for_function(
+            "([id, lat]) => document.querySelector(`.tech-marker[data-technician-id='${id}']`)"
+            "?.dataset.lat === String(lat)",
+            arg=[mover, target["lat"]],
+            timeout=1000,
+            polling="raf",
+        )
+        moved_after = time.monotonic() - reported
+        print(f"marker moved {moved_after * 1000:.0f} ms after reportLocations returned")
+
+        # and clicking the marker draws the technician's trail of the day, through that point
+        await page.locator(f".tech-marker[data-technician-id='{mover}']").click()
+        await page.get_by_text("Trail of").wait_for()
+        assert "from 0 positions" not in await page.locator(".trail-summary").inner_text()
+
+        # when an unassigned task is dragged onto a technician's row and confirmed
+        task = page.locator(".queue-task").first
+        task_id = await task.get_attribute("data-task-id")
+        assert task_id
+        row = page.locator(f".gantt-row[data-technician-id='{mover}'] .gantt-track")
+        await task.drag_to(row)
+        # (a reason, as the test may run outside the technician's working hours)
+        await page.get_by_label("Reason").fill("customer asked for today")
+        await page.get_by_role("button", name="Confirm assignment").click()
+        dialog = page.locator("dialog.assign")
+        await page.wait_for_function(ANSWERED)
+        refused = dialog.get_by_role("alert")
+        assert not await refused.count(), await refused.inner_text()
+        if await dialog.count():  # assigned with warnings: shown, and kept
+            print("assignment warnings:", await dialog.locator(".warnings").inner_text())
+            await dialog.get_by_role("button", name="Keep the assignment").click()
+        await dialog.wait_for(state="detached")
+
+        # then the API has it DISPATCHED to that technician, and the board shows it
+        dispatched = (await api(TASK, {"id": task_id}))["task"]
+        assert dispatched["status"] == "DISPATCHED"
+        assert dispatched["technician"]["id"] == mover
+        await page.locator(
+            f".gantt-row[data-technician-id='{mover}'] .bar[data-task-id='{task_id}']"
+        ).wait_for()
+
+        # when the technician checks in far from the site (flagged, not refused, by the
+        # work policy), the alert reaches the panel
+        flagging = await api(FLAG_FAR_CHECK_INS, {})
+        assert flagging["updateWorkPolicy"]["userErrors"] == []
+        technician = decode_id(mover, "Technician")
+        await api.step("acceptTask", task_id, technician)
+        await api.step("startTravel", task_id, technician)
+        far = {"lat": target["lat"] + 0.05, "lng": target["lng"]}
+        await api.step("checkIn", task_id, technician, location=far)
+        await page.locator(".alert[data-kind='TASK_FLAGGED']").wait_for(timeout=3000)
+
+        # and the keyboard alone assigns from the queue: open a task, pick a technician in its
+        # drawer, confirm; Escape closes the drawer
+        queued = page.locator(".queue-task").first
+        keyboard_task = await queued.get_attribute("data-task-id")
+        await queued.get_by_role("button").focus()
+        await page.keyboard.press("Enter")
+        drawer = page.locator("aside.drawer")
+        await drawer.get_by_role("heading", name="Timeline").wait_for()
+        await drawer.get_by_label("Technician").focus()
+        await drawer.get_by_label("Technician").select_option(mover)
+        await page.keyboard.press("Tab")
+        await page.keyboard.press("Enter")
+        await page.get_by_label("Reason").fill("customer asked for today")
+        await page.keyboard.press("Tab")
+        await page.keyboard.press("Enter")
+        await page.wait_for_function(ANSWERED)
+        if await dialog.count():
+            await dialog.get_by_role("button", name="Keep the assignment").press("Enter")
+        await dialog.wait_for(state="detached")
+        assert (await api(TASK, {"id": keyboard_task}))["task"]["status"] == "DISPATCHED"
+        await drawer.get_by_role("button", name="Close").focus()
+        await page.keyboard.press("Escape")
+        await drawer.wait_for(state="detached")
+
+        # when the optimizer runs, the console follows the run to its end and reloads
+        await page.get_by_role("button", name="Run optimizer").click()
+        started = time.monotonic()
+        await page.get_by_text("Optimizer finished").wait_for(timeout=60_000)
+        print(f"optimizer run followed to its end in {time.monotonic() - started:.1f} s")
+
+        # and axe finds no serious or critical accessibility violation
+        await page.add_script_tag(path=str(AXE))
+        violations = await page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']}))"
+            ".violations.filter(v => ['serious', 'critical'].includes(v.impact))"
+            ".map(v => `${v.id}: ${v.help} (${v.nodes.length})`)"
+        )
+        screenshot = tmp_path / "console.png"
+        await page.screenshot(path=str(screenshot))
+        print(f"console screenshot: {screenshot}")
+
+    assert violations == []
+    assert tab.blocked == []
+    assert tab.problems == []
+
+
+@pytest.mark.parametrize(
+    ("user", "role", "links"),
+    [("manager", Role.MANAGER, {}), ("partner", Role.PARTNER, {"partner_id": 1})],
+)
+async def test_managers_watch_and_partners_see_their_own_technicians(
+    address: str, settings: Settings, user: str, role: Role, links: dict[str, int]
+) -> None:
+    async with (
+        httpx.AsyncClient(base_url=f"http://{address}", timeout=30) as http,
+        chromium(address) as tab,
+    ):
+        api = Api(http, settings)
+        territory_id = (await api(TERRITORY, {}, role, **links))["territories"][0]["id"]
+        board = await api(BOARD, {"territoryId": territory_id}, role, **links)
+        every = await api(BOARD, {"territoryId": territory_id})
+
+        # given the demo user of the role logged in
+        await tab.log_in(user)
+
+        # then the plan has a row for each technician the API lets them see, and the map a
+        # marker for each of those with a position
+        rows = tab.page.locator(".gantt-row[data-technician-id]")
+        await rows.nth(len(board["technicians"]["edges"]) - 1).wait_for()
+        shown = await tab.markers(len(placed(board)))
+        assert sorted(shown) == sorted(placed(board))
+        assert await rows.count() == len(board["technicians"]["edges"])
+        # and neither may assign or optimize; a manager sees alerts, a partner does not
+        assert await tab.page.get_by_role("button", name="Run optimizer").count() == 0
+        alerts = await tab.page.get_by_role("heading", name="Alerts").count()
+        assert alerts == (1 if role is Role.MANAGER else 0)
+        print(
+            f"{user}: {len(shown)} technicians on the map of {len(placed(every))} in the territory"
+        )
+
+    assert tab.blocked == []
+    assert tab.problems == []

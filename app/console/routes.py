@@ -28,8 +28,8 @@ def console_built(dist: Path = DIST) -> bool:
 class ConsoleFiles:
     """console/dist as static files, index.html at /console/; a plain 503 while unbuilt."""
 
-    def __init__(self, dist: Path = DIST) -> None:
-        self.dist = dist
+    def __init__(self, dist: Path | None = None) -> None:
+        self.dist = dist or get_console_settings().dist or DIST
         self.files = StaticFiles(directory=dist, html=True, check_dir=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -13,6 +14,8 @@ class ConsoleSettings(BaseSettings):
     tile_url: str | None = None
     """A raster tile template ({z}/{x}/{y}) drawn under the map where one is reachable;
     without it the map draws territories and points on a blank style and needs no network."""
+    dist: Path | None = None
+    """Where the built console is; unset: `console/dist` of the checkout (the image sets it)."""
 
 
 @lru_cache(maxsize=1)

@@ -62,3 +62,16 @@ async def test_a_built_console_serves_its_page_and_assets(tmp_path: Path) -> Non
     assert page.status_code == 200 and "<title>console</title>" in page.text
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")
+
+
+def test_the_built_console_may_live_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the image keeps it beside the migrations, not in the installed package
+    monkeypatch.setenv("CONSOLE_DIST", str(tmp_path))
+    get_console_settings.cache_clear()
+    try:
+        assert ConsoleFiles().dist == tmp_path
+    finally:
+        monkeypatch.delenv("CONSOLE_DIST")
+        get_console_settings.cache_clear()

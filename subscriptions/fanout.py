@@ -118,8 +118,8 @@ def _document(query: str) -> DocumentNode | None:
 
 
 @lru_cache(maxsize=512)
-def fast_document(query: str, operation_name: str | None) -> DocumentNode | None:
-    """The parsed document when its operation is a subscription to one fast-path field."""
+def _subscription(query: str, operation_name: str | None) -> OperationDefinitionNode | None:
+    """The document's operation (by name when given) if it is a subscription."""
     document = _document(query)
     if document is None:
         return None
@@ -128,27 +128,31 @@ def fast_document(query: str, operation_name: str | None) -> DocumentNode | None
         operations = [o for o in operations if o.name and o.name.value == operation_name]
     if len(operations) != 1 or operations[0].operation is not OperationType.SUBSCRIPTION:
         return None
-    selections = operations[0].selection_set.selections
+    return operations[0]
+
+
+@lru_cache(maxsize=512)
+def fast_document(query: str, operation_name: str | None) -> DocumentNode | None:
+    """The parsed document when its operation is a subscription to one fast-path field."""
+    operation = _subscription(query, operation_name)
+    if operation is None:
+        return None
+    selections = operation.selection_set.selections
     if len(selections) != 1 or not isinstance(selections[0], FieldNode):
         return None
     field = selections[0]
     if field.directives or field.name.value not in FAST_FIELDS:
         return None
-    return document
+    return _document(query)
 
 
 def subscription_field(schema: GraphQLSchema, query: str, operation_name: str | None) -> str | None:
     """The root field a subscription operation asks for, as a metrics label: `other` when the
     schema has no such field; None when the operation is not a subscription."""
-    document = _document(query)
-    if document is None:
+    operation = _subscription(query, operation_name)
+    if operation is None:
         return None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1 or operations[0].operation is not OperationType.SUBSCRIPTION:
-        return None
-    first = operations[0].selection_set.selections[0]
+    first = operation.selection_set.selections[0]
     known = schema.subscription_type.fields if schema.subscription_type else {}
     if isinstance(first, FieldNode) and first.name.value in known:
         return first.name.value

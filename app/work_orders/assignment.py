@@ -114,6 +114,22 @@ async def _outside_hours(
     for offset in (-1, 0, 1):
         day = (start + timedelta(days=offset)).date()
         windows += (await availability(session, [technician.id], day)).get(technician.id, [])
-    if any(w_start <= start and end <= w_end for w_start, w_end in windows):
+    if any(w_start <= start and end <= w_end for w_start, w_end in _joined(windows)):
         return []
     return [Warning("OUTSIDE_WORKING_HOURS", f"{technician.name} is not working then")]
+
+
+DAY_END_GAP = timedelta(minutes=1)
+"""Hours kept as 00:00-23:59 leave a minute between one day and the next: a technician working
+both days works through midnight."""
+
+
+def _joined(windows: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The windows with those that touch (or nearly: `DAY_END_GAP`) made one."""
+    joined: list[tuple[datetime, datetime]] = []
+    for w_start, w_end in sorted(windows):
+        if joined and w_start - joined[-1][1] <= DAY_END_GAP:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], w_end))
+        else:
+            joined.append((w_start, w_end))
+    return joined

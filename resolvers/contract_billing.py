@@ -28,6 +28,7 @@ from schema.contract_billing import (
 from schema.contracts import ContractKind as ContractKindEnum
 from schema.ids import decode_id
 from schema.inputs import provided
+from schema.pagination import FirstItems
 from schema.permissions import allow
 
 FINANCE = (Role.ADMIN, Role.MANAGER)
@@ -64,9 +65,9 @@ class ContractBillingQuery:
         return await invoicing_of(info, contract)
 
     @strawberry.field(
-        extensions=[allow(*FINANCE)],
+        extensions=[allow(*FINANCE), FirstItems(60)],
         description="Contract income recognised per calendar month (prices spread evenly over "
-        "each contract's days), from the month of `from` to the month of `to`, at most ten "
+        "each contract's days), from the month of `from` to the month of `to`, at most five "
         "years. Admins and managers.",
     )
     async def contract_income(

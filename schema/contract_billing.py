@@ -17,7 +17,7 @@ from schema.common import Money
 from schema.context import Info
 from schema.errors import Payload
 from schema.ids import encode_id
-from schema.pagination import paginate
+from schema.pagination import FirstItems, paginate
 
 BillingFrequency = strawberry.enum(models.BillingFrequency, name="BillingFrequency")
 BillingTiming = strawberry.enum(models.BillingTiming, name="BillingTiming")
@@ -64,7 +64,8 @@ class ContractInvoicingType:
         "(annual, in advance, from the day it was entered). Send it as expectedVersion."
     )
     periods: list[ContractBillingPeriod] = strawberry.field(
-        description="Every billing period of the contract, oldest first."
+        extensions=[FirstItems(60)],
+        description="The contract's billing periods, oldest first.",
     )
     contract_db_id: strawberry.Private[int]
 

@@ -35,6 +35,7 @@ from app.core.models import utcnow
 from app.core.repository import check_version
 
 CENT = Decimal("0.01")
+MAX_MONTHS = 60
 JOB_LOCK = 0x636F6E62  # "conb": one billing run at a time across instances
 
 
@@ -258,8 +259,8 @@ async def income_by_month(
     start, end = first.replace(day=1), _month_end(last)
     if end < start:
         raise invalid("to must not be before from", "to")
-    if (end.year - start.year) * 12 + end.month - start.month >= 120:
-        raise invalid("at most ten years of months at once", "to")
+    if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
+        raise invalid(f"at most {MAX_MONTHS} months at once", "to")
     statement = select(Contract).where(
         col(Contract.price).is_not(None),
         col(Contract.archived_at).is_(None),

@@ -30,7 +30,7 @@ class ConsoleFiles:
 
     def __init__(self, dist: Path | None = None) -> None:
         self.dist = dist or get_console_settings().dist or DIST
-        self.files = StaticFiles(directory=dist, html=True, check_dir=False)
+        self.files = StaticFiles(directory=self.dist, html=True, check_dir=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response: Response | StaticFiles = self.files

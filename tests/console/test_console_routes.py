@@ -64,14 +64,21 @@ async def test_a_built_console_serves_its_page_and_assets(tmp_path: Path) -> Non
     assert script.headers["content-type"].startswith("text/javascript")
 
 
-def test_the_built_console_may_live_elsewhere(
+async def test_the_built_console_may_live_elsewhere(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the image keeps it beside the migrations, not in the installed package
+    (tmp_path / "index.html").write_text("<!doctype html><title>elsewhere</title>")
     monkeypatch.setenv("CONSOLE_DIST", str(tmp_path))
     get_console_settings.cache_clear()
     try:
-        assert ConsoleFiles().dist == tmp_path
+        files = ConsoleFiles()
     finally:
         monkeypatch.delenv("CONSOLE_DIST")
         get_console_settings.cache_clear()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=files), base_url="http://127.0.0.1"
+    ) as http:
+        page = await http.get("/")
+
+    assert page.status_code == 200 and "<title>elsewhere</title>" in page.text

@@ -173,20 +173,24 @@ class RenewalsQuery:
 
     @strawberry.field(
         extensions=[staff()],
-        description="Renewal rate of the contracts ending in a period (default: the last year).",
+        description=(
+            "Renewal rate of the contracts ending in a period (default: the year before today "
+            "and the 90 days after, whose renewals are mostly decided)."
+        ),
     )
     async def renewal_rate(
         self,
         info: Info,
         ends_from: Annotated[
-            date | None, strawberry.argument(description="First day; default a year ago.")
+            date | None, strawberry.argument(description="First day; default a year before today.")
         ] = None,
         ends_to: Annotated[
-            date | None, strawberry.argument(description="Last day; default today.")
+            date | None, strawberry.argument(description="Last day; default 90 days after today.")
         ] = None,
     ) -> RenewalRate:
-        to = ends_to or utcnow().date()
-        since = ends_from or to - timedelta(days=365)
+        today = utcnow().date()
+        to = ends_to or today + timedelta(days=90)
+        since = ends_from or today - timedelta(days=365)
         if since > to:
             raise DomainError("endsFrom is after endsTo", ErrorCode.INVALID, ["endsFrom"])
         value = await repository.renewal_rate(info.context.session, since, to)

@@ -74,8 +74,8 @@ async def _number_after_demo_contracts(session: AsyncSession) -> None:
 
 
 async def _answers(session: AsyncSession, now: datetime) -> None:
-    """Of the open renewal offers, by id: a third renewed, a sixth declined (half of those
-    re-offered at a discount), a twelfth revised before any answer, the rest left waiting or
+    """Of the open renewal offers, in order: a third renewed, a sixth declined (half of those
+    re-offered at a discount), a sixth revised before any answer, the rest left waiting or
     to expire."""
     offers = (
         await session.scalars(
@@ -84,12 +84,12 @@ async def _answers(session: AsyncSession, now: datetime) -> None:
             .order_by(col(Offer.id))
         )
     ).all()
-    for offer in offers:
+    for index, offer in enumerate(offers):
         assert offer.id is not None and offer.sent_at is not None
         answered_at = min(offer.sent_at + timedelta(days=3 + offer.id % 10), now)
         if offer.valid_until is not None and answered_at.date() > offer.valid_until:
             continue
-        pick = offer.id % 6
+        pick = index % 6
         if pick in (0, 1):
             via = ("LINK", "APP", "STAFF")[offer.id % 3]
             await service.answer(session, offer, accept=True, via=via, now=answered_at)
@@ -100,7 +100,7 @@ async def _answers(session: AsyncSession, now: datetime) -> None:
             )
             if offer.id % 2 == 0:
                 await _reoffer(session, offer, answered_at + timedelta(days=1))
-        elif pick == 3 and offer.id % 2 == 1:  # the desk revised the price before an answer
+        elif pick == 3:  # the desk revised the price before an answer
             await _reoffer(session, offer, answered_at)
 
 

@@ -23,7 +23,7 @@ from app.assets.models import Asset
 from app.contracts import repository as contracts
 from app.contracts.models import Contract, ContractCreate, ContractKind
 from app.contracts.service import create_contract
-from app.core.errors import DomainError, ErrorCode, NotFound
+from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, collect
 from app.core.models import utcnow
 from app.core.repository import check_version, flush_unique, get_for_update
 from app.customers.models import Customer, Site
@@ -70,24 +70,55 @@ async def policy_for(session: AsyncSession, kind: ContractKind) -> RenewalPolicy
     return await session.get(RenewalPolicy, kind) or RenewalPolicy(contract_kind=kind)
 
 
+POLICY_RANGES: dict[str, tuple[Decimal, Decimal]] = {
+    "lead_days": (Decimal(1), Decimal(730)),
+    "uplift_percent": (Decimal(-100), Decimal(1000)),
+    "term_months": (Decimal(1), Decimal(60)),
+    "visits_per_year": (Decimal(0), Decimal(365)),
+    "hours_per_visit": (Decimal("0.25"), Decimal(24)),
+    "parts_loading_percent": (Decimal(0), Decimal(1000)),
+    "offer_valid_days": (Decimal(1), Decimal(365)),
+}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _policy_problems(values: dict[str, Any]) -> list[FieldProblem]:
+    problems = []
+    for name, (low, high) in POLICY_RANGES.items():
+        value = values.get(name)
+        if value is not None and not low <= Decimal(value) <= high:
+            problems.append(
+                FieldProblem(f"{name} is {low} to {high}", ErrorCode.INVALID, [_camel(name)])
+            )
+    days = values.get("reminder_days")
+    if days is not None and any(d < 0 or d > 730 for d in days):
+        problems.append(
+            FieldProblem("reminder days are 0 to 730", ErrorCode.INVALID, ["reminderDays"])
+        )
+    return problems
+
+
 async def update_policy(
     session: AsyncSession, kind: ContractKind, values: dict[str, Any], expected: int | None
 ) -> RenewalPolicy:
+    """Change a kind's policy (stored on first change; defaults until then)."""
     policy = await session.get(RenewalPolicy, kind, with_for_update=True)
-    if policy is None:
-        policy = RenewalPolicy(contract_kind=kind)
-        session.add(policy)
+    stored = policy is not None
+    policy = policy or RenewalPolicy(contract_kind=kind)
     check_version(policy, expected)
-    days = values.get("reminder_days")
-    if days is not None:
-        if any(d < 0 or d > 730 for d in days):
-            raise DomainError("reminder days are 0 to 730", ErrorCode.INVALID, ["reminderDays"])
-        values["reminder_days"] = sorted(set(days), reverse=True)
+    collect(_policy_problems(values))
+    if values.get("reminder_days") is not None:
+        values["reminder_days"] = sorted(set(values["reminder_days"]), reverse=True)
     for name, value in values.items():
-        if value is None:
-            raise DomainError(f"{name} may not be null", ErrorCode.INVALID, [name])
         setattr(policy, name, value)
-    policy.version += 1 if policy.updated_at else 0
+    if stored:
+        policy.version += 1
+    else:
+        session.add(policy)
     policy.updated_at = utcnow()
     await session.flush()
     return policy
@@ -275,7 +306,7 @@ async def make_offer(
             ["offerId"],
         )
     _apply(offer, terms)
-    if offer.kind is OfferKind.NEW_CONTRACT and offer.valid_until is None:
+    if offer.valid_until is None or offer.valid_until < now.date():
         policy = await policy_for(session, offer.contract_kind)
         offer.valid_until = now.date() + timedelta(days=policy.offer_valid_days)
     _check_terms(offer)

@@ -302,3 +302,45 @@ async def test_pipeline_counts_by_stage_and_the_renewal_rate(
     rate = data["renewalRate"]
     assert (rate["due"], rate["renewed"], rate["declined"], rate["open"]) == (3, 1, 1, 1)
     assert rate["rate"] == 0.5
+
+
+async def test_inquiries_only_for_oneself_and_stale_offers_refused(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    _, mine = await renewable(session)
+    _, theirs = await renewable(session)
+    me = customer_of(gql, mine)
+    inquiry = {"customerId": theirs, "contractKind": "AMC"}
+    assert error_codes(await me.mutate(INQUIRY, inquiry)) == ["NOT_FOUND"]
+
+    own = await me.mutate(INQUIRY, {**inquiry, "customerId": mine, "idempotencyKey": "i-1"})
+    replay = await me.mutate(INQUIRY, {**inquiry, "customerId": mine, "idempotencyKey": "i-1"})
+    assert replay["offer"]["id"] == own["offer"]["id"]
+    stale = await gql.mutate(
+        OFFER,
+        {"offerId": own["offer"]["id"], "expectedVersion": 99, "terms": {"notes": "x"}},
+    )
+    assert error_codes(stale) == ["STALE_VERSION"]
+    incomplete = await gql.mutate(OFFER, {"offerId": own["offer"]["id"], "terms": {}})
+    assert error_codes(incomplete) == ["INVALID"]
+
+
+async def test_an_expired_renewal_can_be_re_offered_with_a_new_deadline(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    contract_id, customer_id = await renewable(session)
+    first = await offered(gql, contract_id)
+    row = await session.get(Offer, _db(first["id"]))
+    assert row is not None
+    row.valid_until = utcnow().date() - timedelta(days=1)
+    await session.flush()
+    customer = customer_of(gql, customer_id)
+    assert error_codes(await customer.mutate(ACCEPT, {"offerId": first["id"]})) == [
+        "INVALID_TRANSITION"
+    ]
+
+    again = await gql.mutate(OFFER, {"offerId": first["id"], "terms": {}})
+    assert again["userErrors"] == [] and again["offer"]["revision"] == 2
+    assert (await customer.mutate(ACCEPT, {"offerId": again["offer"]["id"]}))["offer"][
+        "stage"
+    ] == "WON"

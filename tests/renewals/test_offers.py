@@ -16,7 +16,7 @@ from app.renewals import links
 from app.renewals.models import Offer
 from schema.ids import encode_id, split_id
 from tests.renewals import factories
-from tests.support import GraphQLClient, error_codes
+from tests.support import GraphQLClient, StatementCounter, error_codes
 
 OFFER_FIELDS = """
 id reference stage revision price { amount currency } startsOn endsOn lostReason answeredVia
@@ -344,3 +344,31 @@ async def test_an_expired_renewal_can_be_re_offered_with_a_new_deadline(
     assert (await customer.mutate(ACCEPT, {"offerId": again["offer"]["id"]}))["offer"][
         "stage"
     ] == "WON"
+
+
+LISTING = """
+query { contractOffers(first: 50) { edges { node {
+  reference customer { name } contract { number renewedBy { id } } newContract { number }
+  supersedes { id }
+} } } }
+"""
+
+
+async def test_listing_offers_costs_the_same_for_one_or_many(
+    gql: GraphQLClient, session: AsyncSession, statements: StatementCounter
+) -> None:
+    first_id, _ = await renewable(session)
+    await offered(gql, first_id)
+    statements.reset()
+    await gql(LISTING)
+    one = statements.total
+
+    for _ in range(4):
+        contract_id, customer_id = await renewable(session)
+        offer = await offered(gql, contract_id)
+        await customer_of(gql, customer_id).mutate(ACCEPT, {"offerId": offer["id"]})
+    statements.reset()
+    data = await gql(LISTING)
+
+    assert len(data["contractOffers"]["edges"]) == 5
+    assert statements.total <= one + 1  # the new contracts' loader joins in once

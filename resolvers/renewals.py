@@ -19,7 +19,7 @@ from resolvers.base import execute
 from schema.context import Info
 from schema.ids import decode_id, decode_ids, decode_optional_id
 from schema.node import register_node
-from schema.pagination import paginate
+from schema.pagination import FirstItems, paginate
 from schema.permissions import allow, staff
 from schema.renewals import (
     AnswerContractOfferInput,
@@ -143,7 +143,9 @@ class RenewalsQuery:
             newest_first=True,
         )
 
-    @strawberry.field(extensions=[staff()], description="The renewal policy of every kind.")
+    @strawberry.field(
+        extensions=[staff(), FirstItems(20)], description="The renewal policy of every kind."
+    )
     async def renewal_policies(self, info: Info) -> list[RenewalPolicyType]:
         session = info.context.session
         return [
@@ -152,7 +154,7 @@ class RenewalsQuery:
         ]
 
     @strawberry.field(
-        extensions=[staff()],
+        extensions=[staff(), FirstItems(50)],
         description=(
             "The offer pipeline: offers by stage and kind with their value (superseded "
             "versions left out), optionally only those created in a period."
@@ -206,13 +208,16 @@ class RenewalsQuery:
         since: Annotated[
             date | None, strawberry.argument(description="A day of the first month.")
         ] = None,
-        months: Annotated[int, strawberry.argument(description="How many months, 1 to 36.")] = 12,
+        first: Annotated[
+            int, strawberry.argument(description="How many months, 1 to 36 (default 12).")
+        ] = 12,
     ) -> list[ContractExpiryMonth]:
-        if not 1 <= months <= 36:
-            raise DomainError("months is 1 to 36", ErrorCode.INVALID, ["months"])
-        rows = await repository.expiring_by_month(
-            info.context.session, since or utcnow().date(), months
-        )
+        if not 1 <= first <= 36:
+            raise DomainError("first is 1 to 36 months", ErrorCode.INVALID, ["first"])
+        start = since or utcnow().date()
+        if not 1900 <= start.year <= 9000:
+            raise DomainError("since is out of range", ErrorCode.INVALID, ["since"])
+        rows = await repository.expiring_by_month(info.context.session, start, first)
         return [
             ContractExpiryMonth(
                 month=r.month, count=r.count, value=r.value, renewed=r.renewed, offered=r.offered

@@ -25,7 +25,7 @@ mutation($input: UpdateRenewalPolicyInput!) {
 """
 EXPIRING = """
 query($since: Date) {
-  contractsExpiringByMonth(since: $since, months: 3) { month count renewed offered value }
+  contractsExpiringByMonth(since: $since, first: 3) { month count renewed offered value }
 }
 """
 

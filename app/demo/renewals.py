@@ -50,7 +50,11 @@ async def run_pipeline(session: AsyncSession, now: datetime) -> Counter[str]:
         sa.update(Notification)
         .where(
             col(Notification.event).in_(
-                (NotificationEvent.CONTRACT_OFFER, NotificationEvent.CONTRACT_OFFER_REMINDER)
+                (
+                    NotificationEvent.CONTRACT_OFFER,
+                    NotificationEvent.CONTRACT_OFFER_REMINDER,
+                    NotificationEvent.CONTRACT_OFFER_ANSWERED,
+                )
             ),
             col(Notification.status) == NotificationStatus.PENDING,
         )

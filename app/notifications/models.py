@@ -48,6 +48,8 @@ class NotificationEvent(StrEnum):
     """A contract or renewal offer, with a link to accept or decline it."""
     CONTRACT_OFFER_REMINDER = "CONTRACT_OFFER_REMINDER"
     """The contract ends soon and its renewal offer is still unanswered."""
+    CONTRACT_OFFER_ANSWERED = "CONTRACT_OFFER_ANSWERED"
+    """The customer's answer to a contract offer is recorded (or their order confirmed)."""
 
 
 URGENT_EVENTS = frozenset(

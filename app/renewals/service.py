@@ -39,8 +39,6 @@ from app.renewals.models import (
 )
 from app.renewals.pricing import Quote, list_price, uplifted
 
-STAFF_VIA = "STAFF"
-
 
 @dataclass(frozen=True, slots=True)
 class Terms:
@@ -432,7 +430,29 @@ async def answer(
     else:
         offer.stage = OfferStage.ACCEPTED
     await session.flush()
+    await acknowledge(session, offer)
     return offer
+
+
+async def acknowledge(session: AsyncSession, offer: Offer) -> None:
+    """Tell the customer what their answer (or the order confirmation) did."""
+    contract = await session.get(Contract, offer.new_contract_id) if offer.new_contract_id else None
+    if contract is not None:
+        outcome = (
+            f"accepted: contract {contract.number} runs from {contract.starts_on} "
+            f"to {contract.ends_on}"
+        )
+    elif offer.stage is OfferStage.ACCEPTED:
+        outcome = "accepted: we will confirm your order shortly"
+    else:
+        outcome = "declined: thank you for letting us know"
+    enqueue(
+        session,
+        NotificationEvent.CONTRACT_OFFER_ANSWERED,
+        customer_id=offer.customer_id,
+        data=await message_values(session, offer) | {"outcome": outcome},
+        key=f"contract-offer-answered:{offer.id}:{offer.stage.value}",
+    )
 
 
 async def confirm_order(
@@ -452,6 +472,7 @@ async def confirm_order(
     offer.touch()
     await _conclude(session, offer)
     await session.flush()
+    await acknowledge(session, offer)
     return offer
 
 

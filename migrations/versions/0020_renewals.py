@@ -36,6 +36,10 @@ REMINDER_TEXT = (
     "Hello ${customer_name}, your contract ${contract_number} ends on ${expires_on} "
     "(${days_left} days). Renew for ${currency} ${price}: ${offer_link}",
 )
+ANSWERED_TEXT = (
+    "Your answer to offer ${offer_ref}",
+    "Hello ${customer_name}, we have recorded your answer to offer ${offer_ref}: ${outcome}.",
+)
 
 
 def upgrade() -> None:
@@ -208,6 +212,7 @@ def upgrade() -> None:
                 for event, (subject, body) in (
                     ("CONTRACT_OFFER", OFFER_TEXT),
                     ("CONTRACT_OFFER_REMINDER", REMINDER_TEXT),
+                    ("CONTRACT_OFFER_ANSWERED", ANSWERED_TEXT),
                 )
             ]
         )
@@ -217,7 +222,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         "DELETE FROM notification_templates "
-        "WHERE event IN ('CONTRACT_OFFER', 'CONTRACT_OFFER_REMINDER')"
+        "WHERE event IN ('CONTRACT_OFFER', 'CONTRACT_OFFER_REMINDER', 'CONTRACT_OFFER_ANSWERED')"
     )
     op.drop_table("offer_reminders")
     op.drop_table("offers")

@@ -81,6 +81,7 @@ def _event_data(event: NotificationEvent, task: Task) -> dict[str, Any]:
         },
         E.CONTRACT_OFFER: OFFER_DATA,
         E.CONTRACT_OFFER_REMINDER: OFFER_DATA | {"days_left": 30, "step": 30},
+        E.CONTRACT_OFFER_ANSWERED: OFFER_DATA | {"outcome": "declined"},
     }.get(event, {"reason": None})
 
 

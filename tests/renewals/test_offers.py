@@ -9,9 +9,11 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from app.core.auth import Role
 from app.core.models import utcnow
+from app.notifications.models import Notification, NotificationEvent
 from app.renewals import links
 from app.renewals.models import Offer
 from schema.ids import encode_id, split_id
@@ -114,6 +116,16 @@ async def test_accepting_a_renewal_creates_the_next_period_linked_to_the_old(
     assert (await offered(gql, contract_id, idempotencyKey="renew-1"))["id"] == offer["id"]
     again = await customer_of(gql, customer_id).mutate(ACCEPT, {"offerId": offer["id"]})
     assert again["offer"]["newContract"]["id"] == new["id"]
+    # the customer was told once, naming the new contract
+    (told,) = (
+        await session.scalars(
+            select(Notification).where(
+                col(Notification.customer_id) == _db(customer_id),
+                col(Notification.event) == NotificationEvent.CONTRACT_OFFER_ANSWERED,
+            )
+        )
+    ).all()
+    assert told.data["outcome"].startswith("accepted: contract ")
     # and a renewed contract takes no new offer
     refused = await gql.mutate(CREATE_RENEWAL, {"contractId": contract_id})
     assert error_codes(refused) == ["INVALID_TRANSITION"]

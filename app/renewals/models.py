@@ -81,17 +81,17 @@ class RenewalPolicy(SQLModel, table=True):
 class Offer(Audited, table=True):
     """One version of an offer; a re-offer supersedes the open version with a new row."""
 
-    __tablename__ = "offers"
+    __tablename__ = "contract_offers"
     __table_args__ = (
         sa.Index(
-            "uq_offers_open_renewal",
+            "uq_contract_offers_open_renewal",
             "contract_id",
             unique=True,
             postgresql_where=sa.text(
                 "kind = 'RENEWAL' AND stage IN ('INQUIRY', 'OFFERED', 'ACCEPTED')"
             ),
         ),
-        sa.Index("ix_offers_stage", "stage", "kind"),
+        sa.Index("ix_contract_offers_stage", "stage", "kind"),
         sa.CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="period_order"),
     )
 
@@ -101,7 +101,7 @@ class Offer(Audited, table=True):
     customer_id: int = fk("customers.id")
     contract_id: int | None = fk("contracts.id", nullable=True)
     """The contract renewed (renewals only)."""
-    supersedes_id: int | None = fk("offers.id", nullable=True)
+    supersedes_id: int | None = fk("contract_offers.id", nullable=True)
     revision: int = 1
     """1 for the first offer, 2 for the first re-offer, ..."""
     contract_kind: ContractKind = Field(sa_type=enum_type(ContractKind, 24))
@@ -135,10 +135,10 @@ class Offer(Audited, table=True):
 class OfferReminder(SQLModel, table=True):
     """One reminder sent for an offer at one step of the ladder (days before the end)."""
 
-    __tablename__ = "offer_reminders"
+    __tablename__ = "contract_offer_reminders"
     __table_args__ = (sa.UniqueConstraint("offer_id", "days_before"),)
 
     id: int | None = id_field()
-    offer_id: int = fk("offers.id", ondelete="CASCADE")
+    offer_id: int = fk("contract_offers.id", ondelete="CASCADE")
     days_before: int
     sent_at: datetime = timestamp()

@@ -74,7 +74,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("contract_kind"),
     )
     op.create_table(
-        "offers",
+        "contract_offers",
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True),
@@ -137,15 +137,17 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["contract_id"], ["contracts.id"]),
         sa.ForeignKeyConstraint(["customer_id"], ["customers.id"]),
         sa.ForeignKeyConstraint(["new_contract_id"], ["contracts.id"]),
-        sa.ForeignKeyConstraint(["supersedes_id"], ["offers.id"]),
+        sa.ForeignKeyConstraint(["supersedes_id"], ["contract_offers.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
     for column in ("contract_id", "customer_id", "new_contract_id", "supersedes_id"):
-        op.create_index(op.f(f"ix_offers_{column}"), "offers", [column], unique=False)
-    op.create_index("ix_offers_stage", "offers", ["stage", "kind"], unique=False)
+        op.create_index(
+            op.f(f"ix_contract_offers_{column}"), "contract_offers", [column], unique=False
+        )
+    op.create_index("ix_contract_offers_stage", "contract_offers", ["stage", "kind"], unique=False)
     op.create_index(
-        "uq_offers_open_renewal",
-        "offers",
+        "uq_contract_offers_open_renewal",
+        "contract_offers",
         ["contract_id"],
         unique=True,
         postgresql_where=sa.text(
@@ -153,17 +155,20 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
-        "offer_reminders",
+        "contract_offer_reminders",
         sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("offer_id", sa.BigInteger(), nullable=False),
         sa.Column("days_before", sa.Integer(), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["offer_id"], ["offers.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["offer_id"], ["contract_offers.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("offer_id", "days_before"),
     )
     op.create_index(
-        op.f("ix_offer_reminders_offer_id"), "offer_reminders", ["offer_id"], unique=False
+        op.f("ix_contract_offer_reminders_offer_id"),
+        "contract_offer_reminders",
+        ["offer_id"],
+        unique=False,
     )
     op.execute(
         policies.insert().values(
@@ -224,8 +229,8 @@ def downgrade() -> None:
         "DELETE FROM notification_templates "
         "WHERE event IN ('CONTRACT_OFFER', 'CONTRACT_OFFER_REMINDER', 'CONTRACT_OFFER_ANSWERED')"
     )
-    op.drop_table("offer_reminders")
-    op.drop_table("offers")
+    op.drop_table("contract_offer_reminders")
+    op.drop_table("contract_offers")
     op.drop_table("renewal_policies")
     op.drop_index(op.f("ix_contracts_renewed_from_id"), table_name="contracts")
     op.drop_constraint("contracts_renewed_from_id_fkey", "contracts", type_="foreignkey")

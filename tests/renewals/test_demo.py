@@ -26,15 +26,14 @@ async def test_the_demo_has_offers_at_every_stage_and_the_clock_is_quiet_after(
     assert await seed_database(sessions, today=TODAY, out=out) == 0
     assert "contract offers by stage" in out.getvalue()
 
-    stages = dict(
-        (await connection.execute(sa.text("SELECT stage, count(*) FROM offers GROUP BY 1"))).all()
-    )
+    by_stage = sa.text("SELECT stage, count(*) FROM contract_offers GROUP BY 1")
+    stages = dict((await connection.execute(by_stage)).all())
     assert set(stages) == {stage.value for stage in OfferStage}, str(sorted(stages.items()))
     renewed = await connection.scalar(
         sa.text("SELECT count(*) FROM contracts WHERE renewed_from_id IS NOT NULL")
     )
     won_renewals = await connection.scalar(
-        sa.text("SELECT count(*) FROM offers WHERE stage = 'WON' AND kind = 'RENEWAL'")
+        sa.text("SELECT count(*) FROM contract_offers WHERE stage = 'WON' AND kind = 'RENEWAL'")
     )
     assert renewed == won_renewals and renewed > 0
 

@@ -20,6 +20,7 @@ from resolvers.inventory import InventoryMutation, InventoryQuery
 from resolvers.notifications import NotificationsMutation, NotificationsQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
 from resolvers.policies import PoliciesMutation, PoliciesQuery
+from resolvers.renewals import RenewalsMutation, RenewalsQuery
 from resolvers.service_requests import ServiceRequestsMutation, ServiceRequestsQuery
 from resolvers.sla import SlaMutation, SlaQuery
 from resolvers.technicians import TechniciansMutation, TechniciansQuery
@@ -58,6 +59,7 @@ class Query(
     ConfirmationsQuery,
     WebhooksQuery,
     PoliciesQuery,
+    RenewalsQuery,
 ):
     pass
 
@@ -91,5 +93,6 @@ class Mutation(
     ConfirmationsMutation,
     WebhooksMutation,
     PoliciesMutation,
+    RenewalsMutation,
 ):
     pass

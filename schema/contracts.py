@@ -128,6 +128,31 @@ class ContractType(Node):
     ) -> bool:
         return self.row.is_active(on or utcnow().date())
 
+    @strawberry.field(description="The previous period this contract renews; null for a first.")
+    async def renewed_from(self, info: Info) -> ContractType | None:
+        if self.row.renewed_from_id is None:
+            return None
+        row = await info.context.loaders.by_id(Contract).load(self.row.renewed_from_id)
+        return ContractType.from_model(row) if row else None
+
+    @strawberry.field(description="The contract renewing this one (its next period); null if none.")
+    async def renewed_by(self, info: Info) -> ContractType | None:
+        row = await _renewal_loader(info).load(self.db_id)
+        return ContractType.from_model(row) if row else None
+
+
+def _renewal_loader(info: Info) -> DataLoader[int, Contract | None]:
+    session = info.context.session
+
+    async def load(contract_ids: list[int]) -> list[Contract | None]:
+        rows = await session.scalars(
+            select(Contract).where(col(Contract.renewed_from_id).in_(contract_ids))
+        )
+        by_previous = {row.renewed_from_id: row for row in rows.all()}
+        return [by_previous.get(i) for i in contract_ids]
+
+    return info.context.loaders.custom("contract_renewed_by", load)
+
 
 def _covered_loader(info: Info, model: Any, link: Any) -> DataLoader[int, list[Any]]:
     session = info.context.session

@@ -65,6 +65,8 @@ class Contract(ContractBase, Audited, table=True):
 
     id: int | None = id_field()
     customer_id: int = fk("customers.id")
+    renewed_from_id: int | None = fk("contracts.id", nullable=True)
+    """The contract this one renews (its previous period); its history stays."""
 
     def is_active(self, on: date) -> bool:
         return self.archived_at is None and self.starts_on <= on <= self.ends_on

@@ -44,6 +44,12 @@ class NotificationEvent(StrEnum):
     """A link to pay online."""
     SURVEY = "SURVEY"
     """How did we do? (a rating link)"""
+    CONTRACT_OFFER = "CONTRACT_OFFER"
+    """A contract or renewal offer, with a link to accept or decline it."""
+    CONTRACT_OFFER_REMINDER = "CONTRACT_OFFER_REMINDER"
+    """The contract ends soon and its renewal offer is still unanswered."""
+    CONTRACT_OFFER_ANSWERED = "CONTRACT_OFFER_ANSWERED"
+    """The customer's answer to a contract offer is recorded (or their order confirmed)."""
 
 
 URGENT_EVENTS = frozenset(

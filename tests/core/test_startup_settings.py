@@ -15,6 +15,7 @@ SECRETS = {
     "NOTIFICATIONS_LINK_SECRET": "a-production-link-secret",
     "PAYMENT_LINK_SECRET": "a-production-payment-link-secret",
     "PAYMENT_PROVIDER_SECRET": "a-production-provider-secret",
+    "RENEWALS_OFFER_LINK_SECRET": "a-production-offer-link-secret",
 }
 
 
@@ -36,6 +37,12 @@ def test_production_with_the_development_payment_secrets_stops_at_startup() -> N
 
     assert refused.returncode != 0 and "started" not in refused.stdout
     assert "PAYMENT_LINK_SECRET" in refused.stderr
+
+
+def test_production_with_the_development_offer_link_secret_stops_at_startup() -> None:
+    refused = start(**{k: v for k, v in SECRETS.items() if not k.startswith("RENEWALS_")})
+
+    assert refused.returncode != 0 and "RENEWALS_OFFER_LINK_SECRET" in refused.stderr
 
 
 def test_production_with_every_secret_set_starts() -> None:

@@ -81,7 +81,26 @@ def _event_data(event: NotificationEvent, task: Task) -> dict[str, Any]:
             "currency": "INR",
             "url": "http://127.0.0.1:8000/pay/1.2.3.4",
         },
+        E.CONTRACT_OFFER: OFFER_DATA,
+        E.CONTRACT_OFFER_REMINDER: OFFER_DATA | {"days_left": 30, "step": 30},
+        E.CONTRACT_OFFER_ANSWERED: OFFER_DATA | {"outcome": "declined"},
     }.get(event, {"reason": None})
+
+
+OFFER_DATA = {
+    "offer_id": 7,
+    "offer_ref": "OF-7/2",
+    "customer_name": "Asha Rao",
+    "contract_kind": "AMC",
+    "contract_number": "AMC-2026-000042",
+    "expires_on": "2026-12-31",
+    "starts_on": "2027-01-01",
+    "ends_on": "2027-12-31",
+    "price": "12600.00",
+    "currency": "INR",
+    "offer_link": "http://127.0.0.1:8000/offers/7.1.n.s",
+}
+"""What the renewal offers put on their messages (`app.renewals.service.message_values`)."""
 
 
 @dataclass

@@ -64,7 +64,7 @@ COMMON = {
     "Contract": (
         "id number kind startsOn endsOn coversLabour coversParts slaResponseHours "
         "slaResolutionHours visitsPerYear price version createdAt updatedAt archivedAt customer "
-        "coveredAssets coveredSites isActive"
+        "coveredAssets coveredSites isActive renewedFrom renewedBy"
     ),
     "Coverage": (
         "status contractKind labourCovered partsCovered slaResponseHours slaResolutionHours "

@@ -139,6 +139,13 @@ CUSTOMER_REQUEST = (
 )
 CUSTOMER_MAY_READ = COMMON | {
     "AppointmentSlot": "start end technicianCount",
+    # their own offers, without how the price was found or the staff's notes
+    "ContractOffer": (
+        "id reference kind stage revision contractKind startsOn endsOn price coversLabour "
+        "coversParts visitsPerYear slaResponseHours slaResolutionHours validUntil sentAt "
+        "answeredAt answeredVia lostReason version createdAt updatedAt customer contract "
+        "newContract supersedes"
+    ),
     "CustomerBalance": "customerId outstanding credit",
     "CustomerCredit": (
         "id customerId invoiceId amount reason receiptNumber receivedAt refundedAt refundReference"

@@ -19,6 +19,7 @@ from resolvers.inventory import InventoryMutation, InventoryQuery
 from resolvers.notifications import NotificationsMutation, NotificationsQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
 from resolvers.policies import PoliciesMutation, PoliciesQuery
+from resolvers.service_plans import ServicePlansMutation, ServicePlansQuery
 from resolvers.service_requests import ServiceRequestsMutation, ServiceRequestsQuery
 from resolvers.sla import SlaMutation, SlaQuery
 from resolvers.technicians import TechniciansMutation, TechniciansQuery
@@ -56,6 +57,7 @@ class Query(
     ConfirmationsQuery,
     WebhooksQuery,
     PoliciesQuery,
+    ServicePlansQuery,
 ):
     pass
 
@@ -88,5 +90,6 @@ class Mutation(
     ConfirmationsMutation,
     WebhooksMutation,
     PoliciesMutation,
+    ServicePlansMutation,
 ):
     pass

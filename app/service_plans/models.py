@@ -60,10 +60,14 @@ class VisitStatus(StrEnum):
     """Called off (the contract ended, or the task was cancelled)."""
 
 
-def _int_array(default: str = "{}") -> Any:
+def _int_array(*default: int) -> Any:
     return Field(
-        default_factory=list,
-        sa_column=sa.Column(ARRAY(sa.Integer), nullable=False, server_default=default),
+        default_factory=lambda: list(default),
+        sa_column=sa.Column(
+            ARRAY(sa.Integer),
+            nullable=False,
+            server_default="{" + ",".join(map(str, default)) + "}",
+        ),
     )
 
 
@@ -75,7 +79,6 @@ class ServicePlan(Audited, table=True):
         sa.CheckConstraint("interval BETWEEN 1 AND 120", name="interval_range"),
         sa.CheckConstraint("tolerance_before_days >= 0", name="tolerance_before"),
         sa.CheckConstraint("tolerance_after_days >= 0", name="tolerance_after"),
-        sa.Index("ix_service_plans_contract_id", "contract_id"),
     )
 
     id: int | None = id_field()
@@ -108,7 +111,7 @@ class ServicePlan(Audited, table=True):
     holiday_policy: HolidayPolicy = Field(
         default=HolidayPolicy.NEXT_WORKING_DAY, sa_type=enum_type(HolidayPolicy, 24)
     )
-    non_working_weekdays: list[int] = _int_array("{6}")
+    non_working_weekdays: list[int] = _int_array(6)
     """Monday is 0; Sunday (6) is not worked unless the plan says otherwise."""
 
 
@@ -140,8 +143,49 @@ class PlannedVisit(SQLModel, table=True):
     """The due date moved off holidays and non-working days per the plan's policy."""
     window_start: datetime = timestamp(default_now=False)
     window_end: datetime = timestamp(default_now=False)
-    task_id: int | None = fk("tasks.id", nullable=True)
+    task_id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("tasks.id"), nullable=True)
+    )
+    """Unique: a task is one visit's."""
     status: VisitStatus = Field(default=VisitStatus.PLANNED, sa_type=enum_type(VisitStatus, 16))
     cancel_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = timestamp()
     closed_at: datetime | None = timestamp(nullable=True, default_now=False)
+
+
+class SkillNeed(SQLModel):
+    code: str = Field(min_length=1, max_length=60)
+    min_level: int = Field(default=1, ge=1, le=5)
+
+
+class ServicePlanFields(SQLModel):
+    """What a plan's create and update take (update: only what is given changes)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    visit_type: TaskType | None = None
+    target: PlanTarget | None = None
+    site_id: int | None = None
+    asset_ids: list[int] | None = Field(default=None, max_length=500)
+    frequency: PlanFrequency | None = None
+    interval: int | None = Field(default=None, ge=1, le=120)
+    by_months: list[int] | None = Field(default=None, max_length=12)
+    month_day: int | None = Field(default=None, ge=-1, le=31)
+    weekday: int | None = Field(default=None, ge=0, le=6)
+    week_of_month: int | None = Field(default=None, ge=-1, le=5)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    tolerance_before_days: int | None = Field(default=None, ge=0, le=90)
+    tolerance_after_days: int | None = Field(default=None, ge=0, le=90)
+    duration_minutes: int | None = Field(default=None, ge=5, le=24 * 60)
+    required_skills: list[SkillNeed] | None = Field(default=None, max_length=20)
+    preferred_technician_id: int | None = None
+    checklist_template_id: int | None = None
+    holiday_policy: HolidayPolicy | None = None
+    non_working_weekdays: list[int] | None = Field(default=None, max_length=6)
+
+
+class ServicePlanCreate(ServicePlanFields):
+    contract_id: int
+    name: str = Field(min_length=1, max_length=200)
+    target: PlanTarget
+    frequency: PlanFrequency

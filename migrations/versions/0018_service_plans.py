@@ -98,7 +98,8 @@ def upgrade() -> None:
         sa.CheckConstraint("tolerance_before_days >= 0", name="tolerance_before"),
         sa.CheckConstraint("tolerance_after_days >= 0", name="tolerance_after"),
     )
-    op.create_index("ix_service_plans_contract_id", "service_plans", ["contract_id"])
+    for column in ("contract_id", "site_id", "preferred_technician_id"):
+        op.create_index(f"ix_service_plans_{column}", "service_plans", [column])
     op.create_table(
         "planned_visits",
         sa.Column("id", sa.BigInteger(), primary_key=True),
@@ -142,6 +143,8 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'PLANNED'"),
     )
     op.create_index("ix_planned_visits_task_id", "planned_visits", ["task_id"], unique=True)
+    for column in ("plan_id", "contract_id", "customer_id", "site_id", "asset_id", "territory_id"):
+        op.create_index(f"ix_planned_visits_{column}", "planned_visits", [column])
 
 
 def downgrade() -> None:

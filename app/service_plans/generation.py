@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from geoalchemy2 import Geometry
-from sqlalchemy import cast, func, or_, update
+from sqlalchemy import Table, cast, func, or_, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -33,6 +33,9 @@ from app.work_orders.models import Task, TaskEvent, TaskSkill, TaskStatus, WorkO
 from app.work_orders.transitions import SYSTEM_ACTOR
 
 BATCH = 2000
+VISITS: Table = PlannedVisit.__table__  # type: ignore[attr-defined]
+ORDERS: Table = WorkOrder.__table__  # type: ignore[attr-defined]
+TASKS: Table = Task.__table__  # type: ignore[attr-defined]
 MISSED_ALERT = AlertKind.PLANNED_VISIT_MISSED.value
 
 
@@ -102,10 +105,14 @@ async def generate(
                 if place is None:
                     continue
                 rows.append(_visit_row(plan, contract, target, place, due, holidays))
+    due_count = len(rows)
+    plan_ids = [p.id for p, _ in pairs if p.id is not None]
+    existing = await _existing(session, plan_ids, today, until) if plan_ids else set()
+    rows = [r for r in rows if (r["plan_id"], r["target_key"], r["due_on"]) not in existing]
     created = 0
     for start in range(0, len(rows), BATCH):
         created += await _insert(session, rows[start : start + BATCH], pairs, places)
-    return {"plans": len(pairs), "due": len(rows), "created": created}
+    return {"plans": len(pairs), "due": due_count, "created": created}
 
 
 def _visit_row(
@@ -236,92 +243,144 @@ async def _holidays(
     return result
 
 
+async def _existing(
+    session: AsyncSession, plan_ids: list[int], since: date, until: date
+) -> set[tuple[int, str, date]]:
+    """Keys of the visits already made in the range: a rerun then inserts nothing at all."""
+    rows = await session.execute(
+        select(
+            col(PlannedVisit.plan_id), col(PlannedVisit.target_key), col(PlannedVisit.due_on)
+        ).where(
+            col(PlannedVisit.plan_id).in_(plan_ids),
+            col(PlannedVisit.due_on).between(since, until),
+        )
+    )
+    return {(p, k, d) for p, k, d in rows.all()}
+
+
 async def _insert(
     session: AsyncSession,
     rows: list[dict[str, Any]],
     pairs: list[tuple[ServicePlan, Contract]],
     places: dict[int, Place],
 ) -> int:
-    """Insert the visits that do not exist and make a task for each one this call inserted."""
+    """Insert the visits that do not exist and make a task for each one this call inserted
+    (Core statements in batches: no ORM objects for thousands of rows)."""
     inserted = await session.execute(
-        insert(PlannedVisit)
-        .values(rows)
+        insert(VISITS)
         .on_conflict_do_nothing(constraint="uq_planned_visit")
-        .returning(
-            col(PlannedVisit.id),
-            col(PlannedVisit.plan_id),
-            col(PlannedVisit.target_key),
-            col(PlannedVisit.due_on),
-        )
+        .returning(VISITS.c.id, VISITS.c.plan_id, VISITS.c.target_key, VISITS.c.due_on),
+        rows,
     )
     fresh = {(r[1], r[2], r[3]): r[0] for r in inserted.all()}
     if not fresh:
         return 0
     plans = {p.id: p for p, _ in pairs}
     new = [r for r in rows if (r["plan_id"], r["target_key"], r["due_on"]) in fresh]
-    orders = [
-        WorkOrder(customer_id=r["customer_id"], site_id=r["site_id"], asset_id=r["asset_id"])
-        for r in new
-    ]
-    session.add_all(orders)
-    await session.flush()
-    tasks = [
-        _task(plans[r["plan_id"]], r, o, places[r["site_id"]])
-        for r, o in zip(new, orders, strict=True)
-    ]
-    session.add_all(tasks)
-    await session.flush()
-    skills = await _skill_ids(
-        session, [p for p in plans.values() if p.id in {r["plan_id"] for r in new}]
-    )
     now = utcnow()
-    session.add_all(
-        TaskSkill(task_id=t.id, skill_id=skill, min_level=level)  # type: ignore[arg-type]
-        for r, t in zip(new, tasks, strict=True)
-        for skill, level in skills.get(r["plan_id"], [])
-    )
-    session.add_all(
-        TaskEvent(
-            task_id=t.id,  # type: ignore[arg-type]
-            action="CREATE",
-            to_status=TaskStatus.UNSCHEDULED,
-            at=now,
-            actor=SYSTEM_ACTOR.subject,
-            actor_role=SYSTEM_ACTOR.role,
-            actor_name=SYSTEM_ACTOR.name,
-            reason="planned visit",
+    order_ids = (
+        (
+            await session.execute(
+                insert(ORDERS).returning(ORDERS.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "customer_id": r["customer_id"],
+                        "site_id": r["site_id"],
+                        "asset_id": r["asset_id"],
+                        "status": "OPEN",
+                        "created_at": now,
+                        "updated_at": now,
+                        "version": 1,
+                    }
+                    for r in new
+                ],
+            )
         )
-        for t in tasks
+        .scalars()
+        .all()
     )
+    task_ids = (
+        (
+            await session.execute(
+                insert(TASKS).returning(TASKS.c.id, sort_by_parameter_order=True),
+                [
+                    _task(plans[r["plan_id"]], r, o, places[r["site_id"]], now)
+                    for r, o in zip(new, order_ids, strict=True)
+                ],
+            )
+        )
+        .scalars()
+        .all()
+    )
+    skills = await _skill_ids(session, [plans[p] for p in {r["plan_id"] for r in new}])
+    needs = [
+        {"task_id": t, "skill_id": skill, "min_level": level}
+        for r, t in zip(new, task_ids, strict=True)
+        for skill, level in skills.get(r["plan_id"], [])
+    ]
+    if needs:
+        await session.execute(insert(TaskSkill.__table__), needs)  # type: ignore[attr-defined]
     await session.execute(
-        update(PlannedVisit),
+        insert(TaskEvent.__table__),  # type: ignore[attr-defined]
         [
-            {"id": fresh[(r["plan_id"], r["target_key"], r["due_on"])], "task_id": t.id}
-            for r, t in zip(new, tasks, strict=True)
+            {
+                "task_id": t,
+                "action": "CREATE",
+                "to_status": TaskStatus.UNSCHEDULED.value,
+                "at": now,
+                "actor": SYSTEM_ACTOR.subject,
+                "actor_role": SYSTEM_ACTOR.role,
+                "actor_name": SYSTEM_ACTOR.name,
+                "reason": "planned visit",
+            }
+            for t in task_ids
         ],
     )
-    await session.flush()
+    await session.execute(
+        text(
+            "UPDATE planned_visits AS v SET task_id = u.task_id "
+            "FROM unnest(CAST(:ids AS bigint[]), CAST(:tasks AS bigint[])) AS u(id, task_id) "
+            "WHERE v.id = u.id"
+        ),
+        {
+            "ids": [fresh[(r["plan_id"], r["target_key"], r["due_on"])] for r in new],
+            "tasks": list(task_ids),
+        },
+    )
     return len(new)
 
 
-def _task(plan: ServicePlan, row: dict[str, Any], order: WorkOrder, place: Place) -> Task:
-    assert order.id is not None
-    return Task(
-        type=plan.visit_type,
-        description=f"{plan.name} (planned visit due {row['due_on'].isoformat()})",
-        duration_minutes=plan.duration_minutes,
-        window_start=row["window_start"],
-        window_end=row["window_end"],
-        work_order_id=order.id,
-        customer_id=row["customer_id"],
-        site_id=row["site_id"],
-        asset_id=row["asset_id"],
-        territory_id=row["territory_id"],
-        location=place.point,
-        preferred_technician_ids=(
+def _task(
+    plan: ServicePlan, row: dict[str, Any], order_id: int, place: Place, now: datetime
+) -> dict[str, Any]:
+    return {
+        "type": plan.visit_type.value,
+        "description": f"{plan.name} (planned visit due {row['due_on'].isoformat()})",
+        "priority": 3,
+        "duration_minutes": plan.duration_minutes,
+        "crew_size": 1,
+        "window_start": row["window_start"],
+        "window_end": row["window_end"],
+        "work_order_id": order_id,
+        "customer_id": row["customer_id"],
+        "site_id": row["site_id"],
+        "asset_id": row["asset_id"],
+        "territory_id": row["territory_id"],
+        "location": place.point,
+        "status": TaskStatus.UNSCHEDULED.value,
+        "preferred_technician_ids": (
             [plan.preferred_technician_id] if plan.preferred_technician_id else []
         ),
-    )
+        "excluded_technician_ids": [],
+        "prerequisites": [],
+        "rejection_count": 0,
+        "outside_geofence": False,
+        "off_schedule": False,
+        "sla_state": "ON_TRACK",
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
 
 
 async def _skill_ids(

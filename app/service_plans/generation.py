@@ -403,7 +403,8 @@ async def _skill_ids(
 
 async def settle(session: AsyncSession, now: datetime) -> dict[str, int]:
     """Visits whose task completed are DONE (even late); cancelled tasks cancel their visit;
-    a visit whose window closed without completion is MISSED, with an alert."""
+    a visit whose task's window (the tolerance window, or the one the customer rescheduled
+    to) closed without completion is MISSED, with an alert."""
     done = await session.execute(
         update(PlannedVisit)
         .where(
@@ -428,8 +429,9 @@ async def settle(session: AsyncSession, now: datetime) -> dict[str, int]:
         await session.execute(
             update(PlannedVisit)
             .where(
+                col(PlannedVisit.task_id) == col(Task.id),
                 col(PlannedVisit.status) == VisitStatus.PLANNED,
-                col(PlannedVisit.window_end) <= now,
+                func.coalesce(Task.window_end, PlannedVisit.window_end) <= now,
             )
             .values(status=VisitStatus.MISSED, closed_at=now)
             .returning(

@@ -178,3 +178,21 @@ async def test_done_and_missed_visits_count_against_the_entitlement_with_an_aler
     assert timedelta(0) < (jan.closed_at or datetime.max.replace(tzinfo=UTC)) - datetime(
         2026, 1, 10, tzinfo=UTC
     )
+
+
+async def test_a_visit_rescheduled_later_is_not_missed_before_its_new_window_closes(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    home = await sp.covered_home(gql)
+    plan = await sp.plan(session, home["contractDbId"], NEW_YEAR, 20, month_day=10)
+    (visit,) = await sp.visits(session, plan.id)
+    task = await session.get(Task, visit.task_id)
+    assert task is not None
+    task.window_start = datetime(2026, 1, 25, tzinfo=UTC)
+    task.window_end = datetime(2026, 1, 27, tzinfo=UTC)
+    await session.flush()
+
+    before = await generation.settle(session, datetime(2026, 1, 20, tzinfo=UTC))
+    after = await generation.settle(session, datetime(2026, 1, 28, tzinfo=UTC))
+
+    assert (before["missed"], after["missed"]) == (0, 1)

@@ -150,7 +150,7 @@ class ServicePlansQuery:
         )
 
     @strawberry.field(
-        extensions=[allow(*Role.__members__.values())],
+        extensions=[authenticated()],
         description=(
             "A contract's visit entitlement: included, done, missed, remaining (staff, or "
             "the customer holding it); null when the contract is not readable."

@@ -10,8 +10,10 @@ from sqlmodel import col, select
 
 from app.confirmations.models import Confirmation
 from app.contracts.models import ContractKind
+from app.core.auth import Principal, Role
 from app.core.db import SessionFactory
 from app.core.models import utcnow
+from app.service_plans import repository
 from app.service_plans.jobs import JOBS, run_plans
 from app.work_orders import offers
 from app.work_orders.models import Task, TaskStatus
@@ -20,7 +22,7 @@ from tests.service_plans import factories as sp
 from tests.work_orders import factories
 
 
-async def test_assigning_a_planned_visit_asks_the_customer_to_confirm(
+async def test_an_assigned_planned_visit_is_confirmed_by_the_customer_and_seen_by_its_technician(
     session: AsyncSession,
 ) -> None:
     w = await factories.world(session)
@@ -51,6 +53,11 @@ async def test_assigning_a_planned_visit_asks_the_customer_to_confirm(
         select(Confirmation).where(col(Confirmation.task_id) == task.id)
     )
     assert confirmation is not None
+    own = Principal("t", Role.TECHNICIAN, technician_id=w.technician.id)
+    other = Principal("o", Role.TECHNICIAN, technician_id=w.technician.id + 10_000)
+    seen = (await session.scalars(repository.listed_visits(own))).all()
+    assert [v.id for v in seen] == [first.id]
+    assert (await session.scalars(repository.listed_visits(other))).all() == []
 
 
 async def test_the_job_generates_then_settles_and_a_rerun_creates_nothing(

@@ -46,13 +46,11 @@ def due_dates(rule: Recurrence, starts_on: date, since: date, until: date) -> li
         wanted = rule.month_day or starts_on.day
         if wanted < 0 or wanted > 28:
             # the wanted day where the month has it, else the month's last day
-            kwargs["bymonthday"] = (wanted, -1) if wanted > 0 else (-1,)
-            kwargs["bysetpos"] = 1
             return _clamped(rule, kwargs, wanted, since, until)
         kwargs["bymonthday"] = wanted
     if rule.frequency is PlanFrequency.YEARLY and not rule.by_months:
         kwargs["bymonth"] = starts_on.month
-    dates = rrule.rrule(_FREQ[rule.frequency], **kwargs).between(  # type: ignore[arg-type]
+    dates = rrule.rrule(_FREQ[rule.frequency], **kwargs).between(
         datetime.combine(since, datetime.min.time()),
         datetime.combine(until, datetime.min.time()),
         inc=True,
@@ -64,14 +62,12 @@ def _clamped(
     rule: Recurrence, kwargs: dict[str, object], wanted: int, since: date, until: date
 ) -> list[date]:
     """Months are counted with the rule; each month's date is the wanted day or its last."""
-    kwargs.pop("bymonthday")
-    kwargs.pop("bysetpos")
     if rule.frequency is PlanFrequency.YEARLY and "bymonth" not in kwargs:
         kwargs["bymonth"] = kwargs["dtstart"].month  # type: ignore[attr-defined]
     kwargs["bymonthday"] = 1
     start: datetime = kwargs["dtstart"]  # type: ignore[assignment]
     kwargs["dtstart"] = start.replace(day=1)
-    months = rrule.rrule(_FREQ[rule.frequency], **kwargs)  # type: ignore[arg-type]
+    months = rrule.rrule(_FREQ[rule.frequency], **kwargs)
     result = []
     for first in months:
         if first.date() > until:

@@ -25,6 +25,7 @@ BENCHMARKS: list[tuple[str, list[str] | None, list[str] | None]] = [
     ("bench.api", ["--quick"], []),
     ("bench.realtime", ["--quick"], []),
     ("bench.dispatch_scale", ["--quick"], []),
+    ("bench.service_plans", ["--quick"], []),
     ("bench.solomon", None, ["--set", "gh1000-1"]),
 ]
 

@@ -21,6 +21,7 @@ from resolvers.notifications import NotificationsMutation, NotificationsQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
 from resolvers.policies import PoliciesMutation, PoliciesQuery
 from resolvers.renewals import RenewalsMutation, RenewalsQuery
+from resolvers.service_plans import ServicePlansMutation, ServicePlansQuery
 from resolvers.service_requests import ServiceRequestsMutation, ServiceRequestsQuery
 from resolvers.sla import SlaMutation, SlaQuery
 from resolvers.technicians import TechniciansMutation, TechniciansQuery
@@ -60,6 +61,7 @@ class Query(
     WebhooksQuery,
     PoliciesQuery,
     RenewalsQuery,
+    ServicePlansQuery,
 ):
     pass
 
@@ -94,5 +96,6 @@ class Mutation(
     WebhooksMutation,
     PoliciesMutation,
     RenewalsMutation,
+    ServicePlansMutation,
 ):
     pass

@@ -141,11 +141,15 @@ async def price_book(session: AsyncSession, on: date) -> PriceBook:
     )
 
 
+LABOUR_FALLBACK = {"PREVENTIVE": "MAINTENANCE"}
+"""A category a price list may not name yet, priced at its nearest kin's rate."""
+
+
 def labour_line(
     book: PriceBook, category: str, minutes: Decimal, field: Sequence[str]
 ) -> PricedLine:
     """Time at the category's hourly rate, never below its minimum charge."""
-    rate = book.labour.get(category)
+    rate = book.labour.get(category) or book.labour.get(LABOUR_FALLBACK.get(category, ""))
     if rate is None:
         raise DomainError(
             f"the price list has no labour rate for {category}", ErrorCode.INVALID, list(field)

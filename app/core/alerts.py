@@ -23,6 +23,8 @@ class AlertKind(StrEnum):
     OVERPAYMENT_HELD = "OVERPAYMENT_HELD"
     """A customer paid more than was due (a link paid after its invoice was paid or
     credited): the money is held as their credit; refund it."""
+    PLANNED_VISIT_MISSED = "PLANNED_VISIT_MISSED"
+    """A contract's planned visit passed its tolerance window without being completed."""
     OTHER = "OTHER"
     """A kind this version of the API does not know yet; the message says what happened."""
 

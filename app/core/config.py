@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     )
     login_window_seconds: int = Field(default=900, ge=1)
     run_jobs: bool = Field(default=True, description="run periodic jobs in this process")
+    service_plan_horizon_days: int = Field(
+        default=90, ge=1, le=730, description="days ahead service plans generate visits for"
+    )
     # Query cost (schema/cost.py): the most an operation may be estimated to cost, per role of
     # the caller. One unit is one scalar value; an object costs 2; a list multiplies what it
     # holds by its page size (`first`/`last`, else the field's default, at most page_size_max).

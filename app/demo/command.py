@@ -12,7 +12,7 @@ from typing import TextIO
 from app.core.auth import hash_password
 from app.core.config import Settings
 from app.core.db import SessionFactory, create_engine, create_session_factory
-from app.demo import billing, contract_billing, renewals, workday, writer
+from app.demo import billing, contract_billing, renewals, service_plans, workday, writer
 from app.demo.generator import DEMO_PASSWORD, LOCAL, generate
 
 
@@ -84,6 +84,7 @@ async def seed_database(
         books = await billing.issue_and_collect(session, city.now)
         offers = await renewals.run_pipeline(session, city.now)
         contract_invoices = await contract_billing.bill_contracts(session, city.now)
+        planned = await service_plans.seed_plans(session, city.now)
         tasks_by_state = workday.summary(work)
         logins = [(role, email, name) for role, email, name in city.logins]
     elapsed = time.perf_counter() - started
@@ -105,6 +106,11 @@ async def seed_database(
         file=out,
     )
     print(f"contract offers by stage: {dict(sorted(offers.items()))}", file=out)
+    print(
+        f"service plans: {planned['plans']:,} on the contracts, {planned['visits']:,} planned "
+        "visits over the horizon",
+        file=out,
+    )
     _print_logins(logins, out)
     return 0
 

@@ -55,6 +55,8 @@ class TaskType(StrEnum):
     """Fix something that does not work."""
     MAINTENANCE = "MAINTENANCE"
     """Planned upkeep."""
+    PREVENTIVE = "PREVENTIVE"
+    """A preventive visit a contract's service plan promised."""
     INSPECTION = "INSPECTION"
     """Look at and report on equipment."""
     REPLACEMENT = "REPLACEMENT"

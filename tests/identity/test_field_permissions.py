@@ -66,6 +66,19 @@ COMMON = {
         "slaResolutionHours visitsPerYear price version createdAt updatedAt archivedAt customer "
         "coveredAssets coveredSites isActive renewedFrom renewedBy"
     ),
+    # a contract's planned work, as its customer (or the partner doing a visit) sees it
+    "ContractEntitlement": "included planned done missed cancelled remaining contract",
+    "PlannedVisit": (
+        "id dueOn visitOn windowStart windowEnd status cancelReason createdAt closedAt plan "
+        "contract site asset task"
+    ),
+    "PlanSkill": "code minLevel",
+    "ServicePlan": (
+        "id name visitType target frequency interval byMonths monthDay weekday weekOfMonth "
+        "startsOn endsOn toleranceBeforeDays toleranceAfterDays durationMinutes requiredSkills "
+        "checklistTemplateId holidayPolicy nonWorkingWeekdays version createdAt updatedAt "
+        "archivedAt contract site assets"
+    ),
     "Coverage": (
         "status contractKind labourCovered partsCovered slaResponseHours slaResolutionHours "
         "contract"

@@ -15,6 +15,7 @@ from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
 from resolvers.expenses import ExpensesMutation, ExpensesQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
+from resolvers.inspections import InspectionsMutation, InspectionsQuery
 from resolvers.inventory import InventoryMutation, InventoryQuery
 from resolvers.notifications import NotificationsMutation, NotificationsQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
@@ -56,6 +57,7 @@ class Query(
     ConfirmationsQuery,
     WebhooksQuery,
     PoliciesQuery,
+    InspectionsQuery,
 ):
     pass
 
@@ -88,5 +90,6 @@ class Mutation(
     ConfirmationsMutation,
     WebhooksMutation,
     PoliciesMutation,
+    InspectionsMutation,
 ):
     pass

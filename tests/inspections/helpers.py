@@ -115,7 +115,9 @@ async def assigned(
     created = await task(session, w, type)
     assert created.id is not None and w.technician.id is not None
     start = utcnow() + timedelta(hours=1)
-    await offers.assign_task(session, DISPATCHER, created.id, w.technician.id, start)
+    await offers.assign_task(
+        session, DISPATCHER, created.id, w.technician.id, start, reason="back-to-back visits"
+    )
     await offers.accept_task(session, technician(w), created.id)
     return created
 

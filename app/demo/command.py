@@ -12,7 +12,7 @@ from typing import TextIO
 from app.core.auth import hash_password
 from app.core.config import Settings
 from app.core.db import SessionFactory, create_engine, create_session_factory
-from app.demo import billing, workday, writer
+from app.demo import billing, inspections, workday, writer
 from app.demo.generator import DEMO_PASSWORD, LOCAL, generate
 
 
@@ -82,6 +82,7 @@ async def seed_database(
         )
         counts, work = await writer.write_city(session, city)
         books = await billing.issue_and_collect(session, city.now)
+        counts |= await inspections.seed_inspections(session, city.now)
         tasks_by_state = workday.summary(work)
         logins = [(role, email, name) for role, email, name in city.logins]
     elapsed = time.perf_counter() - started

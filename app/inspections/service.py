@@ -315,7 +315,7 @@ async def submit_inspection(
     inspection.version += 1
     session.add(inspection)
     created = [
-        await _follow_up(session, principal, inspection, task, item, saved[item.key])
+        await open_follow_up(session, Actor.of(principal), inspection, task, item, saved[item.key])
         for item in version.items()
         if item.follow_up is not None and item.key in saved and saved[item.key].failed
     ]
@@ -334,9 +334,9 @@ _COPIED = (
 )
 
 
-async def _follow_up(
+async def open_follow_up(
     session: AsyncSession,
-    principal: Principal,
+    actor: Actor,
     inspection: Inspection,
     task: Task,
     item: ChecklistItem,
@@ -366,5 +366,5 @@ async def _follow_up(
             inspection_id=inspection.id, item_key=item.key, task_id=follow_up.id, reason=reason
         )
     )
-    record_creation(session, follow_up, Actor.of(principal), reason)
+    record_creation(session, follow_up, actor, reason)
     return follow_up

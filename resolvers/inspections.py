@@ -255,6 +255,23 @@ class InspectionsMutation:
         return await execute(info, ChecklistTemplatePayload, action)
 
     @strawberry.mutation(
+        extensions=[allow(*TEMPLATE_WRITERS)],
+        description="Retire a template: no new inspection starts on it; past ones keep it.",
+    )
+    async def archive_checklist_template(
+        self, info: Info, input: ChecklistTemplateActionInput
+    ) -> ChecklistTemplatePayload:
+        async def action() -> ChecklistTemplatePayload:
+            template = await templates.archive_template(
+                info.context.session,
+                decode_id(input.template_id, "ChecklistTemplate", "templateId"),
+                input.expected_version,
+            )
+            return ChecklistTemplatePayload(template=ChecklistTemplateType.from_model(template))
+
+        return await execute(info, ChecklistTemplatePayload, action)
+
+    @strawberry.mutation(
         extensions=[allow(Role.ADMIN, Role.MANAGER)],
         description="Set whether a task type needs a check-in before its checklist.",
     )

@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from strawberry.scalars import JSON
 
 from app.assets.models import Asset
 from app.core.models import utcnow
-from app.inspections import links, models
+from app.inspections import links, models, report
 from app.inspections.models import (
     ChecklistTemplate,
     ChecklistTemplateVersion,
@@ -280,6 +281,14 @@ class InspectionType(Node):
             InspectionFollowUpType(item_key=r.item_key, reason=r.reason, task_id=r.task_id)
             for r in rows
         ]
+
+    @strawberry.field(
+        description="The report as data: header, then each section's items with the answer, "
+        "whether it failed and the follow-up task it opened (the printable page shows the same)."
+    )
+    async def report(self, info: Info) -> JSON:
+        built: JSON = await report.build(info.context.session, self.row)  # type: ignore[assignment]
+        return built
 
     @strawberry.field(
         description="Path of the printable report page, signed and valid for 30 days."

@@ -22,6 +22,7 @@ from app.inspections.models import (
     DEFAULT_CHECK_IN_TYPES,
     CheckInRule,
     ChecklistItem,
+    ChecklistTemplate,
     ChecklistTemplateVersion,
     Inspection,
     InspectionAnswer,
@@ -105,6 +106,9 @@ async def _template_for(
             raise DomainError(
                 "no default checklist for this task; name one", ErrorCode.INVALID, ["templateId"]
             )
+    template = await session.get(ChecklistTemplate, template_id)
+    if template is None or template.archived_at is not None:
+        raise NotFound("checklist template", ["templateId"])
     version = await templates.latest(session, template_id, published=True)
     if version is None:
         raise DomainError(

@@ -221,3 +221,16 @@ async def default_template_id(
         .limit(1)
     )
     return await session.scalar(statement)
+
+
+async def archive_template(
+    session: AsyncSession, template_id: int, expected_version: int | None
+) -> ChecklistTemplate:
+    """Retire a template: no new inspection starts on it; past inspections keep their version."""
+    template = await _locked(session, template_id)
+    check_version(template, expected_version)
+    template.archived_at = utcnow()
+    template.is_default = False
+    template.touch()
+    await session.flush()
+    return template

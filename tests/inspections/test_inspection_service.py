@@ -190,3 +190,20 @@ async def test_another_technician_cannot_fill_the_checklist(session: AsyncSessio
     with pytest.raises(DomainError) as refused:
         await service.start_inspection(session, other, task.id or 0, template.id)
     assert refused.value.code is ErrorCode.NOT_FOUND
+
+
+async def test_an_archived_template_starts_nothing_and_a_stale_edit_is_refused(
+    session: AsyncSession,
+) -> None:
+    w = await factories.world(session)
+    template = await helpers.published(session)
+    task = await helpers.on_site(session, w)
+
+    with pytest.raises(DomainError) as stale:
+        await templates.revise_template(session, template.id or 0, helpers.sections(), 1)
+    assert stale.value.code is ErrorCode.STALE_VERSION
+    await templates.archive_template(session, template.id or 0, template.version)
+
+    with pytest.raises(DomainError) as refused:
+        await service.start_inspection(session, helpers.technician(w), task.id or 0, template.id)
+    assert refused.value.code is ErrorCode.NOT_FOUND

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Role
-from schema.ids import encode_id
+from schema.ids import decode_id, encode_id
 from tests.inspections import helpers
 from tests.support import GraphQLClient, error_codes
 from tests.work_orders import factories
@@ -39,7 +39,7 @@ SUBMIT = """
 mutation($input: InspectionAnswersInput!) {
   submitInspection(input: $input) {
     inspection {
-      id status reportUrl templateVersion { number }
+      id status reportUrl report templateVersion { number }
       answers { itemKey yes number choices failed }
       followUps { itemKey reason task { id type priority status } }
     }
@@ -149,6 +149,10 @@ async def test_an_out_of_range_reading_opens_a_repair_and_the_report_shows_it(
     assert follow_up["task"]["status"] == "UNSCHEDULED"
     assert "92 psi" in follow_up["reason"]
 
+    shown = inspection["report"]["sections"][0]["items"][0]
+    assert (shown["answer"], shown["failed"]) == ("92", True)
+    assert shown["followUpTaskId"] == decode_id(follow_up["task"]["id"], "Task")
+
     page = await gql.http.get(inspection["reportUrl"])
     assert page.status_code == 200
     assert "Suction pressure" in page.text and "<td>92 psi</td>" in page.text
@@ -249,3 +253,20 @@ async def test_a_customer_cannot_fill_a_checklist(
         START, {"input": {"taskId": encode_id("Task", task.id or 0)}}
     )
     assert body["data"] is None or error_codes(body["data"]["startInspection"]) == ["FORBIDDEN"]
+
+
+async def test_a_replayed_start_returns_the_first_inspection(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    w = await factories.world(session)
+    template = await _template(gql)
+    task = await helpers.on_site(session, w)
+    me = gql.as_role(Role.TECHNICIAN, technician_id=w.technician.id)
+    sent = {"taskId": encode_id("Task", task.id or 0), "templateId": template["id"]}
+
+    first = await me.mutate(START, sent | {"idempotencyKey": "phone-1"})
+    replay = await me.mutate(START, sent | {"idempotencyKey": "phone-1"})
+    again = await me.mutate(START, sent)
+
+    assert replay == first and first["userErrors"] == []
+    assert error_codes(again) == ["DUPLICATE"]

@@ -123,8 +123,11 @@ class CheckInRule(SQLModel, table=True):
     updated_at: datetime = timestamp()
 
 
-DEFAULT_CHECK_IN_TYPES = frozenset({TaskType.MAINTENANCE, TaskType.INSPECTION})
-"""Task types that need a check-in when no rule row says otherwise (preventive and inspection)."""
+DEFAULT_CHECK_IN_TYPES = frozenset(
+    t for t in TaskType if t.value in ("PREVENTIVE", "MAINTENANCE", "INSPECTION")
+)
+"""Task types that need a check-in when no rule row says otherwise: preventive (planned
+maintenance, and PREVENTIVE where that type exists) and inspection visits."""
 
 
 class Inspection(SQLModel, table=True):

@@ -91,6 +91,8 @@ def _may_fill(principal: Principal) -> None:
 async def _template_for(
     session: AsyncSession, task: Task, template_id: int | None
 ) -> ChecklistTemplateVersion:
+    if template_id is None and task.id is not None:
+        template_id = await templates.plan_template_id(session, task.id)
     if template_id is None:
         category = None
         if task.asset_id is not None:

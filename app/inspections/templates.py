@@ -3,7 +3,7 @@ it makes the next version), and the default template of a task type / product ca
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col, select
 
@@ -234,3 +234,23 @@ async def archive_template(
     template.touch()
     await session.flush()
     return template
+
+
+PLAN_TEMPLATE_READY = text(
+    "SELECT to_regclass('planned_visits') IS NOT NULL AND EXISTS (SELECT 1 FROM "
+    "information_schema.columns WHERE table_name = 'service_plans' "
+    "AND column_name = 'checklist_template_id')"
+)
+PLAN_TEMPLATE = text(
+    "SELECT p.checklist_template_id FROM planned_visits v "
+    "JOIN service_plans p ON p.id = v.plan_id WHERE v.task_id = :task_id"
+)
+
+
+async def plan_template_id(session: AsyncSession, task_id: int) -> int | None:
+    """The checklist a service plan names for the planned visit behind this task, where the
+    service plans' tables are installed (read as plain SQL: no import of that domain)."""
+    if not await session.scalar(PLAN_TEMPLATE_READY):
+        return None
+    found: int | None = await session.scalar(PLAN_TEMPLATE, {"task_id": task_id})
+    return found

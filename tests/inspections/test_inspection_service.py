@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -207,3 +208,26 @@ async def test_an_archived_template_starts_nothing_and_a_stale_edit_is_refused(
     with pytest.raises(DomainError) as refused:
         await service.start_inspection(session, helpers.technician(w), task.id or 0, template.id)
     assert refused.value.code is ErrorCode.NOT_FOUND
+
+
+async def test_a_planned_visit_uses_the_checklist_its_service_plan_names(
+    session: AsyncSession,
+) -> None:
+    # given the service plans' two columns (temporary tables, shadowing the real ones if any)
+    await session.execute(
+        sa.text("CREATE TEMP TABLE service_plans (id bigint, checklist_template_id bigint)")
+    )
+    await session.execute(
+        sa.text("CREATE TEMP TABLE planned_visits (plan_id bigint, task_id bigint)")
+    )
+    w = await factories.world(session)
+    await helpers.published(session, default_for=TaskType.MAINTENANCE)
+    named = await helpers.published(session)
+    task = await helpers.on_site(session, w)
+    await session.execute(sa.text("INSERT INTO service_plans VALUES (1, :t)"), {"t": named.id})
+    await session.execute(sa.text("INSERT INTO planned_visits VALUES (1, :k)"), {"k": task.id})
+
+    started = await service.start_inspection(session, helpers.technician(w), task.id or 0)
+
+    version = await templates.latest(session, named.id or 0, published=True)
+    assert version is not None and started.template_version_id == version.id

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.assets.models import Asset, ProductCategory, ProductModel
-from app.attachments.models import Attachment
+from app.attachments.models import Attachment, AttachmentKind
 from app.core.auth import Principal, Role
 from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, collect
 from app.core.models import utcnow
@@ -227,7 +227,11 @@ def _validated(
 
 
 async def _task_attachments(session: AsyncSession, task_id: int) -> set[int]:
-    rows = await session.scalars(select(Attachment.id).where(col(Attachment.task_id) == task_id))
+    rows = await session.scalars(
+        select(Attachment.id).where(
+            col(Attachment.task_id) == task_id, col(Attachment.kind) == AttachmentKind.PHOTO
+        )
+    )
     return {i for i in rows.all() if i is not None}
 
 

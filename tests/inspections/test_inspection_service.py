@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.attachments.models import Attachment, AttachmentKind, Blob
 from app.core.errors import DomainError, ErrorCode
 from app.inspections import service, templates
 from app.inspections.models import InspectionFollowUp, InspectionStatus, VersionStatus
@@ -16,6 +17,8 @@ from app.inspections.service import AnswerIn
 from app.work_orders.models import Task, TaskStatus, TaskType
 from tests.inspections import helpers
 from tests.work_orders import factories
+
+PHOTO = AttachmentKind.PHOTO
 
 
 async def test_a_published_version_stays_and_an_edit_makes_the_next_draft(
@@ -231,3 +234,43 @@ async def test_a_planned_visit_uses_the_checklist_its_service_plan_names(
 
     version = await templates.latest(session, named.id or 0, published=True)
     assert version is not None and started.template_version_id == version.id
+
+
+async def test_photo_and_signature_answers_take_the_tasks_own_images(
+    session: AsyncSession,
+) -> None:
+    w = await factories.world(session)
+    template = await helpers.published(session)
+    task = await helpers.on_site(session, w)
+    me = helpers.technician(w)
+    session.add(
+        Blob(sha256="a" * 64, size_bytes=3, content_type="image/png", kind=PHOTO, storage_key="k")
+    )
+    await session.flush()
+    photo, sign = (
+        Attachment(
+            filename=name, blob_sha256="a" * 64, task_id=task.id, kind=PHOTO,
+            content_type="image/png", size_bytes=3, uploaded_by=me.subject,
+            uploaded_by_role="TECHNICIAN",
+        )
+        for name in ("unit.png", "sign.png")
+    )  # fmt: skip
+    session.add_all([photo, sign])
+    await session.flush()
+    started = await service.start_inspection(session, me, task.id or 0, template.id)
+
+    await service.record_answers(
+        session,
+        me,
+        started.id or 0,
+        [
+            AnswerIn("unit_photo", attachment_ids=(photo.id or 0,)),
+            AnswerIn("customer_sign", attachment_ids=(sign.id or 0,), signer_name="Asha Rao"),
+        ],
+    )
+
+    saved = {a.item_key: a.value for a in await service.answers_of(session, started.id or 0)}
+    assert saved == {
+        "unit_photo": [photo.id],
+        "customer_sign": {"attachmentId": sign.id, "signerName": "Asha Rao"},
+    }

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.auth import Role
 from schema.ids import decode_id, encode_id
 from tests.inspections import helpers
-from tests.support import GraphQLClient, error_codes
+from tests.support import GraphQLClient, StatementCounter, error_codes
 from tests.work_orders import factories
 
 CREATE = """
@@ -270,3 +270,64 @@ async def test_a_replayed_start_returns_the_first_inspection(
 
     assert replay == first and first["userErrors"] == []
     assert error_codes(again) == ["DUPLICATE"]
+
+
+FULL_LIST = """
+{
+  inspections {
+    edges {
+      node {
+        id template { name } templateVersion { number } asset { serialNumber }
+        answers { itemKey } followUps { task { id } } task { id }
+      }
+    }
+  }
+}
+"""
+
+
+async def test_listing_inspections_costs_the_same_for_1_and_3(
+    gql: GraphQLClient, session: AsyncSession, statements: StatementCounter
+) -> None:
+    w = await factories.world(session)
+    await _submitted(gql, session, w, "95")
+    statements.reset()
+    await gql(FULL_LIST)
+    small = statements.total
+    for pressure in ("70", "99"):
+        await _submitted(gql, session, w, pressure)
+    statements.reset()
+    large = await gql(FULL_LIST)
+
+    assert len(large["inspections"]["edges"]) == 3
+    assert statements.total == small
+
+
+RULES = "{ inspectionCheckInRules { taskType requiresCheckIn } }"
+SET_RULE = """
+mutation($input: SetInspectionCheckInRuleInput!) {
+  setInspectionCheckInRule(input: $input) { rule { taskType requiresCheckIn } userErrors { code } }
+}
+"""
+
+
+async def test_the_check_in_rule_is_data_read_and_changed_through_the_api(
+    gql: GraphQLClient,
+) -> None:
+    before = {
+        r["taskType"]: r["requiresCheckIn"] for r in (await gql(RULES))["inspectionCheckInRules"]
+    }
+    changed = await gql.mutate(SET_RULE, {"taskType": "REPAIR", "requiresCheckIn": True})
+    refused = await gql.as_role(Role.DISPATCHER).raw(
+        SET_RULE, {"input": {"taskType": "REPAIR", "requiresCheckIn": False}}
+    )
+    after = {
+        r["taskType"]: r["requiresCheckIn"] for r in (await gql(RULES))["inspectionCheckInRules"]
+    }
+
+    assert (before["MAINTENANCE"], before["INSPECTION"], before["REPAIR"]) == (True, True, False)
+    assert changed["rule"] == {"taskType": "REPAIR", "requiresCheckIn": True}
+    assert refused["data"] is None or error_codes(refused["data"]["setInspectionCheckInRule"]) == [
+        "FORBIDDEN"
+    ]
+    assert after["REPAIR"] is True

@@ -302,7 +302,6 @@ class InspectionsMutation:
                 info.context.require_principal(),
                 decode_id(input.task_id, "Task", "taskId"),
                 decode_optional_id(input.template_id, "ChecklistTemplate", "templateId"),
-                input.idempotency_key,
             )
             return InspectionPayload(inspection=InspectionType.from_model(inspection))
 

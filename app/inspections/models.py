@@ -153,7 +153,6 @@ class Inspection(SQLModel, table=True):
     started_by: str = Field(max_length=200)
     started_at: datetime = timestamp()
     submitted_at: datetime | None = timestamp(nullable=True, default_now=False)
-    idempotency_key: str | None = Field(default=None, max_length=100, unique=True)
     version: int = 1
 
 

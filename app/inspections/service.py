@@ -124,7 +124,6 @@ async def start_inspection(
     principal: Principal,
     task_id: int,
     template_id: int | None = None,
-    idempotency_key: str | None = None,
 ) -> Inspection:
     """Open the task's checklist on the latest published version of the named template (or
     the default one for the task's type and product category)."""
@@ -150,7 +149,6 @@ async def start_inspection(
         asset_id=task.asset_id,
         technician_id=task.technician_id,
         started_by=principal.subject,
-        idempotency_key=idempotency_key,
     )
     session.add(inspection)
     await session.flush()

@@ -123,7 +123,6 @@ def upgrade() -> None:
         sa.Column("started_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("idempotency_key", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["asset_id"],
@@ -146,7 +145,6 @@ def upgrade() -> None:
             ["checklist_template_versions.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("idempotency_key"),
     )
     op.create_index(op.f("ix_inspections_asset_id"), "inspections", ["asset_id"], unique=False)
     op.create_index(

@@ -16,6 +16,7 @@ from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
 from resolvers.expenses import ExpensesMutation, ExpensesQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
+from resolvers.inspections import InspectionsMutation, InspectionsQuery
 from resolvers.inventory import InventoryMutation, InventoryQuery
 from resolvers.notifications import NotificationsMutation, NotificationsQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
@@ -62,6 +63,7 @@ class Query(
     PoliciesQuery,
     RenewalsQuery,
     ServicePlansQuery,
+    InspectionsQuery,
 ):
     pass
 
@@ -97,5 +99,6 @@ class Mutation(
     PoliciesMutation,
     RenewalsMutation,
     ServicePlansMutation,
+    InspectionsMutation,
 ):
     pass

@@ -12,7 +12,15 @@ from typing import TextIO
 from app.core.auth import hash_password
 from app.core.config import Settings
 from app.core.db import SessionFactory, create_engine, create_session_factory
-from app.demo import billing, contract_billing, renewals, service_plans, workday, writer
+from app.demo import (
+    billing,
+    contract_billing,
+    inspections,
+    renewals,
+    service_plans,
+    workday,
+    writer,
+)
 from app.demo.generator import DEMO_PASSWORD, LOCAL, generate
 
 
@@ -85,6 +93,7 @@ async def seed_database(
         offers = await renewals.run_pipeline(session, city.now)
         contract_invoices = await contract_billing.bill_contracts(session, city.now)
         planned = await service_plans.seed_plans(session, city.now)
+        counts |= await inspections.seed_inspections(session, city.now)
         tasks_by_state = workday.summary(work)
         logins = [(role, email, name) for role, email, name in city.logins]
     elapsed = time.perf_counter() - started

@@ -106,8 +106,10 @@ class ServicePlan(Audited, table=True):
         default_factory=list, sa_column=sa.Column(JSONB, nullable=False, server_default="[]")
     )
     preferred_technician_id: int | None = fk("technicians.id", nullable=True)
-    checklist_template_id: int | None = Field(default=None, sa_type=sa.BigInteger)
-    """The inspection checklist the visit is filled against (no foreign key yet)."""
+    checklist_template_id: int | None = fk(
+        "checklist_templates.id", nullable=True, ondelete="SET NULL"
+    )
+    """The inspection checklist (template) the visits are filled against."""
     holiday_policy: HolidayPolicy = Field(
         default=HolidayPolicy.NEXT_WORKING_DAY, sa_type=enum_type(HolidayPolicy, 24)
     )

@@ -66,6 +66,22 @@ COMMON = {
         "slaResolutionHours visitsPerYear price version createdAt updatedAt archivedAt customer "
         "coveredAssets coveredSites isActive renewedFrom renewedBy"
     ),
+    # inspections of the caller's own visits, with the checklist they were filled against
+    "ChecklistItem": "key kind label required unit minValue maxValue options followUp",
+    "ChecklistSection": "title items",
+    "ChecklistTemplate": (
+        "id name description taskType productCategory isDefault publishedVersion versions "
+        "version archivedAt"
+    ),
+    "ChecklistTemplateVersion": "number status publishedAt sections",
+    "FollowUpRule": "taskType priority",
+    "Inspection": (
+        "id status startedAt submittedAt version task asset template templateVersion answers "
+        "followUps report reportUrl"
+    ),
+    "InspectionAnswerType": "itemKey yes number text choices attachmentIds failed answeredAt",
+    "InspectionFollowUpType": "itemKey reason task",
+    "ReadingPoint": "inspectionId at value outOfRange",
     # a contract's planned work, as its customer (or the partner doing a visit) sees it
     "ContractEntitlement": "included planned done missed cancelled remaining contract",
     "PlannedVisit": (

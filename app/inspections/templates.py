@@ -207,17 +207,25 @@ async def default_template_id(
     session: AsyncSession, task_type: TaskType, category: ProductCategory | None
 ) -> int | None:
     """The default template of the task type for the product category, else the task type's
-    category-free default."""
+    category-free default. A preventive visit without defaults of its own takes maintenance's:
+    it is the same upkeep, planned."""
+    types = [task_type]
+    if task_type is TaskType.PREVENTIVE:
+        types.append(TaskType.MAINTENANCE)
     matches = col(ChecklistTemplate.product_category) == category
     statement = (
         select(ChecklistTemplate.id)
         .where(
             col(ChecklistTemplate.is_default),
             col(ChecklistTemplate.archived_at).is_(None),
-            col(ChecklistTemplate.task_type) == task_type,
+            col(ChecklistTemplate.task_type).in_(types),
             matches | col(ChecklistTemplate.product_category).is_(None),
         )
-        .order_by(col(ChecklistTemplate.product_category).is_(None), col(ChecklistTemplate.id))
+        .order_by(
+            col(ChecklistTemplate.task_type) != task_type,
+            col(ChecklistTemplate.product_category).is_(None),
+            col(ChecklistTemplate.id),
+        )
         .limit(1)
     )
     return await session.scalar(statement)
@@ -236,11 +244,6 @@ async def archive_template(
     return template
 
 
-PLAN_TEMPLATE_READY = text(
-    "SELECT to_regclass('planned_visits') IS NOT NULL AND EXISTS (SELECT 1 FROM "
-    "information_schema.columns WHERE table_name = 'service_plans' "
-    "AND column_name = 'checklist_template_id')"
-)
 PLAN_TEMPLATE = text(
     "SELECT p.checklist_template_id FROM planned_visits v "
     "JOIN service_plans p ON p.id = v.plan_id WHERE v.task_id = :task_id"
@@ -248,9 +251,7 @@ PLAN_TEMPLATE = text(
 
 
 async def plan_template_id(session: AsyncSession, task_id: int) -> int | None:
-    """The checklist a service plan names for the planned visit behind this task, where the
-    service plans' tables are installed (read as plain SQL: no import of that domain)."""
-    if not await session.scalar(PLAN_TEMPLATE_READY):
-        return None
+    """The checklist a service plan names for the planned visit behind this task (read as
+    plain SQL: the inspections domain does not import the service plans')."""
     found: int | None = await session.scalar(PLAN_TEMPLATE, {"task_id": task_id})
     return found

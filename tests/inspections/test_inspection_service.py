@@ -101,6 +101,23 @@ async def test_the_default_template_of_the_task_type_is_used(session: AsyncSessi
     assert version is not None and started.template_version_id == version.id
 
 
+async def test_a_preventive_visit_takes_the_maintenance_default_unless_it_has_its_own(
+    session: AsyncSession,
+) -> None:
+    w = await factories.world(session)
+    upkeep = await helpers.published(session, default_for=TaskType.MAINTENANCE)
+    first = await helpers.on_site(session, w, TaskType.PREVENTIVE)
+
+    borrowed = await service.start_inspection(session, helpers.technician(w), first.id or 0)
+    own = await helpers.published(session, default_for=TaskType.PREVENTIVE)
+    second = await helpers.on_site(session, w, TaskType.PREVENTIVE)
+    owned = await service.start_inspection(session, helpers.technician(w), second.id or 0)
+
+    for started, template in ((borrowed, upkeep), (owned, own)):
+        version = await templates.latest(session, template.id or 0, published=True)
+        assert version is not None and started.template_version_id == version.id
+
+
 @pytest.mark.parametrize(
     ("answer", "field"),
     [
@@ -216,7 +233,7 @@ async def test_an_archived_template_starts_nothing_and_a_stale_edit_is_refused(
 async def test_a_planned_visit_uses_the_checklist_its_service_plan_names(
     session: AsyncSession,
 ) -> None:
-    # given the service plans' two columns (temporary tables, shadowing the real ones if any)
+    # given the service plans' two columns (temporary tables shadowing the real ones)
     await session.execute(
         sa.text("CREATE TEMP TABLE service_plans (id bigint, checklist_template_id bigint)")
     )

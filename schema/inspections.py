@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.assets.models import Asset
+from app.billing.settings import get_billing_settings
 from app.core.models import utcnow
 from app.inspections import links, models, report
 from app.inspections.models import (
@@ -297,10 +298,12 @@ class InspectionType(Node):
         return built
 
     @strawberry.field(
-        description="Path of the printable report page, signed and valid for 30 days."
+        description="Address of the printable report page, signed and valid for 30 days; it "
+        "opens without a token, so it can be sent to the customer."
     )
     def report_url(self, info: Info) -> str:
-        return links.report_path(info.context.settings, self.db_id, utcnow())
+        base = get_billing_settings().public_base_url.rstrip("/")
+        return base + links.report_path(info.context.settings, self.db_id, utcnow())
 
 
 InspectionConnection = Connection[InspectionType]

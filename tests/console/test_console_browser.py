@@ -279,9 +279,9 @@ async def test_a_dispatcher_runs_the_day_from_the_console(
         print(f"marker moved {moved_after * 1000:.0f} ms after reportLocations returned")
 
         # and clicking the marker draws the technician's trail of the day, through that point
-        await page.locator(f".tech-marker[data-technician-id='{mover}']").click()
-        await page.get_by_text("Trail of").wait_for()
-        assert "from 0 positions" not in await page.locator(".trail-summary").inner_text()
+        summary = await show_trail(page, mover)
+        assert summary.startswith("Trail of"), summary
+        assert "from 0 positions" not in summary
 
         # when an unassigned task is dragged onto a technician's row and confirmed
         task = page.locator(".queue-task").first
@@ -402,3 +402,24 @@ async def test_managers_watch_and_partners_see_their_own_technicians(
 
     assert tab.blocked == []
     assert tab.problems == []
+
+
+async def show_trail(page: Page, technician_id: str) -> str:
+    """Click the technician's marker until the trail summary says something (a marker that the
+    map is still moving may take the first click elsewhere on a loaded machine); its text."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    marker = page.locator(f".tech-marker[data-technician-id='{technician_id}']")
+    summary = page.locator(".trail-summary")
+    for _ in range(3):
+        await marker.click()
+        try:
+            await page.wait_for_function(
+                "() => document.querySelector('.trail-summary')?.textContent.trim()",
+                timeout=10_000,
+            )
+        except PlaywrightTimeout:
+            continue
+        text: str = await summary.inner_text()
+        return text
+    raise AssertionError("clicking the marker three times showed no trail summary")

@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.core.auth import InvalidToken, principal_from_header
 from app.core.config import Settings
 
 log = structlog.get_logger("fieldgraph.ratelimit")
@@ -114,14 +115,21 @@ def _digest(value: bytes) -> str:
     return hashlib.sha256(value).hexdigest()[:24]
 
 
+def _verifies(settings: Settings, header: bytes) -> bool:
+    try:
+        return principal_from_header(settings, header.decode("latin-1")) is not None
+    except InvalidToken:
+        return False
+
+
 def refusal_body(message: str, retry_after: int) -> bytes:
     error = {"message": message, "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after}}
     return json.dumps({"data": None, "errors": [error]}).encode()
 
 
 class RateLimit:
-    """Per bearer token (`RATE_LIMIT_PER_TOKEN` a minute) and, for requests without one, per
-    client address (`RATE_LIMIT_PER_ADDRESS` a minute); 0 turns a limit off."""
+    """Per valid bearer token (`RATE_LIMIT_PER_TOKEN` a minute) and, for requests without one,
+    per client address (`RATE_LIMIT_PER_ADDRESS` a minute); 0 turns a limit off."""
 
     def __init__(self, app: ASGIApp, limiter: Limiter, settings: Settings) -> None:
         self.app = app
@@ -141,9 +149,12 @@ class RateLimit:
         await self.app(scope, receive, send)
 
     def _key(self, scope: Scope) -> tuple[str, int]:
+        """A valid token's own budget; anything else (no token, or one that does not verify,
+        which would otherwise buy a fresh budget per made-up token) counts against the
+        address."""
         headers = dict(scope.get("headers") or [])
         token = headers.get(b"authorization", b"")
-        if token:
+        if token and _verifies(self.settings, token):
             return f"token:{_digest(token)}", self.settings.rate_limit_per_token
         client = scope.get("client")
         address = client[0] if client else "unknown"

@@ -116,9 +116,11 @@ def split(price: Decimal, parts: Sequence[Period]) -> list[Decimal]:
 
 
 def billing_day(period: Period, timing: BillingTiming) -> date:
-    if timing is BillingTiming.IN_ADVANCE or period.end == date.max:
+    """In advance its first day; in arrears the day after its last (its last day itself
+    when the calendar has no day after it)."""
+    if timing is BillingTiming.IN_ADVANCE:
         return period.start
-    return period.end + timedelta(days=1)
+    return period.end + timedelta(days=1) if period.end < date.max else period.end
 
 
 def default_terms(contract: Contract) -> Terms:

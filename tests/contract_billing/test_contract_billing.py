@@ -330,3 +330,46 @@ async def test_the_register_sums_each_currency_apart(
         ("INR", 1, {"amount": "1200.00", "currency": "INR"}, {"amount": "1416.00"}),
         ("USD", 1, {"amount": "365.00", "currency": "USD"}, {"amount": "430.70"}),
     ]
+
+
+async def test_a_contract_ending_on_the_calendars_last_day_reads_whole(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    agreement = await factories.contract(
+        session,
+        starts_on=date(9999, 1, 1),
+        ends_on=date(9999, 12, 31),
+        frequency=BillingFrequency.MONTHLY,
+        timing=BillingTiming.IN_ARREARS,
+    )
+
+    shown = await gql.as_role(Role.MANAGER)(
+        INVOICING,
+        {"id": encode_id("Contract", agreement.id)},  # type: ignore[arg-type]
+    )
+
+    periods = shown["contractInvoicing"]["periods"]
+    assert len(periods) == 12
+    assert periods[-1]["start"] == "9999-12-01" and periods[-1]["end"] == "9999-12-31"
+    assert periods[-1]["billingDay"] == "9999-12-31"  # the calendar has no day after it
+    assert sum(Decimal(p["amount"]["amount"]) for p in periods) == Decimal("12000.00")
+
+
+async def test_terms_of_an_unknown_or_archived_contract_are_not_found(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    archived = await factories.contract(session)
+    archived.archived_at = datetime(2027, 1, 1, tzinfo=UTC)
+    await session.flush()
+    manager = gql.as_role(Role.MANAGER)
+
+    answers = [
+        await manager.mutate(
+            SET, {"contractId": encode_id("Contract", cid), "timing": "IN_ADVANCE"}
+        )
+        for cid in (archived.id, 987654)
+    ]
+
+    assert [a["userErrors"] for a in answers] == [
+        [{"field": ["contractId"], "code": "NOT_FOUND"}]
+    ] * 2

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
 import strawberry
-from dateutil.relativedelta import relativedelta
-from sqlmodel import col, select
 
 from app.contract_billing import service
-from app.contract_billing.models import ContractInvoice, TermsSet
+from app.contract_billing.models import TermsSet
 from app.contracts.models import Contract, ContractKind
 from app.core.auth import Role
-from app.core.errors import NotFound
+from app.core.errors import invalid
 from app.core.models import utcnow
 from resolvers.base import execute
 from schema.common import Money
@@ -23,25 +22,26 @@ from schema.contract_billing import (
     ContractInvoicingType,
     MonthIncome,
     SalesRegister,
+    SalesRegisterTotals,
     SetContractInvoicingInput,
 )
 from schema.contracts import ContractKind as ContractKindEnum
 from schema.ids import decode_id
 from schema.inputs import provided
-from schema.pagination import FirstItems
+from schema.pagination import page_size
 from schema.permissions import allow
 
 FINANCE = (Role.ADMIN, Role.MANAGER)
 DESK = (Role.ADMIN, Role.MANAGER, Role.AGENT)
+INCOME_ROWS = 60
+CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 async def invoicing_of(info: Info, contract: Contract) -> ContractInvoicingType:
     session = info.context.session
-    terms = (await service.terms_of(session, [contract]))[contract.id]  # type: ignore[index]
-    rows = await session.scalars(
-        select(ContractInvoice).where(col(ContractInvoice.contract_id) == contract.id)
-    )
-    billed = {row.period_start: row for row in rows.all()}
+    assert contract.id is not None
+    terms = (await service.terms_of(session, [contract]))[contract.id]
+    billed = (await service.billed_of(session, [contract.id]))[contract.id]
     return ContractInvoicingType.of(contract, terms, billed)
 
 
@@ -65,10 +65,11 @@ class ContractBillingQuery:
         return await invoicing_of(info, contract)
 
     @strawberry.field(
-        extensions=[allow(*FINANCE), FirstItems(60)],
+        extensions=[allow(*FINANCE)],
         description="Contract income recognised per calendar month (prices spread evenly over "
-        "each contract's days), from the month of `from` to the month of `to`, at most five "
-        "years. Admins and managers.",
+        "each contract's days), one row per month and currency, from the month of `from` to "
+        "the month of `to`, at most five years, days from 1900-01-01 to 9000-12-31. Admins "
+        "and managers.",
     )
     async def contract_income(
         self,
@@ -87,12 +88,37 @@ class ContractBillingQuery:
             ContractKindEnum | None,  # type: ignore[valid-type]
             strawberry.argument(description="Only contracts of this kind; null for all."),
         ] = None,
+        currency: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only contracts in this currency (ISO 4217 code); null for all."
+            ),
+        ] = None,
+        first: Annotated[
+            int,
+            strawberry.argument(
+                description="At most this many rows (months times currencies; at most one "
+                "page): a range that has more is refused on `first`, never cut."
+            ),
+        ] = INCOME_ROWS,
     ) -> list[MonthIncome]:
-        last = to or utcnow().date()
-        first = from_ or (last.replace(day=1) - relativedelta(months=2))
+        if currency is not None and not CURRENCY.fullmatch(currency):
+            raise invalid("currency is a three-letter ISO 4217 code", "currency")
+        rows = page_size(info.context.settings, first)
+        first_day, last_day = service.income_range(from_, to, utcnow().date())
         found = await service.income_by_month(
-            info.context.session, first, last, ContractKind(kind) if kind else None
+            info.context.session,
+            first_day,
+            last_day,
+            ContractKind(kind) if kind else None,
+            currency,
         )
+        if len(found) > rows:
+            raise invalid(
+                f"{len(found)} rows (months times currencies) are more than first ({rows}): "
+                "ask for fewer months or one currency",
+                "first",
+            )
         return [
             MonthIncome(
                 month=m.month,
@@ -105,8 +131,8 @@ class ContractBillingQuery:
     @strawberry.field(
         extensions=[allow(*DESK)],
         description="The sales register: invoices and credit notes issued from `from` to `to` "
-        "(UTC days, inclusive), job and contract invoices alike, with their sums. Admins, "
-        "managers and agents.",
+        "(UTC days, inclusive, at most 366 days, from 1900-01-01 to 9000-12-31), job and "
+        "contract invoices alike, with their sums per currency. Admins, managers and agents.",
     )
     async def sales_register(
         self,
@@ -122,17 +148,22 @@ class ContractBillingQuery:
             strawberry.argument(description="The last day (inclusive); null: today (UTC)."),
         ] = None,
     ) -> SalesRegister:
-        to = to or utcnow().date()
-        from_ = from_ or to.replace(day=1)
-        totals = await service.register_totals(info.context.session, from_, to)
-        currency = "INR"
+        first_day, last_day = service.register_range(from_, to, utcnow().date())
+        totals = await service.register_totals(info.context.session, first_day, last_day)
         return SalesRegister(
-            count=totals.count,
-            net=Money(amount=totals.net, currency=currency),
-            tax=Money(amount=totals.tax, currency=currency),
-            total=Money(amount=totals.total, currency=currency),
-            first_day=from_,
-            last_day=to,
+            count=sum(t.count for t in totals),
+            totals=[
+                SalesRegisterTotals(
+                    currency=t.currency,
+                    count=t.count,
+                    net=Money(amount=t.net, currency=t.currency),
+                    tax=Money(amount=t.tax, currency=t.currency),
+                    total=Money(amount=t.total, currency=t.currency),
+                )
+                for t in totals
+            ],
+            first_day=first_day,
+            last_day=last_day,
         )
 
 
@@ -141,24 +172,19 @@ class ContractBillingMutation:
     @strawberry.mutation(
         extensions=[allow(*FINANCE)],
         description="Set how a contract is invoiced (frequency, timing, first billing day); "
-        "periods already invoiced stay. Admins and managers.",
+        "periods already invoiced stay, and new periods that overlap them bill only their "
+        "days not billed yet. Admins and managers.",
     )
     async def set_contract_invoicing(
         self, info: Info, input: SetContractInvoicingInput
     ) -> ContractInvoicingPayload:
         async def action() -> ContractInvoicingPayload:
-            contract_id = decode_id(input.contract_id, "Contract", "contractId")
             data = TermsSet.model_validate(
                 provided(input, exclude=("contract_id", "expected_version"))
             )
-            contract = await info.context.session.get(Contract, contract_id)
-            if contract is None:
-                raise NotFound("contract", ["contractId"])
-            service.refuse_past_terms(data, contract)
             contract, _ = await service.set_terms(
                 info.context.session,
-                info.context.require_principal(),
-                contract_id,
+                decode_id(input.contract_id, "Contract", "contractId"),
                 data,
                 input.expected_version,
             )

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import strawberry
 from sqlmodel import col
 
 from app.billing.models import Invoice
 from app.contract_billing import models, service
-from app.contract_billing.models import ContractInvoice
 from app.contracts.models import Contract
 from schema.billing import InvoiceConnection, InvoiceType
 from schema.common import Money
@@ -23,17 +21,21 @@ BillingFrequency = strawberry.enum(models.BillingFrequency, name="BillingFrequen
 BillingTiming = strawberry.enum(models.BillingTiming, name="BillingTiming")
 
 
-@strawberry.type(description="One billing period of a contract, with its share of the price.")
+@strawberry.type(
+    description="One billing period of a contract, with its share of the price: one billed "
+    "(with its invoice) or one still to bill."
+)
 class ContractBillingPeriod:
     start: date = strawberry.field(description="The period's first day.")
     end: date = strawberry.field(description="The period's last day (inclusive).")
     billing_day: date = strawberry.field(
         description="The day it is invoiced: its first day in advance, the day after its end "
-        "in arrears."
+        "in arrears; for a billed period, the day its invoice was issued."
     )
     amount: Money = strawberry.field(
-        description="The period's share of the contract price, by days; the periods add up to "
-        "the price to the cent."
+        description="The period's share of the contract price, by days; a billed period keeps "
+        "what it was billed, the periods left share the rest of the price by their days, so "
+        "all add up to the price to the cent."
     )
     invoice_db_id: strawberry.Private[int | None]
 
@@ -65,7 +67,10 @@ class ContractInvoicingType:
     )
     periods: list[ContractBillingPeriod] = strawberry.field(
         extensions=[FirstItems(60)],
-        description="The contract's billing periods, oldest first.",
+        description="The contract's billing periods, oldest first: those billed as they were "
+        "billed, then the periods of the current terms less any days already billed (after a "
+        "change of terms or dates a period that overlaps a billed one is shortened to the "
+        "days not billed yet), so every day is billed once.",
     )
     contract_db_id: strawberry.Private[int]
 
@@ -75,12 +80,9 @@ class ContractInvoicingType:
 
     @classmethod
     def of(
-        cls, contract: Contract, terms: service.Terms, billed: dict[date, ContractInvoice]
+        cls, contract: Contract, terms: service.Terms, billed: list[service.BilledPeriod]
     ) -> ContractInvoicingType:
         assert contract.id is not None
-        found = service.periods(contract.starts_on, contract.ends_on, terms.frequency)
-        price = contract.price or Decimal(0)
-        amounts = service.split(price, found) if price else [Decimal(0) for _ in found]
         return cls(
             frequency=terms.frequency,
             timing=terms.timing,
@@ -88,15 +90,13 @@ class ContractInvoicingType:
             version=terms.version,
             periods=[
                 ContractBillingPeriod(
-                    start=period.start,
-                    end=period.end,
-                    billing_day=service.billing_day(period, terms.timing),
-                    amount=Money(amount=amount, currency=contract.currency),
-                    invoice_db_id=billed[period.start].invoice_id
-                    if period.start in billed
-                    else None,
+                    start=row.period.start,
+                    end=row.period.end,
+                    billing_day=row.billing_day,
+                    amount=Money(amount=row.amount, currency=contract.currency),
+                    invoice_db_id=row.invoice_id,
                 )
-                for period, amount in zip(found, amounts, strict=True)
+                for row in service.schedule(contract, terms, billed)
             ],
             contract_db_id=contract.id,
         )
@@ -106,7 +106,11 @@ class ContractInvoicingType:
 class SetContractInvoicingInput:
     contract_id: strawberry.ID = strawberry.field(description="The contract's global ID.")
     frequency: BillingFrequency | None = strawberry.field(  # type: ignore[valid-type]
-        default=None, description="How often to invoice it."
+        default=None,
+        description="How often to invoice it. Periods already invoiced stay as billed; the "
+        "new periods count from the contract's first day as always, and one that overlaps a "
+        "billed period is billed for its remaining days only (a short period, priced by its "
+        "days), so no day is billed twice and none is left out.",
     )
     timing: BillingTiming | None = strawberry.field(  # type: ignore[valid-type]
         default=None, description="Invoice each period at its start or after its end."
@@ -116,7 +120,11 @@ class SetContractInvoicingInput:
         description="Do not invoice periods whose billing day is before this day (billed "
         "elsewhere before); at most the contract's last day.",
     )
-    expected_version: int | None = None
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="The version read (null while the contract has the default terms); a "
+        "change made since is refused with STALE_VERSION.",
+    )
 
 
 @strawberry.type(description="The contract's invoicing terms after the change.")
@@ -136,14 +144,25 @@ class MonthIncome:
     contracts: int = strawberry.field(description="Contracts in force on some day of the month.")
 
 
-@strawberry.type(description="Invoices and credit notes issued in a period, with their sums.")
-class SalesRegister:
-    count: int = strawberry.field(description="How many documents were issued.")
+@strawberry.type(description="The sales register's sums in one currency.")
+class SalesRegisterTotals:
+    currency: str = strawberry.field(description="ISO 4217 code of the documents summed.")
+    count: int = strawberry.field(description="How many documents in this currency.")
     net: Money = strawberry.field(
         description="Net amount before tax; credit notes count against invoices."
     )
     tax: Money = strawberry.field(description="Tax; credit notes count against invoices.")
     total: Money = strawberry.field(description="Total with tax; credit notes count against.")
+
+
+@strawberry.type(description="Invoices and credit notes issued in a period, with their sums.")
+class SalesRegister:
+    count: int = strawberry.field(description="How many documents were issued.")
+    totals: list[SalesRegisterTotals] = strawberry.field(
+        extensions=[FirstItems(20)],
+        description="The sums per currency, by currency code (amounts in different "
+        "currencies are never added up); empty when nothing was issued.",
+    )
     first_day: strawberry.Private[date]
     last_day: strawberry.Private[date]
 

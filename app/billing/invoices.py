@@ -34,7 +34,7 @@ from app.billing.models import (
     Totals,
     money,
 )
-from app.billing.pricing import price_book, price_lines
+from app.billing.pricing import PriceBook, price_book, price_lines
 from app.billing.settings import get_billing_settings
 from app.core.auth import Principal
 from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, collect
@@ -106,14 +106,22 @@ class ManualInvoice:
     customer_id: int
     lines: Sequence[LineIn]
     task_id: int | None = None
+    currency: str | None = None
+    """The document's currency when its prices are in another than the price list's (a
+    contract priced in its own currency); None: the price list's."""
 
 
 async def create_invoice(
-    session: AsyncSession, data: ManualInvoice, on: datetime | None = None
+    session: AsyncSession,
+    data: ManualInvoice,
+    on: datetime | None = None,
+    *,
+    book: PriceBook | None = None,
 ) -> Invoice:
     """A desk-made draft (ad-hoc charges, a sale over the counter): chargeable lines. With
     a task it is that task's invoice (found by `invoices(taskId:)`): the task must be the
-    customer's and have no other invoice (one per task; void a draft to replace it)."""
+    customer's and have no other invoice (one per task; void a draft to replace it).
+    `book`: the price list in force, when the caller (a billing run) has it already."""
     if await session.get(Customer, data.customer_id) is None:
         raise NotFound("customer", ["customerId"])
     task = None
@@ -125,12 +133,12 @@ async def create_invoice(
             raise DomainError("the task is not the customer's", ErrorCode.INVALID, ["taskId"])
         _task_has_ended(task)
         await _no_invoice_yet(session, task)
-    book = await price_book(session, (on or utcnow()).date())
+    book = book or await price_book(session, (on or utcnow()).date())
     priced = await price_lines(session, book, data.lines, task.type.value if task else "REPAIR")
     invoice = Invoice(
         customer_id=data.customer_id,
         task_id=data.task_id,
-        currency=book.currency,
+        currency=data.currency or book.currency,
         priced=True,
     )
     session.add(invoice)

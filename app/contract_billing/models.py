@@ -57,8 +57,9 @@ class ContractInvoicingTerms(Audited, table=True):
 
 
 class ContractInvoice(SQLModel, table=True):
-    """One billed period of a contract: the unique key makes a period billed once, whoever
-    runs the job and however often."""
+    """One billed range of a contract's days. The billing run (one at a time, under its
+    advisory lock) bills only days no range covers yet, so ranges never overlap even after
+    the terms or dates change; the unique key backs that up for a range's first day."""
 
     __tablename__ = "contract_invoices"
     __table_args__ = (

@@ -7,11 +7,12 @@ from __future__ import annotations
 import calendar
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 import sqlalchemy as sa
+import structlog
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -20,6 +21,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.billing import invoices
 from app.billing.invoices import ManualInvoice
 from app.billing.models import Invoice, InvoiceKind, InvoiceStatus, LineIn, LineKind
+from app.billing.pricing import PriceBook, price_book
 from app.contract_billing.models import (
     MONTHS,
     BillingFrequency,
@@ -29,14 +31,15 @@ from app.contract_billing.models import (
     TermsSet,
 )
 from app.contracts.models import Contract, ContractKind
-from app.core.auth import Principal
-from app.core.errors import DomainError, ErrorCode, NotFound, invalid
+from app.core.errors import DomainError, NotFound, invalid
 from app.core.models import utcnow
 from app.core.repository import check_version
 
 CENT = Decimal("0.01")
 MAX_MONTHS = 60
 JOB_LOCK = 0x636F6E62  # "conb": one billing run at a time across instances
+
+log = structlog.get_logger("fieldgraph.contract_billing")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +68,38 @@ def periods(starts_on: date, ends_on: date, frequency: BillingFrequency) -> list
     step = MONTHS[frequency]
     found: list[Period] = []
     k = 0
-    while (start := starts_on + relativedelta(months=k * step)) <= ends_on:
-        following = starts_on + relativedelta(months=(k + 1) * step)
-        found.append(Period(start, min(ends_on, following - timedelta(days=1))))
+    while (start := _months_after(starts_on, k * step)) is not None and start <= ends_on:
+        following = _months_after(starts_on, (k + 1) * step)
+        end = ends_on if following is None else min(ends_on, following - timedelta(days=1))
+        found.append(Period(start, end))
         k += 1
     return found
+
+
+def _months_after(day: date, months: int) -> date | None:
+    """`day` plus `months`, or None past the calendar's last year."""
+    try:
+        return day + relativedelta(months=months)
+    except (ValueError, OverflowError):
+        return None
+
+
+def uncovered(period: Period, billed: Sequence[Period]) -> list[Period]:
+    """The parts of `period` that no billed range (sorted by start) covers."""
+    pieces: list[Period] = []
+    cursor = period.start
+    for done in billed:
+        if done.end < cursor:
+            continue
+        if done.start > period.end:
+            break
+        if done.start > cursor:
+            pieces.append(Period(cursor, done.start - timedelta(days=1)))
+        if done.end >= period.end:
+            return pieces
+        cursor = done.end + timedelta(days=1)
+    pieces.append(Period(cursor, period.end))
+    return pieces
 
 
 def split(price: Decimal, parts: Sequence[Period]) -> list[Decimal]:
@@ -86,7 +116,11 @@ def split(price: Decimal, parts: Sequence[Period]) -> list[Decimal]:
 
 
 def billing_day(period: Period, timing: BillingTiming) -> date:
-    return period.start if timing is BillingTiming.IN_ADVANCE else period.end + timedelta(days=1)
+    """In advance its first day; in arrears the day after its last (its last day itself
+    when the calendar has no day after it)."""
+    if timing is BillingTiming.IN_ADVANCE:
+        return period.start
+    return period.end + timedelta(days=1) if period.end < date.max else period.end
 
 
 def default_terms(contract: Contract) -> Terms:
@@ -107,16 +141,14 @@ async def terms_of(session: AsyncSession, contracts: Sequence[Contract]) -> dict
 
 
 async def set_terms(
-    session: AsyncSession,
-    principal: Principal,
-    contract_id: int,
-    data: TermsSet,
-    expected_version: int | None,
+    session: AsyncSession, contract_id: int, data: TermsSet, expected_version: int | None
 ) -> tuple[Contract, Terms]:
-    """Change how a contract is billed; periods already invoiced stay as they were."""
+    """Change how a contract is billed; periods already invoiced stay as they were (see
+    `schedule` for the days between them and the new periods)."""
     contract = await session.get(Contract, contract_id, with_for_update=True)
     if contract is None or contract.archived_at is not None:
         raise NotFound("contract", ["contractId"])
+    _refuse_past_terms(data, contract)
     row = await session.scalar(
         select(ContractInvoicingTerms)
         .where(col(ContractInvoicingTerms.contract_id) == contract_id)
@@ -140,13 +172,116 @@ async def set_terms(
     return contract, Terms(row.frequency, row.timing, row.bill_from, row.version)
 
 
+def _refuse_past_terms(data: TermsSet, contract: Contract) -> None:
+    if data.bill_from is not None and data.bill_from > contract.ends_on:
+        raise invalid("billFrom is after the contract ends: nothing would be billed", "billFrom")
+
+
+# --- the schedule: billed ranges and what is left to bill ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BilledPeriod:
+    """A range of a contract's days that one invoice billed."""
+
+    period: Period
+    amount: Decimal
+    invoice_id: int
+    billed_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledPeriod:
+    """A period of the schedule: billed (with its invoice) or still to bill."""
+
+    period: Period
+    amount: Decimal
+    billing_day: date
+    invoice_id: int | None = None
+
+
+async def billed_of(
+    session: AsyncSession, contract_ids: Sequence[int]
+) -> dict[int, list[BilledPeriod]]:
+    """The ranges billed so far per contract, by start, with the day each was invoiced."""
+    rows = await session.execute(
+        select(ContractInvoice, col(Invoice.issued_at))
+        .join(Invoice, col(Invoice.id) == col(ContractInvoice.invoice_id))
+        .where(col(ContractInvoice.contract_id).in_(contract_ids))
+        .order_by(col(ContractInvoice.contract_id), col(ContractInvoice.period_start))
+    )
+    found: dict[int, list[BilledPeriod]] = defaultdict(list)
+    for link, issued_at in rows.all():
+        found[link.contract_id].append(
+            BilledPeriod(
+                Period(link.period_start, link.period_end),
+                link.amount,
+                link.invoice_id,
+                issued_at.date() if issued_at else None,
+            )
+        )
+    return found
+
+
+def schedule(
+    contract: Contract, terms: Terms, billed: Sequence[BilledPeriod]
+) -> list[ScheduledPeriod]:
+    """What was billed, then what is left: each period of the current terms less the days a
+    billed range covers (terms or dates changed after billing: a period that overlaps a
+    billed one is shortened to its days not billed yet, so no day is billed twice and none
+    is skipped). What is left of the price (the price less what was billed) is split over
+    the days left, so the invoices add up to the price to the cent."""
+    done = sorted(billed, key=lambda b: b.period.start)
+    ranges = [b.period for b in done]
+    left = [
+        piece
+        for period in periods(contract.starts_on, contract.ends_on, terms.frequency)
+        for piece in uncovered(period, ranges)
+    ]
+    rest = (contract.price or Decimal(0)) - sum((b.amount for b in done), Decimal(0))
+    amounts = split(rest, left) if rest > 0 and left else [Decimal("0.00") for _ in left]
+    rows = [
+        ScheduledPeriod(
+            b.period, b.amount, b.billed_on or billing_day(b.period, terms.timing), b.invoice_id
+        )
+        for b in done
+    ]
+    rows += [
+        ScheduledPeriod(piece, amount, billing_day(piece, terms.timing))
+        for piece, amount in zip(left, amounts, strict=True)
+    ]
+    return sorted(rows, key=lambda row: row.period.start)
+
+
+def due_periods(
+    contract: Contract, terms: Terms, billed: Sequence[BilledPeriod], today: date
+) -> list[ScheduledPeriod]:
+    """The periods not billed yet whose billing day has come (and is not before
+    `bill_from`)."""
+    return [
+        row
+        for row in schedule(contract, terms, billed)
+        if row.invoice_id is None and terms.bill_from <= row.billing_day <= today and row.amount > 0
+    ]
+
+
 # --- the billing run -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BillingFailure:
+    """A contract the run could not invoice; its other periods and other contracts were."""
+
+    contract_id: int
+    number: str
+    message: str
 
 
 @dataclass
 class BillingRun:
     invoiced: int = 0
     skipped_locked: bool = False
+    failed: list[BillingFailure] = field(default_factory=list)
 
 
 async def bill_due(
@@ -156,15 +291,48 @@ async def bill_due(
     only: Sequence[int] | None = None,
 ) -> BillingRun:
     """Invoice every contract period whose billing day has come (and is not before the
-    terms' `bill_from`), once; `only`: just these contracts. Runs under a transaction-level
-    advisory lock, so two instances never bill side by side; the unique period key backs
-    that up."""
+    terms' `bill_from`), once; `only`: just these contracts. Each contract is billed in a
+    savepoint of its own: one that cannot be invoiced is reported in `failed` and the others
+    are billed. Runs under a transaction-level advisory lock, so two instances never bill side
+    by side; the unique period key backs that up."""
     run = BillingRun()
     locked = await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(JOB_LOCK)))
     if not locked:
         run.skipped_locked = True
         return run
-    contracts = (
+    contracts = await _billable(session, today, only)
+    terms = await terms_of(session, contracts)
+    billed = await billed_of(session, [c.id for c in contracts if c.id is not None])
+    due = [
+        (contract, found)
+        for contract in contracts
+        if (found := due_periods(contract, terms[contract.id], billed[contract.id], today))  # type: ignore[index]
+    ]
+    if not due:
+        return run
+    now = now or utcnow()
+    try:
+        book = await price_book(session, now.date())
+    except DomainError as error:
+        run.failed = [_failure(contract, error) for contract, _ in due]
+        return run
+    for contract, found in due:
+        try:
+            async with session.begin_nested():
+                for row in found:
+                    await _invoice_period(session, book, contract, row, now)
+        except (DomainError, sa.exc.DBAPIError) as error:
+            run.failed.append(_failure(contract, error))
+            log.warning("contract not billed", contract_id=contract.id, error=str(error))
+            continue
+        run.invoiced += len(found)
+    return run
+
+
+async def _billable(
+    session: AsyncSession, today: date, only: Sequence[int] | None
+) -> Sequence[Contract]:
+    return (
         await session.scalars(
             select(Contract)
             .where(
@@ -177,44 +345,27 @@ async def bill_due(
             .order_by(col(Contract.id))
         )
     ).all()
-    if not contracts:
-        return run
-    terms = await terms_of(session, contracts)
-    billed = await _billed_periods(session, [c.id for c in contracts if c.id is not None])
-    for contract in contracts:
-        assert contract.id is not None
-        for period, amount in due_periods(contract, terms[contract.id], today):
-            if (contract.id, period.start) in billed:
-                continue
-            await _invoice_period(session, contract, period, amount, now or utcnow())
-            run.invoiced += 1
-    return run
 
 
-def due_periods(contract: Contract, terms: Terms, today: date) -> list[tuple[Period, Decimal]]:
-    assert contract.price is not None
-    found = periods(contract.starts_on, contract.ends_on, terms.frequency)
-    amounts = split(contract.price, found)
-    return [
-        (period, amount)
-        for period, amount in zip(found, amounts, strict=True)
-        if terms.bill_from <= billing_day(period, terms.timing) <= today and amount > 0
-    ]
-
-
-async def _billed_periods(session: AsyncSession, contract_ids: list[int]) -> set[tuple[int, date]]:
-    rows = await session.execute(
-        select(col(ContractInvoice.contract_id), col(ContractInvoice.period_start)).where(
-            col(ContractInvoice.contract_id).in_(contract_ids)
-        )
-    )
-    return {(contract_id, start) for contract_id, start in rows.all()}
+def _failure(contract: Contract, error: Exception) -> BillingFailure:
+    assert contract.id is not None
+    if isinstance(error, sa.exc.DBAPIError):  # e.g. a price whose invoice overflows a column
+        message = f"the database refused its invoice: {error.orig}"
+    else:
+        message = str(error)
+    return BillingFailure(contract.id, contract.number, message)
 
 
 async def _invoice_period(
-    session: AsyncSession, contract: Contract, period: Period, amount: Decimal, now: datetime
+    session: AsyncSession,
+    book: PriceBook,
+    contract: Contract,
+    row: ScheduledPeriod,
+    now: datetime,
 ) -> Invoice:
+    """One period's invoice, in the contract's currency (its price is)."""
     assert contract.id is not None
+    period = row.period
     line = LineIn(
         kind=LineKind.FEE,
         description=(
@@ -222,18 +373,17 @@ async def _invoice_period(
             f"{period.start:%d %b %Y} to {period.end:%d %b %Y}"
         ),
         quantity=Decimal(1),
-        unit_price=amount,
+        unit_price=row.amount,
     )
-    draft = await invoices.create_invoice(
-        session, ManualInvoice(customer_id=contract.customer_id, lines=[line]), now
-    )
+    data = ManualInvoice(customer_id=contract.customer_id, lines=[line], currency=contract.currency)
+    draft = await invoices.create_invoice(session, data, now, book=book)
     session.add(
         ContractInvoice(
             contract_id=contract.id,
             invoice_id=draft.id,  # type: ignore[arg-type]
             period_start=period.start,
             period_end=period.end,
-            amount=amount,
+            amount=row.amount,
         )
     )
     await session.flush()
@@ -241,6 +391,17 @@ async def _invoice_period(
 
 
 # --- income and the sales register ----------------------------------------------------------
+
+
+EARLIEST, LATEST = date(1900, 1, 1), date(9000, 12, 31)
+"""The days a report may name: wide enough for any contract, far from the calendar's ends."""
+REGISTER_DAYS = 366
+"""The longest sales register at once: a year, leap or not."""
+
+
+def _check_day(day: date | None, name: str) -> None:
+    if day is not None and not EARLIEST <= day <= LATEST:
+        raise invalid(f"{name} must be from {EARLIEST} to {LATEST}", name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,11 +412,27 @@ class MonthIncome:
     contracts: int
 
 
+def income_range(first: date | None, last: date | None, today: date) -> tuple[date, date]:
+    """The days an income report asks for: `last` by default today, `first` by default the
+    first day of the month two months before `last`'s."""
+    _check_day(first, "from")
+    _check_day(last, "to")
+    last = last or today
+    return first or (last.replace(day=1) - relativedelta(months=2)), last
+
+
 async def income_by_month(
-    session: AsyncSession, first: date, last: date, kind: ContractKind | None = None
+    session: AsyncSession,
+    first: date,
+    last: date,
+    kind: ContractKind | None = None,
+    currency: str | None = None,
 ) -> list[MonthIncome]:
     """Each contract's price recognised evenly over its days; per calendar month from the
-    month of `first` to the month of `last` and per currency, rounded to the cent per month."""
+    month of `first` to the month of `last` and per currency (or only `currency`), rounded
+    to the cent per month."""
+    _check_day(first, "from")
+    _check_day(last, "to")
     start, end = first.replace(day=1), _month_end(last)
     if end < start:
         raise invalid("to must not be before from", "to")
@@ -269,9 +446,11 @@ async def income_by_month(
     )
     if kind is not None:
         statement = statement.where(col(Contract.kind) == kind)
+    if currency is not None:
+        statement = statement.where(col(Contract.currency) == currency)
     income: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
     counted: dict[tuple[date, str], int] = defaultdict(int)
-    currencies = set()
+    currencies = {currency} if currency else set()
     for contract in (await session.scalars(statement)).all():
         assert contract.price is not None
         currencies.add(contract.currency)
@@ -303,10 +482,29 @@ def _months(first: date, last: date) -> list[date]:
     return found
 
 
-def register_statement(first: date, last: date) -> SelectOfScalar[Invoice]:
-    """Issued invoices and credit notes from `first` to `last` (UTC days), as numbered."""
+def register_range(first: date | None, last: date | None, today: date) -> tuple[date, date]:
+    """The days a sales register asks for: `last` by default today, `first` by default the
+    first day of `last`'s month; checked (see `_check_register`)."""
+    _check_day(first, "from")
+    _check_day(last, "to")
+    last = last or today
+    first = first or last.replace(day=1)
+    _check_register(first, last)
+    return first, last
+
+
+def _check_register(first: date, last: date) -> None:
+    _check_day(first, "from")
+    _check_day(last, "to")
     if last < first:
         raise invalid("to must not be before from", "to")
+    if (last - first).days + 1 > REGISTER_DAYS:
+        raise invalid(f"at most {REGISTER_DAYS} days at once", "to")
+
+
+def register_statement(first: date, last: date) -> SelectOfScalar[Invoice]:
+    """Issued invoices and credit notes from `first` to `last` (UTC days), as numbered."""
+    _check_register(first, last)
     return select(Invoice).where(
         col(Invoice.status).not_in([InvoiceStatus.DRAFT, InvoiceStatus.VOID]),
         col(Invoice.issued_at) >= datetime.combine(first, time.min, tzinfo=UTC),
@@ -316,39 +514,30 @@ def register_statement(first: date, last: date) -> SelectOfScalar[Invoice]:
 
 @dataclass(frozen=True, slots=True)
 class RegisterTotals:
+    currency: str
     count: int
     net: Decimal
     tax: Decimal
     total: Decimal
 
 
-async def register_totals(session: AsyncSession, first: date, last: date) -> RegisterTotals:
-    """Sums of the register; credit notes count against the invoices."""
+async def register_totals(session: AsyncSession, first: date, last: date) -> list[RegisterTotals]:
+    """Sums of the register per currency, by currency code; credit notes count against the
+    invoices."""
     rows = register_statement(first, last).subquery()
     sign = sa.case((rows.c.kind == InvoiceKind.CREDIT_NOTE.value, -1), else_=1)
-    statement = sa.select(
-        sa.func.count(),
-        sa.func.coalesce(sa.func.sum(rows.c.net_amount * sign), 0),
-        sa.func.coalesce(sa.func.sum(rows.c.tax_amount * sign), 0),
-        sa.func.coalesce(sa.func.sum(rows.c.total * sign), 0),
-    ).select_from(rows)
-    count, net, tax, total = (await session.execute(statement)).one()
-    return RegisterTotals(count, Decimal(net), Decimal(tax), Decimal(total))
-
-
-async def contracts_of_invoices(
-    session: AsyncSession, invoice_ids: Sequence[int]
-) -> dict[int, ContractInvoice]:
-    rows = await session.scalars(
-        select(ContractInvoice).where(col(ContractInvoice.invoice_id).in_(invoice_ids))
-    )
-    return {row.invoice_id: row for row in rows.all()}
-
-
-def refuse_past_terms(data: TermsSet, contract: Contract) -> None:
-    if data.bill_from is not None and data.bill_from > contract.ends_on:
-        raise DomainError(
-            "billFrom is after the contract ends: nothing would be billed",
-            ErrorCode.INVALID,
-            ["billFrom"],
+    statement = (
+        sa.select(
+            rows.c.currency,
+            sa.func.count(),
+            sa.func.sum(rows.c.net_amount * sign),
+            sa.func.sum(rows.c.tax_amount * sign),
+            sa.func.sum(rows.c.total * sign),
         )
+        .group_by(rows.c.currency)
+        .order_by(rows.c.currency)
+    )
+    return [
+        RegisterTotals(currency, count, Decimal(net), Decimal(tax), Decimal(total))
+        for currency, count, net, tax, total in (await session.execute(statement)).all()
+    ]

@@ -104,6 +104,8 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
   const [status, setStatus] = useState<string>("");
   const [live, setLive] = useState<string>("connecting");
   const [reloads, setReloads] = useState(0);
+  // Alerts can share a timestamp and the list is cut at 50: a counter keeps their keys unique.
+  const alertCount = useRef(0);
   const canDispatch = CAN_DISPATCH.has(role);
   const canSeeAlerts = canDispatch || role === "MANAGER";
 
@@ -160,7 +162,9 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
     if (canSeeAlerts) {
       stops.push(
         follow(client, AlertsSubscription, { territoryId: territory.id }, (data) => {
-          setAlerts((shown) => [{ ...data.alerts, key: `${data.alerts.at}-${shown.length}` }, ...shown].slice(0, 50));
+          alertCount.current += 1;
+          const key = `alert-${alertCount.current}`;
+          setAlerts((shown) => [{ ...data.alerts, key }, ...shown].slice(0, 50));
         }, setStatus),
       );
     }
@@ -173,6 +177,14 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
   }, [token, territory, canSeeAlerts, reload]);
 
   const runOptimizer = async () => {
+    try {
+      await followOptimizer();
+    } catch (err) {
+      setStatus(`Optimizer failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+
+  const followOptimizer = async () => {
     const [, to] = dayBounds(territory.timeZone);
     setStatus("Optimizer queued…");
     const started = await request(
@@ -195,6 +207,7 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
       }
       if (polled) setStatus(`Optimizer ${polled.status.toLowerCase()} (${Math.round(polled.progress * 100)}%)…`);
     }
+    setStatus("The optimizer is still running: the board refreshes when it publishes its plan.");
   };
 
   const technicians = useMemo(() => board?.technicians.edges.map((e) => e.node) ?? [], [board]);

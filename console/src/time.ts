@@ -8,13 +8,37 @@ function offsetOf(timeZone: string, at: Date): string {
   return offset === "" ? "+00:00" : offset;
 }
 
-/** [start, end) of the day containing `at` in `timeZone`, as ISO strings with the zone's offset. */
+function minutesOf(offset: string): number {
+  const [hours, minutes] = offset.slice(1).split(":").map(Number);
+  return (offset.startsWith("-") ? -1 : 1) * (hours * 60 + (minutes || 0));
+}
+
+/** The calendar day (YYYY-MM-DD) `days` after `day`. */
+function addDays(day: string, days: number): string {
+  const [y, m, d] = day.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+/** The instant `day` starts in `timeZone`, with the zone's offset at that instant (which
+ * differs from the offset later that day when the clocks change on it). */
+function midnight(timeZone: string, day: string): { at: Date; offset: string } {
+  const wall = Date.parse(`${day}T00:00:00Z`);
+  let offset = offsetOf(timeZone, new Date(wall));
+  // Twice: the offset at the first guess may be the other side of a clock change.
+  for (let i = 0; i < 2; i++) {
+    offset = offsetOf(timeZone, new Date(wall - minutesOf(offset) * 60_000));
+  }
+  return { at: new Date(wall - minutesOf(offset) * 60_000), offset };
+}
+
+/** [start, end) of the day containing `at` in `timeZone`: from its midnight to the next
+ * calendar day's midnight (23 or 25 hours on the days the clocks change). The start carries
+ * the zone's offset at midnight; the end is a UTC instant. */
 export function dayBounds(timeZone: string, at: Date = new Date()): [string, string] {
   const day = new Intl.DateTimeFormat("en-CA", { timeZone }).format(at); // YYYY-MM-DD
-  const offset = offsetOf(timeZone, at);
-  const start = new Date(`${day}T00:00:00${offset}`);
-  const end = new Date(start.getTime() + 24 * 3600 * 1000);
-  return [`${day}T00:00:00${offset}`, end.toISOString()];
+  const start = midnight(timeZone, day);
+  const end = midnight(timeZone, addDays(day, 1));
+  return [`${day}T00:00:00${start.offset}`, end.at.toISOString()];
 }
 
 export function clock(iso: string | null | undefined, timeZone: string): string {

@@ -33,7 +33,7 @@ from app.core.events import Broker
 from app.demo.command import seed_database
 from app.demo.generator import DEMO_DOMAIN, DEMO_PASSWORD, LOCAL
 from app.main import create_app
-from schema.ids import decode_id
+from schema.ids import decode_id, encode_id
 from tests.conftest import _recreate_database
 from tests.support import serving, token
 
@@ -59,6 +59,13 @@ query($territoryId: ID!) {
 }
 """
 TERRITORY = "query { territories(first: 1) { id } }"
+SEEN = """
+query($territoryId: ID!) {
+  technicians(territoryId: $territoryId, first: 100) { edges { node { id partner { id } } } }
+  tasks(first: 1, filter: { territoryId: $territoryId }) { totalCount }
+}
+"""
+OWNER = 'task{n}: task(id: "{id}") {{ technician {{ partner {{ id }} }} }}'
 TASK = "query($id: ID!) { task(id: $id) { status version technician { id } } }"
 REPORT = """
 mutation($input: ReportLocationsInput!) {
@@ -392,6 +399,8 @@ async def test_managers_watch_and_partners_see_their_own_technicians(
         shown = await tab.markers(len(placed(board)))
         assert sorted(shown) == sorted(placed(board))
         assert await rows.count() == len(board["technicians"]["edges"])
+        if role is Role.PARTNER:
+            await only_the_partners_own(api, tab.page, territory_id, encode_id("Partner", 1))
         # and neither may assign or optimize; a manager sees alerts, a partner does not
         assert await tab.page.get_by_role("button", name="Run optimizer").count() == 0
         alerts = await tab.page.get_by_role("heading", name="Alerts").count()
@@ -402,6 +411,59 @@ async def test_managers_watch_and_partners_see_their_own_technicians(
 
     assert tab.blocked == []
     assert tab.problems == []
+
+
+async def test_an_optimizer_run_that_fails_to_start_is_shown_not_thrown(address: str) -> None:
+    from playwright.async_api import Request, Route
+
+    async with chromium(address) as tab:
+        # given a dispatcher whose runDispatch the API answers with an error
+        async def refuse_runs(route: Route, request: Request) -> None:
+            if "ConsoleRunDispatch" in (request.post_data or ""):
+                errors = [{"message": "the optimizer is unavailable"}]
+                await route.fulfill(status=200, json={"errors": errors})
+            else:
+                await route.fallback()
+
+        await tab.page.route("**/graphql", refuse_runs)
+        await tab.log_in("dispatcher")
+
+        # when the optimizer is asked to run
+        await tab.page.get_by_role("button", name="Run optimizer").click()
+
+        # then the page says it failed, and nothing is left unhandled
+        await tab.page.get_by_text("Optimizer failed: the optimizer is unavailable").wait_for()
+
+    assert tab.problems == []
+
+
+async def only_the_partners_own(api: Api, page: Page, territory_id: str, partner: str) -> None:
+    """A partner sees fewer technicians and tasks than a dispatcher, and every technician row
+    and task on the page is the partner's (as the admin's unscoped answer says)."""
+    everything = await api(SEEN, {"territoryId": territory_id})
+    dispatcher = await api(SEEN, {"territoryId": territory_id}, Role.DISPATCHER)
+    own = await api(SEEN, {"territoryId": territory_id}, Role.PARTNER, partner_id=1)
+    partner_of = {
+        e["node"]["id"]: (e["node"]["partner"] or {}).get("id")
+        for e in everything["technicians"]["edges"]
+    }
+    rows = await page.locator(".gantt-row[data-technician-id]").evaluate_all(
+        "els => els.map(e => e.dataset.technicianId)"
+    )
+    tasks = await page.locator(".bar[data-task-id], .queue-task[data-task-id]").evaluate_all(
+        "els => els.map(e => e.dataset.taskId)"
+    )
+
+    owners = {}
+    if tasks:
+        lookup = " ".join(OWNER.format(n=n, id=task) for n, task in enumerate(tasks))
+        owners = await api(f"query {{ {lookup} }}", {})
+
+    assert 0 < len(rows) < len(dispatcher["technicians"]["edges"])
+    assert own["tasks"]["totalCount"] < dispatcher["tasks"]["totalCount"]
+    assert {partner_of[row] for row in rows} == {partner}
+    assert [o["technician"]["partner"]["id"] for o in owners.values()] == [partner] * len(tasks)
+    print(f"partner: {len(rows)} technicians and {len(tasks)} tasks on the page")
 
 
 async def show_trail(page: Page, technician_id: str) -> str:

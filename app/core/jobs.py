@@ -4,8 +4,9 @@ A domain declares in `app/<domain>/jobs.py`:
 
 - `JOBS: list[Job]`: periodic work (offer expiry, SLA sweeps, deliveries, partitions...). The
   engine defers each job once per period across every worker (see `app/core/worker.py`), so
-  a period fires once however many workers run; a job whose previous round is still running
-  or waiting is not queued again.
+  a period fires once however many workers run, and a period is skipped while the previous
+  round still waits for a worker. A slow round may overlap the next one on another worker:
+  a job must stay safe to run concurrently (advisory locks or FOR UPDATE SKIP LOCKED inside).
 - `TASKS: list[Task]`: work asked for on demand (a dispatch run, a territory's re-plan), queued
   with `enqueue` inside the transaction that calls for it: it exists exactly when that
   transaction commits, and any worker that reaches PostgreSQL may run it.

@@ -39,6 +39,12 @@ log = structlog.get_logger("fieldgraph.worker")
 
 ENGINE_QUEUE = "engine"
 """The engine's own upkeep (stalled jobs, retention): served by every worker."""
+TASK_RETRIES = 3
+"""An on-demand task that raises, or is cut off by its worker's shutdown, runs again (a second
+later) up to this many times."""
+STALLED_RETRIES = 3
+"""A job whose worker died this many times is failed rather than queued again (it may be what
+kills its workers)."""
 
 
 class WorkerSettings(BaseSettings):
@@ -110,8 +116,11 @@ def _register_job(engine: procrastinate.App, job: Job) -> None:
         name=job.name,
         queue=job.queue,
         pass_context=True,
-        lock=job.name,  # one round at a time...
-        queueing_lock=job.name,  # ...and at most one waiting behind it
+        # At most one round waiting. No `lock` (one round running at a time): a round held by
+        # a dead worker would hold back every later one until it is taken for dead. Rounds may
+        # overlap across workers, so jobs stay safe to run concurrently (advisory locks, SKIP
+        # LOCKED), as they were when every server ran them.
+        queueing_lock=job.name,
     )(run)
     engine.periodic(cron=cron_of(job.every_seconds), periodic_id=job.name)(task)
 
@@ -124,7 +133,8 @@ def _register_task(engine: procrastinate.App, task: Task) -> None:
         with timed_job(task.name):
             await task.run(sessions, broker, retried=retried, **arguments)
 
-    engine.task(name=task.name, queue=task.queue, pass_context=True)(run)
+    retry = procrastinate.RetryStrategy(max_attempts=TASK_RETRIES, wait=1)
+    engine.task(name=task.name, queue=task.queue, pass_context=True, retry=retry)(run)
 
 
 def _register_upkeep(engine: procrastinate.App, config: WorkerSettings) -> None:
@@ -134,6 +144,10 @@ def _register_upkeep(engine: procrastinate.App, config: WorkerSettings) -> None:
             await manager.get_stalled_jobs(seconds_since_heartbeat=config.stalled_seconds)
         )
         for job in stalled:
+            if job.attempts >= STALLED_RETRIES:
+                log.error("job failed: its workers died", job=job.id, task=job.task_name)
+                await manager.finish_job(job, procrastinate.jobs.Status.FAILED, delete_job=False)
+                continue
             log.warning("job of a dead worker queued again", job=job.id, task=job.task_name)
             await manager.retry_job(job)
         await manager.prune_stalled_workers(config.stalled_seconds)
@@ -144,8 +158,6 @@ def _register_upkeep(engine: procrastinate.App, config: WorkerSettings) -> None:
             nb_hours=config.keep_hours, include_failed=True, include_aborted=True
         )
 
-    # No `lock` here: a round held by a dead worker would block every later round, and
-    # this is the job that frees the jobs of dead workers.
     for name, function, every in (
         ("engine.retry_stalled", retry_stalled, config.stalled_check_seconds),
         ("engine.delete_old", delete_old, 3600.0),

@@ -35,13 +35,29 @@ _ORPHANS = sa.text(
 )
 
 
+_ABANDONED = sa.text(
+    "SELECT r.id FROM dispatch_runs r WHERE r.status = 'RUNNING'"
+    " AND r.started_at < now() - make_interval(secs => r.time_limit_seconds + :grace)"
+    " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
+    " WHERE j.queueing_lock = 'dispatch-run:' || r.id AND j.status IN ('todo', 'doing'))"
+    " ORDER BY r.id LIMIT 100"
+)
+ABANDONED_GRACE_SECONDS = 300
+"""A RUNNING run with no job left to finish it, this long past its time limit, has failed."""
+ABANDONED = "no worker is left to finish this run (its job failed or was removed); run it again"
+
+
 async def queue_orphan_runs(sessions: SessionFactory, broker: Broker) -> int:
     """QUEUED runs without a live job (queued before the engine, or whose job was deleted by
-    hand) are queued again; a run is solved once whatever the number of its jobs."""
-    async with unit_of_work(sessions, None) as session:
+    hand) are queued again, a run being solved once whatever the number of its jobs; RUNNING
+    runs that no job will finish any more are FAILED, so nobody waits on them."""
+    async with unit_of_work(sessions, broker) as session:
         orphans = list((await session.scalars(_ORPHANS)).all())
         for run_id in orphans:
             await service.enqueue_run(session, run_id)
+        abandoned = await session.scalars(_ABANDONED, {"grace": ABANDONED_GRACE_SECONDS})
+        for run_id in abandoned.all():
+            await service.fail_run(session, run_id, ABANDONED)
     return len(orphans)
 
 

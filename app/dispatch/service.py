@@ -161,11 +161,15 @@ async def execute_run(
     except Exception as error:
         log.exception("dispatch run failed", run=run_id)
         async with unit_of_work(sessions, broker) as session:
-            run = await session.get(DispatchRun, run_id)
-            assert run is not None
-            run.status, run.error, run.finished_at = RunStatus.FAILED, str(error)[:2000], utcnow()
-            _announce(session, run)
-            return run
+            return await fail_run(session, run_id, str(error))
+
+
+async def fail_run(session: AsyncSession, run_id: int, error: str) -> DispatchRun:
+    run = await session.get(DispatchRun, run_id)
+    assert run is not None
+    run.status, run.error, run.finished_at = RunStatus.FAILED, error[:2000], utcnow()
+    _announce(session, run)
+    return run
 
 
 @contextlib.asynccontextmanager

@@ -277,3 +277,33 @@ async def test_runs_solve_once_periodic_jobs_fire_once_and_a_killed_worker_is_re
 
 async def _is(value: Any, expected: int) -> bool:
     return bool(await value == expected)
+
+
+async def test_one_process_serves_the_api_and_runs_the_jobs_then_stops_cleanly(
+    engine: AsyncEngine, database: str
+) -> None:
+    # given one server with its embedded worker (RUN_JOBS, as `make run` starts it)
+    (territory,) = await seed(engine, 8)
+    server = ServerProcess(database, jobs=True)
+    await asyncio.to_thread(server.start)
+    try:
+        headers = {"Authorization": bearer(Role.DISPATCHER)}
+        async with httpx.AsyncClient(base_url=f"http://{server.address}", headers=headers) as http:
+            # when a run is asked for
+            run_id = await ask_run(http, territory, seconds=1)
+
+            async def succeeded() -> bool:
+                return bool((await run_state(http, run_id))["status"] == "SUCCEEDED")
+
+            # then the same process solves it
+            await wait_for(succeeded, 60, "the run")
+        assert await job_history(engine, f"dispatch-run:{run_id}") == [("succeeded", 1, 1)]
+        assert await live_workers(engine) == 1
+        # and on SIGTERM the server stops its worker, which leaves the database, and exits
+        # (uvicorn re-raises the signal once shut down: its status is -SIGTERM either way)
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(server.process.wait, 30) in (0, -signal.SIGTERM)
+        assert await live_workers(engine) == 0
+    finally:
+        server.stop()

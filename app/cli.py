@@ -1,4 +1,5 @@
-"""The `fieldgraph` command: serve, migrate, seed, token, create-admin, export-schema, solve."""
+"""The `fieldgraph` command: serve, worker, migrate, seed, token, create-admin, export-schema,
+solve."""
 
 from __future__ import annotations
 
@@ -41,6 +42,17 @@ def serve(args: argparse.Namespace) -> int:
         uvicorn.run("app.main:create_app", reload=True, **options)
         return 0
     _listening_server(uvicorn.Config("app.main:create_app", **options)).run()
+    return 0
+
+
+def worker(args: argparse.Namespace) -> int:
+    from app.core.logging import configure_logging
+    from app.core.worker import serve_worker
+
+    settings = get_settings()
+    configure_logging(settings)
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()] if args.queues else None
+    asyncio.run(serve_worker(settings, queues))
     return 0
 
 
@@ -232,6 +244,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.add_argument("--reload", action="store_true")
     p.set_defaults(run=serve)
+
+    p = commands.add_parser(
+        "worker", help="run background jobs (periodic work, dispatch runs) in this process"
+    )
+    p.add_argument(
+        "--queues",
+        help="comma-separated queues to serve (periodic, dispatch; default: all)",
+    )
+    p.set_defaults(run=worker)
 
     p = commands.add_parser(
         "migrate", help="create the database if needed, enable PostGIS, migrate"

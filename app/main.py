@@ -46,10 +46,10 @@ from app.core.db import SessionFactory, create_engine, create_session_factory
 from app.core.discovery import domain_modules, load_domain_settings
 from app.core.events import Broker
 from app.core.http import BodySizeLimit, JSONTooDeep, RequestContext, check_json_depth
-from app.core.jobs import JobRunner, discover_jobs
 from app.core.logging import configure_logging, get_logger
 from app.core.metrics import WEBSOCKETS, StateCollector, metrics_endpoint
 from app.core.ratelimit import Limiter, LoginAttempts, RateLimit, RedisLimiter, limiter_for
+from app.core.worker import embedded_worker
 from app.static import graphiql_assets, graphiql_html
 from resolvers.root import Mutation, Query
 from schema.context import Context
@@ -332,13 +332,13 @@ def create_app(
         tune_collector_for_serving()
         if own_broker:
             await broker.connect()
-        jobs = JobRunner(discover_jobs() if settings.run_jobs else [], sessions, broker)
-        jobs.start()
+        worker = await embedded_worker(settings, sessions, broker)
         log.info("started", env=settings.env.value, broker=broker.url.split("@")[-1])
         try:
             yield
         finally:
-            await jobs.stop()
+            if worker is not None:
+                await worker.stop()
             if isinstance(limiter, RedisLimiter):
                 await limiter.redis.aclose()
             if own_broker:

@@ -12,7 +12,7 @@ from app.core.auth import Role
 from app.core.errors import DomainError, collect
 from app.core.geo import LatLng
 from app.core.models import utcnow
-from app.dispatch import jobs, repository, service, slots
+from app.dispatch import repository, service, slots
 from app.dispatch.models import DispatchRun, DispatchRunCreate
 from resolvers.base import execute
 from schema.context import Info
@@ -138,9 +138,6 @@ class DispatchMutation:
             )
             principal = info.context.require_principal()
             run = await service.request_run(info.context.session, principal, data)
-            if info.context.settings.run_jobs:
-                assert run.id is not None
-                jobs.start_soon(info.context.sessions, info.context.broker, run.id)
             return DispatchRunPayload(dispatch_run=DispatchRunType.from_model(run))
 
         return await execute(info, DispatchRunPayload, action)

@@ -1,4 +1,4 @@
-"""The confirmation ladder's clock: every instance runs it; rows are claimed SKIP LOCKED."""
+"""The confirmation ladder's clock, a periodic job; rows are claimed SKIP LOCKED."""
 
 from __future__ import annotations
 

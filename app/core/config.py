@@ -60,7 +60,7 @@ class Settings(BaseSettings):
         default=10, ge=0, description="failed logins per account per window; 0: no limit"
     )
     login_window_seconds: int = Field(default=900, ge=1)
-    run_jobs: bool = Field(default=True, description="run periodic jobs in this process")
+    run_jobs: bool = Field(default=True, description="run a job worker in this process")
     service_plan_horizon_days: int = Field(
         default=90, ge=1, le=730, description="days ahead service plans generate visits for"
     )

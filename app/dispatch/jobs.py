@@ -1,36 +1,81 @@
-"""Periodic dispatch work, safe on every server process: queued runs (claimed atomically),
-debounced re-plans (per-territory advisory lock) and expired slot holds."""
+"""Dispatch work on the job engine: each run and each territory's re-plan is a job of the
+`dispatch` queue, so territories are solved in parallel across workers, each in its worker's
+own process pool; expired slot holds are swept periodically."""
 
 from __future__ import annotations
 
-import asyncio
+import sqlalchemy as sa
 
 from app.core.db import SessionFactory, unit_of_work
 from app.core.events import Broker
-from app.core.jobs import Job
+from app.core.jobs import DISPATCH_QUEUE, Job, Task, enqueue
 from app.core.models import utcnow
 from app.dispatch import replan, service, slots
-from app.dispatch.models import DispatchRun, RunStatus
 from app.dispatch.settings import dispatch_settings
 
-_background: set[asyncio.Task[None]] = set()
+REPLAN_TERRITORY = "dispatch.replan_territory"
 
 
-async def run_queued(sessions: SessionFactory, broker: Broker) -> None:
-    async with unit_of_work(sessions, None) as session:
-        queued = await service.queued_runs(session, dispatch_settings().workers)
-    await asyncio.gather(*(service.execute_run(sessions, broker, run) for run in queued))
+async def execute_run(
+    sessions: SessionFactory, broker: Broker, *, retried: bool, run_id: int
+) -> None:
+    await service.execute_run(sessions, broker, run_id, retake=retried, report_progress=True)
 
 
-async def replan_due(sessions: SessionFactory, broker: Broker) -> None:
-    now = utcnow()
+async def replan_territory(
+    sessions: SessionFactory, broker: Broker, *, retried: bool, territory_id: int
+) -> None:
+    await replan.replan_territory(sessions, broker, territory_id, now=utcnow())
+
+
+_ORPHANS = sa.text(
+    "SELECT r.id FROM dispatch_runs r WHERE r.status = 'QUEUED' AND NOT EXISTS ("
+    " SELECT 1 FROM procrastinate_jobs j WHERE j.queueing_lock = 'dispatch-run:' || r.id"
+    " AND j.status IN ('todo', 'doing')) ORDER BY r.id LIMIT 100"
+)
+
+
+_ABANDONED = sa.text(
+    "SELECT r.id FROM dispatch_runs r WHERE r.status = 'RUNNING'"
+    " AND r.started_at < now() - make_interval(secs => r.time_limit_seconds + :grace)"
+    " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
+    " WHERE j.queueing_lock = 'dispatch-run:' || r.id AND j.status IN ('todo', 'doing'))"
+    " ORDER BY r.id LIMIT 100"
+)
+ABANDONED_GRACE_SECONDS = 300
+"""A RUNNING run with no job left to finish it, this long past its time limit, has failed."""
+ABANDONED = "no worker is left to finish this run (its job failed or was removed); run it again"
+
+
+async def queue_orphan_runs(sessions: SessionFactory, broker: Broker) -> int:
+    """QUEUED runs without a live job (queued before the engine, or whose job was deleted by
+    hand) are queued again, a run being solved once whatever the number of its jobs; RUNNING
+    runs that no job will finish any more are FAILED, so nobody waits on them."""
+    async with unit_of_work(sessions, broker) as session:
+        orphans = list((await session.scalars(_ORPHANS)).all())
+        for run_id in orphans:
+            await service.enqueue_run(session, run_id)
+        abandoned = await session.scalars(_ABANDONED, {"grace": ABANDONED_GRACE_SECONDS})
+        for run_id in abandoned.all():
+            await service.fail_run(session, run_id, ABANDONED)
+    return len(orphans)
+
+
+async def queue_due_replans(sessions: SessionFactory, broker: Broker) -> int:
+    """A re-plan job per territory quiet for the debounce (one waiting per territory)."""
     async with unit_of_work(sessions, None) as session:
         due = await replan.due_territories(
-            session, now, dispatch_settings().replan_debounce_seconds
+            session, utcnow(), dispatch_settings().replan_debounce_seconds
         )
-    await asyncio.gather(
-        *(replan.replan_territory(sessions, broker, territory, now=now) for territory in due)
-    )
+        for territory_id in due:
+            await enqueue(
+                session,
+                REPLAN_TERRITORY,
+                DISPATCH_QUEUE,
+                queueing_lock=f"dispatch-replan:{territory_id}",
+                territory_id=territory_id,
+            )
+    return len(due)
 
 
 async def expire_holds(sessions: SessionFactory, broker: Broker) -> None:
@@ -38,27 +83,12 @@ async def expire_holds(sessions: SessionFactory, broker: Broker) -> None:
         await slots.expire_holds(session)
 
 
-def start_soon(sessions: SessionFactory, broker: Broker, run_id: int) -> None:
-    """Start a run as soon as the mutation that queued it has committed (the periodic job
-    picks it up otherwise)."""
-    task = asyncio.get_running_loop().create_task(_start(sessions, broker, run_id))
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-
-
-async def _start(sessions: SessionFactory, broker: Broker, run_id: int) -> None:
-    for _ in range(50):
-        await asyncio.sleep(0.1)
-        if await service.execute_run(sessions, broker, run_id) is not None:
-            return
-        async with sessions() as session:
-            run = await session.get(DispatchRun, run_id)
-            if run is not None and run.status is not RunStatus.QUEUED:
-                return
-
-
 JOBS: list[Job] = [
-    Job("dispatch-runs", 2.0, run_queued),
-    Job("dispatch-replan", 5.0, replan_due),
+    Job("dispatch-runs", 30.0, queue_orphan_runs),
+    Job("dispatch-replan", 5.0, queue_due_replans),
     Job("dispatch-holds", 60.0, expire_holds),
+]
+TASKS: list[Task] = [
+    Task(service.EXECUTE_RUN, DISPATCH_QUEUE, execute_run),
+    Task(REPLAN_TERRITORY, DISPATCH_QUEUE, replan_territory),
 ]

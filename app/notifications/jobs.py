@@ -1,4 +1,4 @@
-"""The delivery worker and the appointment reminders, run by every server instance."""
+"""Notification delivery and appointment reminders, periodic jobs on the job engine."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The renewal clock, run by every instance (serialised by an advisory lock)."""
+"""The renewal clock, a periodic job on the job engine (an advisory lock still serialises it)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The service plan clock: generate visits over the horizon, then settle done/missed ones.
 
-Every instance runs it; a transaction-level advisory lock lets one round run at a time (the
-unique visit key keeps visits single even without it)."""
+A periodic job on the job engine; a transaction-level advisory lock lets one round run at a
+time (the unique visit key keeps visits single even without it)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The SLA sweeper runs every minute in every server process; an advisory lock lets one sweep
-at a time, and the unique escalation record keeps any level from being raised twice."""
+"""The SLA sweeper runs every minute on the job engine; an advisory lock lets one sweep at a
+time, and the unique escalation record keeps any level from being raised twice."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Ping partitions: every hour, drop the days past retention and create the next week's days.
 
-Every server process runs this; a transaction-scoped advisory lock lets one of them work at a
-time and the others skip the round (the next hour will do)."""
+A periodic job on the job engine; a transaction-scoped advisory lock still lets one round work
+at a time and any other skip (the next hour will do)."""
 
 from __future__ import annotations
 

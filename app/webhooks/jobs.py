@@ -1,4 +1,4 @@
-"""The webhook delivery job, run by every server instance (rows claimed SKIP LOCKED)."""
+"""The webhook delivery job, periodic on the job engine (rows claimed SKIP LOCKED)."""
 
 from __future__ import annotations
 

@@ -86,7 +86,7 @@ def test_every_variable_compose_requires_is_in_the_env_example() -> None:
 
 def test_the_api_and_migration_services_start_with_production_settings() -> None:
     env = example_env()
-    for service in ("api", "migrate"):
+    for service in ("api", "migrate", "worker"):
         environment = {**image_environment(), **service_environment(service, env)}
         assert environment["ENV"] == "prod"
         result = subprocess.run(
@@ -131,3 +131,13 @@ def test_the_api_is_replicated_behind_a_proxy_with_no_fixed_host_port() -> None:
     }
     assert api["command"] == ["fieldgraph", "serve"]
     assert "/srv/var/attachments" in " ".join(api["volumes"])
+
+
+def test_workers_run_the_background_jobs_and_the_api_runs_none() -> None:
+    services = compose()["services"]
+    worker, env = services["worker"], example_env()
+
+    assert worker["command"] == ["fieldgraph", "worker"]
+    assert worker["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert worker["deploy"]["replicas"] >= 2
+    assert service_environment("api", env)["RUN_JOBS"] == "false"

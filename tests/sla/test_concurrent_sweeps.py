@@ -6,6 +6,7 @@ These tests commit, so they use a database of their own rather than the rolled-b
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
@@ -26,8 +27,8 @@ from app.core.channels import ALERTS
 from app.core.config import Settings
 from app.core.db import SessionFactory, unit_of_work
 from app.core.events import Broker, take_pending
-from app.core.jobs import JobRunner
 from app.core.models import utcnow
+from app.core.worker import Worker, WorkerSettings
 from app.sla.jobs import JOBS
 from app.sla.models import SlaEscalation, SubjectKind
 from app.sla.sweeper import sweep_once
@@ -145,16 +146,26 @@ async def test_concurrent_sweeps_raise_each_level_once(factory: SessionFactory) 
     assert await _escalations(factory, task_id) == 9
 
 
-async def test_the_background_loop_publishes_alerts_after_commit(factory: SessionFactory) -> None:
+async def test_the_background_worker_publishes_alerts_after_commit(
+    factory: SessionFactory, settings: Settings, committed_database: str
+) -> None:
     # given an unassigned task created a day ago, and a subscriber to the alerts channel
     task_id = await _committed_task(factory, created=utcnow() - timedelta(days=1))
     broker = Broker(None)
     await broker.connect()
-    runner = JobRunner(JOBS, factory, broker)
+    sweep = [dataclasses.replace(job, every_seconds=1) for job in JOBS]
+    worker = Worker(
+        settings.model_copy(update={"database_url": committed_database}),
+        factory,
+        broker,
+        config=WorkerSettings(heartbeat_seconds=1),
+        jobs=sweep,
+        tasks=[],
+    )
     try:
         async with broker.subscribe(ALERTS) as events:
-            # when the sweeper runs inside the server
-            runner.start()
+            # when the sweeper runs on a job engine worker
+            await worker.start()
             received = []
             async with asyncio.timeout(20):
                 async for event in events:
@@ -162,17 +173,17 @@ async def test_the_background_loop_publishes_alerts_after_commit(factory: Sessio
                         received.append(event)
                     if len(received) == 9:
                         break
-            await asyncio.wait_for(runner.stop(), timeout=10)
+            await asyncio.wait_for(worker.stop(), timeout=10)
     finally:
         await broker.disconnect()
 
-    # then every level of every trigger reached the subscribers, and the loop stopped on request
+    # then every level of every trigger reached the subscribers, and the worker stopped on request
     assert sorted((e["kind"], e["data"]["level"]) for e in received) == sorted(
         (f"SLA_{t}", level)
         for t in ("UNASSIGNED", "RESPONSE_OVERDUE", "RESOLUTION_OVERDUE")
         for level in (1, 2, 3)
     )
-    assert all(task.done() for task in runner._tasks)
+    assert worker._task is None
     async with unit_of_work(factory, None) as session:
         task = await session.get(Task, task_id)
         assert task is not None and task.sla_state == "BREACHED"

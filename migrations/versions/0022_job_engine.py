@@ -4,7 +4,7 @@ The SQL is the engine's own `schema.sql` of the pinned version, kept beside the 
 (`migrations/sql/`). Upgrading the engine takes a new migration that applies its
 `sql/migrations/*.sql` files released after that version.
 
-Revision ID: 0024
+Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-04 17:00:00.000000
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 from alembic import op
 from sqlalchemy.util import await_only
 
-revision: str = "0024"
+revision: str = "0022"
 down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

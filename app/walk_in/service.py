@@ -11,7 +11,7 @@ from sqlmodel import col, func, select
 from app.assets.models import Asset
 from app.billing import invoices
 from app.billing.invoices import ManualInvoice
-from app.billing.models import Invoice, InvoiceKind, InvoiceStatus, PaymentCreate
+from app.billing.models import Invoice, InvoiceKind, PaymentCreate
 from app.billing.payments import PAYABLE, record_payment
 from app.core.auth import Principal
 from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, collect
@@ -200,7 +200,3 @@ async def _nothing_overdue(session: AsyncSession, customer_id: int, today: date)
             ErrorCode.CONFLICT,
             ["settlement"],
         )
-
-
-def is_settled(invoice: Invoice) -> bool:
-    return invoice.status in (InvoiceStatus.PAID, InvoiceStatus.CREDITED)

@@ -238,7 +238,7 @@ class ReplacementsMutation:
 
     @strawberry.mutation(
         extensions=[allow(*REQUESTERS)],
-        description="Withdraw a pending request: its requester, or staff.",
+        description="Withdraw a pending request: staff, or the technician of its source task.",
     )
     async def withdraw_replacement(
         self, info: Info, input: WithdrawReplacementInput

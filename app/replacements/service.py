@@ -36,8 +36,6 @@ from app.replacements.models import (
 from app.work_orders import repository as tasks
 from app.work_orders.models import TaskStatus
 
-REQUESTERS = frozenset({Role.TECHNICIAN, Role.DISPATCHER, Role.AGENT, Role.MANAGER, Role.ADMIN})
-
 
 def reference(request: ReplacementRequest) -> str:
     return f"RR-{request.id}"
@@ -330,10 +328,13 @@ async def withdraw(
     request_id: int,
     expected_version: int | None,
 ) -> ReplacementRequest:
-    """The requester (or staff) takes a pending request back."""
+    """Staff, or the technician of the source task, take a pending request back."""
     request = await _pending(session, request_id, expected_version, "withdrawn")
-    if not principal.is_staff and request.requested_by != principal.subject:
-        raise Forbidden("only its requester or staff may withdraw a replacement request")
+    own_task = request.task_id is not None and (
+        await tasks.get_readable(session, principal, request.task_id) is not None
+    )
+    if not principal.is_staff and not (principal.role is Role.TECHNICIAN and own_task):
+        raise Forbidden("only staff or the task's technician may withdraw a replacement request")
     request.status = ReplacementStatus.WITHDRAWN
     request.touch()
     await session.flush()

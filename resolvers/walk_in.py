@@ -65,6 +65,9 @@ def _order(input: CreateWalkInOrderInput) -> WalkInOrderCreate:
             "field_visit": None
             if input.field_visit is None
             else _visit(input.field_visit, "fieldVisit"),
+            "stock_location_id": decode_optional_id(
+                input.stock_location_id, "StockLocation", "stockLocationId"
+            ),
         }
     )
 

@@ -19,6 +19,7 @@ from schema.billing import InvoiceType, LineInput, PaymentMethod, PaymentType
 from schema.context import Info
 from schema.customers import CustomerType, SiteType
 from schema.errors import Payload
+from schema.inventory import StockLocationType, load_location
 from schema.node import Node
 from schema.pagination import Connection
 from schema.permissions import internal
@@ -110,6 +111,15 @@ class WalkInOrderType(Node):
         row = await info.context.loaders.by_id(Payment).load(self.row.payment_id)
         return PaymentType.from_model(row) if row else None
 
+    @strawberry.field(
+        extensions=[internal()],
+        description="The warehouse the parts sold left; null when not taken from stock.",
+    )
+    async def stock_location(self, info: Info) -> StockLocationType | None:
+        if self.row.stock_location_id is None:
+            return None
+        return await load_location(info, self.row.stock_location_id)
+
     @strawberry.field(description="The field visit planned from the order; null when none.")
     async def field_visit(
         self, info: Info
@@ -184,6 +194,11 @@ class CreateWalkInOrderInput:
     )
     field_visit: FieldVisitInput | None = strawberry.field(
         default=None, description="A field visit to plan from the order, if one is needed."
+    )
+    stock_location_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The counter's warehouse: the part lines leave its stock through the "
+        "ledger (whole units; a short line refuses the order). Null: not taken from stock.",
     )
     idempotency_key: str | None = None
 

@@ -1,9 +1,11 @@
-"""Walk-in orders at the demo's service counter: customers without a contract who came in
-over the last week, most paying at the counter (cash or card), some on account, one with a
-field visit planned for tomorrow. Deterministic: customers and parts are taken by id."""
+"""Walk-in orders at the demo's service counter: customers without a contract, most paying at
+the counter (cash or card), some on account, one with a field visit planned for tomorrow; the
+parts sold leave the counter's own store through the ledger. Deterministic: customers and
+parts are taken by id."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -15,9 +17,12 @@ from app.billing.models import LineIn, LineKind, PaymentMethod
 from app.contracts.models import Contract
 from app.core.auth import Principal, Role
 from app.core.errors import DomainError
+from app.core.geo import point_value
 from app.customers.models import Customer, Site
 from app.demo.generator import LOCAL
-from app.inventory.models import Part
+from app.inventory import stock
+from app.inventory.ledger import Stamp
+from app.inventory.models import MovementLine, Part, StockLocation, StockLocationKind
 from app.walk_in import service
 from app.walk_in.models import CounterPayment, FieldVisitPlan, Settlement, WalkInOrderCreate
 
@@ -50,6 +55,7 @@ async def seed_orders(session: AsyncSession, now: datetime) -> dict[str, int]:
             select(Part).where(col(Part.is_accessory).is_(False)).order_by(col(Part.id)).limit(8)
         )
     ).all()
+    counter = await _counter_store(session, parts)
     taken = 0
     for n, (customer, site) in enumerate(customers):
         if taken == len(ORDERS):
@@ -64,6 +70,7 @@ async def seed_orders(session: AsyncSession, now: datetime) -> dict[str, int]:
             settlement=settlement,
             payment=None if method is None else CounterPayment(method=method),
             field_visit=_visit(now) if visit else None,
+            stock_location_id=counter,
         )
         try:
             async with session.begin_nested():
@@ -72,6 +79,24 @@ async def seed_orders(session: AsyncSession, now: datetime) -> dict[str, int]:
             continue
         taken += 1
     return {"walk_in_orders": taken}
+
+
+async def _counter_store(session: AsyncSession, parts: Sequence[Part]) -> int:
+    """The counter's own store, holding a few of the spares it sells."""
+    store = StockLocation(
+        kind=StockLocationKind.WAREHOUSE,
+        code="COUNTER-IND",
+        name="Service counter store, Indiranagar",
+        address="100 Feet Road, Indiranagar",
+        point=point_value(12.9719, 77.6412),
+    )
+    session.add(store)
+    await session.flush()
+    assert store.id is not None
+    lines = [MovementLine(part_id=p.id, quantity=10) for p in parts if p.id is not None]
+    stamp = Stamp(actor="demo:stores", reason="counter stock", reference="PO-DEMO-COUNTER")
+    await stock.receive(session, store.id, lines, stamp)
+    return store.id
 
 
 def _lines(part: Part, n: int) -> list[LineIn]:

@@ -53,6 +53,8 @@ class WalkInOrder(Audited, table=True):
     """The order came to nothing to pay (every line free): no payment was taken."""
     task_id: int | None = fk("tasks.id", nullable=True)
     """The field visit planned from the order, if any."""
+    stock_location_id: int | None = fk("stock_locations.id", nullable=True)
+    """Where the parts sold left stock (the counter's warehouse); None: not taken from stock."""
     created_by: str = Field(max_length=200)
 
 
@@ -94,3 +96,5 @@ class WalkInOrderCreate(SQLModel):
     settlement: Settlement
     payment: CounterPayment | None = None
     field_visit: FieldVisitPlan | None = None
+    stock_location_id: int | None = None
+    """Issue the part lines from this warehouse through the ledger."""

@@ -11,13 +11,16 @@ from sqlmodel import col, func, select
 from app.assets.models import Asset
 from app.billing import invoices
 from app.billing.invoices import ManualInvoice
-from app.billing.models import Invoice, InvoiceKind, PaymentCreate
+from app.billing.models import Invoice, InvoiceKind, LineKind, PaymentCreate
 from app.billing.payments import PAYABLE, record_payment
 from app.core.auth import Principal
 from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, collect
 from app.core.models import utcnow
 from app.core.repository import check_version, get_for_update
 from app.customers.models import Customer, Site
+from app.inventory.ledger import Leg, Stamp, post
+from app.inventory.models import MovementKind, StockLocationKind
+from app.inventory.stock import active_location
 from app.walk_in.models import (
     FieldVisitPlan,
     Settlement,
@@ -52,8 +55,11 @@ async def create_order(
     )
     await invoices.issue(session, invoice, now)
     assert invoice.id is not None
+    number = await invoices.next_number(session, SERIES, now.year)
+    if data.stock_location_id is not None:
+        await _issue_parts(session, principal, data, number)
     order = WalkInOrder(
-        number=await invoices.next_number(session, SERIES, now.year),
+        number=number,
         customer_id=data.customer_id,
         site_id=data.site_id,
         asset_id=data.asset_id,
@@ -61,6 +67,7 @@ async def create_order(
         settlement=data.settlement,
         invoice_id=invoice.id,
         paid_nothing=invoice.total <= 0,
+        stock_location_id=data.stock_location_id,
         created_by=principal.subject,
     )
     if data.settlement is Settlement.PAY_NOW and invoice.total > 0:
@@ -139,6 +146,39 @@ async def _plan(
     )
     order.task_id = task.id
     await session.flush()
+
+
+async def _issue_parts(
+    session: AsyncSession, principal: Principal, data: WalkInOrderCreate, number: str
+) -> None:
+    """The parts sold leave the counter's warehouse as one ledger operation (all or none:
+    a short line is INSUFFICIENT_STOCK on its quantity)."""
+    assert data.stock_location_id is not None
+    await active_location(
+        session, data.stock_location_id, "stockLocationId", StockLocationKind.WAREHOUSE
+    )
+    legs: list[Leg] = []
+    problems: list[FieldProblem] = []
+    for i, line in enumerate(data.lines):
+        if line.kind is not LineKind.PART or line.part_id is None:
+            continue
+        at = ("lines", str(i), "quantity")
+        if line.quantity != line.quantity.to_integral_value():
+            problems.append(
+                FieldProblem("parts from stock are sold in whole units", ErrorCode.INVALID, at)
+            )
+            continue
+        legs.append(Leg(data.stock_location_id, line.part_id, -int(line.quantity), field=at))
+    collect(problems)
+    if not legs:
+        return
+    stamp = Stamp(
+        actor=principal.subject,
+        reason=f"walk-in order {number}",
+        reference=number,
+        operation_key=f"walk-in:{number}:parts",
+    )
+    await post(session, MovementKind.CONSUME, legs, stamp)
 
 
 async def _check_parties(session: AsyncSession, data: WalkInOrderCreate) -> None:

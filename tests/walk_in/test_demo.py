@@ -33,3 +33,7 @@ async def test_the_demo_has_walk_in_orders_paid_and_on_account_with_a_visit(
     assert sum(1 for *_, visit in rows if visit) == 1
     visit = sa.text("SELECT t.status FROM tasks t JOIN walk_in_orders o ON o.task_id = t.id")
     assert await connection.scalar(visit) == "UNSCHEDULED"
+    sold = sa.text(
+        "SELECT count(*) FROM stock_movements m JOIN walk_in_orders o ON m.reference = o.number"
+    )
+    assert await connection.scalar(sold) >= len(rows)

@@ -11,9 +11,13 @@ from sqlmodel import col, func, select
 
 from app.billing.models import Invoice, InvoiceStatus
 from app.core.auth import Role
+from app.inventory import stock
+from app.inventory.ledger import Stamp
+from app.inventory.models import MovementLine, StockMovement
 from app.walk_in.models import WalkInOrder
 from schema.ids import encode_id, split_id
 from tests.billing import factories as billing
+from tests.inventory import factories as inventory
 from tests.support import GraphQLClient, error_codes
 from tests.work_orders import factories as wf
 
@@ -216,3 +220,49 @@ def _db_id(global_id: str) -> str:
     parts = split_id(global_id)
     assert parts is not None
     return str(parts[1])
+
+
+STOCK = """
+mutation($input: CreateWalkInOrderInput!) { createWalkInOrder(input: $input) {
+  order { id number stockLocation { id } } userErrors { field message code } } }
+"""
+
+
+async def test_parts_sold_from_the_counter_warehouse_leave_its_stock_once(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given the counter's warehouse holding 3 of the part
+    world, part = await counter(session)
+    store = await inventory.warehouse(session)
+    part_id = int(_db_id(part))
+    assert store.id is not None
+    lines = [MovementLine(part_id=part_id, quantity=3)]
+    await stock.receive(session, store.id, lines, Stamp(actor="test:stores"))
+    sold = order_input(world, part, stockLocationId=gid("StockLocation", store.id))
+
+    # when an order sells 2 (and is retried with its key)
+    first = await gql.mutate(STOCK, sold | {"idempotencyKey": "stock-1"})
+    again = await gql.mutate(STOCK, sold | {"idempotencyKey": "stock-1"})
+
+    # then 2 left the warehouse once, named by the order
+    assert first["userErrors"] == [] and again == first
+    assert first["order"]["stockLocation"] == {"id": gid("StockLocation", store.id)}
+    moved = (
+        await session.scalars(
+            select(StockMovement).where(col(StockMovement.reference) == first["order"]["number"])
+        )
+    ).all()
+    assert [(m.kind.value, m.on_hand_delta) for m in moved] == [("CONSUME", -2)]
+
+    # and an order for 2 more is refused on its line, writing nothing
+    short = await gql.mutate(STOCK, sold)
+    assert error_codes(short) == ["INSUFFICIENT_STOCK"]
+    assert short["userErrors"][0]["field"] == ["lines", "1", "quantity"]
+    assert await session.scalar(select(func.count()).select_from(WalkInOrder)) == 1
+    half = order_input(
+        world,
+        part,
+        stockLocationId=gid("StockLocation", store.id),
+        lines=[{"kind": "PART", "partId": part, "quantity": "0.5"}],
+    )
+    assert error_codes(await gql.mutate(STOCK, half)) == ["INVALID"]

@@ -22,12 +22,14 @@ from resolvers.notifications import NotificationsMutation, NotificationsQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
 from resolvers.policies import PoliciesMutation, PoliciesQuery
 from resolvers.renewals import RenewalsMutation, RenewalsQuery
+from resolvers.replacements import ReplacementsMutation, ReplacementsQuery
 from resolvers.service_plans import ServicePlansMutation, ServicePlansQuery
 from resolvers.service_requests import ServiceRequestsMutation, ServiceRequestsQuery
 from resolvers.sla import SlaMutation, SlaQuery
 from resolvers.technicians import TechniciansMutation, TechniciansQuery
 from resolvers.territories import TerritoriesMutation, TerritoriesQuery
 from resolvers.tracking import TrackingMutation, TrackingQuery
+from resolvers.walk_in import WalkInMutation, WalkInQuery
 from resolvers.webhooks import WebhooksMutation, WebhooksQuery
 from resolvers.work_orders import WorkOrdersMutation, WorkOrdersQuery
 
@@ -64,6 +66,8 @@ class Query(
     RenewalsQuery,
     ServicePlansQuery,
     InspectionsQuery,
+    WalkInQuery,
+    ReplacementsQuery,
 ):
     pass
 
@@ -100,5 +104,7 @@ class Mutation(
     RenewalsMutation,
     ServicePlansMutation,
     InspectionsMutation,
+    WalkInMutation,
+    ReplacementsMutation,
 ):
     pass

@@ -17,7 +17,9 @@ from app.demo import (
     contract_billing,
     inspections,
     renewals,
+    replacements,
     service_plans,
+    walk_in,
     workday,
     writer,
 )
@@ -94,6 +96,8 @@ async def seed_database(
         contract_invoices = await contract_billing.bill_contracts(session, city.now)
         planned = await service_plans.seed_plans(session, city.now)
         counts |= await inspections.seed_inspections(session, city.now)
+        counts |= await walk_in.seed_orders(session, city.now)
+        counts |= await replacements.seed_replacements(session, city.now)
         tasks_by_state = workday.summary(work)
         logins = [(role, email, name) for role, email, name in city.logins]
     elapsed = time.perf_counter() - started

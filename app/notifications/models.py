@@ -50,6 +50,10 @@ class NotificationEvent(StrEnum):
     """The contract ends soon and its renewal offer is still unanswered."""
     CONTRACT_OFFER_ANSWERED = "CONTRACT_OFFER_ANSWERED"
     """The customer's answer to a contract offer is recorded (or their order confirmed)."""
+    REPLACEMENT_APPROVED = "REPLACEMENT_APPROVED"
+    """A unit is replaced under warranty: the new serial and its warranty."""
+    REPLACEMENT_REJECTED = "REPLACEMENT_REJECTED"
+    """A replacement under warranty was refused, and why."""
 
 
 URGENT_EVENTS = frozenset(

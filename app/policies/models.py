@@ -30,6 +30,8 @@ class PolicyKind(StrEnum):
     """`tracking_policies`: how technicians may be tracked, per territory."""
     REQUISITION_APPROVAL = "REQUISITION_APPROVAL"
     """`requisition_approval_thresholds`: who approves a requisition of a given value."""
+    REPLACEMENT = "REPLACEMENT"
+    """`replacement_policies`: who approves a warranty replacement, and the new warranty."""
 
 
 class PolicySet(SQLModel, table=True):

@@ -187,11 +187,22 @@ CUSTOMER_MAY_READ = COMMON | {
         "customerId channelOrder language quietStart quietEnd mutedEvents version"
     ),
     "PaymentLink": "token url amount status expiresAt",
+    # their warranty replacements: the outcome and evidence, not the cost, approver or depot
+    "ReplacementRequest": (
+        "id reference source status productCategory diagnosis decidedAt decisionReason "
+        "newSerialNumber warrantyMode newWarrantyExpiresOn version createdAt updatedAt task "
+        "customer asset newAsset replacementModel evidence"
+    ),
     "ServiceRequest": CUSTOMER_REQUEST,
     "SlotHold": "id start end durationMinutes status expiresAt",
     "Task": CUSTOMER_TASK,
     "TaskStatusChange": "action fromStatus toStatus at actorRole reason",
     "TaskTracking": "taskId status tracking location recordedAt etaMinutes etaAt",
+    # what they bought at the counter, its invoice and payment, and the visit planned from it
+    "WalkInOrder": (
+        "id number settlement description version createdAt updatedAt customer site asset "
+        "invoice payment fieldVisit"
+    ),
 }
 
 # A partner does the work: it reads the dispatch side of its tasks, their notes, its own

@@ -84,7 +84,20 @@ def _event_data(event: NotificationEvent, task: Task) -> dict[str, Any]:
         E.CONTRACT_OFFER: OFFER_DATA,
         E.CONTRACT_OFFER_REMINDER: OFFER_DATA | {"days_left": 30, "step": 30},
         E.CONTRACT_OFFER_ANSWERED: OFFER_DATA | {"outcome": "declined"},
+        E.REPLACEMENT_APPROVED: REPLACEMENT_DATA
+        | {"status": "APPROVED", "new_serial": "SN-1-R", "warranty_expires_on": "2027-06-30"},
+        E.REPLACEMENT_REJECTED: REPLACEMENT_DATA
+        | {"status": "REJECTED", "reason": "Physical damage is not covered"},
     }.get(event, {"reason": None})
+
+
+REPLACEMENT_DATA = {
+    "replacement_request_id": 3,
+    "request_ref": "RR-3",
+    "product_name": "Split AC",
+    "old_serial": "SN-1",
+}
+"""What a replacement decision puts on its message (`app.replacements.service._tell`)."""
 
 
 OFFER_DATA = {

@@ -195,15 +195,9 @@ async def renewal_offer(
     savepoint: the caller handles the one-open-offer-per-contract unique index)."""
     if contract.archived_at is not None:
         raise DomainError("the contract is archived", ErrorCode.INVALID, ["contractId"])
-    renewed = await session.scalar(
-        select(Contract.id).where(col(Contract.renewed_from_id) == contract.id)
-    )
-    if renewed is not None:
-        raise DomainError(
-            "the contract was already renewed", ErrorCode.INVALID_TRANSITION, ["contractId"]
-        )
-    policy = await policy_for(session, contract.kind)
     assert contract.id is not None
+    await refuse_renewed(session, contract.id)
+    policy = await policy_for(session, contract.kind)
     covered = await contracts.coverages_of(session, contract.id)
     starts, ends = next_period(contract, policy)
     offer = Offer(
@@ -235,6 +229,17 @@ async def renewal_offer(
     _check_terms(offer)
     session.add(offer)
     return offer
+
+
+async def refuse_renewed(
+    session: AsyncSession, contract_id: int, field: str = "contractId"
+) -> None:
+    """INVALID_TRANSITION when the contract already has its next period."""
+    renewed = await session.scalar(
+        select(Contract.id).where(col(Contract.renewed_from_id) == contract_id)
+    )
+    if renewed is not None:
+        raise DomainError("the contract was already renewed", ErrorCode.INVALID_TRANSITION, [field])
 
 
 async def create_renewal_offer(
@@ -309,12 +314,24 @@ async def make_offer(
         offer.valid_until = now.date() + timedelta(days=policy.offer_valid_days)
     _check_terms(offer)
     await _check_covered(session, offer)
+    await flush_unique(session, "offerId", "a newer version of this offer exists")
     await send(session, offer, now)
     return offer
 
 
 async def _next_version(session: AsyncSession, current: Offer, actor: str, now: datetime) -> Offer:
+    """A new version after `current`, which must be the newest of its chain; a renewal only
+    while the contract has no next period and no other open offer."""
+    newer = await session.scalar(select(Offer.id).where(col(Offer.supersedes_id) == current.id))
+    if newer is not None:
+        raise DomainError(
+            "a newer version of this offer exists: re-offer that one",
+            ErrorCode.INVALID_TRANSITION,
+            ["offerId"],
+        )
     if current.kind is OfferKind.RENEWAL:
+        assert current.contract_id is not None
+        await refuse_renewed(session, current.contract_id, "offerId")
         newer = await session.scalar(
             select(Offer.id).where(
                 col(Offer.contract_id) == current.contract_id,
@@ -477,8 +494,22 @@ async def confirm_order(
 
 
 async def _conclude(session: AsyncSession, offer: Offer) -> None:
-    """Create the contract the offer describes; a renewal links it to the period it renews."""
+    """Create the contract the offer describes; a renewal links it to the period it renews,
+    which must still be current, unrenewed and end the day before the offer starts."""
     assert offer.starts_on is not None and offer.ends_on is not None
+    if offer.contract_id is not None:
+        renewed = await get_for_update(session, Contract, offer.contract_id, what="contract")
+        if renewed.archived_at is not None:
+            raise DomainError(
+                "the contract was archived", ErrorCode.INVALID_TRANSITION, ["offerId"]
+            )
+        await refuse_renewed(session, offer.contract_id, "offerId")
+        if offer.starts_on != renewed.ends_on + timedelta(days=1):
+            raise DomainError(
+                "the contract's end changed: the offer no longer follows it",
+                ErrorCode.INVALID_TRANSITION,
+                ["offerId"],
+            )
     contract = await create_contract(
         session,
         ContractCreate(
@@ -511,7 +542,9 @@ async def answer_by_id(
     expected: int | None = None,
     reason: str | None = None,
 ) -> Offer:
-    offer = await get_for_update(session, Offer, offer_id, what="offer")
+    offer = await _lock_for_answer(session, offer_id)
+    if offer is None:
+        raise NotFound("offer", ["offerId"])
     if offer.stage is OfferStage.OFFERED:
         check_version(offer, expected)
     return await answer(session, offer, accept=accept, via=via, now=utcnow(), reason=reason)
@@ -528,10 +561,24 @@ async def offer_by_link(
     session: AsyncSession, token: str, now: datetime, *, lock: bool = False
 ) -> Offer:
     claims = links.verify(token, now)
-    statement = select(Offer).where(
-        col(Offer.id) == claims.offer_id, col(Offer.nonce) == claims.nonce
-    )
-    offer = await session.scalar(statement.with_for_update() if lock else statement)
-    if offer is None:
+    if lock:
+        offer = await _lock_for_answer(session, claims.offer_id)
+    else:
+        offer = await session.get(Offer, claims.offer_id)
+    if offer is None or offer.nonce != claims.nonce:
         raise NotFound("offer", ["token"])
+    return offer
+
+
+async def _lock_for_answer(session: AsyncSession, offer_id: int) -> Offer | None:
+    """The offer locked, its renewed contract locked first: archiving or ending the contract
+    takes the same two locks in the same order."""
+    contract_id = await session.scalar(select(Offer.contract_id).where(col(Offer.id) == offer_id))
+    if contract_id is not None:
+        await session.scalar(
+            select(Contract.id).where(col(Contract.id) == contract_id).with_for_update()
+        )
+    offer: Offer | None = await session.scalar(
+        select(Offer).where(col(Offer.id) == offer_id).with_for_update()
+    )
     return offer

@@ -97,6 +97,7 @@ async def _remind(
             col(Offer.kind) == OfferKind.RENEWAL,
             col(Offer.stage) == OfferStage.OFFERED,
             col(Offer.contract_kind) == policy.contract_kind,
+            col(Contract.archived_at).is_(None),
             col(Contract.ends_on) >= today,
         )
         .order_by(col(Offer.id))

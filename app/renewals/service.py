@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -242,6 +243,30 @@ async def refuse_renewed(
         raise DomainError("the contract was already renewed", ErrorCode.INVALID_TRANSITION, [field])
 
 
+async def expire_renewal_offers(
+    session: AsyncSession, contract_id: int, reason: str, now: datetime
+) -> int:
+    """The contract was archived or ended early: its open renewal offers expire (the period
+    they offer no longer follows it), with the reason kept. Returns how many did."""
+    result = await session.execute(
+        sa.update(Offer)
+        .where(
+            col(Offer.contract_id) == contract_id,
+            col(Offer.kind) == OfferKind.RENEWAL,
+            col(Offer.stage).in_(OPEN_STAGES),
+        )
+        .values(
+            stage=OfferStage.EXPIRED,
+            lost_reason=reason[:500],
+            updated_at=now,
+            version=col(Offer.version) + 1,
+        )
+        .returning(col(Offer.id))
+        .execution_options(synchronize_session="fetch")
+    )
+    return len(result.scalars().all())
+
+
 async def create_renewal_offer(
     session: AsyncSession, contract_id: int, terms: Terms, actor: str, now: datetime
 ) -> Offer:
@@ -331,6 +356,9 @@ async def _next_version(session: AsyncSession, current: Offer, actor: str, now: 
         )
     if current.kind is OfferKind.RENEWAL:
         assert current.contract_id is not None
+        contract = await session.get(Contract, current.contract_id)
+        if contract is None or contract.archived_at is not None:
+            raise DomainError("the contract is archived", ErrorCode.INVALID, ["offerId"])
         await refuse_renewed(session, current.contract_id, "offerId")
         newer = await session.scalar(
             select(Offer.id).where(

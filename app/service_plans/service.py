@@ -16,6 +16,7 @@ from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, coll
 from app.core.models import utcnow
 from app.core.repository import check_version, get_for_update
 from app.customers.models import Site
+from app.renewals import service as renewals
 from app.service_plans import generation
 from app.service_plans.models import (
     PlannedVisit,
@@ -133,6 +134,10 @@ async def end_contract(
     if ends_on < contract.starts_on or ends_on > contract.ends_on:
         raise DomainError(
             "the end must fall within the contract's period", ErrorCode.INVALID, ["endsOn"]
+        )
+    if ends_on != contract.ends_on:
+        await renewals.expire_renewal_offers(
+            session, contract_id, f"contract ended early: {reason}", utcnow()
         )
     contract.ends_on = ends_on
     contract.touch()

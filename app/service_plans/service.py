@@ -83,6 +83,7 @@ async def update_plan(
 ) -> ServicePlan:
     """Changes apply to visits from today on whose task was not dispatched: those are
     remade; visits already dispatched, under way or past keep what they were given."""
+    await generation.hold_generation_lock(session)
     plan = await get_for_update(session, ServicePlan, plan_id, what="service plan")
     check_version(plan, expected_version)
     values = changes.model_dump(exclude_unset=True)
@@ -107,6 +108,7 @@ async def archive_plan(
     session: AsyncSession, actor: Actor, plan_id: int, expected_version: int | None, today: date
 ) -> ServicePlan:
     """The plan stops; its visits from today on that were not dispatched are cancelled."""
+    await generation.hold_generation_lock(session)
     plan = await get_for_update(session, ServicePlan, plan_id, what="service plan")
     check_version(plan, expected_version)
     if plan.archived_at is None:
@@ -127,6 +129,7 @@ async def end_contract(
 ) -> tuple[Contract, int]:
     """End (or terminate early) a contract on `ends_on`; its visits after that day which have
     not started are cancelled with the reason. Returns the contract and how many were."""
+    await generation.hold_generation_lock(session)
     contract = await get_for_update(session, Contract, contract_id, what="contract")
     check_version(contract, expected_version)
     if contract.archived_at is not None:

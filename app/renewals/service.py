@@ -17,14 +17,22 @@ from typing import Any
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.assets.models import Asset
 from app.contracts import repository as contracts
 from app.contracts.models import Contract, ContractCreate, ContractKind
-from app.contracts.service import create_contract
-from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, collect
+from app.contracts.service import check_contract, create_contract
+from app.core.errors import (
+    DomainError,
+    ErrorCode,
+    FieldProblem,
+    NotFound,
+    collect,
+    from_validation,
+)
 from app.core.models import utcnow
 from app.core.repository import check_version, flush_unique, get_for_update
 from app.customers.models import Customer, Site
@@ -227,7 +235,7 @@ async def renewal_offer(
     if offer.price is None:
         quote = await quote_renewal(session, contract, policy, len(covered))
         offer.price, offer.currency, offer.price_basis = quote.price, quote.currency, quote.basis
-    _check_terms(offer)
+    await check_terms(session, offer)
     session.add(offer)
     return offer
 
@@ -337,8 +345,7 @@ async def make_offer(
     if offer.valid_until is None or offer.valid_until < now.date():
         policy = await policy_for(session, offer.contract_kind)
         offer.valid_until = now.date() + timedelta(days=policy.offer_valid_days)
-    _check_terms(offer)
-    await _check_covered(session, offer)
+    await check_terms(session, offer)
     await flush_unique(session, "offerId", "a newer version of this offer exists")
     await send(session, offer, now)
     return offer
@@ -406,7 +413,39 @@ def _apply(offer: Offer, terms: Terms) -> None:
         offer.price_basis = "set by staff"
 
 
-def _check_terms(offer: Offer) -> None:
+async def check_terms(session: AsyncSession, offer: Offer) -> None:
+    """An offer is sent only with terms the customer can accept: those the contract it would
+    create must have (checked by the contract's own rules), with the customer's own assets
+    and sites covered."""
+    _check_complete(offer)
+    await _check_covered(session, offer)
+    await check_contract(session, contract_terms(offer))
+
+
+def contract_terms(offer: Offer) -> ContractCreate:
+    """The contract an accepted offer creates; INVALID problems when a term breaks its rules."""
+    assert offer.starts_on is not None and offer.ends_on is not None
+    try:
+        return ContractCreate(
+            customer_id=offer.customer_id,
+            kind=offer.contract_kind,
+            starts_on=offer.starts_on,
+            ends_on=offer.ends_on,
+            covers_labour=offer.covers_labour,
+            covers_parts=offer.covers_parts,
+            sla_response_hours=offer.sla_response_hours,
+            sla_resolution_hours=offer.sla_resolution_hours,
+            visits_per_year=offer.visits_per_year,
+            price=offer.price,
+            currency=offer.currency,
+            covered_asset_ids=list(offer.covered_asset_ids),
+            covered_site_ids=list(offer.covered_site_ids),
+        )
+    except ValidationError as error:
+        raise from_validation(error) from error
+
+
+def _check_complete(offer: Offer) -> None:
     if offer.starts_on is None or offer.ends_on is None:
         raise DomainError("an offer needs its period", ErrorCode.INVALID, ["startsOn"])
     if offer.ends_on < offer.starts_on:
@@ -538,24 +577,7 @@ async def _conclude(session: AsyncSession, offer: Offer) -> None:
                 ErrorCode.INVALID_TRANSITION,
                 ["offerId"],
             )
-    contract = await create_contract(
-        session,
-        ContractCreate(
-            customer_id=offer.customer_id,
-            kind=offer.contract_kind,
-            starts_on=offer.starts_on,
-            ends_on=offer.ends_on,
-            covers_labour=offer.covers_labour,
-            covers_parts=offer.covers_parts,
-            sla_response_hours=offer.sla_response_hours,
-            sla_resolution_hours=offer.sla_resolution_hours,
-            visits_per_year=offer.visits_per_year,
-            price=offer.price,
-            currency=offer.currency,
-            covered_asset_ids=list(offer.covered_asset_ids),
-            covered_site_ids=list(offer.covered_site_ids),
-        ),
-    )
+    contract = await create_contract(session, contract_terms(offer))
     contract.renewed_from_id = offer.contract_id
     offer.new_contract_id = contract.id
     offer.stage = OfferStage.WON

@@ -49,8 +49,12 @@ NOT_NULL = frozenset(
         "tolerance_after_days",
         "duration_minutes",
         "holiday_policy",
+        "by_months",
+        "non_working_weekdays",
+        "asset_ids",
     }
 )
+"""Fields an update may leave out but not set to null (an empty list clears a list)."""
 
 
 async def create_plan(

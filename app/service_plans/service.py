@@ -55,6 +55,9 @@ NOT_NULL = frozenset(
     }
 )
 """Fields an update may leave out but not set to null (an empty list clears a list)."""
+UNSHAPING = frozenset({"name", "checklist_template_id"})
+"""Plan fields its visits do not depend on: changing only these remakes no visit (the
+checklist is read from the plan when the visit is inspected)."""
 
 
 async def create_plan(
@@ -95,6 +98,8 @@ async def update_plan(
     collect([p for p, k in zip(nulls, values, strict=True) if k in NOT_NULL and values[k] is None])
     if "required_skills" in values:
         values["required_skills"] = [s.model_dump() for s in changes.required_skills or []]
+    shaping = [n for n in ServicePlanFields.model_fields if n not in UNSHAPING]
+    before = {n: getattr(plan, n) for n in shaping}
     for name, value in values.items():
         setattr(plan, name, value)
     contract = await session.get(Contract, plan.contract_id)
@@ -102,7 +107,8 @@ async def update_plan(
     await _check(session, plan, contract)
     plan.touch()
     await session.flush()
-    await _withdraw(session, actor, plan_id, today, UNSENT, "the service plan changed")
+    if any(getattr(plan, n) != before[n] for n in shaping):
+        await _withdraw(session, actor, plan_id, today, UNSENT, "the service plan changed")
     if plan.archived_at is None:
         await generation.generate(session, today, horizon_days, plan_ids=[plan_id])
     return plan

@@ -16,6 +16,7 @@ from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, coll
 from app.core.models import utcnow
 from app.core.repository import check_version, get_for_update
 from app.customers.models import Site
+from app.inspections.models import ChecklistTemplate
 from app.renewals import service as renewals
 from app.service_plans import generation
 from app.service_plans.models import (
@@ -235,6 +236,16 @@ async def _check(session: AsyncSession, plan: ServicePlan, contract: Contract) -
         problems.append(
             FieldProblem("technician not found", ErrorCode.NOT_FOUND, ["preferredTechnicianId"])
         )
+    if plan.checklist_template_id is not None:
+        template = await session.get(ChecklistTemplate, plan.checklist_template_id)
+        if template is None or template.archived_at is not None:
+            problems.append(
+                FieldProblem(
+                    "checklist template not found (or archived)",
+                    ErrorCode.NOT_FOUND,
+                    ["checklistTemplateId"],
+                )
+            )
     codes = [s["code"] for s in plan.required_skills]
     known = set((await session.scalars(select(Skill.code).where(col(Skill.code).in_(codes)))).all())
     problems += [

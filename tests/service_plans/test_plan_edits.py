@@ -6,7 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.models import utcnow
+from app.inspections.models import ChecklistTemplate
+from app.work_orders.models import TaskType
 from tests.service_plans.test_graphql import UPDATE, VISITS, _setup
 from tests.support import GraphQLClient
 
@@ -57,3 +61,28 @@ async def test_changing_the_window_remakes_the_visits_not_dispatched(gql: GraphQ
         (due, status) for due, status, _ in before
     ]
     assert {task for *_, task in after}.isdisjoint({task for *_, task in before})
+
+
+async def test_the_checklist_must_exist_and_be_in_use(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    home = await _setup(gql)
+    current = ChecklistTemplate(name="AC service", task_type=TaskType.PREVENTIVE)
+    retired = ChecklistTemplate(name="Old AC service", archived_at=utcnow())
+    session.add_all([current, retired])
+    await session.flush()
+
+    refused = [
+        await gql.mutate(UPDATE, {"id": home["plan"]["id"], "checklistTemplateId": template_id})
+        for template_id in (999_999_999, retired.id)
+    ]
+    accepted = await gql.mutate(
+        UPDATE, {"id": home["plan"]["id"], "checklistTemplateId": current.id}
+    )
+
+    for payload in refused:
+        assert (payload["plan"], problems(payload)) == (
+            None,
+            [(["checklistTemplateId"], "NOT_FOUND")],
+        )
+    assert accepted["userErrors"] == []

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -41,7 +41,7 @@ async def advance(session: AsyncSession, now: datetime) -> dict[str, int]:
         await _offer_due(session, policy, now, counts)
         await _remind(session, policy, now, counts)
     counts["expired"] += await _expire(session, now)
-    return {"offered": 0, "reminded": 0, "expired": 0, "unpriced": 0} | dict(counts)
+    return {"offered": 0, "reminded": 0, "expired": 0, "unpriced": 0, "failed": 0} | dict(counts)
 
 
 def _due_contracts(policy: RenewalPolicy, now: datetime) -> SelectOfScalar[Contract]:
@@ -80,6 +80,10 @@ async def _offer_due(
             log.info("renewal not offered", contract=contract.number, reason=str(error))
             continue
         except IntegrityError:  # a staff offer got there first
+            continue
+        except DBAPIError as error:  # a value the database refuses: skip it, keep the round
+            counts["failed"] += 1
+            log.warning("renewal offer failed", contract=contract.number, error=str(error.orig))
             continue
         counts["offered"] += 1
 

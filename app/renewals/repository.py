@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -63,7 +64,10 @@ class StageFigure:
 async def by_stage(
     session: AsyncSession, created_from: date | None, created_to: date | None
 ) -> list[StageFigure]:
-    """Offers per stage and kind with their total value (superseded versions left out)."""
+    """Offers per stage and kind with their total value; only the newest version of each
+    chain counts (a superseded, or a declined or expired one re-offered since, is left out)."""
+    successor = aliased(Offer)
+    replaced = sa.exists().where(col(successor.supersedes_id) == col(Offer.id))
     statement = (
         sa.select(
             col(Offer.stage),
@@ -72,7 +76,7 @@ async def by_stage(
             func.count(),
             func.sum(Offer.price),
         )
-        .where(col(Offer.stage) != OfferStage.SUPERSEDED)
+        .where(col(Offer.stage) != OfferStage.SUPERSEDED, ~replaced)
         .group_by(col(Offer.stage), col(Offer.kind), col(Offer.currency))
         .order_by(col(Offer.kind), col(Offer.stage), col(Offer.currency))
     )

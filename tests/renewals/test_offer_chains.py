@@ -15,6 +15,7 @@ from tests.renewals.test_offers import (
     DECLINE,
     INQUIRY,
     OFFER,
+    PIPELINE,
     SITES,
     _db,
     customer_of,
@@ -94,3 +95,19 @@ async def test_accepting_refuses_when_the_contract_was_renewed_meanwhile(
     payload = await customer_of(gql, customer_id).mutate(ACCEPT, {"offerId": offer["id"]})
 
     assert (payload["offer"], error_codes(payload)) == (None, ["INVALID_TRANSITION"])
+
+
+async def test_the_pipeline_counts_a_re_offered_chain_once(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    contract_id, customer_id = await renewable(session)
+    first = await offered(gql, contract_id)
+    await customer_of(gql, customer_id).mutate(DECLINE, {"offerId": first["id"]})
+    await gql.mutate(OFFER, {"offerId": first["id"], "terms": {}})
+
+    data = await gql(PIPELINE)
+
+    assert [
+        (s["stage"], s["kind"], s["count"], s["value"]["amount"])
+        for s in data["contractOfferPipeline"]
+    ] == [("OFFERED", "RENEWAL", 1, "12600.00")]

@@ -242,13 +242,20 @@ async def _version(session: AsyncSession, inspection: Inspection) -> ChecklistTe
 async def record_answers(
     session: AsyncSession, principal: Principal, inspection_id: int, answers: list[AnswerIn]
 ) -> Inspection:
-    """Save answers (a later answer to an item replaces the earlier one); every problem is
-    reported at once, per item, and nothing is saved then."""
+    """Save answers (a later answer to an item replaces the earlier one, in the same call
+    too); every problem is reported at once, per item, and nothing is saved then. No more
+    answers than the checklist has items are taken."""
     inspection, _ = await _for_change(session, principal, inspection_id)
     items = {item.key: item for item in (await _version(session, inspection)).items()}
+    if len(answers) > len(items):
+        raise DomainError(
+            f"the checklist has {len(items)} items: send at most as many answers",
+            ErrorCode.INVALID,
+            ["answers"],
+        )
     photos = await _task_attachments(session, inspection.task_id)
     problems: list[FieldProblem] = []
-    rows: list[dict[str, Any]] = []
+    rows: dict[str, dict[str, Any]] = {}
     for n, answer in enumerate(answers):
         at = ["answers", str(n)]
         item = items.get(answer.item_key)
@@ -268,11 +275,12 @@ async def record_answers(
                 FieldProblem(f"{item.label}: {error}", ErrorCode.INVALID, [*at, item.key])
             )
             continue
-        rows.append({"item_key": item.key, "value": value, "number": number, "failed": failed})
+        rows[item.key] = {"item_key": item.key, "value": value, "number": number, "failed": failed}
     collect(problems)
-    for row in rows:
+    if rows:
+        now = utcnow()
         statement = insert(InspectionAnswer).values(
-            inspection_id=inspection.id, answered_at=utcnow(), **row
+            [{"inspection_id": inspection.id, "answered_at": now, **r} for r in rows.values()]
         )
         await session.execute(
             statement.on_conflict_do_update(

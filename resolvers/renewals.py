@@ -299,7 +299,9 @@ class RenewalsMutation:
             )
             return ContractOfferPayload(offer=OfferType.from_model(offer))
 
-        return await execute(info, ContractOfferPayload, action)
+        return await execute(
+            info, ContractOfferPayload, action, idempotency_key=input.idempotency_key
+        )
 
     @strawberry.mutation(
         extensions=[allow(*ANSWERERS)],

@@ -329,6 +329,7 @@ class OfferContractInput:
     offer_id: strawberry.ID = strawberry.field(description="The inquiry or offer.")
     expected_version: int | None = None
     terms: OfferTermsInput = strawberry.field(description="The terms offered.")
+    idempotency_key: str | None = None
 
 
 @strawberry.input(description="The customer's answer to an offer.")

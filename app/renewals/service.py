@@ -544,9 +544,9 @@ async def confirm_order(
 ) -> Offer:
     """Staff confirm the order of an accepted new-contract offer: the contract is created."""
     offer = await get_for_update(session, Offer, offer_id, what="offer")
-    check_version(offer, expected)
     if offer.stage is OfferStage.WON:
-        return offer
+        return offer  # confirmed already: a retry gets the same answer, whatever its version
+    check_version(offer, expected)
     if offer.stage is not OfferStage.ACCEPTED:
         raise DomainError(
             "only an accepted offer can be confirmed as an order",

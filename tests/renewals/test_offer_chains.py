@@ -12,6 +12,7 @@ from app.contracts.models import Contract
 from app.core.models import utcnow
 from tests.renewals.test_offers import (
     ACCEPT,
+    CONFIRM,
     DECLINE,
     INQUIRY,
     OFFER,
@@ -111,3 +112,41 @@ async def test_the_pipeline_counts_a_re_offered_chain_once(
         (s["stage"], s["kind"], s["count"], s["value"]["amount"])
         for s in data["contractOfferPipeline"]
     ] == [("OFFERED", "RENEWAL", 1, "12600.00")]
+
+
+async def test_a_replayed_re_offer_returns_the_same_version(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    contract_id, _ = await renewable(session)
+    first = await offered(gql, contract_id)
+    sent = {"offerId": first["id"], "terms": {}, "idempotencyKey": "re-offer-1"}
+
+    second = await gql.mutate(OFFER, sent)
+    replay = await gql.mutate(OFFER, sent)
+
+    assert replay == second and second["offer"]["revision"] == 2
+
+
+async def test_a_retried_order_confirmation_returns_the_won_offer(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    contract_id, customer_id = await renewable(session)
+    customer = customer_of(gql, customer_id)
+    site = (await gql(SITES, {"id": contract_id}))["node"]["coveredSites"][0]["id"]
+    inquiry = await customer.mutate(INQUIRY, {"customerId": customer_id, "contractKind": "CMC"})
+    start = utcnow().date() + timedelta(days=10)
+    terms = {
+        "startsOn": start.isoformat(),
+        "endsOn": (start + timedelta(days=364)).isoformat(),
+        "price": {"amount": "18000.00", "currency": "INR"},
+        "coveredSiteIds": [site],
+    }
+    made = (await gql.mutate(OFFER, {"offerId": inquiry["offer"]["id"], "terms": terms}))["offer"]
+    accepted = (await customer.mutate(ACCEPT, {"offerId": made["id"]}))["offer"]
+    sent = {"offerId": made["id"], "expectedVersion": accepted["version"]}
+
+    first = await gql.mutate(CONFIRM, sent)
+    retry = await gql.mutate(CONFIRM, sent)
+
+    assert first["userErrors"] == retry["userErrors"] == []
+    assert retry["offer"]["newContract"]["id"] == first["offer"]["newContract"]["id"]

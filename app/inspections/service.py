@@ -313,7 +313,11 @@ async def submit_inspection(
     answers: list[AnswerIn] | None = None,
 ) -> tuple[Inspection, list[Task]]:
     """Save the last answers, check every required item is answered, complete the inspection
-    and open one corrective task per failed item that carries a follow-up rule."""
+    and open one corrective task per failed item that carries a follow-up rule. A retry of a
+    submission gets the submitted inspection and its corrective tasks back, changing nothing."""
+    submitted = await _submitted(session, principal, inspection_id)
+    if submitted is not None:
+        return submitted
     if answers:
         await record_answers(session, principal, inspection_id, answers)
     inspection, task = await _for_change(session, principal, inspection_id)
@@ -337,6 +341,25 @@ async def submit_inspection(
     ]
     await session.flush()
     return inspection, created
+
+
+async def _submitted(
+    session: AsyncSession, principal: Principal, inspection_id: int
+) -> tuple[Inspection, list[Task]] | None:
+    _may_fill(principal)
+    inspection = await session.scalar(
+        select(Inspection).where(col(Inspection.id) == inspection_id).with_for_update()
+    )
+    if inspection is None or inspection.status is not InspectionStatus.SUBMITTED:
+        return None
+    await tasks.get_for_change(session, principal, inspection.task_id)  # theirs to fill
+    follow_ups = await session.scalars(
+        select(Task)
+        .join(InspectionFollowUp, col(InspectionFollowUp.task_id) == col(Task.id))
+        .where(col(InspectionFollowUp.inspection_id) == inspection_id)
+        .order_by(col(Task.id))
+    )
+    return inspection, list(follow_ups.all())
 
 
 _COPIED = (

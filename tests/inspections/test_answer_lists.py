@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.auth import Role
 from schema.ids import encode_id
 from tests.inspections import helpers
-from tests.inspections.test_inspections_api import START, _template
+from tests.inspections.test_inspections_api import START, SUBMIT, _submitted, _template
 from tests.support import GraphQLClient
 from tests.work_orders import factories
 
@@ -59,3 +59,18 @@ async def test_two_answers_to_one_item_keep_the_last(
 
     assert payload["userErrors"] == []
     assert payload["inspection"]["answers"] == [{"itemKey": "filter_clean", "yes": True}]
+
+
+async def test_a_retried_submission_returns_the_first_result(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    w = await factories.world(session)
+    inspection = await _submitted(gql, session, w, "95")  # out of range: one repair opened
+    me = gql.as_role(Role.TECHNICIAN, technician_id=w.technician.id)
+
+    retry = await me.mutate(SUBMIT, {"inspectionId": inspection["id"], "answers": []})
+
+    assert retry["userErrors"] == []
+    assert retry["inspection"]["followUps"] == inspection["followUps"]
+    assert len(inspection["followUps"]) == 1
+    assert retry["inspection"]["status"] == "SUBMITTED"

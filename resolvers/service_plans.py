@@ -26,7 +26,7 @@ from schema.ids import decode_id, decode_ids, decode_optional_id
 from schema.inputs import ArchiveInput, provided
 from schema.node import register_node
 from schema.pagination import paginate
-from schema.permissions import allow, authenticated, staff
+from schema.permissions import allow, authenticated
 from schema.service_plans import (
     ContractEntitlementType,
     CreateServicePlanInput,
@@ -262,10 +262,10 @@ class ServicePlansMutation:
         return await execute(info, EndContractPayload, action)
 
     @strawberry.mutation(
-        extensions=[staff()],
+        extensions=[allow(*PLAN_WRITERS)],
         description=(
-            "Generate planned visits now (staff); the job does it every 15 minutes. Rerunning "
-            "creates nothing new."
+            "Generate planned visits now (admins and managers), at most the configured horizon "
+            "ahead; the job does it every 15 minutes. Rerunning creates nothing new."
         ),
     )
     async def generate_planned_visits(
@@ -273,7 +273,7 @@ class ServicePlansMutation:
     ) -> GeneratePlannedVisitsPayload:
         async def action() -> GeneratePlannedVisitsPayload:
             plan = decode_optional_id(input.plan_id, "ServicePlan", "planId")
-            horizon = min(max(input.horizon_days or _horizon(info), 1), 730)
+            horizon = min(max(input.horizon_days or _horizon(info), 1), _horizon(info))
             counts = await generation.generate(
                 info.context.session,
                 utcnow().date(),

@@ -386,7 +386,9 @@ class GeneratePlannedVisitsInput:
         default=None, description="Only this plan; null: every plan."
     )
     horizon_days: int | None = strawberry.field(
-        default=None, description="Days ahead, 1 to 730; null: the configured horizon."
+        default=None,
+        description="Days ahead, 1 up to the configured horizon (more counts as the horizon); "
+        "null: the configured horizon.",
     )
 
 

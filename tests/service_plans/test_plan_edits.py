@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.auth import Role
 from app.core.models import utcnow
 from app.inspections.models import ChecklistTemplate
 from app.work_orders.models import TaskType
-from tests.service_plans.test_graphql import UPDATE, VISITS, _setup
-from tests.support import GraphQLClient
+from tests.service_plans.test_graphql import CREATE, UPDATE, VISITS, _setup
+from tests.support import GraphQLClient, error_codes
 
 
 def problems(payload: dict[str, Any]) -> list[tuple[list[str] | None, str]]:
@@ -86,3 +87,55 @@ async def test_the_checklist_must_exist_and_be_in_use(
             [(["checklistTemplateId"], "NOT_FOUND")],
         )
     assert accepted["userErrors"] == []
+
+
+GENERATE = """
+mutation($input: GeneratePlannedVisitsInput!) {
+  generatePlannedVisits(input: $input) { plans due created userErrors { field code } }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("role", "code"),
+    [
+        (Role.DISPATCHER, "FORBIDDEN"),
+        (Role.AGENT, "FORBIDDEN"),
+        (Role.TECHNICIAN, "FORBIDDEN"),
+        (Role.PARTNER, "FORBIDDEN"),
+        (Role.CUSTOMER, "FORBIDDEN"),
+        (None, "UNAUTHENTICATED"),
+    ],
+)
+async def test_only_plan_writers_generate_visits(
+    gql: GraphQLClient, role: Role | None, code: str
+) -> None:
+    payload = await gql.as_role(role, customer_id=1).mutate(GENERATE, {})
+    assert (payload["created"], error_codes(payload)) == (0, [code])
+
+
+async def test_generating_goes_no_further_than_the_configured_horizon(
+    gql: GraphQLClient,
+) -> None:
+    home = await _setup(gql)
+    weekly = await gql.mutate(
+        CREATE,
+        {
+            "contractId": home["contract"]["id"],
+            "name": "Weekly filter check",
+            "target": "ASSETS",
+            "assetIds": [home["asset"]["id"]],
+            "frequency": "WEEKLY",
+            "nonWorkingWeekdays": [],
+        },
+    )
+    plan_id = weekly["plan"]["id"]
+    horizon = gql.settings.service_plan_horizon_days
+
+    asked_more = await gql.as_role(Role.MANAGER).mutate(
+        GENERATE, {"planId": plan_id, "horizonDays": horizon + 200}
+    )
+    configured = await gql.mutate(GENERATE, {"planId": plan_id})
+
+    assert asked_more["userErrors"] == []
+    assert asked_more["due"] == configured["due"] == horizon // 7 + 1

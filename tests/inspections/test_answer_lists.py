@@ -74,3 +74,21 @@ async def test_a_retried_submission_returns_the_first_result(
     assert retry["inspection"]["followUps"] == inspection["followUps"]
     assert len(inspection["followUps"]) == 1
     assert retry["inspection"]["status"] == "SUBMITTED"
+
+
+FOLLOW_UPS = "{ inspections { edges { node { task { id } followUps { task { id } } } } } }"
+
+
+async def test_a_technician_sees_no_corrective_task_they_may_not_read(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    w = await factories.world(session)
+    await _submitted(gql, session, w, "95")  # opens an unassigned repair
+
+    mine = await gql.as_role(Role.TECHNICIAN, technician_id=w.technician.id)(FOLLOW_UPS)
+    staff = await gql(FOLLOW_UPS)
+
+    (node,) = [e["node"] for e in mine["inspections"]["edges"]]
+    assert node["task"] is not None and node["followUps"] == [{"task": None}]
+    (seen,) = [e["node"] for e in staff["inspections"]["edges"]]
+    assert seen["followUps"][0]["task"] is not None

@@ -17,7 +17,7 @@ from app.attachments.models import Attachment, AttachmentKind
 from app.core.auth import Principal, Role
 from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, collect
 from app.core.models import utcnow
-from app.inspections import templates
+from app.inspections import repository, templates
 from app.inspections.models import (
     DEFAULT_CHECK_IN_TYPES,
     CheckInRule,
@@ -296,16 +296,6 @@ async def record_answers(
     return inspection
 
 
-async def answers_of(session: AsyncSession, inspection_id: int) -> list[InspectionAnswer]:
-    rows = await session.scalars(
-        select(InspectionAnswer)
-        .where(col(InspectionAnswer.inspection_id) == inspection_id)
-        .order_by(col(InspectionAnswer.id))
-        .execution_options(populate_existing=True)
-    )
-    return list(rows.all())
-
-
 async def submit_inspection(
     session: AsyncSession,
     principal: Principal,
@@ -322,7 +312,7 @@ async def submit_inspection(
         await record_answers(session, principal, inspection_id, answers)
     inspection, task = await _for_change(session, principal, inspection_id)
     version = await _version(session, inspection)
-    saved = {a.item_key: a for a in await answers_of(session, inspection_id)}
+    saved = {a.item_key: a for a in await repository.answers_of(session, [inspection_id])}
     collect(
         [
             FieldProblem(f"{item.label}: required", ErrorCode.INVALID, ["answers", item.key])

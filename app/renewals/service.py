@@ -30,6 +30,7 @@ from app.core.errors import (
     ErrorCode,
     FieldProblem,
     NotFound,
+    camel,
     collect,
     from_validation,
 )
@@ -88,18 +89,13 @@ POLICY_RANGES: dict[str, tuple[Decimal, Decimal]] = {
 }
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _policy_problems(values: dict[str, Any]) -> list[FieldProblem]:
     problems = []
     for name, (low, high) in POLICY_RANGES.items():
         value = values.get(name)
         if value is not None and not low <= Decimal(value) <= high:
             problems.append(
-                FieldProblem(f"{name} is {low} to {high}", ErrorCode.INVALID, [_camel(name)])
+                FieldProblem(f"{name} is {low} to {high}", ErrorCode.INVALID, [camel(name)])
             )
     days = values.get("reminder_days")
     if days is not None and any(d < 0 or d > 730 for d in days):

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from app.assets.models import Asset
 from app.contracts.models import Contract
-from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, collect
+from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, camel, collect
 from app.core.models import utcnow
 from app.core.repository import check_version, get_for_update
 from app.customers.models import Site
@@ -95,7 +95,7 @@ async def update_plan(
     plan = await get_for_update(session, ServicePlan, plan_id, what="service plan")
     check_version(plan, expected_version)
     values = changes.model_dump(exclude_unset=True)
-    nulls = [FieldProblem("cannot be null", ErrorCode.INVALID, [_camel(k)]) for k in values]
+    nulls = [FieldProblem("cannot be null", ErrorCode.INVALID, [camel(k)]) for k in values]
     collect([p for p, k in zip(nulls, values, strict=True) if k in NOT_NULL and values[k] is None])
     if "required_skills" in values:
         values["required_skills"] = [s.model_dump() for s in changes.required_skills or []]
@@ -327,11 +327,6 @@ async def _target_problems(
                 )
             )
     return problems
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,12 +85,11 @@ class ServicePlansQuery:
         ] = None,
         include_archived: bool = False,
     ) -> ServicePlanConnection:
-        statement = repository.readable_plans(info.context.principal)
-        contract = decode_optional_id(contract_id, "Contract", "contractId")
-        if contract is not None:
-            statement = statement.where(ServicePlan.contract_id == contract)
-        if not include_archived:
-            statement = statement.where(ServicePlan.archived_at.is_(None))  # type: ignore[union-attr]
+        statement = repository.listed_plans(
+            info.context.principal,
+            contract_id=decode_optional_id(contract_id, "Contract", "contractId"),
+            include_archived=include_archived,
+        )
         return await paginate(
             info.context.session,
             statement,

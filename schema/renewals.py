@@ -75,7 +75,9 @@ class OfferType(Node):
         description="Promised resolution time in clock hours; null when none."
     )
     valid_until: date | None = strawberry.field(
-        description="Last day the offer can be accepted (a renewal: the contract's last day)."
+        description="Last day the offer can be accepted: a renewal's first offer runs to the "
+        "contract's last day; a version sent after its deadline passed runs the policy's "
+        "offerValidDays from the day it is sent."
     )
     sent_at: datetime | None = strawberry.field(description="When the offer was sent; null if not.")
     answered_at: datetime | None = strawberry.field(

@@ -52,6 +52,14 @@ async def get_readable(
     return await session.scalar(readable(principal).where(col(Offer.id) == offer_id))
 
 
+async def customer_of(session: AsyncSession, offer_id: int) -> int | None:
+    """The customer an offer is made to; None when there is no such offer."""
+    customer_id: int | None = await session.scalar(
+        select(Offer.customer_id).where(col(Offer.id) == offer_id)
+    )
+    return customer_id
+
+
 @dataclass(frozen=True, slots=True)
 class StageFigure:
     stage: OfferStage

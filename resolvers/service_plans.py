@@ -58,6 +58,10 @@ def _plan_values(values: dict[str, Any]) -> dict[str, Any]:
         values["preferred_technician_id"] = decode_id(
             values["preferred_technician_id"], "Technician", "preferredTechnicianId"
         )
+    if values.get("checklist_template_id") is not None:
+        values["checklist_template_id"] = decode_id(
+            values["checklist_template_id"], "ChecklistTemplate", "checklistTemplateId"
+        )
     if values.get("required_skills") is not None:
         values["required_skills"] = [
             {"code": s.code, "min_level": s.min_level} for s in values["required_skills"]

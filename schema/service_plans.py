@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 from app.assets.models import Asset
 from app.contracts.models import Contract
 from app.customers.models import Site
+from app.inspections.models import ChecklistTemplate
 from app.service_plans import models, repository, service
 from app.service_plans.models import PlannedVisit, ServicePlan
 from app.technicians.models import Technician
@@ -20,6 +21,7 @@ from schema.context import Info
 from schema.contracts import ContractType
 from schema.customers import SiteType
 from schema.errors import Payload
+from schema.inspections import ChecklistTemplateType
 from schema.node import Node
 from schema.pagination import Connection, FirstItems
 from schema.permissions import staff
@@ -99,7 +101,8 @@ class ServicePlanType(Node):
         extensions=[FirstItems(20)], description="Skills the visits need, at a minimum level."
     )
     checklist_template_id: int | None = strawberry.field(
-        description="Database id of the inspection checklist template the visit is filled on."
+        description="Database id of the inspection checklist template the visit is filled on "
+        "(read `checklistTemplate` for the template itself)."
     )
     holiday_policy: HolidayPolicy = strawberry.field(  # type: ignore[valid-type]
         description="Where a due date on a holiday or non-working day moves."
@@ -151,6 +154,18 @@ class ServicePlanType(Node):
         row = await info.context.loaders.by_id(Contract).load(self.row.contract_id)
         assert row is not None
         return ContractType.from_model(row)
+
+    @strawberry.field(
+        description="The inspection checklist the visits are filled on; null: the default "
+        "checklist of the visit's task type."
+    )
+    async def checklist_template(self, info: Info) -> ChecklistTemplateType | None:
+        if self.row.checklist_template_id is None:
+            return None
+        row = await info.context.loaders.by_id(ChecklistTemplate).load(
+            self.row.checklist_template_id
+        )
+        return ChecklistTemplateType.from_model(row) if row else None
 
     @strawberry.field(description="The site a SITE plan visits; null for other targets.")
     async def site(self, info: Info) -> SiteType | None:
@@ -356,8 +371,10 @@ class ServicePlanFieldsInput:
     preferred_technician_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Technician the visits go to first."
     )
-    checklist_template_id: int | None = strawberry.field(
-        default=strawberry.UNSET, description="Database id of the checklist template."
+    checklist_template_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The inspection checklist (a ChecklistTemplate ID) the visits are filled on; "
+        "null: the default checklist of the visit's task type.",
     )
     holiday_policy: HolidayPolicy | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET, description="Where a due date on a day off moves."

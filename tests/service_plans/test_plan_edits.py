@@ -12,8 +12,17 @@ from app.core.auth import Role
 from app.core.models import utcnow
 from app.inspections.models import ChecklistTemplate
 from app.work_orders.models import TaskType
+from schema.ids import encode_id
 from tests.service_plans.test_graphql import CREATE, UPDATE, VISITS, _setup
 from tests.support import GraphQLClient, error_codes
+
+CHECKLIST = """
+mutation($input: UpdateServicePlanInput!) {
+  updateServicePlan(input: $input) {
+    plan { checklistTemplate { id name } } userErrors { field message code }
+  }
+}
+"""
 
 
 def problems(payload: dict[str, Any]) -> list[tuple[list[str] | None, str]]:
@@ -75,10 +84,17 @@ async def test_the_checklist_must_exist_and_be_in_use(
 
     refused = [
         await gql.mutate(UPDATE, {"id": home["plan"]["id"], "checklistTemplateId": template_id})
-        for template_id in (999_999_999, retired.id)
+        for template_id in (
+            encode_id("ChecklistTemplate", 999_999_999),
+            encode_id("ChecklistTemplate", retired.id or 0),
+        )
     ]
+    template_id = encode_id("ChecklistTemplate", current.id or 0)
     accepted = await gql.mutate(
-        UPDATE, {"id": home["plan"]["id"], "checklistTemplateId": current.id}
+        CHECKLIST, {"id": home["plan"]["id"], "checklistTemplateId": template_id}
+    )
+    wrong_type = await gql.mutate(
+        UPDATE, {"id": home["plan"]["id"], "checklistTemplateId": home["plan"]["id"]}
     )
 
     for payload in refused:
@@ -87,6 +103,8 @@ async def test_the_checklist_must_exist_and_be_in_use(
             [(["checklistTemplateId"], "NOT_FOUND")],
         )
     assert accepted["userErrors"] == []
+    assert accepted["plan"]["checklistTemplate"] == {"id": template_id, "name": "AC service"}
+    assert problems(wrong_type) == [(["checklistTemplateId"], "INVALID")]
 
 
 GENERATE = """

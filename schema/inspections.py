@@ -418,7 +418,9 @@ class ItemAnswerInput:
 class InspectionAnswersInput:
     inspection_id: strawberry.ID = strawberry.field(description="The inspection.")
     answers: list[ItemAnswerInput] = strawberry.field(
-        default_factory=list, description="Answers to save."
+        default_factory=list,
+        description="Answers to save: at most one per checklist item (a second answer to an "
+        "item replaces the first); more answers than the checklist has items are refused.",
     )
 
 

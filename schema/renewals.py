@@ -188,7 +188,8 @@ class RenewalPolicyType:
         description="Percent added to a list price when parts are covered."
     )
     offer_valid_days: int = strawberry.field(
-        description="Days a new-contract offer stays open when no last day is given."
+        description="Days a new-contract offer, or a version re-sent after its deadline "
+        "passed, stays open when no last day is given."
     )
     version: int
     updated_at: datetime

@@ -10,6 +10,8 @@ import strawberry
 from app.contracts import repository, service
 from app.contracts.models import Contract, ContractCreate, ContractUpdate
 from app.core.auth import Role
+from app.core.models import utcnow
+from app.renewals import service as renewals
 from resolvers.base import execute
 from schema.context import Info
 from schema.contracts import (
@@ -129,6 +131,10 @@ class ContractsMutation:
         async def action() -> ContractPayload:
             contract = await service.archive_contract(
                 info.context.session, decode_id(input.id, "Contract"), input.expected_version
+            )
+            assert contract.id is not None
+            await renewals.expire_renewal_offers(
+                info.context.session, contract.id, "the contract was archived", utcnow()
             )
             return ContractPayload(contract=ContractType.from_model(contract))
 

@@ -329,7 +329,7 @@ class InspectionsMutation:
     @strawberry.mutation(
         extensions=[allow(*FILLERS)],
         description="Save the last answers and complete the inspection; failed items open "
-        "their corrective tasks.",
+        "their corrective tasks. Submitting again returns the submitted inspection unchanged.",
     )
     async def submit_inspection(
         self, info: Info, input: InspectionAnswersInput

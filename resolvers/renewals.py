@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 import strawberry
-from sqlmodel import col, select
 
 from app.contracts.models import ContractKind
 from app.core.auth import Principal, Role
@@ -85,9 +84,7 @@ async def _answerable(info: Info, offer_id: strawberry.ID) -> int:
     """The offer's id when the caller may answer it: staff, or the customer it is made to."""
     db_id = decode_id(offer_id, "ContractOffer", "offerId")
     principal: Principal = info.context.require_principal()
-    customer_id = await info.context.session.scalar(
-        select(Offer.customer_id).where(col(Offer.id) == db_id)
-    )
+    customer_id = await repository.customer_of(info.context.session, db_id)
     if customer_id is None or not may_act_for(principal, customer_id):
         raise NotFound("offer", ["offerId"])
     return db_id
@@ -299,7 +296,9 @@ class RenewalsMutation:
             )
             return ContractOfferPayload(offer=OfferType.from_model(offer))
 
-        return await execute(info, ContractOfferPayload, action)
+        return await execute(
+            info, ContractOfferPayload, action, idempotency_key=input.idempotency_key
+        )
 
     @strawberry.mutation(
         extensions=[allow(*ANSWERERS)],

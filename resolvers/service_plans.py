@@ -26,7 +26,7 @@ from schema.ids import decode_id, decode_ids, decode_optional_id
 from schema.inputs import ArchiveInput, provided
 from schema.node import register_node
 from schema.pagination import paginate
-from schema.permissions import allow, authenticated, staff
+from schema.permissions import allow, authenticated
 from schema.service_plans import (
     ContractEntitlementType,
     CreateServicePlanInput,
@@ -58,6 +58,10 @@ def _plan_values(values: dict[str, Any]) -> dict[str, Any]:
         values["preferred_technician_id"] = decode_id(
             values["preferred_technician_id"], "Technician", "preferredTechnicianId"
         )
+    if values.get("checklist_template_id") is not None:
+        values["checklist_template_id"] = decode_id(
+            values["checklist_template_id"], "ChecklistTemplate", "checklistTemplateId"
+        )
     if values.get("required_skills") is not None:
         values["required_skills"] = [
             {"code": s.code, "min_level": s.min_level} for s in values["required_skills"]
@@ -85,12 +89,11 @@ class ServicePlansQuery:
         ] = None,
         include_archived: bool = False,
     ) -> ServicePlanConnection:
-        statement = repository.readable_plans(info.context.principal)
-        contract = decode_optional_id(contract_id, "Contract", "contractId")
-        if contract is not None:
-            statement = statement.where(ServicePlan.contract_id == contract)
-        if not include_archived:
-            statement = statement.where(ServicePlan.archived_at.is_(None))  # type: ignore[union-attr]
+        statement = repository.listed_plans(
+            info.context.principal,
+            contract_id=decode_optional_id(contract_id, "Contract", "contractId"),
+            include_archived=include_archived,
+        )
         return await paginate(
             info.context.session,
             statement,
@@ -262,10 +265,10 @@ class ServicePlansMutation:
         return await execute(info, EndContractPayload, action)
 
     @strawberry.mutation(
-        extensions=[staff()],
+        extensions=[allow(*PLAN_WRITERS)],
         description=(
-            "Generate planned visits now (staff); the job does it every 15 minutes. Rerunning "
-            "creates nothing new."
+            "Generate planned visits now (admins and managers), at most the configured horizon "
+            "ahead; the job does it every 15 minutes. Rerunning creates nothing new."
         ),
     )
     async def generate_planned_visits(
@@ -273,7 +276,7 @@ class ServicePlansMutation:
     ) -> GeneratePlannedVisitsPayload:
         async def action() -> GeneratePlannedVisitsPayload:
             plan = decode_optional_id(input.plan_id, "ServicePlan", "planId")
-            horizon = min(max(input.horizon_days or _horizon(info), 1), 730)
+            horizon = min(max(input.horizon_days or _horizon(info), 1), _horizon(info))
             counts = await generation.generate(
                 info.context.session,
                 utcnow().date(),

@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from pydantic import ValidationError
 
-from app.core.errors import DomainError
+from app.core.errors import DomainError, camel
 from app.core.errors import ErrorCode as DomainErrorCode
 
 ErrorCode = strawberry.enum(
@@ -41,11 +41,6 @@ class Payload:
     """Base of every mutation payload: the changed objects, or what was wrong."""
 
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def from_domain_error(error: DomainError) -> list[UserError]:

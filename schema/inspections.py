@@ -20,12 +20,12 @@ from app.inspections.models import (
     InspectionAnswer,
     InspectionFollowUp,
 )
-from app.work_orders.models import Task
 from schema.assets import AssetType, ProductCategory
 from schema.context import Info
 from schema.errors import Payload
 from schema.node import Node
 from schema.pagination import Connection, FirstItems
+from schema.task_access import task_by_id
 from schema.work_orders import TaskKind
 
 if TYPE_CHECKING:
@@ -208,11 +208,11 @@ class InspectionFollowUpType:
     reason: str = strawberry.field(description="What failed, as written on the task.")
     task_id: strawberry.Private[int]
 
-    @strawberry.field(description="The corrective task.")
+    @strawberry.field(description="The corrective task; null when the caller may not read it.")
     async def task(self, info: Info) -> TaskRef | None:
         from schema.work_orders import TaskType
 
-        row = await info.context.loaders.by_id(Task).load(self.task_id)
+        row = await task_by_id(info).load(self.task_id)
         return TaskType.from_model(row) if row else None
 
 
@@ -256,11 +256,11 @@ class InspectionType(Node):
         assert template is not None
         return ChecklistTemplateType.from_model(template)
 
-    @strawberry.field(description="The task visited.")
+    @strawberry.field(description="The task visited; null when the caller may not read it.")
     async def task(self, info: Info) -> TaskRef | None:
         from schema.work_orders import TaskType
 
-        row = await info.context.loaders.by_id(Task).load(self.row.task_id)
+        row = await task_by_id(info).load(self.row.task_id)
         return TaskType.from_model(row) if row else None
 
     @strawberry.field(description="The asset inspected; null for a site-level checklist.")
@@ -418,7 +418,9 @@ class ItemAnswerInput:
 class InspectionAnswersInput:
     inspection_id: strawberry.ID = strawberry.field(description="The inspection.")
     answers: list[ItemAnswerInput] = strawberry.field(
-        default_factory=list, description="Answers to save."
+        default_factory=list,
+        description="Answers to save: at most one per checklist item (a second answer to an "
+        "item replaces the first); more answers than the checklist has items are refused.",
     )
 
 

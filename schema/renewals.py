@@ -75,7 +75,9 @@ class OfferType(Node):
         description="Promised resolution time in clock hours; null when none."
     )
     valid_until: date | None = strawberry.field(
-        description="Last day the offer can be accepted (a renewal: the contract's last day)."
+        description="Last day the offer can be accepted: a renewal's first offer runs to the "
+        "contract's last day; a version sent after its deadline passed runs the policy's "
+        "offerValidDays from the day it is sent."
     )
     sent_at: datetime | None = strawberry.field(description="When the offer was sent; null if not.")
     answered_at: datetime | None = strawberry.field(
@@ -186,7 +188,8 @@ class RenewalPolicyType:
         description="Percent added to a list price when parts are covered."
     )
     offer_valid_days: int = strawberry.field(
-        description="Days a new-contract offer stays open when no last day is given."
+        description="Days a new-contract offer, or a version re-sent after its deadline "
+        "passed, stays open when no last day is given."
     )
     version: int
     updated_at: datetime
@@ -329,6 +332,7 @@ class OfferContractInput:
     offer_id: strawberry.ID = strawberry.field(description="The inquiry or offer.")
     expected_version: int | None = None
     terms: OfferTermsInput = strawberry.field(description="The terms offered.")
+    idempotency_key: str | None = None
 
 
 @strawberry.input(description="The customer's answer to an offer.")

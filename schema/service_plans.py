@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import strawberry
+from sqlmodel import col
+from strawberry.dataloader import DataLoader
 
 from app.assets.models import Asset
 from app.contracts.models import Contract
 from app.customers.models import Site
-from app.service_plans import models, service
+from app.inspections.models import ChecklistTemplate
+from app.service_plans import models, repository, service
 from app.service_plans.models import PlannedVisit, ServicePlan
 from app.technicians.models import Technician
-from app.work_orders.models import Task
 from schema.assets import AssetType
 from schema.context import Info
 from schema.contracts import ContractType
 from schema.customers import SiteType
 from schema.errors import Payload
+from schema.inspections import ChecklistTemplateType
 from schema.node import Node
 from schema.pagination import Connection, FirstItems
 from schema.permissions import staff
+from schema.task_access import task_by_id
 from schema.technicians import TechnicianType
 from schema.work_orders import TaskKind, TaskType
 
@@ -28,6 +33,17 @@ PlanTarget = strawberry.enum(models.PlanTarget, name="PlanTarget")
 PlanFrequency = strawberry.enum(models.PlanFrequency, name="PlanFrequency")
 HolidayPolicy = strawberry.enum(models.HolidayPolicy, name="HolidayPolicy")
 VisitStatus = strawberry.enum(models.VisitStatus, name="PlannedVisitStatus")
+
+
+def _readable_plan(info: Info) -> DataLoader[int, ServicePlan | None]:
+    context = info.context
+
+    async def load(ids: Sequence[int]) -> list[ServicePlan | None]:
+        statement = repository.readable_plans(context.principal).where(col(ServicePlan.id).in_(ids))
+        found = {row.id: row for row in (await context.session.scalars(statement)).all()}
+        return [found.get(i) for i in ids]
+
+    return context.loaders.custom("readable-plan", load)
 
 
 @strawberry.type(name="PlanSkill", description="A skill a plan's visits need, at a level.")
@@ -85,7 +101,8 @@ class ServicePlanType(Node):
         extensions=[FirstItems(20)], description="Skills the visits need, at a minimum level."
     )
     checklist_template_id: int | None = strawberry.field(
-        description="Database id of the inspection checklist template the visit is filled on."
+        description="Database id of the inspection checklist template the visit is filled on "
+        "(read `checklistTemplate` for the template itself)."
     )
     holiday_policy: HolidayPolicy = strawberry.field(  # type: ignore[valid-type]
         description="Where a due date on a holiday or non-working day moves."
@@ -137,6 +154,18 @@ class ServicePlanType(Node):
         row = await info.context.loaders.by_id(Contract).load(self.row.contract_id)
         assert row is not None
         return ContractType.from_model(row)
+
+    @strawberry.field(
+        description="The inspection checklist the visits are filled on; null: the default "
+        "checklist of the visit's task type."
+    )
+    async def checklist_template(self, info: Info) -> ChecklistTemplateType | None:
+        if self.row.checklist_template_id is None:
+            return None
+        row = await info.context.loaders.by_id(ChecklistTemplate).load(
+            self.row.checklist_template_id
+        )
+        return ChecklistTemplateType.from_model(row) if row else None
 
     @strawberry.field(description="The site a SITE plan visits; null for other targets.")
     async def site(self, info: Info) -> SiteType | None:
@@ -203,11 +232,13 @@ class PlannedVisitType(Node):
             row=row,
         )
 
-    @strawberry.field(description="The plan that generated the visit.")
-    async def plan(self, info: Info) -> ServicePlanType:
-        row = await info.context.loaders.by_id(ServicePlan).load(self.row.plan_id)
-        assert row is not None
-        return ServicePlanType.from_model(row)
+    @strawberry.field(
+        description="The plan that generated the visit; null for a caller who may not read "
+        "plans (a technician or partner sees the visit through its task)."
+    )
+    async def plan(self, info: Info) -> ServicePlanType | None:
+        row = await _readable_plan(info).load(self.row.plan_id)
+        return ServicePlanType.from_model(row) if row else None
 
     @strawberry.field(description="The contract the visit is owed under.")
     async def contract(self, info: Info) -> ContractType:
@@ -234,7 +265,7 @@ class PlannedVisitType(Node):
     async def task(self, info: Info) -> TaskType | None:
         if self.row.task_id is None:
             return None
-        row = await info.context.loaders.by_id(Task).load(self.row.task_id)
+        row = await task_by_id(info).load(self.row.task_id)
         return TaskType.from_model(row) if row else None
 
 
@@ -340,8 +371,10 @@ class ServicePlanFieldsInput:
     preferred_technician_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Technician the visits go to first."
     )
-    checklist_template_id: int | None = strawberry.field(
-        default=strawberry.UNSET, description="Database id of the checklist template."
+    checklist_template_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The inspection checklist (a ChecklistTemplate ID) the visits are filled on; "
+        "null: the default checklist of the visit's task type.",
     )
     holiday_policy: HolidayPolicy | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET, description="Where a due date on a day off moves."
@@ -386,7 +419,9 @@ class GeneratePlannedVisitsInput:
         default=None, description="Only this plan; null: every plan."
     )
     horizon_days: int | None = strawberry.field(
-        default=None, description="Days ahead, 1 to 730; null: the configured horizon."
+        default=None,
+        description="Days ahead, 1 up to the configured horizon (more counts as the horizon); "
+        "null: the configured horizon.",
     )
 
 

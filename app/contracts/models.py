@@ -61,12 +61,16 @@ class ContractBase(SQLModel):
 
 class Contract(ContractBase, Audited, table=True):
     __tablename__ = "contracts"
-    __table_args__ = (sa.CheckConstraint("ends_on >= starts_on", name="period_order"),)
+    __table_args__ = (
+        sa.CheckConstraint("ends_on >= starts_on", name="period_order"),
+        sa.Index("uq_contracts_renewed_from_id", "renewed_from_id", unique=True),
+    )
 
     id: int | None = id_field()
     customer_id: int = fk("customers.id")
     renewed_from_id: int | None = fk("contracts.id", nullable=True)
-    """The contract this one renews (its previous period); its history stays."""
+    """The contract this one renews (its previous period); its history stays. A period is
+    renewed once at most (unique)."""
 
     def is_active(self, on: date) -> bool:
         return self.archived_at is None and self.starts_on <= on <= self.ends_on

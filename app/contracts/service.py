@@ -224,7 +224,9 @@ def _unique(ids: list[int]) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-async def create_contract(session: AsyncSession, data: ContractCreate) -> Contract:
+async def check_contract(session: AsyncSession, data: ContractCreate) -> Contract:
+    """The contract `data` would create, unsaved, once its customer, terms and coverage pass
+    the rules create_contract applies (an offer checks its terms with it before it is sent)."""
     customer = await session.get(Customer, data.customer_id)
     if customer is None:
         raise NotFound("customer", ["customerId"])
@@ -244,6 +246,12 @@ async def create_contract(session: AsyncSession, data: ContractCreate) -> Contra
     collect(
         _terms_problems(contract) + await _covered_problems(session, contract, asset_ids, site_ids)
     )
+    return contract
+
+
+async def create_contract(session: AsyncSession, data: ContractCreate) -> Contract:
+    contract = await check_contract(session, data)
+    asset_ids, site_ids = _unique(data.covered_asset_ids), _unique(data.covered_site_ids)
     if data.number is None:
         contract.number = await _next_number(session, data.kind, data.starts_on)
     session.add(contract)

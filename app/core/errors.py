@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
+from pydantic import ValidationError
+
 
 class ErrorCode(StrEnum):
     INVALID = "INVALID"
@@ -108,3 +110,22 @@ def collect(problems: list[FieldProblem]) -> None:
     """Raise all problems found by a validation pass at once, so a form shows every mistake."""
     if problems:
         raise DomainError(problems[0].message, problems=problems)
+
+
+def camel(name: str) -> str:
+    """A snake_case field name as the API spells it (camelCase)."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def from_validation(error: ValidationError, prefix: Sequence[str] = ()) -> DomainError:
+    """A pydantic validation failure as INVALID field problems, paths in the API's spelling."""
+    problems = [
+        FieldProblem(
+            str(issue.get("msg", "invalid value")).removeprefix("Value error, "),
+            ErrorCode.INVALID,
+            [*prefix, *(camel(str(part)) for part in issue["loc"])] or None,
+        )
+        for issue in error.errors()
+    ]
+    return DomainError(problems[0].message, problems=problems)

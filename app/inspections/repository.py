@@ -128,9 +128,11 @@ async def follow_ups_of(
 async def answers_of(
     session: AsyncSession, inspection_ids: Sequence[int]
 ) -> list[InspectionAnswer]:
+    """The saved answers, read afresh (answers are upserted past the session's identity map)."""
     rows = await session.scalars(
         select(InspectionAnswer)
         .where(col(InspectionAnswer.inspection_id).in_(list(inspection_ids)))
         .order_by(col(InspectionAnswer.id))
+        .execution_options(populate_existing=True)
     )
     return list(rows.all())

@@ -17,7 +17,7 @@ from app.attachments.models import Attachment, AttachmentKind
 from app.core.auth import Principal, Role
 from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, collect
 from app.core.models import utcnow
-from app.inspections import templates
+from app.inspections import repository, templates
 from app.inspections.models import (
     DEFAULT_CHECK_IN_TYPES,
     CheckInRule,
@@ -242,13 +242,20 @@ async def _version(session: AsyncSession, inspection: Inspection) -> ChecklistTe
 async def record_answers(
     session: AsyncSession, principal: Principal, inspection_id: int, answers: list[AnswerIn]
 ) -> Inspection:
-    """Save answers (a later answer to an item replaces the earlier one); every problem is
-    reported at once, per item, and nothing is saved then."""
+    """Save answers (a later answer to an item replaces the earlier one, in the same call
+    too); every problem is reported at once, per item, and nothing is saved then. No more
+    answers than the checklist has items are taken."""
     inspection, _ = await _for_change(session, principal, inspection_id)
     items = {item.key: item for item in (await _version(session, inspection)).items()}
+    if len(answers) > len(items):
+        raise DomainError(
+            f"the checklist has {len(items)} items: send at most as many answers",
+            ErrorCode.INVALID,
+            ["answers"],
+        )
     photos = await _task_attachments(session, inspection.task_id)
     problems: list[FieldProblem] = []
-    rows: list[dict[str, Any]] = []
+    rows: dict[str, dict[str, Any]] = {}
     for n, answer in enumerate(answers):
         at = ["answers", str(n)]
         item = items.get(answer.item_key)
@@ -268,11 +275,12 @@ async def record_answers(
                 FieldProblem(f"{item.label}: {error}", ErrorCode.INVALID, [*at, item.key])
             )
             continue
-        rows.append({"item_key": item.key, "value": value, "number": number, "failed": failed})
+        rows[item.key] = {"item_key": item.key, "value": value, "number": number, "failed": failed}
     collect(problems)
-    for row in rows:
+    if rows:
+        now = utcnow()
         statement = insert(InspectionAnswer).values(
-            inspection_id=inspection.id, answered_at=utcnow(), **row
+            [{"inspection_id": inspection.id, "answered_at": now, **r} for r in rows.values()]
         )
         await session.execute(
             statement.on_conflict_do_update(
@@ -288,16 +296,6 @@ async def record_answers(
     return inspection
 
 
-async def answers_of(session: AsyncSession, inspection_id: int) -> list[InspectionAnswer]:
-    rows = await session.scalars(
-        select(InspectionAnswer)
-        .where(col(InspectionAnswer.inspection_id) == inspection_id)
-        .order_by(col(InspectionAnswer.id))
-        .execution_options(populate_existing=True)
-    )
-    return list(rows.all())
-
-
 async def submit_inspection(
     session: AsyncSession,
     principal: Principal,
@@ -305,12 +303,16 @@ async def submit_inspection(
     answers: list[AnswerIn] | None = None,
 ) -> tuple[Inspection, list[Task]]:
     """Save the last answers, check every required item is answered, complete the inspection
-    and open one corrective task per failed item that carries a follow-up rule."""
+    and open one corrective task per failed item that carries a follow-up rule. A retry of a
+    submission gets the submitted inspection and its corrective tasks back, changing nothing."""
+    submitted = await _submitted(session, principal, inspection_id)
+    if submitted is not None:
+        return submitted
     if answers:
         await record_answers(session, principal, inspection_id, answers)
     inspection, task = await _for_change(session, principal, inspection_id)
     version = await _version(session, inspection)
-    saved = {a.item_key: a for a in await answers_of(session, inspection_id)}
+    saved = {a.item_key: a for a in await repository.answers_of(session, [inspection_id])}
     collect(
         [
             FieldProblem(f"{item.label}: required", ErrorCode.INVALID, ["answers", item.key])
@@ -329,6 +331,25 @@ async def submit_inspection(
     ]
     await session.flush()
     return inspection, created
+
+
+async def _submitted(
+    session: AsyncSession, principal: Principal, inspection_id: int
+) -> tuple[Inspection, list[Task]] | None:
+    _may_fill(principal)
+    inspection = await session.scalar(
+        select(Inspection).where(col(Inspection.id) == inspection_id).with_for_update()
+    )
+    if inspection is None or inspection.status is not InspectionStatus.SUBMITTED:
+        return None
+    await tasks.get_for_change(session, principal, inspection.task_id)  # theirs to fill
+    follow_ups = await session.scalars(
+        select(Task)
+        .join(InspectionFollowUp, col(InspectionFollowUp.task_id) == col(Task.id))
+        .where(col(InspectionFollowUp.inspection_id) == inspection_id)
+        .order_by(col(Task.id))
+    )
+    return inspection, list(follow_ups.all())
 
 
 _COPIED = (

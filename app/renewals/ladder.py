@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -41,7 +41,7 @@ async def advance(session: AsyncSession, now: datetime) -> dict[str, int]:
         await _offer_due(session, policy, now, counts)
         await _remind(session, policy, now, counts)
     counts["expired"] += await _expire(session, now)
-    return {"offered": 0, "reminded": 0, "expired": 0, "unpriced": 0} | dict(counts)
+    return {"offered": 0, "reminded": 0, "expired": 0, "unpriced": 0, "failed": 0} | dict(counts)
 
 
 def _due_contracts(policy: RenewalPolicy, now: datetime) -> SelectOfScalar[Contract]:
@@ -81,6 +81,10 @@ async def _offer_due(
             continue
         except IntegrityError:  # a staff offer got there first
             continue
+        except DBAPIError as error:  # a value the database refuses: skip it, keep the round
+            counts["failed"] += 1
+            log.warning("renewal offer failed", contract=contract.number, error=str(error.orig))
+            continue
         counts["offered"] += 1
 
 
@@ -97,6 +101,7 @@ async def _remind(
             col(Offer.kind) == OfferKind.RENEWAL,
             col(Offer.stage) == OfferStage.OFFERED,
             col(Offer.contract_kind) == policy.contract_kind,
+            col(Contract.archived_at).is_(None),
             col(Contract.ends_on) >= today,
         )
         .order_by(col(Offer.id))

@@ -51,7 +51,7 @@ class OfferClaims:
 def verify(token: str, now: datetime) -> OfferClaims:
     """The offer a token names; INVALID when forged or altered, CONFLICT when expired."""
     parts = token.split(".")
-    if len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit():
+    if not token.isascii() or len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit():
         raise DomainError("not an offer link", ErrorCode.INVALID, ["token"])
     offer_id, expiry, nonce, signature = parts
     if not hmac.compare_digest(signature, _mac(f"{offer_id}.{expiry}.{nonce}")):

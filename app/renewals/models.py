@@ -92,6 +92,7 @@ class Offer(Audited, table=True):
             ),
         ),
         sa.Index("ix_contract_offers_stage", "stage", "kind"),
+        sa.Index("uq_contract_offers_supersedes_id", "supersedes_id", unique=True),
         sa.CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="period_order"),
     )
 
@@ -102,6 +103,8 @@ class Offer(Audited, table=True):
     contract_id: int | None = fk("contracts.id", nullable=True)
     """The contract renewed (renewals only)."""
     supersedes_id: int | None = fk("contract_offers.id", nullable=True)
+    """The version this one replaces; a version is replaced once at most (unique), so only the
+    newest version of a chain may be re-offered."""
     revision: int = 1
     """1 for the first offer, 2 for the first re-offer, ..."""
     contract_kind: ContractKind = Field(sa_type=enum_type(ContractKind, 24))

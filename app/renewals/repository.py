@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -51,6 +52,14 @@ async def get_readable(
     return await session.scalar(readable(principal).where(col(Offer.id) == offer_id))
 
 
+async def customer_of(session: AsyncSession, offer_id: int) -> int | None:
+    """The customer an offer is made to; None when there is no such offer."""
+    customer_id: int | None = await session.scalar(
+        select(Offer.customer_id).where(col(Offer.id) == offer_id)
+    )
+    return customer_id
+
+
 @dataclass(frozen=True, slots=True)
 class StageFigure:
     stage: OfferStage
@@ -63,7 +72,10 @@ class StageFigure:
 async def by_stage(
     session: AsyncSession, created_from: date | None, created_to: date | None
 ) -> list[StageFigure]:
-    """Offers per stage and kind with their total value (superseded versions left out)."""
+    """Offers per stage and kind with their total value; only the newest version of each
+    chain counts (a superseded, or a declined or expired one re-offered since, is left out)."""
+    successor = aliased(Offer)
+    replaced = sa.exists().where(col(successor.supersedes_id) == col(Offer.id))
     statement = (
         sa.select(
             col(Offer.stage),
@@ -72,7 +84,7 @@ async def by_stage(
             func.count(),
             func.sum(Offer.price),
         )
-        .where(col(Offer.stage) != OfferStage.SUPERSEDED)
+        .where(col(Offer.stage) != OfferStage.SUPERSEDED, ~replaced)
         .group_by(col(Offer.stage), col(Offer.kind), col(Offer.currency))
         .order_by(col(Offer.kind), col(Offer.stage), col(Offer.currency))
     )

@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from app.contracts.models import Contract
 from app.core.db import unit_of_work
-from app.core.errors import DomainError, ErrorCode
+from app.core.errors import DomainError, ErrorCode, from_validation
 from app.core.models import utcnow
 from app.notifications.http import error_response, services
 from app.renewals import service
@@ -79,6 +80,8 @@ async def _answer(request: Request, accept: bool) -> JSONResponse:
             view = await _view(session, offer)
     except DomainError as error:
         return _refused(error)
+    except ValidationError as error:
+        return _refused(from_validation(error))
     return JSONResponse(view)
 
 

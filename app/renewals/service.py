@@ -15,15 +15,25 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.assets.models import Asset
 from app.contracts import repository as contracts
 from app.contracts.models import Contract, ContractCreate, ContractKind
-from app.contracts.service import create_contract
-from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, collect
+from app.contracts.service import check_contract, create_contract
+from app.core.errors import (
+    DomainError,
+    ErrorCode,
+    FieldProblem,
+    NotFound,
+    camel,
+    collect,
+    from_validation,
+)
 from app.core.models import utcnow
 from app.core.repository import check_version, flush_unique, get_for_update
 from app.customers.models import Customer, Site
@@ -79,18 +89,13 @@ POLICY_RANGES: dict[str, tuple[Decimal, Decimal]] = {
 }
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _policy_problems(values: dict[str, Any]) -> list[FieldProblem]:
     problems = []
     for name, (low, high) in POLICY_RANGES.items():
         value = values.get(name)
         if value is not None and not low <= Decimal(value) <= high:
             problems.append(
-                FieldProblem(f"{name} is {low} to {high}", ErrorCode.INVALID, [_camel(name)])
+                FieldProblem(f"{name} is {low} to {high}", ErrorCode.INVALID, [camel(name)])
             )
     days = values.get("reminder_days")
     if days is not None and any(d < 0 or d > 730 for d in days):
@@ -195,15 +200,9 @@ async def renewal_offer(
     savepoint: the caller handles the one-open-offer-per-contract unique index)."""
     if contract.archived_at is not None:
         raise DomainError("the contract is archived", ErrorCode.INVALID, ["contractId"])
-    renewed = await session.scalar(
-        select(Contract.id).where(col(Contract.renewed_from_id) == contract.id)
-    )
-    if renewed is not None:
-        raise DomainError(
-            "the contract was already renewed", ErrorCode.INVALID_TRANSITION, ["contractId"]
-        )
-    policy = await policy_for(session, contract.kind)
     assert contract.id is not None
+    await refuse_renewed(session, contract.id)
+    policy = await policy_for(session, contract.kind)
     covered = await contracts.coverages_of(session, contract.id)
     starts, ends = next_period(contract, policy)
     offer = Offer(
@@ -232,9 +231,44 @@ async def renewal_offer(
     if offer.price is None:
         quote = await quote_renewal(session, contract, policy, len(covered))
         offer.price, offer.currency, offer.price_basis = quote.price, quote.currency, quote.basis
-    _check_terms(offer)
+    await check_terms(session, offer)
     session.add(offer)
     return offer
+
+
+async def refuse_renewed(
+    session: AsyncSession, contract_id: int, field: str = "contractId"
+) -> None:
+    """INVALID_TRANSITION when the contract already has its next period."""
+    renewed = await session.scalar(
+        select(Contract.id).where(col(Contract.renewed_from_id) == contract_id)
+    )
+    if renewed is not None:
+        raise DomainError("the contract was already renewed", ErrorCode.INVALID_TRANSITION, [field])
+
+
+async def expire_renewal_offers(
+    session: AsyncSession, contract_id: int, reason: str, now: datetime
+) -> int:
+    """The contract was archived or ended early: its open renewal offers expire (the period
+    they offer no longer follows it), with the reason kept. Returns how many did."""
+    result = await session.execute(
+        sa.update(Offer)
+        .where(
+            col(Offer.contract_id) == contract_id,
+            col(Offer.kind) == OfferKind.RENEWAL,
+            col(Offer.stage).in_(OPEN_STAGES),
+        )
+        .values(
+            stage=OfferStage.EXPIRED,
+            lost_reason=reason[:500],
+            updated_at=now,
+            version=col(Offer.version) + 1,
+        )
+        .returning(col(Offer.id))
+        .execution_options(synchronize_session="fetch")
+    )
+    return len(result.scalars().all())
 
 
 async def create_renewal_offer(
@@ -307,14 +341,28 @@ async def make_offer(
     if offer.valid_until is None or offer.valid_until < now.date():
         policy = await policy_for(session, offer.contract_kind)
         offer.valid_until = now.date() + timedelta(days=policy.offer_valid_days)
-    _check_terms(offer)
-    await _check_covered(session, offer)
+    await check_terms(session, offer)
+    await flush_unique(session, "offerId", "a newer version of this offer exists")
     await send(session, offer, now)
     return offer
 
 
 async def _next_version(session: AsyncSession, current: Offer, actor: str, now: datetime) -> Offer:
+    """A new version after `current`, which must be the newest of its chain; a renewal only
+    while the contract has no next period and no other open offer."""
+    newer = await session.scalar(select(Offer.id).where(col(Offer.supersedes_id) == current.id))
+    if newer is not None:
+        raise DomainError(
+            "a newer version of this offer exists: re-offer that one",
+            ErrorCode.INVALID_TRANSITION,
+            ["offerId"],
+        )
     if current.kind is OfferKind.RENEWAL:
+        assert current.contract_id is not None
+        contract = await session.get(Contract, current.contract_id)
+        if contract is None or contract.archived_at is not None:
+            raise DomainError("the contract is archived", ErrorCode.INVALID, ["offerId"])
+        await refuse_renewed(session, current.contract_id, "offerId")
         newer = await session.scalar(
             select(Offer.id).where(
                 col(Offer.contract_id) == current.contract_id,
@@ -361,7 +409,39 @@ def _apply(offer: Offer, terms: Terms) -> None:
         offer.price_basis = "set by staff"
 
 
-def _check_terms(offer: Offer) -> None:
+async def check_terms(session: AsyncSession, offer: Offer) -> None:
+    """An offer is sent only with terms the customer can accept: those the contract it would
+    create must have (checked by the contract's own rules), with the customer's own assets
+    and sites covered."""
+    _check_complete(offer)
+    await _check_covered(session, offer)
+    await check_contract(session, contract_terms(offer))
+
+
+def contract_terms(offer: Offer) -> ContractCreate:
+    """The contract an accepted offer creates; INVALID problems when a term breaks its rules."""
+    assert offer.starts_on is not None and offer.ends_on is not None
+    try:
+        return ContractCreate(
+            customer_id=offer.customer_id,
+            kind=offer.contract_kind,
+            starts_on=offer.starts_on,
+            ends_on=offer.ends_on,
+            covers_labour=offer.covers_labour,
+            covers_parts=offer.covers_parts,
+            sla_response_hours=offer.sla_response_hours,
+            sla_resolution_hours=offer.sla_resolution_hours,
+            visits_per_year=offer.visits_per_year,
+            price=offer.price,
+            currency=offer.currency,
+            covered_asset_ids=list(offer.covered_asset_ids),
+            covered_site_ids=list(offer.covered_site_ids),
+        )
+    except ValidationError as error:
+        raise from_validation(error) from error
+
+
+def _check_complete(offer: Offer) -> None:
     if offer.starts_on is None or offer.ends_on is None:
         raise DomainError("an offer needs its period", ErrorCode.INVALID, ["startsOn"])
     if offer.ends_on < offer.starts_on:
@@ -460,9 +540,9 @@ async def confirm_order(
 ) -> Offer:
     """Staff confirm the order of an accepted new-contract offer: the contract is created."""
     offer = await get_for_update(session, Offer, offer_id, what="offer")
-    check_version(offer, expected)
     if offer.stage is OfferStage.WON:
-        return offer
+        return offer  # confirmed already: a retry gets the same answer, whatever its version
+    check_version(offer, expected)
     if offer.stage is not OfferStage.ACCEPTED:
         raise DomainError(
             "only an accepted offer can be confirmed as an order",
@@ -477,26 +557,23 @@ async def confirm_order(
 
 
 async def _conclude(session: AsyncSession, offer: Offer) -> None:
-    """Create the contract the offer describes; a renewal links it to the period it renews."""
+    """Create the contract the offer describes; a renewal links it to the period it renews,
+    which must still be current, unrenewed and end the day before the offer starts."""
     assert offer.starts_on is not None and offer.ends_on is not None
-    contract = await create_contract(
-        session,
-        ContractCreate(
-            customer_id=offer.customer_id,
-            kind=offer.contract_kind,
-            starts_on=offer.starts_on,
-            ends_on=offer.ends_on,
-            covers_labour=offer.covers_labour,
-            covers_parts=offer.covers_parts,
-            sla_response_hours=offer.sla_response_hours,
-            sla_resolution_hours=offer.sla_resolution_hours,
-            visits_per_year=offer.visits_per_year,
-            price=offer.price,
-            currency=offer.currency,
-            covered_asset_ids=list(offer.covered_asset_ids),
-            covered_site_ids=list(offer.covered_site_ids),
-        ),
-    )
+    if offer.contract_id is not None:
+        renewed = await get_for_update(session, Contract, offer.contract_id, what="contract")
+        if renewed.archived_at is not None:
+            raise DomainError(
+                "the contract was archived", ErrorCode.INVALID_TRANSITION, ["offerId"]
+            )
+        await refuse_renewed(session, offer.contract_id, "offerId")
+        if offer.starts_on != renewed.ends_on + timedelta(days=1):
+            raise DomainError(
+                "the contract's end changed: the offer no longer follows it",
+                ErrorCode.INVALID_TRANSITION,
+                ["offerId"],
+            )
+    contract = await create_contract(session, contract_terms(offer))
     contract.renewed_from_id = offer.contract_id
     offer.new_contract_id = contract.id
     offer.stage = OfferStage.WON
@@ -511,7 +588,9 @@ async def answer_by_id(
     expected: int | None = None,
     reason: str | None = None,
 ) -> Offer:
-    offer = await get_for_update(session, Offer, offer_id, what="offer")
+    offer = await _lock_for_answer(session, offer_id)
+    if offer is None:
+        raise NotFound("offer", ["offerId"])
     if offer.stage is OfferStage.OFFERED:
         check_version(offer, expected)
     return await answer(session, offer, accept=accept, via=via, now=utcnow(), reason=reason)
@@ -528,10 +607,24 @@ async def offer_by_link(
     session: AsyncSession, token: str, now: datetime, *, lock: bool = False
 ) -> Offer:
     claims = links.verify(token, now)
-    statement = select(Offer).where(
-        col(Offer.id) == claims.offer_id, col(Offer.nonce) == claims.nonce
-    )
-    offer = await session.scalar(statement.with_for_update() if lock else statement)
-    if offer is None:
+    if lock:
+        offer = await _lock_for_answer(session, claims.offer_id)
+    else:
+        offer = await session.get(Offer, claims.offer_id)
+    if offer is None or offer.nonce != claims.nonce:
         raise NotFound("offer", ["token"])
+    return offer
+
+
+async def _lock_for_answer(session: AsyncSession, offer_id: int) -> Offer | None:
+    """The offer locked, its renewed contract locked first: archiving or ending the contract
+    takes the same two locks in the same order."""
+    contract_id = await session.scalar(select(Offer.contract_id).where(col(Offer.id) == offer_id))
+    if contract_id is not None:
+        await session.scalar(
+            select(Contract.id).where(col(Contract.id) == contract_id).with_for_update()
+        )
+    offer: Offer | None = await session.scalar(
+        select(Offer).where(col(Offer.id) == offer_id).with_for_update()
+    )
     return offer

@@ -32,6 +32,8 @@ from app.territories.models import Territory, TerritoryHoliday
 from app.work_orders.models import Task, TaskEvent, TaskSkill, TaskStatus, WorkOrder
 from app.work_orders.transitions import SYSTEM_ACTOR
 
+LOCK_KEY = 0x5E7_1A45
+"""The advisory lock of one generation round; plan edits that withdraw visits take it too."""
 BATCH = 2000
 VISITS: Table = PlannedVisit.__table__  # type: ignore[attr-defined]
 ORDERS: Table = WorkOrder.__table__  # type: ignore[attr-defined]
@@ -63,6 +65,13 @@ def recurrence_of(plan: ServicePlan) -> Recurrence:
         plan.weekday,
         plan.week_of_month,
     )
+
+
+async def hold_generation_lock(session: AsyncSession) -> None:
+    """Wait for a running generation round to finish, and keep the next from starting until
+    this transaction ends: a plan edit that withdraws visits must not race a round that read
+    the plan before the edit (it would remake the withdrawn visits on the old schedule)."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
 
 
 async def generate(

@@ -14,10 +14,9 @@ from app.core.db import SessionFactory, unit_of_work
 from app.core.events import Broker
 from app.core.jobs import Job
 from app.core.models import utcnow
-from app.service_plans.generation import generate, settle
+from app.service_plans.generation import LOCK_KEY, generate, settle
 
-LOCK_KEY = 0x5E7_1A45
-"""The advisory lock of one generation round."""
+__all__ = ["JOBS", "LOCK_KEY", "run_plans"]
 
 
 async def run_plans(

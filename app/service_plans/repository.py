@@ -27,6 +27,17 @@ def readable_plans(principal: Principal | None) -> SelectOfScalar[ServicePlan]:
     return statement.where(false())
 
 
+def listed_plans(
+    principal: Principal | None, *, contract_id: int | None = None, include_archived: bool = False
+) -> SelectOfScalar[ServicePlan]:
+    statement = readable_plans(principal)
+    if contract_id is not None:
+        statement = statement.where(col(ServicePlan.contract_id) == contract_id)
+    if not include_archived:
+        statement = statement.where(col(ServicePlan.archived_at).is_(None))
+    return statement
+
+
 def readable_visits(principal: Principal | None) -> SelectOfScalar[PlannedVisit]:
     """Staff read every visit; a customer its own; a technician or partner the visits whose
     task it may read (assigned to it, or to its technicians)."""

@@ -12,10 +12,12 @@ from sqlmodel import col, select
 
 from app.assets.models import Asset
 from app.contracts.models import Contract
-from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, collect
+from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, camel, collect
 from app.core.models import utcnow
 from app.core.repository import check_version, get_for_update
 from app.customers.models import Site
+from app.inspections.models import ChecklistTemplate
+from app.renewals import service as renewals
 from app.service_plans import generation
 from app.service_plans.models import (
     PlannedVisit,
@@ -48,8 +50,15 @@ NOT_NULL = frozenset(
         "tolerance_after_days",
         "duration_minutes",
         "holiday_policy",
+        "by_months",
+        "non_working_weekdays",
+        "asset_ids",
     }
 )
+"""Fields an update may leave out but not set to null (an empty list clears a list)."""
+UNSHAPING = frozenset({"name", "checklist_template_id"})
+"""Plan fields its visits do not depend on: changing only these remakes no visit (the
+checklist is read from the plan when the visit is inspected)."""
 
 
 async def create_plan(
@@ -82,13 +91,16 @@ async def update_plan(
 ) -> ServicePlan:
     """Changes apply to visits from today on whose task was not dispatched: those are
     remade; visits already dispatched, under way or past keep what they were given."""
+    await generation.hold_generation_lock(session)
     plan = await get_for_update(session, ServicePlan, plan_id, what="service plan")
     check_version(plan, expected_version)
     values = changes.model_dump(exclude_unset=True)
-    nulls = [FieldProblem("cannot be null", ErrorCode.INVALID, [_camel(k)]) for k in values]
+    nulls = [FieldProblem("cannot be null", ErrorCode.INVALID, [camel(k)]) for k in values]
     collect([p for p, k in zip(nulls, values, strict=True) if k in NOT_NULL and values[k] is None])
     if "required_skills" in values:
         values["required_skills"] = [s.model_dump() for s in changes.required_skills or []]
+    shaping = [n for n in ServicePlanFields.model_fields if n not in UNSHAPING]
+    before = {n: getattr(plan, n) for n in shaping}
     for name, value in values.items():
         setattr(plan, name, value)
     contract = await session.get(Contract, plan.contract_id)
@@ -96,7 +108,8 @@ async def update_plan(
     await _check(session, plan, contract)
     plan.touch()
     await session.flush()
-    await _withdraw(session, actor, plan_id, today, UNSENT, "the service plan changed")
+    if any(getattr(plan, n) != before[n] for n in shaping):
+        await _withdraw(session, actor, plan_id, today, UNSENT, "the service plan changed")
     if plan.archived_at is None:
         await generation.generate(session, today, horizon_days, plan_ids=[plan_id])
     return plan
@@ -106,6 +119,7 @@ async def archive_plan(
     session: AsyncSession, actor: Actor, plan_id: int, expected_version: int | None, today: date
 ) -> ServicePlan:
     """The plan stops; its visits from today on that were not dispatched are cancelled."""
+    await generation.hold_generation_lock(session)
     plan = await get_for_update(session, ServicePlan, plan_id, what="service plan")
     check_version(plan, expected_version)
     if plan.archived_at is None:
@@ -126,6 +140,7 @@ async def end_contract(
 ) -> tuple[Contract, int]:
     """End (or terminate early) a contract on `ends_on`; its visits after that day which have
     not started are cancelled with the reason. Returns the contract and how many were."""
+    await generation.hold_generation_lock(session)
     contract = await get_for_update(session, Contract, contract_id, what="contract")
     check_version(contract, expected_version)
     if contract.archived_at is not None:
@@ -133,6 +148,10 @@ async def end_contract(
     if ends_on < contract.starts_on or ends_on > contract.ends_on:
         raise DomainError(
             "the end must fall within the contract's period", ErrorCode.INVALID, ["endsOn"]
+        )
+    if ends_on != contract.ends_on:
+        await renewals.expire_renewal_offers(
+            session, contract_id, f"contract ended early: {reason}", utcnow()
         )
     contract.ends_on = ends_on
     contract.touch()
@@ -217,6 +236,16 @@ async def _check(session: AsyncSession, plan: ServicePlan, contract: Contract) -
         problems.append(
             FieldProblem("technician not found", ErrorCode.NOT_FOUND, ["preferredTechnicianId"])
         )
+    if plan.checklist_template_id is not None:
+        template = await session.get(ChecklistTemplate, plan.checklist_template_id)
+        if template is None or template.archived_at is not None:
+            problems.append(
+                FieldProblem(
+                    "checklist template not found (or archived)",
+                    ErrorCode.NOT_FOUND,
+                    ["checklistTemplateId"],
+                )
+            )
     codes = [s["code"] for s in plan.required_skills]
     known = set((await session.scalars(select(Skill.code).where(col(Skill.code).in_(codes)))).all())
     problems += [
@@ -298,11 +327,6 @@ async def _target_problems(
                 )
             )
     return problems
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,7 +93,7 @@ COMMON = {
         "id name visitType target frequency interval byMonths monthDay weekday weekOfMonth "
         "startsOn endsOn toleranceBeforeDays toleranceAfterDays durationMinutes requiredSkills "
         "checklistTemplateId holidayPolicy nonWorkingWeekdays version createdAt updatedAt "
-        "archivedAt contract site assets"
+        "archivedAt contract checklistTemplate site assets"
     ),
     "Coverage": (
         "status contractKind labourCovered partsCovered slaResponseHours slaResolutionHours "

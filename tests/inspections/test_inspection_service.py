@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from app.attachments.models import Attachment, AttachmentKind, Blob
 from app.core.errors import DomainError, ErrorCode
-from app.inspections import service, templates
+from app.inspections import repository, service, templates
 from app.inspections.models import InspectionFollowUp, InspectionStatus, VersionStatus
 from app.inspections.service import AnswerIn
 from app.work_orders.models import Task, TaskStatus, TaskType
@@ -147,7 +147,7 @@ async def test_each_kind_refuses_an_answer_that_does_not_fit(
         await service.record_answers(session, helpers.technician(w), started.id or 0, [answer])
 
     assert [p.field[-1] for p in refused.value.problems if p.field] == [field]
-    assert await service.answers_of(session, started.id or 0) == []
+    assert await repository.answers_of(session, [started.id or 0]) == []
 
 
 async def test_submitting_needs_the_required_items_then_opens_follow_ups(
@@ -286,7 +286,7 @@ async def test_photo_and_signature_answers_take_the_tasks_own_images(
         ],
     )
 
-    saved = {a.item_key: a.value for a in await service.answers_of(session, started.id or 0)}
+    saved = {a.item_key: a.value for a in await repository.answers_of(session, [started.id or 0])}
     assert saved == {
         "unit_photo": [photo.id],
         "customer_sign": {"attachmentId": sign.id, "signerName": "Asha Rao"},

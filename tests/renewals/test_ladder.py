@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -78,7 +79,7 @@ async def test_the_ladder_offers_reminds_and_expires_once_per_step(session: Asyn
     assert await notifications(session, customer, NotificationEvent.CONTRACT_OFFER_REMINDER) == 3
 
     # when nobody answers by the last day, the offer expires the day after
-    assert (await advance(session, at(date(2087, 1, 1))))["expired"] >= 1
+    assert (await advance(session, at(date(2087, 1, 1))))["expired"] == 1
     await session.refresh(offer)
     assert offer.stage is OfferStage.EXPIRED
 
@@ -159,3 +160,32 @@ async def test_two_clocks_at_once_make_one_offer_and_one_reminder(
             await notifications(session, contract.customer_id, NotificationEvent.CONTRACT_OFFER)
             == 1
         )
+
+
+async def test_a_contract_the_database_refuses_is_skipped_and_the_round_goes_on(
+    session: AsyncSession,
+) -> None:
+    # given two contracts due, the first of which the database refuses an offer for
+    refused = await factories.contract(session, ends_on=date(2083, 12, 30))
+    fine = await factories.contract(session, ends_on=date(2083, 12, 31))
+    await session.execute(
+        sa.text(
+            "CREATE FUNCTION refuse_offer() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.contract_id = {refused.id} THEN "
+            "RAISE EXCEPTION 'numeric field overflow' USING ERRCODE = '22003'; END IF; "
+            "RETURN NEW; END $$"
+        )
+    )
+    await session.execute(
+        sa.text(
+            "CREATE TRIGGER refuse_offer BEFORE INSERT ON contract_offers "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_offer()"
+        )
+    )
+
+    result = await advance(session, at(date(2083, 10, 2)))
+
+    # then the refused one is counted as failed and the other is still offered
+    assert (result["offered"], result["failed"]) == (1, 1)
+    assert await offers_of(session, refused.id) == []
+    assert len(await offers_of(session, fine.id)) == 1

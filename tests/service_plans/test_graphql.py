@@ -30,6 +30,11 @@ mutation($input: UpdateServicePlanInput!) {
   }
 }
 """
+ARCHIVE = """
+mutation($input: ArchiveInput!) {
+  archiveServicePlan(input: $input) { plan { id } userErrors { field message code } }
+}
+"""
 END = """
 mutation($input: EndContractInput!) {
   endContract(input: $input) {
@@ -184,13 +189,20 @@ async def test_only_admins_and_managers_write_plans(
 ) -> None:
     home = await _setup(gql)
     links = {"customer_id": home["customerDbId"]} if role is Role.CUSTOMER else {}
+    caller = gql.as_role(role, **links)
+    plan_id, contract_id = home["plan"]["id"], home["contract"]["id"]
+    create = {"contractId": contract_id, "name": "X", "target": "ALL_COVERED"}
 
-    payload = await gql.as_role(role, **links).raw(
-        END,
-        {"input": {"contractId": home["contract"]["id"], "endsOn": _today(), "reason": "x"}},
-    )
+    payloads = [
+        await caller.mutate(CREATE, create | {"frequency": "MONTHLY"}),
+        await caller.mutate(UPDATE, {"id": plan_id, "toleranceAfterDays": 1}),
+        await caller.mutate(ARCHIVE, {"id": plan_id}),
+        await caller.mutate(END, {"contractId": contract_id, "endsOn": _today(), "reason": "x"}),
+    ]
 
-    assert code in str(payload)
+    assert [error_codes(p) for p in payloads] == [[code]] * 4
+    listed = await gql(VISITS, {"contractId": contract_id, "status": ["CANCELLED"]})
+    assert listed["plannedVisits"]["totalCount"] == 0
 
 
 async def test_a_manager_writes_plans(gql: GraphQLClient) -> None:

@@ -1,7 +1,7 @@
 """a contract period is renewed once, an offer version is superseded once
 
-Revision ID: 0025
-Revises: 0021
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-04 17:00:00
 """
 
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0025"
-down_revision: str | None = "0021"
+revision: str = "0024"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,6 +10,11 @@ processes on free loopback ports (jobs on, as in production) sharing the databas
 headless and prints throughput, p50/p99 per operation and errors; then stops both servers with
 SIGTERM. The offered rate is fixed by the users' pacing, printed first. Target: no errors and
 p99 <= 300 ms on a 2-core machine (where Locust itself takes a share of the CPU).
+
+It also prints how much of a core each server ran and how long it waited, runnable, for one
+(the kernel's schedstat): on a machine shared with other work a large wait, not the servers' own
+CPU, is what the latencies measure. Server logs at INFO: BENCH_SERVER_LOG_LEVEL=INFO; the
+servers take every other setting (DB_POOL_SIZE...) from the environment.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import io
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -202,7 +208,8 @@ def start_server(port: int, log: Path) -> subprocess.Popen[str]:
         "DATABASE_URL": DATABASE,
         "REDIS_URL": REDIS,
         "JWT_SECRET": JWT_SECRET,
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("BENCH_SERVER_LOG_LEVEL", "WARNING"),
+        "LOG_JSON": "true",
         "RUN_JOBS": "true",
     }
     return subprocess.Popen(
@@ -227,10 +234,14 @@ def wait_ready(port: int) -> None:
     raise RuntimeError(f"the server on port {port} did not become ready")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """Seconds a process's threads have run and have waited, runnable, for a core (Linux
+    schedstat): the wait shows how much other work on the machine held the servers back."""
+    ran = waited = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        fields = stat.read_text().split()
+        ran, waited = ran + int(fields[0]), waited + int(fields[1])
+    return ran / 1e9, waited / 1e9
 
 
 def report(stats_csv: Path, seconds: float) -> int:
@@ -288,6 +299,7 @@ def main() -> int:
             f"{PACING['dispatchers']:g} s, live map open): ~{rate:.0f} requests/s offered"
         )
         load_before, cpu_before = os.getloadavg()[0], [cpu_seconds(s.pid) for s in servers]
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         locust = subprocess.run(
             [
                 sys.executable,
@@ -316,7 +328,14 @@ def main() -> int:
             text=True,
             timeout=args.run_time + 120,
         )
-        cpu = [cpu_seconds(s.pid) - c for s, c in zip(servers, cpu_before, strict=True)]
+        cpu = [
+            (after[0] - before[0], after[1] - before[1])
+            for after, before in zip([cpu_seconds(s.pid) for s in servers], cpu_before, strict=True)
+        ]
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        locust_cpu = (children.ru_utime - children_before.ru_utime) + (
+            children.ru_stime - children_before.ru_stime
+        )
         (workdir / "locust.log").write_text(locust.stdout + locust.stderr)
         messages = re.findall(r"subscription messages received: .*", locust.stdout)
         if locust.returncode not in (0, 1):
@@ -331,8 +350,12 @@ def main() -> int:
         for crash in crashes[:5]:
             print(f"  exception in the load script x{crash['Count']}: {crash['Message'][:160]}")
         print(
-            "server CPU: "
-            + ", ".join(f"{c / args.run_time:.0%} of a core" for c in cpu)
+            "servers: "
+            + ", ".join(
+                f"ran {ran / args.run_time:.0%} of a core, waited {waited / args.run_time:.0%}"
+                for ran, waited in cpu
+            )
+            + f"; Locust {locust_cpu / args.run_time:.0%} of a core"
             + f"; load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
         )
         print(f"Locust's output: {workdir / 'locust.log'}; the servers': {workdir}/server-*.log")

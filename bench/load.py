@@ -210,6 +210,8 @@ def start_server(port: int, log: Path) -> subprocess.Popen[str]:
         "JWT_SECRET": JWT_SECRET,
         "LOG_LEVEL": os.environ.get("BENCH_SERVER_LOG_LEVEL", "WARNING"),
         "LOG_JSON": "true",
+        # Jobs on, as in production: the fresh demo city has no webhook subscriptions or
+        # notification providers, so nothing they do leaves the machine.
         "RUN_JOBS": "true",
     }
     return subprocess.Popen(

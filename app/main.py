@@ -49,9 +49,9 @@ from app.core.http import BodySizeLimit, JSONTooDeep, RequestContext, check_json
 from app.core.logging import configure_logging, get_logger
 from app.core.metrics import WEBSOCKETS, StateCollector, metrics_endpoint
 from app.core.ratelimit import Limiter, LoginAttempts, RateLimit, RedisLimiter, limiter_for
-from app.core.worker import embedded_worker
 from app.core.telemetry import instrument as instrument_tracing
 from app.core.telemetry import middleware as tracing_middleware
+from app.core.worker import embedded_worker
 from app.static import graphiql_assets, graphiql_html
 from resolvers.root import Mutation, Query
 from schema.context import Context

@@ -3,11 +3,12 @@
 On SIGTERM (or Ctrl-C) a server process stops accepting connections, closes each WebSocket
 with code 1012 (service restart: graphql-ws and Apollo clients reconnect on it, through the
 proxy to an instance still up), lets every request under way finish and send its whole
-response (with `Connection: close`), then runs the app's shutdown: periodic jobs are cancelled
-(a round's transaction rolls back, so what it had locked is free for the other instances), the
-broker and the database pool are closed. Draining may take most of `SHUTDOWN_GRACE_SECONDS`; a
-request still running then is cancelled and its transaction rolled back, nothing half-written.
-The whole stop keeps within the grace period, and the process exits 0.
+response (with `Connection: close`), then runs the app's shutdown: the embedded job worker
+(`RUN_JOBS=true`) lets its running jobs finish in what is left of the grace period (a job cut
+off is taken over by another worker, see app/core/worker.py), and the broker and the database
+pool are closed. Draining may take most of `SHUTDOWN_GRACE_SECONDS`; a request still running
+then is cancelled and its transaction rolled back, nothing half-written. The whole stop keeps
+within the grace period, and the process exits 0.
 
 With `--workers N` uvicorn's supervisor binds the socket once and starts N processes sharing
 it; SIGTERM to the supervisor stops each of them the same way and it exits when all have.

@@ -69,8 +69,8 @@ def start(settings: Settings, database: str, *options: str) -> subprocess.Popen[
         "DATABASE_URL": database,
         "JWT_SECRET": settings.jwt_secret,
         "SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
-        # No periodic jobs: rows other tests committed here (webhooks, notifications) must not
-        # be acted on. The domains' stop hooks are tested in tests/dispatch/test_stop.py.
+        # No job worker: rows other tests committed here (webhooks, notifications) must not be
+        # acted on; the worker's own stop is tested with the job engine.
         "RUN_JOBS": "false",
         "LOG_JSON": "false",
         "LOG_LEVEL": "INFO",

@@ -26,6 +26,8 @@ SCOPED_ROLES = {"TECHNICIAN": "Technician", "CUSTOMER": "Customer", "PARTNER": "
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.core.serving import drain_seconds, serve_workers
+
     settings = get_settings()
     options: dict[str, Any] = {
         "factory": True,
@@ -36,11 +38,18 @@ def serve(args: argparse.Namespace) -> int:
         # Subscription messages are small and many: compressing each one per socket costs
         # more CPU than it saves bandwidth (measured in bench/realtime.py).
         "ws_per_message_deflate": False,
+        "timeout_graceful_shutdown": drain_seconds(settings),
     }
+    workers = args.workers or settings.web_concurrency
+    if args.reload and workers > 1:
+        return _usage_error("--reload runs one process: leave out --workers (or WEB_CONCURRENCY)")
     if args.reload:  # the reloader runs the server in a child process of its own
         _log_listening(options["host"], options["port"])
         uvicorn.run("app.main:create_app", reload=True, **options)
         return 0
+    if workers > 1:
+        config = uvicorn.Config("app.main:create_app", workers=workers, **options)
+        return serve_workers(config, _log_listening)
     _listening_server(uvicorn.Config("app.main:create_app", **options)).run()
     return 0
 
@@ -64,17 +73,18 @@ def _log_listening(host: str, port: int) -> None:
 
 
 def _listening_server(config: uvicorn.Config) -> uvicorn.Server:
-    """uvicorn's server, logging the address it really listens on once it is bound."""
-    import uvicorn
+    """uvicorn's server, logging the address it really listens on once it is bound, and
+    stopping gracefully (app/core/serving.py)."""
+    from app.core.serving import GracefulServer
 
-    class Server(uvicorn.Server):
+    class Server(GracefulServer):
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             for server in self.servers if self.started else []:
                 for sock in server.sockets:
                     _log_listening(*sock.getsockname()[:2])
 
-    return Server(config)
+    return Server(config, get_settings().shutdown_grace_seconds)
 
 
 def migrate(args: argparse.Namespace) -> int:
@@ -243,6 +253,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--reload", action="store_true")
+    p.add_argument(
+        "--workers", type=int, help="server processes on one port (default: WEB_CONCURRENCY or 1)"
+    )
     p.set_defaults(run=serve)
 
     p = commands.add_parser(

@@ -49,6 +49,8 @@ from app.core.http import BodySizeLimit, JSONTooDeep, RequestContext, check_json
 from app.core.logging import configure_logging, get_logger
 from app.core.metrics import WEBSOCKETS, StateCollector, metrics_endpoint
 from app.core.ratelimit import Limiter, LoginAttempts, RateLimit, RedisLimiter, limiter_for
+from app.core.telemetry import instrument as instrument_tracing
+from app.core.telemetry import middleware as tracing_middleware
 from app.core.worker import embedded_worker
 from app.static import graphiql_assets, graphiql_html
 from resolvers.root import Mutation, Query
@@ -64,6 +66,7 @@ from schema.descriptions import describe
 from schema.extensions import InputTextCheck, MaskUnexpectedErrors, ParserCache, Schema
 from schema.metrics import OperationMetrics
 from schema.scalars import SCALARS
+from schema.tracing import tracing_extensions
 from schema.transaction import OperationTransaction
 from subscriptions.root import Subscription
 
@@ -89,6 +92,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         rules.append(NoSchemaIntrospectionCustomRule)
     estimator: CostEstimator  # needs the built schema; made once below, used per request
     extensions: list[Any] = [
+        *tracing_extensions(settings),  # outermost: its span encloses the others' work
         OperationMetrics,
         OperationTransaction,
         lambda: AddValidationRules(rules),
@@ -321,6 +325,7 @@ def create_app(
     if sessions is None:
         engine = create_engine(settings)
         sessions = create_session_factory(engine)
+    instrument_tracing(settings, sessions)
     own_broker = broker is None
     broker = broker or Broker(settings.redis_url)
     limiter = limiter_for(settings)
@@ -373,6 +378,7 @@ def create_app(
             *discover_routes(),
         ],
         middleware=[
+            *tracing_middleware(settings),
             cors_middleware(settings),
             Middleware(RequestContext),
             Middleware(RateLimit, limiter=limiter, settings=settings),

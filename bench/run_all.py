@@ -27,6 +27,7 @@ BENCHMARKS: list[tuple[str, list[str] | None, list[str] | None]] = [
     ("bench.dispatch_scale", ["--quick"], []),
     ("bench.service_plans", ["--quick"], []),
     ("bench.jobs", ["--jobs", "300"], ["--jobs", "2000"]),
+    ("bench.load", ["--run-time", "30"], ["--run-time", "120"]),
     ("bench.solomon", None, ["--set", "gh1000-1"]),
 ]
 

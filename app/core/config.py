@@ -78,6 +78,23 @@ class Settings(BaseSettings):
     max_response_bytes: int = Field(
         default=8 * 1_048_576, description="a larger GraphQL response is refused, not sent"
     )
+    shutdown_grace_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=3_600,
+        description="on SIGTERM: how long in-flight requests may take before they are cut off",
+    )
+    web_concurrency: int = Field(
+        default=1, ge=1, le=64, description="server processes `fieldgraph serve` starts"
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector base URL (spans go to <url>/v1/traces); unset: no tracing",
+    )
+    otel_service_name: str = Field(default="fieldgraph", description="service.name of the spans")
+    otel_traces_sample_ratio: float = Field(
+        default=1.0, ge=0, le=1, description="share of new traces recorded (parent-based)"
+    )
     log_level: str = "INFO"
     log_json: bool = Field(default=False, description="JSON log lines instead of console output")
 

@@ -1,4 +1,5 @@
-"""Structured logs (structlog) with the request id bound for every line of a request."""
+"""Structured logs (structlog) with the request id bound for every line of a request, and the
+trace and span ids while tracing is on."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 import structlog
 
 from app.core.config import Settings
+from app.core.telemetry import add_trace_ids
 
 
 def configure_logging(settings: Settings) -> None:
@@ -19,6 +21,7 @@ def configure_logging(settings: Settings) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

@@ -125,7 +125,10 @@ def test_the_api_is_replicated_behind_a_proxy_with_no_fixed_host_port() -> None:
         replicated = service.get("deploy", {}).get("replicas", 1) > 1
         for port in service.get("ports", []) if replicated else []:
             assert ":" not in str(port), f"{name} binds a fixed host port: {port}"
-    assert "api:8000" in services["proxy"]["command"]
+    caddyfile = compose()["configs"]["caddyfile"]["content"]
+    assert "dynamic a api 8000" in caddyfile  # every replica, as many as --scale starts
+    assert "lb_try_duration" in caddyfile  # a stopping replica's requests go to another
+    assert services["proxy"]["configs"][0]["source"] == "caddyfile"
     assert services["api"]["depends_on"]["migrate"] == {
         "condition": "service_completed_successfully"
     }
@@ -141,3 +144,11 @@ def test_workers_run_the_background_jobs_and_the_api_runs_none() -> None:
     assert worker["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
     assert worker["deploy"]["replicas"] >= 2
     assert service_environment("api", env)["RUN_JOBS"] == "false"
+
+
+def test_a_stopping_replica_is_given_longer_than_its_grace_period() -> None:
+    api = compose()["services"]["api"]
+    grace = float(interpolate(str(api["environment"]["SHUTDOWN_GRACE_SECONDS"]), {}))
+    stop_grace = api["stop_grace_period"]
+
+    assert stop_grace.endswith("s") and float(stop_grace[:-1]) > grace

@@ -103,6 +103,7 @@ def middleware(settings: Settings) -> list[Middleware]:
             default_span_details=span_details,
             # No span per ASGI message: a subscription socket would make one per event.
             exclude_spans=["receive", "send"],
+            server_request_hook=hide_request_path,
             tracer_provider=provider,
         )
     ]
@@ -120,6 +121,20 @@ def span_details(scope: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     method = scope.get("method")
     name = " ".join(part for part in (method, route) if part) or scope["type"].upper()
     return name, ({"http.route": route} if route else {})
+
+
+# Attributes in which the instrumentation records the request's path or query.
+PATH_ATTRIBUTES = ("http.target", "http.url", "url.path", "url.full", "url.query")
+
+
+def hide_request_path(span: Any, scope: dict[str, Any]) -> None:
+    """Overwrite the path and query the instrumentation recorded with the route's template, so
+    no link token or query value reaches the trace store."""
+    if not span.is_recording():
+        return
+    route = span_details(scope)[1].get("http.route", "unmatched")
+    for key in PATH_ATTRIBUTES:
+        span.set_attribute(key, route)
 
 
 def instrument(settings: Settings, sessions: SessionFactory) -> None:

@@ -238,3 +238,23 @@ def test_spans_leave_over_otlp_when_an_endpoint_is_set(settings: Settings) -> No
     assert {"POST /graphql", "query Ping"} <= names
     resource = {a.key: a.value.string_value for a in request.resource_spans[0].resource.attributes}
     assert resource["service.name"] == "fg-test"
+
+
+async def test_a_link_token_in_the_path_never_reaches_the_span(
+    settings: Settings, sessions: SessionFactory, broker: Broker, exported: InMemorySpanExporter
+) -> None:
+    # Given an app whose spans go to memory
+    app = create_app(settings, sessions=sessions, broker=broker)
+
+    # When a signed offer link is opened with its token and a query string
+    secret = "tok3n-that-must-stay-private"
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        await client.get(f"/offers/{secret}?ref={secret}")
+
+    # Then the server span names the route's template and no attribute carries the token
+    (request,) = [s for s in exported.get_finished_spans() if s.kind is SpanKind.SERVER]
+    assert request.name == "GET /offers/{token}"
+    attributes = dict(request.attributes or {})
+    assert attributes["http.route"] == "/offers/{token}"
+    assert not [key for key, value in attributes.items() if secret in str(value)]

@@ -50,6 +50,9 @@ class NotificationEvent(StrEnum):
     """The contract ends soon and its renewal offer is still unanswered."""
     CONTRACT_OFFER_ANSWERED = "CONTRACT_OFFER_ANSWERED"
     """The customer's answer to a contract offer is recorded (or their order confirmed)."""
+    REPAIR_UPDATE = "REPAIR_UPDATE"
+    """A depot repair order reached a step the customer hears about (received, estimate,
+    ready, returned...)."""
 
 
 URGENT_EVENTS = frozenset(

@@ -13,6 +13,7 @@ from resolvers.contract_billing import ContractBillingMutation, ContractBillingQ
 from resolvers.contracts import ContractsMutation, ContractsQuery
 from resolvers.costing import CostingQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
+from resolvers.depot_repair import DepotRepairMutation, DepotRepairQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
 from resolvers.expenses import ExpensesMutation, ExpensesQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
@@ -64,6 +65,7 @@ class Query(
     RenewalsQuery,
     ServicePlansQuery,
     InspectionsQuery,
+    DepotRepairQuery,
 ):
     pass
 
@@ -100,5 +102,6 @@ class Mutation(
     RenewalsMutation,
     ServicePlansMutation,
     InspectionsMutation,
+    DepotRepairMutation,
 ):
     pass

@@ -150,7 +150,9 @@ class RepairAccessory:
     received: bool = strawberry.field(description="Whether it was handed in with the item.")
 
 
-@strawberry.type(description="One step of a repair order (the audit trail).")
+@strawberry.type(
+    name="RepairOrderEvent", description="One step of a repair order (the audit trail)."
+)
 class RepairOrderEventType:
     action: str = strawberry.field(description="The step taken (RECEIVE, PASS_QC, ...).")
     from_status: RepairStatus | None = strawberry.field(  # type: ignore[valid-type]
@@ -177,6 +179,8 @@ class RepairOrderEventType:
 
 @strawberry.type(description="Parts fitted on a repair order (taken from the depot's stock).")
 class RepairPartUsed:
+    part_sku: str = strawberry.field(description="SKU of the part.")
+    part_name: str = strawberry.field(description="Name of the part.")
     quantity: int = strawberry.field(description="Units fitted.")
     used_at: datetime = strawberry.field(description="When they were recorded.")
     unit_cost: Money = strawberry.field(
@@ -184,7 +188,9 @@ class RepairPartUsed:
     )
     part_row: strawberry.Private[Any]
 
-    @strawberry.field(description="The part.")
+    @strawberry.field(
+        extensions=[internal()], description="The part, with its catalogue details."
+    )
     def part(self) -> PartType:
         return PartType.from_model(self.part_row)
 
@@ -201,7 +207,9 @@ class RepairOrderType(Node):
     status: RepairStatus = strawberry.field(  # type: ignore[valid-type]
         description="Where the order stands."
     )
-    priority: int = strawberry.field(description="1 (most urgent) to 5.")
+    priority: int = strawberry.field(
+        extensions=[internal()], description="Bench priority, 1 (most urgent) to 5."
+    )
     reported_fault: str = strawberry.field(description="The fault as the customer reported it.")
     fault_code: str | None = strawberry.field(description="Fault category, for the reports.")
     accessories: list[RepairAccessory] = strawberry.field(
@@ -220,7 +228,9 @@ class RepairOrderType(Node):
     )
     ready_at: datetime | None = strawberry.field(description="When it passed QC.")
     closed_at: datetime | None = strawberry.field(description="When delivered or cancelled.")
-    qc_failures: int = strawberry.field(description="How many times QC sent it back.")
+    qc_failures: int = strawberry.field(
+        extensions=[internal()], description="How many times QC sent it back."
+    )
     handover_signer: str | None = strawberry.field(description="Who collected it.")
     on_account: bool = strawberry.field(
         description="Handed over with invoices unpaid, on the customer's account."
@@ -328,6 +338,8 @@ class RepairOrderType(Node):
         rows = await part_uses(info.context.session, self.db_id)
         return [
             RepairPartUsed(
+                part_sku=p.sku,
+                part_name=p.name,
                 quantity=u.quantity,
                 used_at=u.used_at,
                 unit_cost=Money(amount=u.unit_cost, currency=p.currency),

@@ -27,14 +27,14 @@ from tests.support import GraphQLClient
 _serial = itertools.count(1)
 
 ORDER_FIELDS = """
-id number trackingCode status version priority coverage qcFailures onAccount handoverSigner
+id number trackingCode status version coverage onAccount handoverSigner
 readyAt closedAt dueAt ageMinutes overdue
 depot { id name }
 technician { id }
 estimate { id status number totals { total { amount } }
   lines { kind description total { amount } } }
 invoices { id number status balance { amount } }
-partsUsed { quantity part { sku } }
+partsUsed { quantity partSku }
 events { action fromStatus toStatus actorRole reason }
 """
 
@@ -45,17 +45,22 @@ RECEIVE = (
 )
 
 
-def step(name: str, input_type: str) -> str:
+BENCH_FIELDS = "priority qcFailures"
+"""What the bench reads and the customer does not."""
+
+
+def step(name: str, input_type: str, *, customer: bool = False) -> str:
+    fields = ORDER_FIELDS if customer else f"{ORDER_FIELDS} {BENCH_FIELDS}"
     return (
         f"mutation($input: {input_type}!) {{ {name}(input: $input) {{"
-        f" repairOrder {{ {ORDER_FIELDS} }} userErrors {{ field message code }} }} }}"
+        f" repairOrder {{ {fields} }} userErrors {{ field message code }} }} }}"
     )
 
 
 START_DIAGNOSIS = step("startRepairDiagnosis", "StartRepairDiagnosisInput")
 SEND_ESTIMATE = step("sendRepairEstimate", "SendRepairEstimateInput")
-APPROVE = step("approveRepairEstimate", "RepairStepInput")
-DECLINE = step("declineRepairEstimate", "RepairStepInput")
+APPROVE = step("approveRepairEstimate", "RepairStepInput", customer=True)
+DECLINE = step("declineRepairEstimate", "RepairStepInput", customer=True)
 START_REPAIR = step("startRepair", "RepairStepInput")
 REQUEST_PARTS = step("requestRepairParts", "RequestRepairPartsInput")
 RESUME = step("resumeRepair", "RepairStepInput")
@@ -65,7 +70,8 @@ CHECK_QC = step("checkRepairQuality", "CheckRepairQualityInput")
 DELIVER = step("deliverRepairOrder", "DeliverRepairOrderInput")
 CANCEL = step("cancelRepairOrder", "RepairStepInput")
 
-ORDER = f"query($id: ID!) {{ repairOrder(id: $id) {{ {ORDER_FIELDS} }} }}"
+ORDER = f"query($id: ID!) {{ repairOrder(id: $id) {{ {ORDER_FIELDS} {BENCH_FIELDS} }} }}"
+CUSTOMER_ORDER = f"query($id: ID!) {{ repairOrder(id: $id) {{ {ORDER_FIELDS} }} }}"
 
 PAY = """
 mutation($input: RecordPaymentInput!) { recordPayment(input: $input) {

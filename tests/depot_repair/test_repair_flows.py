@@ -60,7 +60,7 @@ async def test_approved_repair_from_intake_to_handover(
     consume = {"repairOrderId": order["id"], "lines": [{"partId": part_gid, "quantity": 1}]}
     order = await ok(tech_a, CONSUME, {**consume, "idempotencyKey": "fit-1"})
     await ok(tech_a, CONSUME, {**consume, "idempotencyKey": "fit-1"})  # a retry
-    assert order["partsUsed"] == [{"quantity": 1, "part": {"sku": world.part.sku}}]
+    assert order["partsUsed"] == [{"quantity": 1, "partSku": world.part.sku}]
     assert await level(session, world.location_id, world.part.id) == 4
     order = await ok(tech_a, SUBMIT_QC, {"repairOrderId": order["id"]})
 

@@ -188,9 +188,7 @@ class RepairPartUsed:
     )
     part_row: strawberry.Private[Any]
 
-    @strawberry.field(
-        extensions=[internal()], description="The part, with its catalogue details."
-    )
+    @strawberry.field(extensions=[internal()], description="The part, with its catalogue details.")
     def part(self) -> PartType:
         return PartType.from_model(self.part_row)
 

@@ -336,8 +336,8 @@ class DepotRepairMutation:
     async def update_depot(self, info: Info, input: UpdateDepotInput) -> DepotPayload:
         async def action() -> DepotPayload:
             values = provided(input, exclude=("depot_id", "expected_version", "opening_hours"))
-            if input.opening_hours is not None:
-                values["opening_hours"] = _hours(input.opening_hours)
+            if input.opening_hours is not strawberry.UNSET:
+                values["opening_hours"] = _hours(input.opening_hours or [])
             depot = await service.update_depot(
                 info.context.session,
                 decode_id(input.depot_id, "Depot", "depotId"),

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from sqlmodel import col, select
 
 from app.assets.models import Asset
 from app.attachments.models import Attachment
@@ -124,13 +125,13 @@ class DepotType(Node):
     async def bench_technicians(self, info: Info) -> list[TechnicianRef]:
         from schema.technicians import TechnicianType
 
-        members = await info.context.loaders.children(
-            DepotTechnician, DepotTechnician.depot_id
-        ).load(self.db_id)
-        rows = await info.context.loaders.by_id(Technician).load_many(
-            [m.technician_id for m in members]
+        rows = await info.context.session.scalars(
+            select(Technician)
+            .join(DepotTechnician, col(DepotTechnician.technician_id) == col(Technician.id))
+            .where(col(DepotTechnician.depot_id) == self.db_id)
+            .order_by(col(Technician.name), col(Technician.id))
         )
-        return [TechnicianType.from_model(r) for r in rows if r is not None]
+        return [TechnicianType.from_model(r) for r in rows.all()]
 
 
 async def depot_of(info: Info, depot_id: int) -> DepotType | None:
@@ -542,14 +543,22 @@ class CreateDepotInput:
 class UpdateDepotInput:
     depot_id: strawberry.ID
     expected_version: int | None = None
-    phone: str | None = strawberry.field(default=None, description="Counter phone.")
+    phone: str | None = strawberry.field(default=strawberry.UNSET, description="Counter phone.")
     opening_hours: list[OpeningHoursInput] | None = strawberry.field(
-        default=None, description="Replaces all counter hours."
+        default=strawberry.UNSET, description="Replaces all counter hours."
     )
-    turnaround_hours: int | None = strawberry.field(default=None, description="Turnaround.")
-    diagnosis_fee: Decimal | None = strawberry.field(default=None, description="Diagnosis fee.")
-    storage_free_days: int | None = strawberry.field(default=None, description="Free days.")
-    storage_fee: Decimal | None = strawberry.field(default=None, description="Storage fee.")
+    turnaround_hours: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Turnaround."
+    )
+    diagnosis_fee: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="Diagnosis fee."
+    )
+    storage_free_days: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Free days."
+    )
+    storage_fee: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="Storage fee."
+    )
 
 
 @strawberry.input(description="Add a technician to a depot's bench (or remove them).")

@@ -259,9 +259,11 @@ async def _repair(
         not declined,
         "Too costly" if declined else None,
         None,
-        now=clock.tick(2, 24),
+        now=clock.now,  # invoices are numbered in issue order: issued as the city stands
     )
-    await _date_last_step(session, order, clock.at)
+    await _date_last_step(session, order, clock.tick(2, 24))
+    if declined:
+        order.collect_from = clock.at
     if target in (S.APPROVED, S.DECLINED):
         return
     if not declined:
@@ -310,10 +312,10 @@ async def _bench_work(
             return
         reason = "Intermittent fault returned under load" if failed else None
         await service.check_quality(
-            session, _tech(checker), order_id, not failed, reason, None, now=clock.tick(1, 5)
+            session, _tech(checker), order_id, not failed, reason, None, now=clock.now
         )
-        await _date_last_step(session, order, clock.at)
-    order.ready_at = order.collect_from = clock.at
+        await _date_last_step(session, order, clock.tick(1, 5))
+    order.ready_at = order.collect_from = clock.at  # the invoice was issued as the city stands
 
 
 async def _hand_over(

@@ -88,11 +88,20 @@ class OpeningHours(BaseModel):
         return value
 
 
+CENT = Decimal("0.01")
+
+
+def _cents(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(CENT)
+
+
 class DepotPolicy(BaseModel):
     turnaround_hours: int = Field(default=72, ge=1, le=24 * 60)
     diagnosis_fee: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=2)
     storage_free_days: int = Field(default=30, ge=1, le=365)
     storage_fee: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=2)
+
+    _money = field_validator("diagnosis_fee", "storage_fee")(_cents)
 
 
 class DepotCreate(DepotPolicy):
@@ -109,6 +118,8 @@ class DepotUpdate(BaseModel):
     diagnosis_fee: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     storage_free_days: int | None = Field(default=None, ge=1, le=365)
     storage_fee: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+
+    _money = field_validator("diagnosis_fee", "storage_fee")(_cents)
 
 
 def _hours(rows: Sequence[OpeningHours]) -> list[dict[str, Any]]:
@@ -146,7 +157,8 @@ async def update_depot(
     changes = data.model_dump(exclude_unset=True)
     for name, value in changes.items():
         if value is None and name != "phone":
-            raise invalid("may be omitted but not null", name)
+            head, *rest = name.split("_")
+            raise invalid("may be omitted but not null", head + "".join(r.title() for r in rest))
         if name == "opening_hours":
             value = _hours(data.opening_hours or [])
         setattr(depot, name, value)

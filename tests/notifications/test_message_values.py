@@ -84,6 +84,13 @@ def _event_data(event: NotificationEvent, task: Task) -> dict[str, Any]:
         E.CONTRACT_OFFER: OFFER_DATA,
         E.CONTRACT_OFFER_REMINDER: OFFER_DATA | {"days_left": 30, "step": 30},
         E.CONTRACT_OFFER_ANSWERED: OFFER_DATA | {"outcome": "declined"},
+        E.REPAIR_UPDATE: {  # as depot_repair.transitions.notify_customer writes it
+            "repair_order_id": 5,
+            "repair_number": "RO-2026-000005",
+            "tracking_code": "K7QX2M9PTA",
+            "status": "READY",
+            "status_label": "ready for collection",
+        },
     }.get(event, {"reason": None})
 
 

@@ -26,6 +26,7 @@ BENCHMARKS: list[tuple[str, list[str] | None, list[str] | None]] = [
     ("bench.realtime", ["--quick"], []),
     ("bench.dispatch_scale", ["--quick"], []),
     ("bench.service_plans", ["--quick"], []),
+    ("bench.depot_repair", ["--quick"], []),
     ("bench.solomon", None, ["--set", "gh1000-1"]),
 ]
 

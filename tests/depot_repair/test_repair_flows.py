@@ -15,6 +15,7 @@ from app.core.events import Broker
 from app.depot_repair.jobs import run_resume
 from tests.depot_repair.helpers import (
     APPROVE,
+    CANCEL,
     CHECK_QC,
     CONSUME,
     DECLINE,
@@ -234,3 +235,32 @@ async def test_a_known_serial_of_another_customer_is_refused_at_intake(
     # the same customer's known serial is that asset again
     again = await ok(gql, RECEIVE, {**intake(world), "newAsset": data["newAsset"]})
     assert again["asset"]["id"] == first["asset"]["id"]
+
+
+async def test_a_retried_intake_books_the_item_in_once(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    world = await depot_world(session)
+    data = intake(world, idempotencyKey="counter-7")
+    first = await ok(gql, RECEIVE, data)
+    again = await ok(gql, RECEIVE, data)
+    assert again["id"] == first["id"] and again["trackingCode"] == first["trackingCode"]
+    count = await session.scalar(
+        sa.text("SELECT count(*) FROM repair_orders WHERE depot_id = :depot"),
+        {"depot": world.depot.id},
+    )
+    assert count == 1
+
+
+async def test_cancelling_voids_the_estimate_and_needs_a_reason(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    world = await depot_world(session)
+    order = await diagnosed(gql, world)
+    silent = await gql.mutate(CANCEL, {"repairOrderId": order["id"]})
+    assert error_codes(silent) == ["INVALID"]
+    order = await ok(gql, CANCEL, {"repairOrderId": order["id"], "reason": "Customer withdrew"})
+    assert order["status"] == "CANCELLED" and order["closedAt"] is not None
+    assert order["estimate"]["status"] == "VOID" and order["invoices"] == []
+    late = await gql.mutate(CANCEL, {"repairOrderId": order["id"], "reason": "Again"})
+    assert error_codes(late) == ["INVALID_TRANSITION"]

@@ -28,6 +28,7 @@ BENCHMARKS: list[tuple[str, list[str] | None, list[str] | None]] = [
     ("bench.service_plans", ["--quick"], []),
     ("bench.jobs", ["--jobs", "300"], ["--jobs", "2000"]),
     ("bench.load", ["--run-time", "30"], ["--run-time", "120"]),
+    ("bench.depot_repair", ["--quick"], []),
     ("bench.solomon", None, ["--set", "gh1000-1"]),
 ]
 

@@ -13,6 +13,7 @@ from resolvers.contract_billing import ContractBillingMutation, ContractBillingQ
 from resolvers.contracts import ContractsMutation, ContractsQuery
 from resolvers.costing import CostingQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
+from resolvers.depot_repair import DepotRepairMutation, DepotRepairQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
 from resolvers.expenses import ExpensesMutation, ExpensesQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
@@ -68,6 +69,7 @@ class Query(
     InspectionsQuery,
     WalkInQuery,
     ReplacementsQuery,
+    DepotRepairQuery,
 ):
     pass
 
@@ -106,5 +108,6 @@ class Mutation(
     InspectionsMutation,
     WalkInMutation,
     ReplacementsMutation,
+    DepotRepairMutation,
 ):
     pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from subscriptions.alerts import AlertSubscription
+from subscriptions.depot_repair import DepotRepairSubscription
 from subscriptions.inventory import InventorySubscription
 from subscriptions.notifications import NotificationsSubscription
 from subscriptions.tasks import TaskSubscription
@@ -18,5 +19,6 @@ class Subscription(
     InventorySubscription,
     TaskSubscription,
     NotificationsSubscription,
+    DepotRepairSubscription,
 ):
     pass

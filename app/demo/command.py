@@ -15,6 +15,7 @@ from app.core.db import SessionFactory, create_engine, create_session_factory
 from app.demo import (
     billing,
     contract_billing,
+    depot_repair,
     inspections,
     renewals,
     replacements,
@@ -97,6 +98,7 @@ async def seed_database(
         planned = await service_plans.seed_plans(session, city.now)
         counts |= await inspections.seed_inspections(session, city.now)
         counts |= await walk_in.seed_orders(session, city.now)
+        counts |= await depot_repair.seed_depot_repair(session, city.now)
         counts |= await replacements.seed_replacements(session, city.now)
         tasks_by_state = workday.summary(work)
         logins = [(role, email, name) for role, email, name in city.logins]

@@ -35,8 +35,9 @@ from app.replacements.models import (
 from app.work_orders.models import Task, TaskStatus
 
 DEPOTS = (
-    ("DEPOT-NORTH", "North depot, Hebbal", "Outer Ring Road, Hebbal", (13.0358, 77.5970)),
-    ("DEPOT-SOUTH", "South depot, Jayanagar", "9th Block, Jayanagar", (12.9250, 77.5838)),
+    # the depot repair service centres when the demo has them (it seeds them first)
+    ("DEPOT-IND", "Indiranagar Service Centre", "100 Feet Road, Indiranagar", (12.9719, 77.6412)),
+    ("DEPOT-JAY", "Jayanagar Service Centre", "11th Main, 4th Block, Jayanagar", (12.925, 77.5938)),
 )
 UNIT_COST = {
     ProductCategory.HVAC: Decimal("26000.00"),
@@ -142,6 +143,9 @@ async def _tell_story(
 async def _depot(
     session: AsyncSession, code: str, name: str, address: str, at: tuple[float, float]
 ) -> StockLocation:
+    existing = await session.scalar(select(StockLocation).where(col(StockLocation.code) == code))
+    if existing is not None:
+        return existing
     depot = StockLocation(
         kind=StockLocationKind.WAREHOUSE,
         code=code,

@@ -54,6 +54,9 @@ class NotificationEvent(StrEnum):
     """A unit is replaced under warranty: the new serial and its warranty."""
     REPLACEMENT_REJECTED = "REPLACEMENT_REJECTED"
     """A replacement under warranty was refused, and why."""
+    REPAIR_UPDATE = "REPAIR_UPDATE"
+    """A depot repair order reached a step the customer hears about (received, estimate,
+    ready, returned...)."""
 
 
 URGENT_EVENTS = frozenset(

@@ -103,6 +103,17 @@ COMMON = {
         "id name type email phone whatsapp language externalRef contactName preferredChannels "
         "version createdAt updatedAt archivedAt sites assets contracts"
     ),
+    # depots are public: where to bring an item, when they are open, what they charge
+    "Depot": (
+        "id code name address phone point timeZone openingHours turnaroundHours diagnosisFee "
+        "storageFreeDays storageFee version"
+    ),
+    "OpeningHours": "weekday opens closes",
+    # the public status lookup: the status and its dates, nothing about the customer or item
+    "RepairTracking": (
+        "trackingCode status statusLabel receivedAt promisedBy readyAt deliveredAt depotName "
+        "depotPhone"
+    ),
     "DocumentTotals": "subtotal covered net tax total",
     "Eligibility": "status coverage",
     "Estimate": (
@@ -193,6 +204,17 @@ CUSTOMER_MAY_READ = COMMON | {
         "newSerialNumber warrantyMode newWarrantyExpiresOn version createdAt updatedAt task "
         "customer asset newAsset replacementModel evidence"
     ),
+    # their own repair orders, without the bench's priority, QC failures or cost prices
+    "RepairOrder": (
+        "id number trackingCode status reportedFault faultCode accessories damageNotes coverage "
+        "diagnosis receivedAt dueAt readyAt closedAt handoverSigner onAccount version createdAt "
+        "ageMinutes overdue depot customer asset technician estimate invoices partsUsed events "
+        "photos"
+    ),
+    "RepairAccessory": "name received",
+    "RepairOrderEvent": "action fromStatus toStatus at actorRole reason",
+    "RepairOrderUpdate": "action fromStatus toStatus at actorRole reason repairOrder",
+    "RepairPartUsed": "partSku partName quantity usedAt",
     "ServiceRequest": CUSTOMER_REQUEST,
     "SlotHold": "id start end durationMinutes status expiresAt",
     "Task": CUSTOMER_TASK,

@@ -88,6 +88,13 @@ def _event_data(event: NotificationEvent, task: Task) -> dict[str, Any]:
         | {"status": "APPROVED", "new_serial": "SN-1-R", "warranty_expires_on": "2027-06-30"},
         E.REPLACEMENT_REJECTED: REPLACEMENT_DATA
         | {"status": "REJECTED", "reason": "Physical damage is not covered"},
+        E.REPAIR_UPDATE: {  # as depot_repair.transitions.notify_customer writes it
+            "repair_order_id": 5,
+            "repair_number": "RO-2026-000005",
+            "tracking_code": "K7QX2M9PTA",
+            "status": "READY",
+            "status_label": "ready for collection",
+        },
     }.get(event, {"reason": None})
 
 

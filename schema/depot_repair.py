@@ -457,11 +457,10 @@ class DepotRepairReport:
     qc_checks: int = strawberry.field(description="Quality checks done.")
     qc_failures: int = strawberry.field(description="Quality checks failed.")
     qc_failure_rate: float | None = strawberry.field(description="Failed over checks (0 to 1).")
-    replacements_available: bool = strawberry.field(
-        description="Whether the replacements domain reports figures (false: the three "
-        "replacement fields are empty)."
+    replacement_count: int = strawberry.field(
+        description="Units replaced under warranty instead of repaired: replacement requests "
+        "approved in the period with the unit issued from this depot's stock."
     )
-    replacement_count: int = strawberry.field(description="Units replaced instead of repaired.")
     replacement_value: Decimal = strawberry.field(description="Their value, in rupees.")
     replacement_rate: float | None = strawberry.field(
         description="Replacements over repairs plus replacements (0 to 1)."
@@ -489,7 +488,6 @@ class DepotRepairReport:
             qc_checks=report.qc_checks,
             qc_failures=report.qc_failures,
             qc_failure_rate=report.qc_failure_rate,
-            replacements_available=report.replacements.available,
             replacement_count=report.replacements.count,
             replacement_value=report.replacements.value,
             replacement_rate=report.replacement_rate,

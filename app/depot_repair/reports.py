@@ -1,5 +1,6 @@
 """Depot repair figures by depot and period: turnaround (received -> ready), repair yield,
-QC failure rate, parts used per product model and fault, and the replacements hook.
+QC failure rate, parts used per product model and fault, and units replaced under warranty
+instead (from the replacements domain).
 
 A period is [start, end). An order counts in the period where its event happened: received
 orders by `received_at`, repairs by `ready_at`, declines and cancellations by their audit
@@ -8,7 +9,6 @@ event, QC checks by theirs, parts by when they were fitted.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -27,42 +27,28 @@ from app.depot_repair.models import (
     RepairStatus,
 )
 from app.inventory.models import Part, StockLocation
+from app.replacements import repository as replacement_requests
 
 
 @dataclass(frozen=True, slots=True)
 class ReplacementFigures:
-    """Units replaced instead of repaired, and their value, in a depot and period."""
+    """Units replaced under warranty instead of repaired, and their value, in a depot and
+    period: approved replacement requests issued from the depot's stock."""
 
     count: int = 0
     value: Decimal = Decimal(0)
-    available: bool = False
-    """False until the replacements domain provides its figures (see `replacement_source`)."""
-
-
-ReplacementSource = Callable[[AsyncSession, int, datetime, datetime], Awaitable[ReplacementFigures]]
-
-
-async def no_replacements(
-    session: AsyncSession, depot_id: int, start: datetime, end: datetime
-) -> ReplacementFigures:
-    return ReplacementFigures()
-
-
-_replacement_source: ReplacementSource = no_replacements
-
-
-def set_replacement_source(source: ReplacementSource) -> None:
-    """The hook for the warranty replacements domain: register a function (session, depot
-    id, start, end) -> ReplacementFigures, and every depot report shows the replacement count,
-    value and rate (replacements over repairs plus replacements) from then on."""
-    global _replacement_source
-    _replacement_source = source
 
 
 async def replacement_figures(
     session: AsyncSession, depot_id: int, start: datetime, end: datetime
 ) -> ReplacementFigures:
-    return await _replacement_source(session, depot_id, start, end)
+    depot = await session.get(Depot, depot_id)
+    if depot is None:
+        return ReplacementFigures()
+    count, value = await replacement_requests.issued_from(
+        session, depot.stock_location_id, start, end
+    )
+    return ReplacementFigures(count, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +95,6 @@ class DepotReport:
 
     @property
     def replacement_rate(self) -> float | None:
-        if not self.replacements.available:
-            return None
         total = self.repaired + self.replacements.count
         return round(self.replacements.count / total, 4) if total else None
 

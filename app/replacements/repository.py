@@ -174,3 +174,19 @@ async def report(
         found.approved, found.rejected, found.withdrawn = ok, no, back
         found.value = Decimal(value).quantize(Decimal("0.01"))
     return sorted(rows.values(), key=lambda r: (r.period_start, r.stock_location_id, r.currency))
+
+
+async def issued_from(
+    session: AsyncSession, stock_location_id: int, start: datetime, end: datetime
+) -> tuple[int, Decimal]:
+    """Approved replacements issued from a stock location in [start, end): how many, and the
+    value of the units."""
+    table = ReplacementRequest
+    statement = sa.select(func.count(), func.coalesce(func.sum(col(table.value)), 0)).where(
+        col(table.status) == ReplacementStatus.APPROVED,
+        col(table.stock_location_id) == stock_location_id,
+        col(table.decided_at) >= start,
+        col(table.decided_at) < end,
+    )
+    count, value = (await session.execute(statement)).one()
+    return int(count), Decimal(value)

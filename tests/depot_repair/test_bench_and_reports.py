@@ -4,19 +4,21 @@ reports (with the replacements hook), and two real transactions racing for one s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
+from app.assets.models import Asset
 from app.core.auth import Principal, Role
 from app.core.db import SessionFactory
 from app.core.errors import DomainError
 from app.depot_repair import reports, service
 from app.depot_repair.models import RepairOrder
+from app.replacements.models import ReplacementRequest, ReplacementSource, ReplacementStatus
 from schema.ids import decode_id
 from tests.depot_repair.helpers import (
     APPROVE,
@@ -164,7 +166,7 @@ REPORT = """
 query($depot: ID!) { depotRepairReports(from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z",
   depotId: $depot) {
   received repaired declined cancelled delivered averageTurnaroundHours onTime repairYield
-  qcChecks qcFailures qcFailureRate replacementsAvailable replacementCount replacementRate
+  qcChecks qcFailures qcFailureRate replacementCount replacementValue replacementRate
   parts { productModelCode faultCode partSku quantity orders cost } depot { code } } }
 """
 
@@ -184,18 +186,6 @@ async def _repaired(gql: GraphQLClient, world: DepotWorld, *, fail_first: bool) 
         await ok(tech_b, CHECK_QC, failed)
         await ok(tech_a, SUBMIT_QC, {"repairOrderId": order["id"]})
     await ok(tech_b, CHECK_QC, {"repairOrderId": order["id"], "passed": True})
-
-
-@pytest.fixture
-def replacements() -> AsyncIterator[None]:
-    async def five(
-        session: AsyncSession, depot_id: int, start: datetime, end: datetime
-    ) -> reports.ReplacementFigures:
-        return reports.ReplacementFigures(count=2, value=Decimal("30000"), available=True)
-
-    reports.set_replacement_source(five)
-    yield None  # type: ignore[misc]
-    reports.set_replacement_source(reports.no_replacements)
 
 
 async def test_depot_report_figures(gql: GraphQLClient, session: AsyncSession) -> None:
@@ -225,19 +215,60 @@ async def test_depot_report_figures(gql: GraphQLClient, session: AsyncSession) -
             "cost": "1600.00",
         }
     ]
-    assert report["replacementsAvailable"] is False and report["replacementRate"] is None
+    assert report["replacementCount"] == 0 and report["replacementRate"] == 0.0
 
 
-async def test_the_replacements_hook_feeds_the_report(
-    session: AsyncSession, replacements: None
+async def test_replacements_approved_from_the_depot_feed_its_report(
+    gql: GraphQLClient, session: AsyncSession
 ) -> None:
+    # Given a depot with one repair done, and replacement requests for its customer's unit:
+    # two approved from the depot's stock in the period, one approved before it, one rejected,
+    # and one approved from another warehouse
     world = await depot_world(session)
-    start = datetime.now(UTC) - timedelta(days=1)
+    await _repaired(gql, world, fail_first=False)
+    asset = await session.scalar(select(Asset).where(col(Asset.customer_id) == world.customer.id))
+    assert asset is not None and asset.id is not None
+    now = datetime.now(UTC)
+
+    def request(status: ReplacementStatus, location: int, decided: datetime, value: str) -> None:
+        session.add(
+            ReplacementRequest(
+                source=ReplacementSource.REPAIR_ORDER,
+                repair_order_id=1,
+                customer_id=world.customer.id or 0,
+                asset_id=asset.id or 0,
+                product_category=world.model.category,
+                replacement_part_id=world.part.id or 0,
+                replacement_model_id=world.model.id or 0,
+                stock_location_id=location,
+                value=Decimal(value),
+                currency="INR",
+                approver_role="DISPATCHER",
+                diagnosis="Board burnt",
+                status=status,
+                requested_by="test",
+                requested_by_role="DISPATCHER",
+                decided_at=decided,
+            )
+        )
+
+    approved, rejected = ReplacementStatus.APPROVED, ReplacementStatus.REJECTED
+    request(approved, world.location_id, now - timedelta(hours=1), "12000.00")
+    request(approved, world.location_id, now - timedelta(hours=2), "8000.50")
+    request(approved, world.location_id, now - timedelta(days=40), "5000.00")
+    request(rejected, world.location_id, now - timedelta(hours=3), "7000.00")
+    request(approved, world.central_id, now - timedelta(hours=1), "9000.00")
+    await session.flush()
+
+    # When the depot's report for the last month is read
     report = await reports.depot_report(
-        session, world.depot.id or 0, start, start + timedelta(days=2)
+        session, world.depot.id or 0, now - timedelta(days=30), now + timedelta(days=1)
     )
-    assert report is not None and report.replacements.count == 2
-    assert report.replacement_rate == 1.0  # no repairs yet: every unit was replaced
+
+    # Then it counts the two approved from its stock in the period, their value, and the rate
+    assert report is not None
+    assert report.replacements == reports.ReplacementFigures(2, Decimal("20000.50"))
+    assert report.repaired == 1 and report.replacement_rate == pytest.approx(0.6667)
 
 
 async def test_two_transactions_racing_for_one_step_leave_one_winner(

@@ -7,10 +7,12 @@ through `unit_of_work`, which commits and then publishes the events the work que
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -89,12 +91,15 @@ class SerializedSession(AsyncSession):
         await self._serialized(super().close())
 
 
+PING_AFTER_IDLE_SECONDS = 5.0
+"""A pooled connection idle this long is pinged before use."""
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
         connect_args={
             "server_settings": {
                 "application_name": "fieldgraph",
@@ -102,6 +107,31 @@ def create_engine(settings: Settings) -> AsyncEngine:
             }
         },
     )
+    ping_idle_connections(engine)
+    return engine
+
+
+def ping_idle_connections(
+    engine: AsyncEngine, idle_seconds: float = PING_AFTER_IDLE_SECONDS
+) -> None:
+    """A connection that sat in the pool for `idle_seconds` or more is pinged when checked
+    out, and replaced if the server dropped it (a restart, a failover, an idle timeout):
+    what `pool_pre_ping` does, without its three round trips (BEGIN, ping, ROLLBACK) on
+    every checkout of a busy pool, where they cost as much CPU as a small query."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError(f"a pooled connection was lost: {error}") from error
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:

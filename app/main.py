@@ -42,7 +42,12 @@ from app.core.auth import (
 )
 from app.core.config import Settings, get_settings
 from app.core.cors import cors_middleware, origin_allowed
-from app.core.db import SessionFactory, create_engine, create_session_factory
+from app.core.db import (
+    SessionFactory,
+    create_engine,
+    create_read_engine,
+    create_session_factory,
+)
 from app.core.discovery import domain_modules, load_domain_settings
 from app.core.events import Broker
 from app.core.http import BodySizeLimit, JSONTooDeep, RequestContext, check_json_depth
@@ -152,6 +157,8 @@ class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with our typed context and bearer-token authentication."""
 
     websocket_adapter_class = WebSocketAdapter
+    read_sessions: SessionFactory | None = None
+    """The read pool for query operations; None: they use `sessions` too (as under tests)."""
 
     def __init__(
         self,
@@ -246,6 +253,7 @@ class GraphQLApp(GraphQL[Context, None]):
             request=request,
             response=response,
             login_attempts=self.login_attempts,
+            read_sessions=self.read_sessions,
         )
 
     async def on_ws_connect(self, context: Context) -> Any:
@@ -317,14 +325,17 @@ def create_app(
     settings = settings or get_settings()
     configure_logging(settings)
     load_domain_settings()
-    engine = None
+    engine = read_engine = None
     if sessions is None:
         engine = create_engine(settings)
         sessions = create_session_factory(engine)
+        read_engine = create_read_engine(settings)
     own_broker = broker is None
     broker = broker or Broker(settings.redis_url)
     limiter = limiter_for(settings)
     graphql = GraphQLApp(build_schema(settings), settings, sessions, broker, limiter)
+    if read_engine is not None:
+        graphql.read_sessions = create_session_factory(read_engine)
     state = StateCollector(broker.stats, _pool_of(engine, sessions))
 
     @asynccontextmanager
@@ -345,6 +356,8 @@ def create_app(
                 await broker.disconnect()
             if engine is not None:
                 await engine.dispose()
+            if read_engine is not None:
+                await read_engine.dispose()
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

@@ -86,9 +86,12 @@ async def paginate(
     after: str | None,
     to_node: Callable[[Any], NodeT],
     newest_first: bool = False,
+    plain_rows: bool = False,
 ) -> Connection[NodeT]:
     """One page of `statement` (rows of one entity) ordered by `id_column` (descending when
-    `newest_first`: ids grow with creation), plus the total."""
+    `newest_first`: ids grow with creation), plus the total. With `plain_rows`, `to_node`
+    gets the entity's columns as a plain row instead of a model instance (for hot lists
+    whose `to_node` reads columns only)."""
     limit = page_size(settings, first)
 
     async def count() -> int:
@@ -101,7 +104,14 @@ async def paginate(
     if after is not None:
         cursor = decode_cursor(after)
         page = page.where(id_column < cursor if newest_first else id_column > cursor)
-    rows: Sequence[Any] = (await session.scalars(page.limit(limit + 1))).all()
+    if plain_rows:
+        # The entity's columns as plain rows: no identity map, no instance state, the same
+        # attributes for `to_node` to read.
+        entity = statement.column_descriptions[0]["entity"]
+        page = page.with_only_columns(*entity.__table__.columns)
+        rows: Sequence[Any] = (await session.execute(page.limit(limit + 1))).all()
+    else:
+        rows = (await session.scalars(page.limit(limit + 1))).all()
     return build_connection(
         list(rows[:limit]), has_next=len(rows) > limit, total=count, to_node=to_node
     )

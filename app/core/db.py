@@ -91,6 +91,28 @@ class SerializedSession(AsyncSession):
         await self._serialized(super().close())
 
 
+def create_read_engine(settings: Settings) -> AsyncEngine:
+    """The pool that query operations read from: autocommit, so a query's statements go
+    without the BEGIN and ROLLBACK round trips around them (each statement of a READ
+    COMMITTED transaction sees its own snapshot anyway, so nothing a query reads changes),
+    and read-only, so a write slipped into a query fails loudly instead of committing."""
+    engine = create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        isolation_level="AUTOCOMMIT",
+        connect_args={
+            "server_settings": {
+                "application_name": "fieldgraph-read",
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+                "default_transaction_read_only": "on",
+            }
+        },
+    )
+    ping_idle_connections(engine)
+    return engine
+
+
 PING_AFTER_IDLE_SECONDS = 5.0
 """A pooled connection idle this long is pinged before use."""
 

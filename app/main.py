@@ -57,6 +57,7 @@ from app.core.metrics import WEBSOCKETS, StateCollector, metrics_endpoint
 from app.core.ratelimit import Limiter, LoginAttempts, RateLimit, RedisLimiter, limiter_for
 from app.static import graphiql_assets, graphiql_html
 from resolvers.root import Mutation, Query
+from schema.coercion import register as register_coercion
 from schema.context import Context
 from schema.cost import (
     OFFLOAD_COST,
@@ -116,6 +117,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     )
     estimator = CostEstimator(schema._schema, settings)
     describe(schema)
+    register_coercion(schema._schema, "ReportLocationsInput")  # hundreds of pings a call
     return schema
 
 

@@ -68,6 +68,7 @@ from schema.cost import (
 )
 from schema.descriptions import describe
 from schema.extensions import InputTextCheck, MaskUnexpectedErrors, ParserCache, Schema
+from schema.fast_fields import shortcut_plain_resolvers
 from schema.metrics import OperationMetrics
 from schema.scalars import SCALARS
 from schema.transaction import OperationTransaction
@@ -118,6 +119,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     estimator = CostEstimator(schema._schema, settings)
     describe(schema)
     register_coercion(schema._schema, "ReportLocationsInput")  # hundreds of pings a call
+    shortcut_plain_resolvers(schema)  # Node.id and other plain computed fields
     return schema
 
 

@@ -13,7 +13,6 @@ variable coercion for the registered types through it. On `Undefined` graphql-co
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -40,9 +39,9 @@ Coercer = Callable[[Any], Any]
 
 _generic_coerce = coerce_input_value
 _generic_too_deep = graphql_values.input_is_nested_too_deeply
-_compiled: weakref.WeakKeyDictionary[GraphQLInputObjectType, Coercer] = weakref.WeakKeyDictionary()
-"""Registered input object types (by identity), with the coercer of their nullable form;
-a schema that is dropped (the test suite builds many) takes its entries with it."""
+_COERCER = "fieldgraph.coercer"
+"""The key, in a registered input object type's `extensions`, of its compiled coercer (kept on
+the type itself, so nothing outside a schema keeps the schema alive)."""
 
 
 def compile_coercer(type_: GraphQLInputType) -> tuple[Coercer, int] | None:
@@ -169,13 +168,21 @@ def register(schema: GraphQLSchema, type_name: str) -> None:
     coerce, depth = compiled
     if depth > MAX_NESTING_DEPTH:
         return
-    _compiled[type_] = coerce
+    type_.extensions = {**(type_.extensions or {}), _COERCER: coerce}
     install()
 
 
-def _coerce_input_value(input_value: Any, type_: GraphQLInputType) -> Any:
+def _compiled(type_: GraphQLInputType) -> Coercer | None:
+    """The compiled coercer of `type_`'s nullable form, if it was registered."""
     nullable = get_nullable_type(type_)
-    coerce = _compiled.get(nullable) if isinstance(nullable, GraphQLInputObjectType) else None
+    if not isinstance(nullable, GraphQLInputObjectType) or not nullable.extensions:
+        return None
+    coercer: Coercer | None = nullable.extensions.get(_COERCER)
+    return coercer
+
+
+def _coerce_input_value(input_value: Any, type_: GraphQLInputType) -> Any:
+    coerce = _compiled(type_)
     if coerce is None:
         return _generic_coerce(input_value, type_)
     if is_non_null_type(type_) and (input_value is None or input_value is Undefined):
@@ -184,8 +191,7 @@ def _coerce_input_value(input_value: Any, type_: GraphQLInputType) -> Any:
 
 
 def _input_is_nested_too_deeply(value: Any, type_: GraphQLInputType) -> bool:
-    nullable = get_nullable_type(type_)
-    if isinstance(nullable, GraphQLInputObjectType) and nullable in _compiled:
+    if _compiled(type_) is not None:
         return False  # its depth was bounded when it was compiled
     return _generic_too_deep(value, type_)
 

@@ -16,6 +16,7 @@ from strawberry.types.arguments import StrawberryArgument
 from strawberry.types.field import StrawberryField
 
 from app.core.config import Settings
+from app.core.db import core_rows
 from app.core.errors import DomainError, ErrorCode
 from schema.ids import parse_db_id
 
@@ -109,7 +110,7 @@ async def paginate(
         # attributes for `to_node` to read.
         entity = statement.column_descriptions[0]["entity"]
         page = page.with_only_columns(*entity.__table__.columns)
-        rows: Sequence[Any] = (await session.execute(page.limit(limit + 1))).all()
+        rows: Sequence[Any] = await core_rows(session, page.limit(limit + 1))
     else:
         rows = (await session.scalars(page.limit(limit + 1))).all()
     return build_connection(

@@ -91,6 +91,21 @@ class SerializedSession(AsyncSession):
         await self._serialized(super().close())
 
 
+async def core_rows(session: AsyncSession, statement: Any) -> list[Any]:
+    """The rows of a column select, run on the session's connection (its transaction, or
+    its autocommit read connection) through Core: without the ORM's execution steps, which
+    cost more than the query itself for a page of plain rows. One statement at a time on
+    the session, as every other call."""
+
+    async def run() -> list[Any]:
+        connection = await AsyncSession.connection(session)
+        return list((await connection.execute(statement)).all())
+
+    if isinstance(session, SerializedSession):
+        return await session._serialized(run())
+    return await run()
+
+
 def create_read_engine(settings: Settings) -> AsyncEngine:
     """The pool that query operations read from: autocommit, so a query's statements go
     without the BEGIN and ROLLBACK round trips around them (each statement of a READ

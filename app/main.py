@@ -42,7 +42,12 @@ from app.core.auth import (
 )
 from app.core.config import Settings, get_settings
 from app.core.cors import cors_middleware, origin_allowed
-from app.core.db import SessionFactory, create_engine, create_session_factory
+from app.core.db import (
+    SessionFactory,
+    create_engine,
+    create_read_engine,
+    create_session_factory,
+)
 from app.core.discovery import domain_modules, load_domain_settings
 from app.core.events import Broker
 from app.core.http import BodySizeLimit, JSONTooDeep, RequestContext, check_json_depth
@@ -54,6 +59,7 @@ from app.core.telemetry import middleware as tracing_middleware
 from app.core.worker import embedded_worker
 from app.static import graphiql_assets, graphiql_html
 from resolvers.root import Mutation, Query
+from schema.coercion import register as register_coercion
 from schema.context import Context
 from schema.cost import (
     OFFLOAD_COST,
@@ -64,6 +70,7 @@ from schema.cost import (
 )
 from schema.descriptions import describe
 from schema.extensions import InputTextCheck, MaskUnexpectedErrors, ParserCache, Schema
+from schema.fast_fields import shortcut_plain_resolvers
 from schema.metrics import OperationMetrics
 from schema.scalars import SCALARS
 from schema.tracing import tracing_extensions
@@ -115,6 +122,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     )
     estimator = CostEstimator(schema._schema, settings)
     describe(schema)
+    register_coercion(schema._schema, "ReportLocationsInput")  # hundreds of pings a call
+    shortcut_plain_resolvers(schema)  # Node.id and other plain computed fields
     return schema
 
 
@@ -156,6 +165,8 @@ class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with our typed context and bearer-token authentication."""
 
     websocket_adapter_class = WebSocketAdapter
+    read_sessions: SessionFactory | None = None
+    """The read pool for query operations; None: they use `sessions` too (as under tests)."""
 
     def __init__(
         self,
@@ -250,6 +261,7 @@ class GraphQLApp(GraphQL[Context, None]):
             request=request,
             response=response,
             login_attempts=self.login_attempts,
+            read_sessions=self.read_sessions,
         )
 
     async def on_ws_connect(self, context: Context) -> Any:
@@ -321,15 +333,19 @@ def create_app(
     settings = settings or get_settings()
     configure_logging(settings)
     load_domain_settings()
-    engine = None
+    engine = read_engine = None
     if sessions is None:
         engine = create_engine(settings)
         sessions = create_session_factory(engine)
+        read_engine = create_read_engine(settings)
     instrument_tracing(settings, sessions)
     own_broker = broker is None
     broker = broker or Broker(settings.redis_url)
     limiter = limiter_for(settings)
     graphql = GraphQLApp(build_schema(settings), settings, sessions, broker, limiter)
+    if read_engine is not None:
+        graphql.read_sessions = create_session_factory(read_engine)
+        instrument_tracing(settings, graphql.read_sessions)
     state = StateCollector(broker.stats, _pool_of(engine, sessions))
 
     @asynccontextmanager
@@ -350,6 +366,8 @@ def create_app(
                 await broker.disconnect()
             if engine is not None:
                 await engine.dispose()
+            if read_engine is not None:
+                await read_engine.dispose()
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

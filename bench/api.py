@@ -4,7 +4,11 @@
 
 Seeds its own database (BENCH_DATABASE_URL, or DATABASE_URL's name with `_bench` added; scale 1)
 when it is empty, serves the app with uvicorn on a free
-loopback port, and prints p50/p95/p99 latency and throughput per query. It also measures the
+loopback port, and prints p50/p95/p99 latency and throughput per query. It then serves the API
+from a uvicorn subprocess beside a plain Starlette + asyncpg endpoint answering the technicians
+page with the same JSON from the same rows (bench/plain_api.py), and prints the server CPU per
+request of each, read from the server processes (not wall time: the machine is shared), and
+their ratio (`--cpu-only`: just that). It also measures the
 CPU cost of parsing and validating a document with strawberry's caches on and off, and what the
 query cost limit adds per request (`--cost-only`: just that, no database needed), and how
 fast the nested-list query that once stalled the server is refused.
@@ -16,6 +20,8 @@ import argparse
 import asyncio
 import logging
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +34,13 @@ from app.core.auth import Principal, Role, issue_token
 from app.core.config import Settings
 from app.demo.command import seed_command
 from app.main import build_schema, create_app
-from bench.realtime import DEFAULT_DATABASE_URL, database_beside
+from bench.realtime import (
+    DEFAULT_DATABASE_URL,
+    ServerProcess,
+    bearer,
+    cpu_seconds,
+    database_beside,
+)
 from tests.support import serving
 
 DATABASE = os.environ.get("BENCH_DATABASE_URL") or database_beside(
@@ -90,6 +102,99 @@ async def run_query(
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return Figures(latencies, time.perf_counter() - started)
+
+
+TECHNICIANS_PAGE = "{ technicians(first: 20) { edges { node { id name } } } }"
+"""The query compared with the plain endpoint: a dispatcher's first page, ids and names."""
+
+
+class PlainServer(ServerProcess):
+    """bench/plain_api.py in a subprocess: the yardstick for the API's per-request cost."""
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.plain_api", self.database_url, str(self.port)]
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://{self.address}/healthz", timeout=0.5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the plain server did not start")
+
+
+async def server_cpu_per_request(
+    server: ServerProcess, query: str, requests: int, concurrency: int, headers: dict[str, str]
+) -> tuple[float, str]:
+    """Server CPU (user + system) per request in microseconds over `requests` requests,
+    `concurrency` at once, after a warm-up; and the body of the last answer."""
+    assert server.process is not None
+    body = ""
+    async with httpx.AsyncClient(base_url=f"http://{server.address}", headers=headers) as client:
+        remaining = iter(range(requests))
+
+        async def worker() -> None:
+            nonlocal body
+            for _ in remaining:
+                response = await client.post("/graphql", json={"query": query})
+                body = response.text
+                if response.status_code != 200 or '"errors"' in body:
+                    raise RuntimeError(body[:500])
+
+        remaining = iter(range(100))  # warm-up: pools, caches, first-use imports
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        remaining = iter(range(requests))
+        before = cpu_seconds(server.process.pid)
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        after = cpu_seconds(server.process.pid)
+    if before is None or after is None:
+        return float("nan"), body
+    return (after - before) / requests * 1e6, body
+
+
+async def cpu_comparison(database: str, requests: int, concurrency: int, rounds: int) -> None:
+    """The API and the plain endpoint, served side by side, each answering the technicians page
+    `requests` times per round; rounds alternate between them so both see the same load."""
+    api, plain = ServerProcess(database), PlainServer(database)
+    api.start()
+    try:
+        plain.start()
+        try:
+            api_headers = {"Authorization": bearer(Role.DISPATCHER)}
+            api_us: list[float] = []
+            plain_us: list[float] = []
+            for _ in range(rounds):
+                cost, api_body = await server_cpu_per_request(
+                    api, TECHNICIANS_PAGE, requests, concurrency, api_headers
+                )
+                api_us.append(cost)
+                cost, plain_body = await server_cpu_per_request(
+                    plain, TECHNICIANS_PAGE, requests, concurrency, {}
+                )
+                plain_us.append(cost)
+        finally:
+            plain.stop()
+    finally:
+        api.stop()
+    import json
+
+    if json.loads(api_body) != json.loads(plain_body):
+        raise RuntimeError(f"the answers differ:\n{api_body[:300]}\n{plain_body[:300]}")
+    api_best, plain_best = min(api_us), min(plain_us)
+    print(
+        f"\nserver CPU per request, {TECHNICIANS_PAGE!r} (dispatcher), {requests} requests x "
+        f"{rounds} rounds, concurrency {concurrency}:"
+    )
+    for name, best, rounds_us in (
+        ("API", api_best, api_us),
+        ("plain endpoint", plain_best, plain_us),
+    ):
+        spread = ", ".join(f"{u:.0f}" for u in rounds_us)
+        print(f"  {name:14s} {best:7.0f} µs  (rounds: {spread})")
+    print(f"  ratio          {api_best / plain_best:7.1f}x (best rounds)")
 
 
 def cache_effect(settings: Settings, repeats: int) -> None:
@@ -230,6 +335,9 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--cost-only", action="store_true", help="only the query cost figures")
+    parser.add_argument(
+        "--cpu-only", action="store_true", help="only server CPU per request beside plain"
+    )
     args = parser.parse_args()
     requests = args.requests or (200 if args.quick else 1000)
 
@@ -245,6 +353,11 @@ async def main() -> None:
     await bootstrap.prepare_database(DATABASE)
     await asyncio.to_thread(bootstrap.upgrade, DATABASE)
     await asyncio.to_thread(seed_command, settings, 1, True)
+
+    cpu_requests = 1000 if args.quick else 3000
+    await cpu_comparison(DATABASE, cpu_requests, args.concurrency, 3)
+    if args.cpu_only:
+        return
 
     token = issue_token(settings, Principal(subject="bench", role=Role.DISPATCHER))
     async with serving(create_app(settings)) as address:

@@ -158,6 +158,7 @@ class TechniciansQuery:
             first=first,
             after=after,
             to_node=TechnicianType.from_model,
+            plain_rows=True,
         )
 
     @strawberry.field(

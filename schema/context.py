@@ -37,6 +37,8 @@ class Context:
     response: Any = None
     connection_params: dict[str, Any] | None = None
     login_attempts: LoginAttempts | None = None
+    read_sessions: SessionFactory | None = None
+    """Where query operations read, when the app has a read pool (see create_read_engine)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -56,8 +58,9 @@ class Context:
             raise DomainError("authentication required", ErrorCode.UNAUTHENTICATED)
         return self.principal
 
-    def begin_operation(self) -> OperationState:
-        session = self.sessions()
+    def begin_operation(self, *, read_only: bool = False) -> OperationState:
+        factory = self.read_sessions if read_only and self.read_sessions else self.sessions
+        session = factory()
         state = OperationState(session=session, loaders=Loaders(session))
         _operation.set(state)
         return state

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -16,6 +16,7 @@ from strawberry.types.arguments import StrawberryArgument
 from strawberry.types.field import StrawberryField
 
 from app.core.config import Settings
+from app.core.db import core_rows
 from app.core.errors import DomainError, ErrorCode
 from schema.ids import parse_db_id
 
@@ -41,7 +42,15 @@ class Edge(Generic[NodeT]):
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo
-    total_count: int
+    total: strawberry.Private[int | Callable[[], Awaitable[int]]]
+    """The count, or how to count: a page whose client does not ask for totalCount is not
+    counted (the count was a second query on every page)."""
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        if not isinstance(self.total, int):
+            self.total = await self.total()
+        return self.total
 
 
 def encode_cursor(db_id: int) -> str:
@@ -78,31 +87,49 @@ async def paginate(
     after: str | None,
     to_node: Callable[[Any], NodeT],
     newest_first: bool = False,
+    plain_rows: bool = False,
 ) -> Connection[NodeT]:
     """One page of `statement` (rows of one entity) ordered by `id_column` (descending when
-    `newest_first`: ids grow with creation), plus the total."""
+    `newest_first`: ids grow with creation), plus the total. With `plain_rows`, `to_node`
+    gets the entity's columns as a plain row instead of a model instance (for hot lists
+    whose `to_node` reads columns only)."""
     limit = page_size(settings, first)
-    total = await session.scalar(
-        select(func.count()).select_from(statement.order_by(None).subquery())
-    )
+
+    async def count() -> int:
+        total = await session.scalar(
+            select(func.count()).select_from(statement.order_by(None).subquery())
+        )
+        return total or 0
+
     page = statement.order_by(id_column.desc() if newest_first else id_column)
     if after is not None:
         cursor = decode_cursor(after)
         page = page.where(id_column < cursor if newest_first else id_column > cursor)
-    rows: Sequence[Any] = (await session.scalars(page.limit(limit + 1))).all()
+    if plain_rows:
+        # The entity's columns as plain rows: no identity map, no instance state, the same
+        # attributes for `to_node` to read.
+        entity = statement.column_descriptions[0]["entity"]
+        page = page.with_only_columns(*entity.__table__.columns)
+        rows: Sequence[Any] = await core_rows(session, page.limit(limit + 1))
+    else:
+        rows = (await session.scalars(page.limit(limit + 1))).all()
     return build_connection(
-        list(rows[:limit]), has_next=len(rows) > limit, total=total or 0, to_node=to_node
+        list(rows[:limit]), has_next=len(rows) > limit, total=count, to_node=to_node
     )
 
 
 def build_connection(
-    rows: list[RowT], *, has_next: bool, total: int, to_node: Callable[[RowT], NodeT]
+    rows: list[RowT],
+    *,
+    has_next: bool,
+    total: int | Callable[[], Awaitable[int]],
+    to_node: Callable[[RowT], NodeT],
 ) -> Connection[NodeT]:
     edges = [Edge(cursor=encode_cursor(row.id), node=to_node(row)) for row in rows]  # type: ignore[attr-defined]
     return Connection(
         edges=edges,
         page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
-        total_count=total,
+        total=total,
     )
 
 

@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from app.core.events import take_pending
-from schema.context import Context
+from schema.context import Context, OperationState
 
 
 class OperationTransaction(SchemaExtension):
+    """The session starts when execution does, once the operation's type is known: a query
+    reads from the read pool when the app has one (autocommit, read-only), a mutation
+    writes in one transaction. Nothing is opened for a document that fails to parse or
+    validate."""
+
+    _state: OperationState | None = None
+
     async def on_operation(self) -> AsyncIterator[None]:
         context: Context = self.execution_context.context
-        if self._is_of_type(OperationType.SUBSCRIPTION):
-            yield
-            return
-        state = context.begin_operation()
+        events: list = []
         try:
             yield
-            events = await self._finish(state.session)
+            if self._state is not None:
+                events = await self._finish(self._state.session)
         finally:
-            await state.session.close()
-            context.end_operation()
+            if self._state is not None:
+                await self._state.session.close()
+                context.end_operation()
         if events:
             await context.broker.publish_all(events)
+
+    def on_execute(self) -> Iterator[None]:
+        if not self._is_of_type(OperationType.SUBSCRIPTION):
+            context: Context = self.execution_context.context
+            read_only = self._is_of_type(OperationType.QUERY)
+            self._state = context.begin_operation(read_only=read_only)
+        yield
 
     async def _finish(self, session: object) -> list:
         from sqlalchemy.ext.asyncio import AsyncSession

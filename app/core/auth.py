@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -101,7 +102,31 @@ def issue_token(settings: Settings, principal: Principal, ttl: timedelta | None 
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
+_VERIFIED_MAX = 10_000
+_verified: dict[tuple[str, str, str, str], tuple[float, Principal]] = {}
+"""Tokens that verified, with their expiry: a client sends the same token with every request,
+and checking its signature and claims again each time cost more CPU than the request's own
+query. Keyed by the token and the settings that judged it; a token is served from here only
+until its `exp` (then it is checked afresh, and refused). Tokens that fail are not kept, so
+each made-up token still costs its own check."""
+
+
 def read_token(settings: Settings, token: str) -> Principal:
+    key = (token, settings.jwt_secret, settings.jwt_audience, settings.jwt_issuer)
+    known = _verified.get(key)
+    if known is not None:
+        expires, principal = known
+        if time.time() < expires:
+            return principal
+        _verified.pop(key, None)
+    principal, expires = _verify(settings, token)
+    _verified[key] = (expires, principal)
+    if len(_verified) > _VERIFIED_MAX:
+        _verified.pop(next(iter(_verified)), None)  # the oldest
+    return principal
+
+
+def _verify(settings: Settings, token: str) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(
             token,
@@ -112,9 +137,10 @@ def read_token(settings: Settings, token: str) -> Principal:
             options={"require": ["exp", "sub", "role"]},
         )
         role = Role(claims["role"])
-    except (jwt.PyJWTError, ValueError) as exc:
+        expires = float(claims["exp"])
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from exc
-    return Principal(
+    principal = Principal(
         subject=str(claims["sub"]),
         role=role,
         name=str(claims.get("name", "")),
@@ -123,6 +149,7 @@ def read_token(settings: Settings, token: str) -> Principal:
         customer_id=claims.get("cid"),
         partner_id=claims.get("pid"),
     )
+    return principal, expires
 
 
 def principal_from_header(settings: Settings, header: str | None) -> Principal | None:

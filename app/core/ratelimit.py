@@ -137,7 +137,11 @@ class RateLimit:
         self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") in UNLIMITED_PATHS:
+        if (
+            scope["type"] != "http"
+            or scope.get("path") in UNLIMITED_PATHS
+            or not (self.settings.rate_limit_per_token or self.settings.rate_limit_per_address)
+        ):
             await self.app(scope, receive, send)
             return
         key, limit = self._key(scope)

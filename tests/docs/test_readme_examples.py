@@ -84,7 +84,9 @@ async def demo_address(settings: Settings, demo_database: str) -> AsyncIterator[
         # the demo as it stands at 11:00 today, when visits are under way whatever the hour now
         today = datetime.now(LOCAL).date()
         await seed_database(sessions, out=_Quiet(), if_empty=True, today=today)
-        async with serving(create_app(demo_settings, sessions=sessions)) as address:
+        # the app opens its own pools, the read pool for queries among them, as `make run` does
+        app = create_app(demo_settings)
+        async with app.router.lifespan_context(app), serving(app) as address:
             yield address
     finally:
         await engine.dispose()

@@ -14,6 +14,7 @@ from resolvers.contracts import ContractsMutation, ContractsQuery
 from resolvers.costing import CostingQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
+from resolvers.durations import DurationsMutation, DurationsQuery
 from resolvers.expenses import ExpensesMutation, ExpensesQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.inspections import InspectionsMutation, InspectionsQuery
@@ -56,6 +57,7 @@ class Query(
     SlaQuery,
     AttachmentsQuery,
     DispatchQuery,
+    DurationsQuery,
     BillingQuery,
     ExpensesQuery,
     CostingQuery,
@@ -95,6 +97,7 @@ class Mutation(
     AttachmentsMutation,
     BulkIntakeMutation,
     DispatchMutation,
+    DurationsMutation,
     BillingMutation,
     ExpensesMutation,
     NotificationsMutation,

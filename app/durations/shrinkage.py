@@ -30,10 +30,15 @@ class Level(StrEnum):
     """Where in the hierarchy a figure comes from, from the general to the particular."""
 
     GLOBAL = "GLOBAL"
+    """All completed work, whatever its kind."""
     TYPE = "TYPE"
+    """Completed work of the same task type."""
     CATEGORY = "CATEGORY"
+    """The same task type on products of the same category."""
     MODEL = "MODEL"
+    """The same task type on the same product model."""
     FAULT = "FAULT"
+    """The same task type on the same product model for the same reported fault."""
 
 
 HIERARCHY = (Level.GLOBAL, Level.TYPE, Level.CATEGORY, Level.MODEL, Level.FAULT)

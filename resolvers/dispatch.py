@@ -100,6 +100,7 @@ class DispatchQuery:
             start=start,
             end=input.to or start + SLOT_SEARCH_SPAN,
             slot_minutes=input.slot_minutes or slots.DEFAULT_SLOT_MINUTES,
+            task_id=decode_optional_id(input.task_id, "Task", "taskId"),
         )
         found = await slots.available_slots(info.context.session, request)
         return [AppointmentSlot.from_slot(slot) for slot in found]

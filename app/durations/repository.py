@@ -95,7 +95,14 @@ async def history(session: AsyncSession, *, until: datetime | None = None) -> li
     """Completed tasks with the minutes worked, oldest completion first."""
     rows = (await session.execute(HISTORY)).all()
     return [
-        Sample(features_of(r), float(r.minutes), int(r.duration_minutes), r.finished_at)
+        Sample(
+            features_of(r),
+            float(r.minutes),
+            int(r.duration_minutes),
+            r.finished_at,
+            r.id,
+            r.technician_id,
+        )
         for r in rows
         if until is None or r.finished_at <= until
     ]

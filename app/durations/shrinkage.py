@@ -82,6 +82,8 @@ class Sample:
     minutes: float
     static_minutes: int
     finished_at: datetime
+    task_id: int = 0
+    technician_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,12 @@ Completed work is grouped along one path per task, from the general to the parti
 
 At each level the group's raw median (and p80) is shrunk towards its parent's shrunk value with
 weight n / (n + k): a group of n = k samples counts half, a large group speaks for itself, a
-small one stays near its parent. Two adjustments then apply as factors, each the median ratio of
-actual to the base estimate in its group, shrunk towards 1 the same way: the technician's level
-in the task's skill (1-5) and first visit vs follow-up.
+small one stays near its parent. A fault's parent is its product model scaled by the fault's
+factor across all models (median ratio to the model's median, shrunk towards 1), so a fault
+seen often on other models informs a model that has seen it rarely; the same factor adjusts a
+prediction that stands on the model or category level. Two adjustments then apply as factors,
+each the median ratio of actual to the base estimate in its group, shrunk towards 1 the same
+way: the technician's level in the task's skill (1-5) and first visit vs follow-up.
 
 A prediction uses the deepest level whose group holds at least `min_samples` completed tasks; it
 is confident when that level is TYPE or deeper (the global figure alone is no basis for a
@@ -45,6 +48,7 @@ HIERARCHY = (Level.GLOBAL, Level.TYPE, Level.CATEGORY, Level.MODEL, Level.FAULT)
 PARENT = {Level.CATEGORY: Level.TYPE, Level.MODEL: Level.CATEGORY, Level.FAULT: Level.MODEL}
 TECH_LEVEL = "TECH_LEVEL"
 VISIT = "VISIT"
+FAULT_FACTOR = "FAULT_FACTOR"
 FIRST_VISIT, FOLLOW_UP = "FIRST", "FOLLOW_UP"
 
 
@@ -58,6 +62,11 @@ class Features:
     fault: str | None = None
     technician_level: int | None = None
     follow_up: bool = False
+
+    @property
+    def fault_key(self) -> str | None:
+        """The fault across product models: task type and fault."""
+        return f"{self.task_type}|{self.fault.replace('|', '/')}" if self.fault else None
 
     def path(self) -> list[tuple[Level, str]]:
         """The (level, key) path of the task, as deep as its features go."""
@@ -126,6 +135,9 @@ class Fitted:
             return None
         level, key, stat = used
         factor = self.factor_of(features)
+        if level in (Level.CATEGORY, Level.MODEL) and features.fault_key:
+            fault = self.stats.get((FAULT_FACTOR, features.fault_key))
+            factor *= fault.median if fault else 1.0
         return Prediction(
             median=stat.median * factor,
             p80=stat.p80 * factor,
@@ -190,16 +202,46 @@ def _hierarchy(
             groups[(level, key)].append(value)
     stats: dict[tuple[str, str], Stat] = {}
     for level in HIERARCHY:  # parents before children
+        if level is Level.FAULT:
+            stats |= _fault_factors(rows, minutes, stats, k)
         for (at, key), values in groups.items():
             if at is not level:
                 continue
             median, p80 = statistics.median(values), quantile(values, 0.8)
             parent = _parent_stat(stats, level, key)
+            if level is Level.FAULT and parent is not None:
+                fault = stats.get((FAULT_FACTOR, key.split("|", 1)[0] + "|" + key.split("|", 3)[3]))
+                ratio = fault.median if fault else 1.0
+                parent = Stat(parent.samples, parent.median * ratio, parent.p80 * ratio)
             if parent is not None:
                 median = _shrink(median, len(values), parent.median, k)
                 p80 = _shrink(p80, len(values), parent.p80, k)
             stats[(level.value, key)] = Stat(len(values), median, p80)
     return stats
+
+
+def _fault_factors(
+    rows: list[Sample],
+    minutes: Callable[[Sample], float],
+    stats: dict[tuple[str, str], Stat],
+    k: float,
+) -> dict[tuple[str, str], Stat]:
+    """How much longer or shorter a fault makes the work than its product model's median,
+    across every model (median ratio, shrunk towards 1): the prior of a model's fault group
+    with little history of its own, and the adjustment when it has none."""
+    ratios: dict[str, list[float]] = defaultdict(list)
+    for sample in rows:
+        path = sample.features.path()
+        if len(path) <= HIERARCHY.index(Level.FAULT) or sample.features.fault_key is None:
+            continue
+        model = stats.get((Level.MODEL.value, path[HIERARCHY.index(Level.MODEL)][1]))
+        if model is not None and model.median > 0:
+            ratios[sample.features.fault_key].append(minutes(sample) / model.median)
+    found = {}
+    for key, values in ratios.items():
+        factor = _shrink(statistics.median(values), len(values), 1.0, k)
+        found[(FAULT_FACTOR, key)] = Stat(len(values), factor, factor)
+    return found
 
 
 def _parent_stat(stats: dict[tuple[str, str], Stat], level: Level, key: str) -> Stat | None:

@@ -83,3 +83,15 @@ def test_held_out_accuracy_beats_the_static_default() -> None:
 def test_quantile_interpolates() -> None:
     assert quantile([10, 20, 30, 40, 50], 0.8) == 42.0
     assert quantile([7], 0.8) == 7
+
+
+def test_a_fault_seen_on_other_models_informs_a_model_that_has_not_seen_it() -> None:
+    # given model 1: "no cooling" 100 min, "noise" 40 min; model 2 only "no cooling" at 160
+    rows = [s for s in synthetic(3000) if s.features.technician_level == 3]
+    rows = [s for s in rows if (s.features.product_model_id, s.features.fault) != (2, "noise")]
+    fitted = fit(rows)
+    # when predicting "noise" on model 2 (no history of that pair)
+    p = fitted.predict(Features("REPAIR", "HVAC", 2, "noise", 3))
+    # then it stands on model 2, scaled by the fault's ratio on model 1 (40 / 100 of ~160)
+    assert p is not None and p.level is Level.MODEL
+    assert 45 < p.median < 85

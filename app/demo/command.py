@@ -15,6 +15,7 @@ from app.core.db import SessionFactory, create_engine, create_session_factory
 from app.demo import (
     billing,
     contract_billing,
+    durations,
     inspections,
     renewals,
     replacements,
@@ -98,6 +99,7 @@ async def seed_database(
         counts |= await inspections.seed_inspections(session, city.now)
         counts |= await walk_in.seed_orders(session, city.now)
         counts |= await replacements.seed_replacements(session, city.now)
+        model = await durations.train_model(session, city.now)
         tasks_by_state = workday.summary(work)
         logins = [(role, email, name) for role, email, name in city.logins]
     elapsed = time.perf_counter() - started
@@ -119,6 +121,13 @@ async def seed_database(
         file=out,
     )
     print(f"contract offers by stage: {dict(sorted(offers.items()))}", file=out)
+    if model is not None and model.holdout_mae is not None:
+        print(
+            f"duration model v{model.version}: trained on {model.samples:,} completed tasks; "
+            f"held-out error {model.holdout_mae:.0f} min against {model.static_mae or 0:.0f} "
+            "min for the static durations",
+            file=out,
+        )
     print(
         f"service plans: {planned['plans']:,} on the contracts, {planned['visits']:,} planned "
         "visits over the horizon",

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.auth import Role
 from app.core.models import utcnow
 from app.dispatch import slots
 from app.dispatch.problem_builder import load_facts
@@ -93,3 +94,24 @@ async def test_available_slots_takes_a_task_id(gql: GraphQLClient, session: Asyn
     task = {**base, "taskId": encode_id("Task", task_id)}
     long = (await gql(AVAILABLE_SLOTS, {"input": task}))["availableSlots"]
     assert len(long) < len(short)
+
+
+async def test_a_customer_may_not_size_slots_by_another_customers_task(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    d, task_id = await _long_repairs(session)
+    other = await factories.customer(session)
+    query = {
+        "point": {"lat": HERE.lat, "lng": HERE.lng},
+        "durationMinutes": 60,
+        "skills": [d.hvac.code],
+        "taskId": encode_id("Task", task_id),
+    }
+    stranger = await gql.as_role(Role.CUSTOMER, customer_id=other.id).raw(
+        AVAILABLE_SLOTS, {"input": query}
+    )
+    assert stranger["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    owner = await gql.as_role(Role.CUSTOMER, customer_id=d.customer.id).raw(
+        AVAILABLE_SLOTS, {"input": query}
+    )
+    assert "errors" not in owner

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from app.core.auth import Role
-from app.core.errors import DomainError, collect
+from app.core.errors import DomainError, NotFound, collect
 from app.core.geo import LatLng
 from app.core.models import utcnow
 from app.dispatch import repository, service, slots
@@ -33,6 +33,7 @@ from schema.node import register_node
 from schema.pagination import paginate
 from schema.permissions import allow, staff
 from schema.scalars import offset_problems
+from schema.task_access import task_by_id
 
 register_node(DispatchRunType, repository.get_readable_run, DispatchRunType.from_model)
 register_node(SlotHoldType, repository.get_readable_hold, SlotHoldType.from_model)
@@ -92,6 +93,9 @@ class DispatchQuery:
     )
     async def available_slots(self, info: Info, input: SlotQueryInput) -> list[AppointmentSlot]:
         collect(offset_problems(input.from_, "from") + offset_problems(input.to, "to"))
+        task_id = decode_optional_id(input.task_id, "Task", "taskId")
+        if task_id is not None and await task_by_id(info).load(task_id) is None:
+            raise NotFound("task", ["taskId"])  # nor may a customer size another's task
         start = input.from_ or await _next_local_hour(info, input.point.to_lat_lng())
         request = slots.SlotRequest(
             point=input.point.to_lat_lng(),
@@ -100,6 +104,7 @@ class DispatchQuery:
             start=start,
             end=input.to or start + SLOT_SEARCH_SPAN,
             slot_minutes=input.slot_minutes or slots.DEFAULT_SLOT_MINUTES,
+            task_id=task_id,
         )
         found = await slots.available_slots(info.context.session, request)
         return [AppointmentSlot.from_slot(slot) for slot in found]

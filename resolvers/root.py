@@ -15,6 +15,7 @@ from resolvers.costing import CostingQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.depot_repair import DepotRepairMutation, DepotRepairQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
+from resolvers.durations import DurationsMutation, DurationsQuery
 from resolvers.expenses import ExpensesMutation, ExpensesQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.inspections import InspectionsMutation, InspectionsQuery
@@ -57,6 +58,7 @@ class Query(
     SlaQuery,
     AttachmentsQuery,
     DispatchQuery,
+    DurationsQuery,
     BillingQuery,
     ExpensesQuery,
     CostingQuery,
@@ -97,6 +99,7 @@ class Mutation(
     AttachmentsMutation,
     BulkIntakeMutation,
     DispatchMutation,
+    DurationsMutation,
     BillingMutation,
     ExpensesMutation,
     NotificationsMutation,

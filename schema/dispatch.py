@@ -302,6 +302,12 @@ class SlotQueryInput:
     slot_minutes: int | None = strawberry.field(
         default=None, description="Length of each offered slot (the customer's window)."
     )
+    task_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The task the visit is for, when it exists: the slot then fits the task's "
+        "learned 80th-percentile duration when the prediction is confident (its static "
+        "duration otherwise) instead of durationMinutes.",
+    )
 
 
 @strawberry.type(description="An appointment window that a technician's day can still take.")

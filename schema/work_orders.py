@@ -30,6 +30,7 @@ from schema.users import Role
 if TYPE_CHECKING:
     from schema.assets import AssetType
     from schema.customers import CustomerType, SiteType
+    from schema.durations import PredictedDuration
     from schema.service_requests import ServiceRequestType
     from schema.technicians import SkillType, TechnicianType
     from schema.territories import TerritoryType
@@ -45,6 +46,7 @@ TechnicianRef = Annotated["TechnicianType", strawberry.lazy("schema.technicians"
 SkillRef = Annotated["SkillType", strawberry.lazy("schema.technicians")]
 TerritoryRef = Annotated["TerritoryType", strawberry.lazy("schema.territories")]
 RequestRef = Annotated["ServiceRequestType", strawberry.lazy("schema.service_requests")]
+PredictedDurationRef = Annotated["PredictedDuration", strawberry.lazy("schema.durations")]
 
 
 async def technicians_of(info: Info, ids: list[int]) -> list[Any]:
@@ -303,6 +305,19 @@ class TaskType(Node):
             SkillRequirement(min_level=r.min_level, skill_db_id=r.skill_id)
             for r in await _skills_loader(info).load(self.db_id)
         ]
+
+    @strawberry.field(
+        extensions=[internal()],
+        description="How long the task is expected to take, learned from completed work like "
+        "it (type, product, fault, technician level, first visit or follow-up), with the basis "
+        "of the figure and the model version; null before the first training. Staff and "
+        "technicians.",
+    )
+    async def predicted_duration(self, info: Info) -> PredictedDurationRef | None:
+        from schema.durations import predicted_duration_loader
+
+        result: PredictedDurationRef | None = await predicted_duration_loader(info).load(self.db_id)
+        return result
 
     @strawberry.field(description="The assigned technician (or the one the task is offered to).")
     async def technician(self, info: Info) -> TechnicianRef | None:

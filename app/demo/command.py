@@ -16,6 +16,7 @@ from app.demo import (
     billing,
     contract_billing,
     depot_repair,
+    durations,
     inspections,
     renewals,
     replacements,
@@ -100,6 +101,7 @@ async def seed_database(
         counts |= await walk_in.seed_orders(session, city.now)
         counts |= await depot_repair.seed_depot_repair(session, city.now)
         counts |= await replacements.seed_replacements(session, city.now)
+        model = await durations.train_model(session, city.now)
         tasks_by_state = workday.summary(work)
         logins = [(role, email, name) for role, email, name in city.logins]
     elapsed = time.perf_counter() - started
@@ -121,6 +123,13 @@ async def seed_database(
         file=out,
     )
     print(f"contract offers by stage: {dict(sorted(offers.items()))}", file=out)
+    if model is not None and model.holdout_mae is not None:
+        print(
+            f"duration model v{model.version}: trained on {model.samples:,} completed tasks; "
+            f"held-out error {model.holdout_mae:.0f} min against {model.static_mae or 0:.0f} "
+            "min for the static durations",
+            file=out,
+        )
     print(
         f"service plans: {planned['plans']:,} on the contracts, {planned['visits']:,} planned "
         "visits over the horizon",

@@ -10,6 +10,10 @@ Ids are assigned here, from 1 per table, so that rows can refer to each other wi
 trip; the writer therefore only loads into empty tables. Customers and technicians draw from
 their own RNG streams, so a larger scale extends a smaller one: scale 10's first 2,000 customers
 are scale 1's customers.
+
+Work durations are learnable, not drawn flat: time at work = task type's base x product model
+factor x reported fault factor x technician level factor x log-normal noise (sigma 0.18), the
+formula in `app.demo.durations`; the static `duration_minutes` stays the desk's usual figure.
 """
 
 from __future__ import annotations

@@ -16,6 +16,11 @@ priority (the stored rules), SLA due times and states (`sla.clock`), the escalat
 sweeper raised by now (`escalations`) and a request's status from its tasks. Visits of one
 technician and day draw from their own RNG, so another `now` on the same day gives the same
 routes in other states.
+
+Durations carry structure a model can learn: the time at work depends on the task type, the
+product model, the reported fault and the technician's level in the skill, with noise (see
+`app.demo.durations`), while each task keeps the static duration the desk typed in. The seed
+ends by training the duration model on that history.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from app.contracts.service import decide
 from app.core.geo import LatLng
 from app.demo import city, escalations
 from app.demo import faults as fx
+from app.demo.durations import worked_minutes
 from app.demo.generator import LOCAL, SEED, CustomerBatch, DemoCity, Row, local_time, point
 from app.service_requests.eligibility import Eligibility, eligibility_of
 from app.service_requests.models import PriorityRule, SlaPolicy, SlaState
@@ -267,6 +273,7 @@ class Visit:
     description: str
     skills: list[tuple[str, int]]
     duration: int
+    """Minutes at work (START_WORK to COMPLETE): structured, see `app.demo.durations`."""
     fault: fx.Fault | None
     territory_id: int
     tech: _Tech
@@ -292,14 +299,16 @@ class Visit:
     """Customer 1's visits: always there, never cancelled nor rated (for the demo login)."""
     pending: bool = False
     """Offered minutes ago, not yet answered (the demo technician's last visit of the day)."""
+    planned: int = 60
+    """The static duration the desk typed in (the task's `duration_minutes`)."""
 
     @property
     def started(self) -> datetime:
-        return self.arrive + timedelta(minutes=3 + self.duration % 7)
+        return self.arrive + timedelta(minutes=3 + self.planned % 7)
 
     @property
     def finished(self) -> datetime:
-        return self.arrive + timedelta(minutes=self.duration)
+        return self.started + timedelta(minutes=self.duration)
 
 
 def _travel(a: LatLng, b: LatLng) -> timedelta:
@@ -505,13 +514,16 @@ class _Builder:
         wiring = skill != "electrical" and "electrical" in tech.skills
         if kind == "INSTALLATION" and wiring and rng.random() < 0.3:
             skills.append(("electrical", 1))
+        planned = rng.choice(DURATIONS[kind])
+        noise = random.Random(f"duration:{tech.id}:{arrive.isoformat()}")
         return Visit(
             site=site,
             asset=asset,
             type=kind,
             description=self._describe(rng, kind, model["name"], skill, fault),
             skills=skills,
-            duration=rng.choice(DURATIONS[kind]),
+            duration=worked_minutes(kind, model["name"], fault, tech.skills[skill], noise),
+            planned=planned,
             fault=fault,
             territory_id=territory,
             tech=tech,
@@ -1207,7 +1219,7 @@ def _blank_task(task_id: int, order_id: int, request: Row, visit: Visit, at: dat
         "type": visit.type,
         "description": visit.description,
         "priority": visit.priority,
-        "duration_minutes": visit.duration,
+        "duration_minutes": visit.planned,
         "crew_size": 1,
         "earliest_start": None,
         "latest_start": None,

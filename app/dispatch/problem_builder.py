@@ -24,6 +24,7 @@ from app.core.geo import LatLng
 from app.dispatch.problem import Location, Pin, Problem, Technician, TravelSpec
 from app.dispatch.problem import Task as PlanTask
 from app.dispatch.settings import DispatchSettings, dispatch_settings
+from app.durations.service import Use, planned_minutes
 from app.technicians.models import Skill, TechnicianSkill, TerritoryMembership
 from app.technicians.models import Technician as TechnicianRow
 from app.technicians.service import availability
@@ -186,11 +187,20 @@ async def _tasks(
             .order_by(col(Task.id))
         )
     ).all()
-    skills = await _task_skills(session, [row[0].id for row in rows])
-    return [_task_facts(task, LatLng(float(y), float(x)), skills) for task, y, x in rows]
+    ids = [row[0].id for row in rows]
+    skills = await _task_skills(session, ids)
+    minutes = await planned_minutes(session, ids, Use.PLANNING)
+    return [
+        _task_facts(task, LatLng(float(y), float(x)), skills, minutes.get(task.id))
+        for task, y, x in rows
+    ]
 
 
-def _task_facts(task: Task, point: LatLng, skills: dict[int, dict[str, int]]) -> TaskFacts:
+def _task_facts(
+    task: Task, point: LatLng, skills: dict[int, dict[str, int]], minutes: int | None = None
+) -> TaskFacts:
+    """`minutes`: what to plan the task with (the learned median when confident, see
+    `app.durations`); the task's static duration when None."""
     assert task.id is not None
     opens = [t for t in (task.window_start, task.earliest_start) if t is not None]
     closes = [t for t in (task.window_end, task.latest_start) if t is not None]
@@ -199,7 +209,7 @@ def _task_facts(task: Task, point: LatLng, skills: dict[int, dict[str, int]]) ->
         version=task.version,
         status=task.status,
         priority=task.priority,
-        duration=task.duration_minutes,
+        duration=minutes or task.duration_minutes,
         point=point,
         technician_id=task.technician_id,
         scheduled_start=task.scheduled_start,

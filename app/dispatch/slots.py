@@ -35,6 +35,7 @@ from app.dispatch.problem import Location
 from app.dispatch.problem_builder import TechnicianFacts, load_facts, local_days
 from app.dispatch.settings import DispatchSettings, dispatch_settings
 from app.dispatch.travel import HaversineTravel
+from app.durations.service import Use, planned_minutes
 from app.technicians.models import Skill
 from app.territories.models import Territory
 from app.work_orders.models import Task, TaskSkill, TaskStatus
@@ -68,6 +69,9 @@ class SlotRequest:
     start: datetime
     end: datetime
     slot_minutes: int = DEFAULT_SLOT_MINUTES
+    task_id: int | None = None
+    """The task the slot is for, when it exists: its learned 80th percentile (when confident)
+    replaces `duration_minutes`, so the promised window holds for four visits in five."""
 
 
 @dataclass
@@ -415,6 +419,18 @@ async def _day_lines(
     return _with_holds(lines, holds, points)
 
 
+async def promised_minutes(session: AsyncSession, request: SlotRequest) -> int:
+    """The minutes a slot must fit: the task's promised duration (the learned 80th percentile
+    when confident, its static duration otherwise) when the request names a task, else the
+    requested minutes."""
+    if request.task_id is None:
+        return request.duration_minutes
+    found = await planned_minutes(session, [request.task_id], Use.PROMISE)
+    if request.task_id not in found:
+        raise NotFound(f"task {request.task_id}", ["taskId"])
+    return found[request.task_id]
+
+
 async def available_slots(
     session: AsyncSession, request: SlotRequest, *, now: datetime | None = None
 ) -> list[Slot]:
@@ -423,6 +439,7 @@ async def available_slots(
     territory = await territory_of_point(session, request.point)
     if territory is None:
         return []
+    duration = await promised_minutes(session, request)
     now = now or utcnow()
     lines = await _day_lines(session, territory, request.start, request.end, now, fresh=False)
     evaluator = Evaluator(lines, request.point, dispatch_settings())
@@ -432,7 +449,7 @@ async def available_slots(
     while begin + step <= request.end:
         low, high = _epoch_minutes(max(begin, now)), _epoch_minutes(begin + step)
         if low < high:
-            found = evaluator.insertions(skills, request.duration_minutes, low, high)
+            found = evaluator.insertions(skills, duration, low, high)
             technicians = len({f.technician_id for f in found})
             if technicians:
                 slots.append(Slot(begin, begin + step, technicians))

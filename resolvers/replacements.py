@@ -162,7 +162,10 @@ class ReplacementsMutation:
     ) -> ReplacementRequestPayload:
         async def action() -> ReplacementRequestPayload:
             data = ReplacementRequestCreate(
-                task_id=decode_id(input.task_id, "Task", "taskId"),
+                task_id=decode_optional_id(input.task_id, "Task", "taskId"),
+                repair_order_id=decode_optional_id(
+                    input.repair_order_id, "RepairOrder", "repairOrderId"
+                ),
                 asset_id=decode_optional_id(input.asset_id, "Asset", "assetId"),
                 replacement_part_id=decode_id(
                     input.replacement_part_id, "Part", "replacementPartId"

@@ -10,6 +10,7 @@ import strawberry
 
 from app.assets.models import Asset, ProductModel
 from app.customers.models import Customer
+from app.depot_repair import repository as repair_orders
 from app.inventory.models import Part
 from app.replacements import models, repository
 from app.replacements.models import ReplacementPolicy, ReplacementRequest
@@ -28,6 +29,7 @@ from schema.permissions import internal
 from schema.users import Role
 
 if TYPE_CHECKING:
+    from schema.depot_repair import RepairOrderType
     from schema.work_orders import TaskType
 
 ReplacementSource = strawberry.enum(
@@ -96,10 +98,6 @@ class ReplacementRequestType(Node):
     new_warranty_expires_on: date | None = strawberry.field(
         description="Last day of the new unit's warranty; null until approved (or none)."
     )
-    repair_order_id: strawberry.ID | None = strawberry.field(
-        extensions=[internal()],
-        description="Set when requested from a depot repair order; null for field tasks.",
-    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -124,9 +122,6 @@ class ReplacementRequestType(Node):
             new_serial_number=row.new_serial_number,
             warranty_mode=row.warranty_mode,
             new_warranty_expires_on=row.new_warranty_expires_on,
-            repair_order_id=None
-            if row.repair_order_id is None
-            else strawberry.ID(str(row.repair_order_id)),
             version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -143,6 +138,22 @@ class ReplacementRequestType(Node):
             return None
         row = await info.context.loaders.by_id(Task).load(self.row.task_id)
         return TaskType.from_model(row) if row else None
+
+    @strawberry.field(
+        description="The depot repair order it was raised from, as the caller may read it; "
+        "null for other sources."
+    )
+    async def repair_order(
+        self, info: Info
+    ) -> Annotated[RepairOrderType, strawberry.lazy("schema.depot_repair")] | None:
+        from schema.depot_repair import RepairOrderType
+
+        if self.row.repair_order_id is None:
+            return None
+        row = await repair_orders.get_readable(
+            info.context.session, info.context.principal, self.row.repair_order_id
+        )
+        return RepairOrderType.from_model(row) if row else None
 
     @strawberry.field(description="The customer whose unit it is.")
     async def customer(self, info: Info) -> CustomerType:
@@ -183,7 +194,7 @@ class ReplacementRequestType(Node):
 
     @strawberry.field(
         extensions=[FirstItems(20)],
-        description="Photos and documents of the source task offered as evidence, in order.",
+        description="Photos and documents of the source offered as evidence, in order.",
     )
     async def evidence(self, info: Info) -> list[AttachmentType]:
         session = info.context.session
@@ -268,11 +279,18 @@ class ReplacementReportRow:
 
 @strawberry.input(description="A warranty replacement requested from a field task.")
 class RequestReplacementInput:
-    task_id: strawberry.ID = strawberry.field(
-        description="The field task the unit was diagnosed on (the only source accepted now)."
+    task_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The field task the unit was diagnosed on (a technician: their own); "
+        "give this or repairOrderId, not both.",
+    )
+    repair_order_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The depot repair order the unit was diagnosed on (a technician: an order "
+        "of their depot or assigned to them); give this or taskId, not both.",
     )
     asset_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The faulty asset; null: the task's asset."
+        default=None, description="The faulty asset; null: the source's asset."
     )
     replacement_part_id: strawberry.ID = strawberry.field(
         description="The stock item to issue as the new unit."
@@ -289,7 +307,8 @@ class RequestReplacementInput:
     )
     evidence_attachment_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list,
-        description="Up to 20 photos or documents already attached to the task.",
+        description="Up to 20 photos or documents already attached to the task, or to the "
+        "repair order's service request.",
     )
     idempotency_key: str | None = None
 

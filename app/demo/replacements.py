@@ -21,6 +21,7 @@ from app.assets.models import Asset, ProductCategory, ProductModel
 from app.core.auth import Principal, Role
 from app.core.errors import DomainError
 from app.core.geo import point_value
+from app.depot_repair.models import Depot, RepairOrder, RepairStatus
 from app.inventory import stock
 from app.inventory.ledger import Stamp
 from app.inventory.models import MovementLine, Part, StockLocation, StockLocationKind
@@ -93,8 +94,64 @@ async def seed_replacements(session: AsyncSession, now: datetime) -> dict[str, i
         except DomainError:  # covered by a contract without parts, or similar: next one
             continue
         done += 1
+    done += await _from_the_bench(session, depots, now)
     await _past_messages_sent(session, now)
     return {"depots": len(depots), "replacement_requests": done}
+
+
+async def _from_the_bench(session: AsyncSession, depots: list[StockLocation], now: datetime) -> int:
+    """Two units on the depot benches found not worth repairing: one replacement approved and
+    issued from the depot's stock, one waiting for approval."""
+    orders = (
+        await session.scalars(
+            select(RepairOrder)
+            .join(Depot, col(Depot.id) == col(RepairOrder.depot_id))
+            .where(
+                col(RepairOrder.status).in_([RepairStatus.DIAGNOSING, RepairStatus.IN_REPAIR]),
+                col(RepairOrder.technician_id).is_not(None),
+                col(Depot.stock_location_id).in_([d.id for d in depots]),
+            )
+            .order_by(col(RepairOrder.id))
+        )
+    ).all()
+    raised = 0
+    for order in orders:
+        if raised == 2:
+            break
+        asset = await session.get(Asset, order.asset_id)
+        depot = await session.get(Depot, order.depot_id)
+        if asset is None or depot is None:
+            continue
+        model = await session.get(ProductModel, asset.product_model_id)
+        if model is None:
+            continue
+        unit = await _unit(session, model, depots)
+        bench = Principal(
+            f"technician:{order.technician_id}",
+            Role.TECHNICIAN,
+            technician_id=order.technician_id,
+        )
+        create = ReplacementRequestCreate(
+            repair_order_id=order.id,
+            replacement_part_id=unit.id or 0,
+            stock_location_id=depot.stock_location_id,
+            diagnosis="Found on the bench: the main board is beyond repair",
+        )
+        try:
+            async with session.begin_nested():
+                request = await service.request_replacement(
+                    session, bench, create, today=now.date()
+                )
+                if raised == 0:
+                    approver = APPROVERS[Role(request.approver_role)]
+                    approval = ReplacementApproval(new_serial_number=f"{asset.serial_number}-R")
+                    await service.approve(
+                        session, approver, request.id or 0, approval, None, now=now
+                    )
+        except DomainError:  # out of warranty, or similar: the next order
+            continue
+        raised += 1
+    return raised
 
 
 async def _tell_story(

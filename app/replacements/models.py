@@ -64,6 +64,9 @@ class ReplacementRequest(Audited, table=True):
         sa.CheckConstraint(
             "source <> 'FIELD_TASK' OR task_id IS NOT NULL", name="field_task_source"
         ),
+        sa.CheckConstraint(
+            "source <> 'REPAIR_ORDER' OR repair_order_id IS NOT NULL", name="repair_order_source"
+        ),
         sa.CheckConstraint("value >= 0", name="value_not_negative"),
         sa.Index(
             "uq_replacement_requests_open_per_asset",
@@ -77,8 +80,8 @@ class ReplacementRequest(Audited, table=True):
     id: int | None = id_field()
     source: ReplacementSource = Field(sa_type=enum_type(ReplacementSource, 16))
     task_id: int | None = fk("tasks.id", nullable=True)
-    repair_order_id: int | None = Field(default=None, sa_type=sa.BigInteger, index=True)
-    """Set when requested from a depot repair order (no foreign key yet)."""
+    repair_order_id: int | None = fk("repair_orders.id", nullable=True, ondelete="SET NULL")
+    """Set when requested from a depot repair order."""
     customer_id: int = fk("customers.id")
     asset_id: int = fk("assets.id")
     """The faulty unit."""
@@ -181,9 +184,12 @@ class ReplacementPolicySet(SQLModel):
 
 
 class ReplacementRequestCreate(SQLModel):
-    task_id: int
+    task_id: int | None = None
+    """The field task the unit was diagnosed on; or else:"""
+    repair_order_id: int | None = None
+    """The depot repair order the unit was diagnosed on (exactly one of the two)."""
     asset_id: int | None = None
-    """Null: the task's asset."""
+    """Null: the source's asset."""
     replacement_part_id: int
     replacement_model_id: int | None = None
     stock_location_id: int

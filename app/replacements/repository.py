@@ -15,14 +15,17 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.attachments.models import Attachment
 from app.core.auth import Principal, Role
+from app.depot_repair import repository as repair_orders
+from app.depot_repair.models import RepairOrder
 from app.replacements.models import ReplacementEvidence, ReplacementRequest, ReplacementStatus
 from app.work_orders import repository as tasks
 from app.work_orders.models import Task
 
 
 def readable(principal: Principal | None) -> SelectOfScalar[ReplacementRequest]:
-    """Staff read every request; a technician those of the tasks they may read; a customer
-    their own; partners none (a replacement is the organisation's and the customer's)."""
+    """Staff read every request; a technician those of the tasks and depot repair orders they
+    may read; a customer their own; partners none (a replacement is the organisation's and the
+    customer's)."""
     statement = select(ReplacementRequest)
     if principal is None:
         return statement.where(false())
@@ -32,7 +35,11 @@ def readable(principal: Principal | None) -> SelectOfScalar[ReplacementRequest]:
         return statement.where(col(ReplacementRequest.customer_id) == principal.customer_id)
     if principal.role is Role.TECHNICIAN and principal.technician_id is not None:
         own_tasks = tasks.readable(principal).with_only_columns(col(Task.id))
-        return statement.where(col(ReplacementRequest.task_id).in_(own_tasks))
+        own_orders = repair_orders.readable(principal).with_only_columns(col(RepairOrder.id))
+        return statement.where(
+            col(ReplacementRequest.task_id).in_(own_tasks)
+            | col(ReplacementRequest.repair_order_id).in_(own_orders)
+        )
     return statement.where(false())
 
 

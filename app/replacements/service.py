@@ -1,9 +1,11 @@
-"""Replacement requests: raised from a field task with evidence, approved or rejected by the
-role the policy requires; an approval issues the unit through the ledger exactly once, retires
-the old serial, registers the new asset with its warranty and tells the customer."""
+"""Replacement requests: raised from a field task or a depot repair order with evidence,
+approved or rejected by the role the policy requires; an approval issues the unit through the
+ledger exactly once, retires the old serial, registers the new asset with its warranty and
+tells the customer."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +20,8 @@ from app.core.auth import Principal, Role
 from app.core.errors import DomainError, ErrorCode, FieldProblem, Forbidden, NotFound, collect
 from app.core.models import utcnow
 from app.core.repository import check_version, flush_unique, get_for_update
+from app.depot_repair import repository as repair_orders
+from app.depot_repair.models import RepairStatus
 from app.inventory.ledger import Leg, Stamp, post
 from app.inventory.models import MovementKind, Part, StockLocationKind
 from app.inventory.stock import active_location
@@ -49,21 +53,64 @@ def operation_key(request_id: int) -> str:
 # --- raising a request --------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where the unit was diagnosed: a field task or a depot repair order."""
+
+    kind: ReplacementSource
+    customer_id: int
+    asset_id: int | None
+    task_id: int | None = None
+    repair_order_id: int | None = None
+    service_request_id: int | None = None
+    """A repair order's photos are its service request's attachments."""
+
+
+async def _source(
+    session: AsyncSession, principal: Principal, data: ReplacementRequestCreate
+) -> Source:
+    """The one source named, readable by the caller (a technician: their own task, or an
+    order of their depot) and not ended."""
+    if (data.task_id is None) == (data.repair_order_id is None):
+        raise DomainError(
+            "give exactly one of taskId and repairOrderId", ErrorCode.INVALID, ["taskId"]
+        )
+    if data.task_id is not None:
+        task = await tasks.get_readable(session, principal, data.task_id)
+        if task is None:
+            raise NotFound("task", ["taskId"])
+        if task.status is TaskStatus.CANCELLED:
+            raise DomainError("the task was cancelled", ErrorCode.INVALID_TRANSITION, ["taskId"])
+        return Source(ReplacementSource.FIELD_TASK, task.customer_id, task.asset_id, task.id)
+    order = await repair_orders.get_readable(session, principal, data.repair_order_id or 0)
+    if order is None:
+        raise NotFound("repair order", ["repairOrderId"])
+    if order.status in (RepairStatus.DELIVERED, RepairStatus.CANCELLED):
+        raise DomainError(
+            f"the repair order is {order.status.value.lower()}",
+            ErrorCode.INVALID_TRANSITION,
+            ["repairOrderId"],
+        )
+    return Source(
+        ReplacementSource.REPAIR_ORDER,
+        order.customer_id,
+        order.asset_id,
+        repair_order_id=order.id,
+        service_request_id=order.service_request_id,
+    )
+
+
 async def request_replacement(
     session: AsyncSession,
     principal: Principal,
     data: ReplacementRequestCreate,
     today: date | None = None,
 ) -> ReplacementRequest:
-    """A request from a field task the caller may read (a technician: their own), for an
-    asset of the task's customer that is under warranty (or a contract covering parts)."""
+    """A request from a field task or a depot repair order the caller may read, for an asset
+    of its customer that is under warranty (or a contract covering parts)."""
     today = today or utcnow().date()
-    task = await tasks.get_readable(session, principal, data.task_id)
-    if task is None:
-        raise NotFound("task", ["taskId"])
-    if task.status is TaskStatus.CANCELLED:
-        raise DomainError("the task was cancelled", ErrorCode.INVALID_TRANSITION, ["taskId"])
-    asset = await _asset(session, data.asset_id or task.asset_id, task.customer_id)
+    source = await _source(session, principal, data)
+    asset = await _asset(session, data.asset_id or source.asset_id, source.customer_id)
     old_model = await session.get(ProductModel, asset.product_model_id)
     assert old_model is not None and asset.id is not None
     await _covered(session, asset, today)
@@ -73,12 +120,13 @@ async def request_replacement(
     await active_location(
         session, data.stock_location_id, "stockLocationId", StockLocationKind.WAREHOUSE
     )
-    attachments = await _evidence(session, task.id or 0, data.evidence_attachment_ids)
+    attachments = await _evidence(session, source, data.evidence_attachment_ids)
     row = await policy.policy_for(session, old_model.category)
     request = ReplacementRequest(
-        source=ReplacementSource.FIELD_TASK,
-        task_id=task.id,
-        customer_id=task.customer_id,
+        source=source.kind,
+        task_id=source.task_id,
+        repair_order_id=source.repair_order_id,
+        customer_id=source.customer_id,
         asset_id=asset.id,
         product_category=old_model.category,
         replacement_part_id=data.replacement_part_id,
@@ -106,7 +154,7 @@ async def request_replacement(
 
 async def _asset(session: AsyncSession, asset_id: int | None, customer_id: int) -> Asset:
     if asset_id is None:
-        raise DomainError("the task names no asset: give assetId", ErrorCode.INVALID, ["assetId"])
+        raise DomainError("the source names no asset: give assetId", ErrorCode.INVALID, ["assetId"])
     asset = await session.get(Asset, asset_id)
     if asset is None or asset.customer_id != customer_id:
         raise NotFound("asset", ["assetId"])
@@ -154,17 +202,19 @@ async def _model(
     return model
 
 
-async def _evidence(session: AsyncSession, task_id: int, ids: list[int]) -> list[int]:
-    """The attachments offered as evidence: photos and documents of the source task."""
+async def _evidence(session: AsyncSession, source: Source, ids: list[int]) -> list[int]:
+    """The attachments offered as evidence: photos and documents of the source task, or of
+    the repair order's service request."""
     if not ids:
         return []
+    owner = (
+        col(Attachment.task_id) == source.task_id
+        if source.task_id is not None
+        else col(Attachment.service_request_id) == source.service_request_id
+    )
     found = set(
         (
-            await session.scalars(
-                select(Attachment.id).where(
-                    col(Attachment.id).in_(ids), col(Attachment.task_id) == task_id
-                )
-            )
+            await session.scalars(select(Attachment.id).where(col(Attachment.id).in_(ids), owner))
         ).all()
     )
     problems: list[FieldProblem] = []
@@ -173,7 +223,7 @@ async def _evidence(session: AsyncSession, task_id: int, ids: list[int]) -> list
         at = ["evidenceAttachmentIds", str(i)]
         if attachment_id not in found:
             problems.append(
-                FieldProblem("not an attachment of the source task", ErrorCode.NOT_FOUND, at)
+                FieldProblem("not an attachment of the source", ErrorCode.NOT_FOUND, at)
             )
         elif attachment_id in seen:
             problems.append(FieldProblem("listed twice", ErrorCode.INVALID, at))
@@ -328,17 +378,28 @@ async def withdraw(
     request_id: int,
     expected_version: int | None,
 ) -> ReplacementRequest:
-    """Staff, or the technician of the source task, take a pending request back."""
+    """Staff, or the technician of the source (their task, or an order of their depot), take
+    a pending request back."""
     request = await _pending(session, request_id, expected_version, "withdrawn")
-    own_task = request.task_id is not None and (
-        await tasks.get_readable(session, principal, request.task_id) is not None
-    )
-    if not principal.is_staff and not (principal.role is Role.TECHNICIAN and own_task):
-        raise Forbidden("only staff or the task's technician may withdraw a replacement request")
+    if not principal.is_staff and not (
+        principal.role is Role.TECHNICIAN and await _own_source(session, principal, request)
+    ):
+        raise Forbidden("only staff or the source's technician may withdraw a replacement request")
     request.status = ReplacementStatus.WITHDRAWN
     request.touch()
     await session.flush()
     return request
+
+
+async def _own_source(
+    session: AsyncSession, principal: Principal, request: ReplacementRequest
+) -> bool:
+    if request.task_id is not None:
+        return await tasks.get_readable(session, principal, request.task_id) is not None
+    if request.repair_order_id is not None:
+        order = await repair_orders.get_readable(session, principal, request.repair_order_id)
+        return order is not None
+    return False
 
 
 async def _tell(

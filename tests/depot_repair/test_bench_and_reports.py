@@ -228,13 +228,16 @@ async def test_replacements_approved_from_the_depot_feed_its_report(
     await _repaired(gql, world, fail_first=False)
     asset = await session.scalar(select(Asset).where(col(Asset.customer_id) == world.customer.id))
     assert asset is not None and asset.id is not None
+    order_id = await session.scalar(
+        select(RepairOrder.id).where(col(RepairOrder.depot_id) == world.depot.id)
+    )
     now = datetime.now(UTC)
 
     def request(status: ReplacementStatus, location: int, decided: datetime, value: str) -> None:
         session.add(
             ReplacementRequest(
                 source=ReplacementSource.REPAIR_ORDER,
-                repair_order_id=1,
+                repair_order_id=order_id,
                 customer_id=world.customer.id or 0,
                 asset_id=asset.id or 0,
                 product_category=world.model.category,

@@ -202,7 +202,7 @@ CUSTOMER_MAY_READ = COMMON | {
     "ReplacementRequest": (
         "id reference source status productCategory diagnosis decidedAt decisionReason "
         "newSerialNumber warrantyMode newWarrantyExpiresOn version createdAt updatedAt task "
-        "customer asset newAsset replacementModel evidence"
+        "customer asset newAsset replacementModel evidence repairOrder"
     ),
     # their own repair orders, without the bench's priority, QC failures or cost prices
     "RepairOrder": (

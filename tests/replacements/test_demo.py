@@ -41,3 +41,12 @@ async def test_the_demo_has_replacements_in_every_state_and_a_report_per_depot(
         rows = await repository.report(session, date(2026, 8, 1), TODAY, repository.Period.MONTH)
     assert len({row.stock_location_id for row in rows}) == 2
     assert sum(row.approved for row in rows) == statuses["APPROVED"]
+    # and the depot benches raised their own: one issued, one waiting
+    from_bench = sa.text(
+        "SELECT status, count(*) FROM replacement_requests WHERE source = 'REPAIR_ORDER' "
+        "AND repair_order_id IS NOT NULL GROUP BY 1"
+    )
+    assert dict((await connection.execute(from_bench)).all()) == {
+        "APPROVED": 1,
+        "PENDING_APPROVAL": 1,
+    }

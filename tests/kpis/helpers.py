@@ -87,8 +87,10 @@ async def complete(
     )
 
 
-async def incomplete(session: AsyncSession, w: factories.World, task_id: int) -> None:
-    me = tech(w.technician.id)
+async def incomplete(
+    session: AsyncSession, w: factories.World, task_id: int, technician_id: int | None = None
+) -> None:
+    me = tech(technician_id or w.technician.id)
     await field.move(session, me, Action.START_WORK, field.Step(task_id))
     await field.mark_incomplete(session, me, field.Step(task_id, reason="needs a part"))
 

@@ -198,3 +198,14 @@ class ScoreboardPayload(Payload):
     )
     from_day: date | None = strawberry.field(default=None, description="First local day.")
     to_day: date | None = strawberry.field(default=None, description="Last local day.")
+
+
+@strawberry.type(description="KPI tiles that changed: their figures on the local days that moved.")
+class KpiTilesPayload(Payload):
+    days: list[date] = strawberry.field(
+        default_factory=list, description="The local days whose figures changed."
+    )
+    rows: list[KpiRow] = strawberry.field(
+        default_factory=list,
+        description="The figures asked for, one row per changed day, with the filters applied.",
+    )

@@ -6,6 +6,7 @@ import strawberry
 
 from subscriptions.alerts import AlertSubscription
 from subscriptions.inventory import InventorySubscription
+from subscriptions.kpis import KpisSubscription
 from subscriptions.notifications import NotificationsSubscription
 from subscriptions.tasks import TaskSubscription
 from subscriptions.tracking import TrackingSubscription
@@ -18,5 +19,6 @@ class Subscription(
     InventorySubscription,
     TaskSubscription,
     NotificationsSubscription,
+    KpisSubscription,
 ):
     pass

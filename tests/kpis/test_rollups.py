@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.events import pending_events
+from app.core.db import SessionFactory
+from app.core.events import Broker, pending_events
+from app.kpis.jobs import reconcile_recent_days
 from app.kpis.service import reconcile
 from tests.kpis import helpers
 from tests.work_orders import factories
@@ -168,3 +170,21 @@ def _step(
     if step == "invoice":
         return helpers.invoice(session, w, task_id, n * 100)
     return helpers.backdate(session, task_id, n * 9)
+
+
+async def test_the_hourly_job_repairs_recent_drift(
+    session: AsyncSession, sessions: SessionFactory, broker: Broker
+) -> None:
+    # given a completed job whose rollup row was lost
+    w = await factories.world(session)
+    task = await helpers.new_task(session, w)
+    assert task.id is not None
+    for step in (helpers.assign, helpers.arrive, helpers.complete):
+        assert await helpers.committed(session, step(session, w, task.id))
+    expected = await helpers.rollup(session)
+    await session.execute(sa.text("DELETE FROM kpi_daily"))
+    await session.commit()
+    # when the reconciliation job runs, then it repairs those rows, and the next round none
+    assert await reconcile_recent_days(sessions, broker) == len(expected)
+    assert await helpers.rollup(session) == expected
+    assert await reconcile_recent_days(sessions, broker) == 0

@@ -20,6 +20,7 @@ from resolvers.expenses import ExpensesMutation, ExpensesQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.inspections import InspectionsMutation, InspectionsQuery
 from resolvers.inventory import InventoryMutation, InventoryQuery
+from resolvers.kpis import KpisQuery
 from resolvers.notifications import NotificationsMutation, NotificationsQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
 from resolvers.policies import PoliciesMutation, PoliciesQuery
@@ -55,6 +56,7 @@ class Query(
     WorkOrdersQuery,
     TrackingQuery,
     InventoryQuery,
+    KpisQuery,
     SlaQuery,
     AttachmentsQuery,
     DispatchQuery,

@@ -7,6 +7,7 @@ import strawberry
 from subscriptions.alerts import AlertSubscription
 from subscriptions.depot_repair import DepotRepairSubscription
 from subscriptions.inventory import InventorySubscription
+from subscriptions.kpis import KpisSubscription
 from subscriptions.notifications import NotificationsSubscription
 from subscriptions.tasks import TaskSubscription
 from subscriptions.tracking import TrackingSubscription
@@ -20,5 +21,6 @@ class Subscription(
     TaskSubscription,
     NotificationsSubscription,
     DepotRepairSubscription,
+    KpisSubscription,
 ):
     pass

@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TextIO
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import hash_password
 from app.core.config import Settings
@@ -26,6 +29,7 @@ from app.demo import (
     writer,
 )
 from app.demo.generator import DEMO_PASSWORD, LOCAL, generate
+from app.kpis.service import reconcile
 
 
 def seed_command(settings: Settings, scale: int, if_empty: bool) -> int:
@@ -102,6 +106,7 @@ async def seed_database(
         counts |= await depot_repair.seed_depot_repair(session, city.now)
         counts |= await replacements.seed_replacements(session, city.now)
         model = await durations.train_model(session, city.now)
+        counts["kpi_daily"] = await _backfill_kpis(session, today)
         tasks_by_state = workday.summary(work)
         logins = [(role, email, name) for role, email, name in city.logins]
     elapsed = time.perf_counter() - started
@@ -137,6 +142,16 @@ async def seed_database(
     )
     _print_logins(logins, out)
     return 0
+
+
+async def _backfill_kpis(session: AsyncSession, today: date) -> int:
+    """Roll the seeded history up into the KPI tables (the same recompute as the hourly
+    reconciliation), so the dashboards open on a year of figures; the rows written."""
+    await reconcile(session, today - timedelta(days=KPI_HISTORY_DAYS), today + timedelta(days=2))
+    return int(await session.scalar(sa.text("SELECT count(*) FROM kpi_daily")) or 0)
+
+
+KPI_HISTORY_DAYS = 400
 
 
 def _print_demo_day(seeded: date | None, today: date, out: TextIO) -> None:

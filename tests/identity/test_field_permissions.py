@@ -235,6 +235,12 @@ PARTNER_MAY_READ = COMMON | {
         "id category amount incurredOn description receiptRef status approverRole decidedAt "
         "decisionReason version technicianId"
     ),
+    # a partner reads KPIs held to its own partner dimension (app/kpis/query.py)
+    "KpiRow": (
+        "bucket territoryId partnerId technicianId productCategory channel priority taskType values"
+    ),
+    "KpiValue": "metric value numerator denominator",
+    "ScoreboardEntry": "rank technicianId value expected score volume",
     "Part": (
         "id sku name description unit unitPrice isAccessory reorderLevel category version "
         "createdAt updatedAt archivedAt compatibleModels"

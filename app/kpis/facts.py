@@ -1,0 +1,121 @@
+"""The one SQL definition of what a task contributes to the KPIs, read from the source rows.
+
+Both the incremental refresh and the reconciliation insert facts with `facts_insert`, so the
+rollup kept in step and a full recompute can only differ if a change bypassed the hooks (a
+bulk UPDATE of tasks, a territory moving time zone, a technician changing partner): the
+reconciliation job repairs exactly that drift.
+
+Each source emits (task, instant, technician, measure, value); the facts pivot them per local
+day (the territory's time zone; UTC without a territory) and technician.
+"""
+
+from __future__ import annotations
+
+from app.kpis.catalogue import (
+    AMOUNTS,
+    DIMENSION_COLUMNS,
+    MEASURES,
+    ON_TIME_GRACE_MINUTES,
+    REPEAT_DAYS,
+)
+
+_TASKS = """
+    SELECT t.id, t.status, t.type AS task_type, t.priority, t.territory_id, t.technician_id,
+           t.follow_up_of_id, t.site_id, t.work_order_id, t.finished_at, t.created_at,
+           t.response_due_at, t.resolution_due_at, t.window_end, t.scheduled_start,
+           t.rating, t.feedback_at, COALESCE(tr.time_zone, 'UTC') AS tz,
+           pm.category AS product_category, sr.channel, sr.created_at AS requested_at
+    FROM tasks t
+    LEFT JOIN territories tr ON tr.id = t.territory_id
+    LEFT JOIN assets a ON a.id = t.asset_id
+    LEFT JOIN product_models pm ON pm.id = a.product_model_id
+    LEFT JOIN service_requests sr ON sr.id = t.service_request_id
+    WHERE {scope}
+"""
+
+_SOURCES = f"""
+    -- closing a visit: completions, first-time fix, resolution SLA, repeat visits, repair time
+    SELECT t.id AS task_id, t.finished_at AS at, t.technician_id, m.measure, m.value
+    FROM t CROSS JOIN LATERAL (VALUES
+        ('jobs_completed', (t.status = 'COMPLETED')::int::numeric),
+        ('first_visits_closed', (t.follow_up_of_id IS NULL)::int::numeric),
+        ('first_time_fixes', (t.follow_up_of_id IS NULL AND t.status = 'COMPLETED')::int::numeric),
+        ('resolution_due',
+            (t.status = 'COMPLETED' AND t.resolution_due_at IS NOT NULL)::int::numeric),
+        ('resolution_met',
+            (t.status = 'COMPLETED' AND t.finished_at <= t.resolution_due_at)::int::numeric),
+        ('repair_count', (t.status = 'COMPLETED')::int::numeric),
+        ('repair_seconds', CASE WHEN t.status = 'COMPLETED' THEN floor(extract(epoch FROM
+            t.finished_at - COALESCE(t.requested_at, t.created_at))) ELSE 0 END),
+        ('repeat_visits', (t.status = 'COMPLETED' AND EXISTS (
+            SELECT 1 FROM tasks p
+            WHERE p.site_id = t.site_id AND p.status = 'COMPLETED'
+              AND p.work_order_id <> t.work_order_id
+              AND p.finished_at >= t.finished_at - interval '{REPEAT_DAYS} days'
+              AND (p.finished_at < t.finished_at OR (p.finished_at = t.finished_at AND p.id < t.id))
+        ))::int::numeric)
+    ) AS m(measure, value)
+    WHERE t.status IN ('COMPLETED', 'INCOMPLETE') AND t.finished_at IS NOT NULL
+  UNION ALL
+    -- first check-in: response SLA and on-time arrival
+    SELECT t.id, a.at, t.technician_id, m.measure, m.value
+    FROM t
+    JOIN LATERAL (SELECT min(e.at) AS at FROM task_events e
+                  WHERE e.task_id = t.id AND e.to_status = 'ON_SITE') a ON a.at IS NOT NULL
+    CROSS JOIN LATERAL (VALUES
+        ('response_due', (t.response_due_at IS NOT NULL)::int::numeric),
+        ('response_met', (a.at <= t.response_due_at)::int::numeric),
+        ('arrivals', (COALESCE(t.window_end, t.scheduled_start) IS NOT NULL)::int::numeric),
+        ('arrivals_on_time', (a.at <= COALESCE(t.window_end,
+            t.scheduled_start + interval '{ON_TIME_GRACE_MINUTES} minutes'))::int::numeric)
+    ) AS m(measure, value)
+  UNION ALL
+    -- offers, counted on the day they were made, against the technician offered
+    SELECT t.id, o.offered_at, o.technician_id, m.measure, m.value
+    FROM t JOIN task_offers o ON o.task_id = t.id
+    CROSS JOIN LATERAL (VALUES
+        ('offers_made', 1::numeric),
+        ('offers_rejected', (o.status = 'REJECTED')::int::numeric),
+        ('offers_expired', (o.status = 'EXPIRED')::int::numeric)
+    ) AS m(measure, value)
+  UNION ALL
+    -- customer feedback
+    SELECT t.id, t.feedback_at, t.technician_id, m.measure, m.value
+    FROM t CROSS JOIN LATERAL (VALUES
+        ('rating_count', 1::numeric), ('rating_sum', t.rating::numeric),
+        ('rating_1', (t.rating = 1)::int::numeric), ('rating_2', (t.rating = 2)::int::numeric),
+        ('rating_3', (t.rating = 3)::int::numeric), ('rating_4', (t.rating = 4)::int::numeric),
+        ('rating_5', (t.rating = 5)::int::numeric)
+    ) AS m(measure, value)
+    WHERE t.rating IS NOT NULL AND t.feedback_at IS NOT NULL
+  UNION ALL
+    -- issued invoices of the visit net of tax, less its issued credit notes
+    SELECT t.id, i.issued_at, t.technician_id, 'revenue_net',
+           CASE WHEN i.kind = 'CREDIT_NOTE' THEN -i.net_amount ELSE i.net_amount END
+    FROM t JOIN invoices i ON i.task_id = t.id
+    WHERE i.status NOT IN ('DRAFT', 'VOID') AND i.issued_at IS NOT NULL
+"""
+
+
+def _pivot(measure: str) -> str:
+    kind = "numeric(16, 2)" if measure in AMOUNTS else "bigint"
+    return f"COALESCE(sum(s.value) FILTER (WHERE s.measure = '{measure}'), 0)::{kind}"
+
+
+_FACT_COLUMNS = ("task_id", *DIMENSION_COLUMNS, *MEASURES)
+
+
+def facts_ctes(scope: str, window: str = "TRUE") -> str:
+    """Two CTEs: `t`, the tasks matching `scope`, and `new`, the facts of their instants
+    matching `window` (on `s.at`), inserted into `kpi_task_facts` and returned."""
+    return (
+        f"t AS ({_TASKS.format(scope=scope)}), "
+        f"new AS (INSERT INTO kpi_task_facts ({', '.join(_FACT_COLUMNS)}) "
+        f"SELECT s.task_id, (s.at AT TIME ZONE t.tz)::date AS day, t.territory_id, "
+        f"tech.partner_id, s.technician_id, t.product_category, t.channel, t.priority, "
+        f"t.task_type, {', '.join(_pivot(m) for m in MEASURES)} "
+        f"FROM ({_SOURCES}) s JOIN t ON t.id = s.task_id "
+        f"LEFT JOIN technicians tech ON tech.id = s.technician_id "
+        f"WHERE s.at IS NOT NULL AND {window} "
+        f"GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 RETURNING *)"
+    )

@@ -1,0 +1,104 @@
+"""KPI rollups: the facts each task contributes, and their sums per day and slicer.
+
+`kpi_task_facts` holds, per task, one row per (local day, technician) it counts on; it is
+replaced whole whenever the task or its source rows change. `kpi_daily` is the sum of those
+facts per day and dimension, moved by the difference in the same transaction (see
+`app/kpis/rollup.py`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.core.models import id_field
+
+
+def _counter() -> Any:
+    return Field(default=0, sa_type=sa.BigInteger, nullable=False)
+
+
+def _amount() -> Any:
+    return Field(default=Decimal("0"), sa_type=sa.Numeric(16, 2), nullable=False)
+
+
+class KpiDimensions(SQLModel):
+    day: date
+    territory_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    partner_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    technician_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    product_category: str | None = Field(default=None, max_length=16)
+    channel: str | None = Field(default=None, max_length=24)
+    priority: int = Field(sa_type=sa.SmallInteger)
+    task_type: str = Field(max_length=16)
+
+
+class KpiMeasures(SQLModel):
+    jobs_completed: int = _counter()
+    first_visits_closed: int = _counter()
+    first_time_fixes: int = _counter()
+    response_due: int = _counter()
+    response_met: int = _counter()
+    resolution_due: int = _counter()
+    resolution_met: int = _counter()
+    arrivals: int = _counter()
+    arrivals_on_time: int = _counter()
+    offers_made: int = _counter()
+    offers_rejected: int = _counter()
+    offers_expired: int = _counter()
+    rating_count: int = _counter()
+    rating_sum: int = _counter()
+    rating_1: int = _counter()
+    rating_2: int = _counter()
+    rating_3: int = _counter()
+    rating_4: int = _counter()
+    rating_5: int = _counter()
+    repeat_visits: int = _counter()
+    repair_count: int = _counter()
+    repair_seconds: int = _counter()
+    revenue_net: Decimal = _amount()
+
+
+class KpiTaskFact(KpiDimensions, KpiMeasures, table=True):
+    """What one task contributes to one day's rollup (no foreign key: a deleted task's facts
+    are removed by the next refresh or reconciliation)."""
+
+    __tablename__ = "kpi_task_facts"
+    __table_args__ = (
+        sa.Index("ix_kpi_task_facts_task", "task_id"),
+        sa.Index("ix_kpi_task_facts_day", "day"),
+    )
+
+    id: int | None = id_field()
+    task_id: int = Field(sa_type=sa.BigInteger)
+
+
+class KpiDaily(KpiDimensions, KpiMeasures, table=True):
+    """The sum of the facts per local day and slicer; what dashboards and BI tools read."""
+
+    __tablename__ = "kpi_daily"
+    __table_args__ = (
+        sa.Index(
+            "uq_kpi_daily_grain",
+            "day",
+            "territory_id",
+            "partner_id",
+            "technician_id",
+            "product_category",
+            "channel",
+            "priority",
+            "task_type",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: int | None = id_field()
+    facts: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
+    """How many fact rows make this row up; a row that falls to zero is deleted."""
+
+
+from app.kpis import hooks as _hooks  # noqa: E402,F401  (installs the session hooks)

@@ -1,0 +1,285 @@
+"""Reading the rollup: KPI figures by bucket and slicer, bounded and scoped to the caller.
+
+Ratios are computed from summed counters (never averaged averages), so a week or a month is
+exact whatever the grain. Buckets are local: `day` is already the territory's local day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Principal, Role
+from app.core.errors import DomainError, ErrorCode
+
+MAX_DAYS = 400
+"""The longest range one query may cover (a year and a bit, for year-on-year tiles)."""
+MAX_ROWS = 2000
+"""The most rows one query may return; narrow the dimensions or the filters beyond."""
+
+
+class Metric(StrEnum):
+    """A KPI of the catalogue (docs/kpis.md)."""
+
+    JOBS_COMPLETED = "JOBS_COMPLETED"
+    """Tasks completed."""
+    FIRST_TIME_FIX_RATE = "FIRST_TIME_FIX_RATE"
+    """First visits completed / first visits closed (0-1)."""
+    SLA_RESPONSE_RATE = "SLA_RESPONSE_RATE"
+    """Check-ins by the response due time / check-ins with one due (0-1)."""
+    SLA_RESOLUTION_RATE = "SLA_RESOLUTION_RATE"
+    """Completions by the resolution due time / completions with one due (0-1)."""
+    ON_TIME_ARRIVAL_RATE = "ON_TIME_ARRIVAL_RATE"
+    """Check-ins by the window end (or scheduled start + 15 min) / check-ins (0-1)."""
+    MEAN_TIME_TO_REPAIR_HOURS = "MEAN_TIME_TO_REPAIR_HOURS"
+    """Mean hours from the request (or task) to its completion."""
+    OFFERS_MADE = "OFFERS_MADE"
+    """Offers made to technicians."""
+    OFFER_REJECTION_RATE = "OFFER_REJECTION_RATE"
+    """Offers rejected / offers made (0-1)."""
+    OFFER_EXPIRY_RATE = "OFFER_EXPIRY_RATE"
+    """Offers that expired unanswered / offers made (0-1)."""
+    REPEAT_VISIT_RATE = "REPEAT_VISIT_RATE"
+    """Completions at a site with another job done in the 30 days before / completions."""
+    CSAT_AVERAGE = "CSAT_AVERAGE"
+    """Average customer rating (1-5)."""
+    CSAT_RESPONSES = "CSAT_RESPONSES"
+    """Customer ratings received."""
+    CSAT_1 = "CSAT_1"
+    """Ratings of 1 star."""
+    CSAT_2 = "CSAT_2"
+    """Ratings of 2 stars."""
+    CSAT_3 = "CSAT_3"
+    """Ratings of 3 stars."""
+    CSAT_4 = "CSAT_4"
+    """Ratings of 4 stars."""
+    CSAT_5 = "CSAT_5"
+    """Ratings of 5 stars."""
+    REVENUE_NET = "REVENUE_NET"
+    """Issued task invoices net of tax, less credit notes."""
+
+
+@dataclass(frozen=True)
+class Formula:
+    numerator: str
+    denominator: str | None = None
+    scale: Decimal = Decimal(1)
+    higher_is_better: bool = True
+
+
+FORMULAS: dict[Metric, Formula] = {
+    Metric.JOBS_COMPLETED: Formula("jobs_completed"),
+    Metric.FIRST_TIME_FIX_RATE: Formula("first_time_fixes", "first_visits_closed"),
+    Metric.SLA_RESPONSE_RATE: Formula("response_met", "response_due"),
+    Metric.SLA_RESOLUTION_RATE: Formula("resolution_met", "resolution_due"),
+    Metric.ON_TIME_ARRIVAL_RATE: Formula("arrivals_on_time", "arrivals"),
+    Metric.MEAN_TIME_TO_REPAIR_HOURS: Formula(
+        "repair_seconds", "repair_count", Decimal(1) / Decimal(3600), higher_is_better=False
+    ),
+    Metric.OFFERS_MADE: Formula("offers_made"),
+    Metric.OFFER_REJECTION_RATE: Formula("offers_rejected", "offers_made", higher_is_better=False),
+    Metric.OFFER_EXPIRY_RATE: Formula("offers_expired", "offers_made", higher_is_better=False),
+    Metric.REPEAT_VISIT_RATE: Formula("repeat_visits", "jobs_completed", higher_is_better=False),
+    Metric.CSAT_AVERAGE: Formula("rating_sum", "rating_count"),
+    Metric.CSAT_RESPONSES: Formula("rating_count"),
+    Metric.CSAT_1: Formula("rating_1"),
+    Metric.CSAT_2: Formula("rating_2"),
+    Metric.CSAT_3: Formula("rating_3"),
+    Metric.CSAT_4: Formula("rating_4"),
+    Metric.CSAT_5: Formula("rating_5"),
+    Metric.REVENUE_NET: Formula("revenue_net"),
+}
+
+
+class Dimension(StrEnum):
+    """What a KPI query groups by."""
+
+    DAY = "DAY"
+    """The local day (territory time zone)."""
+    WEEK = "WEEK"
+    """The local ISO week, by its Monday."""
+    MONTH = "MONTH"
+    """The local month, by its first day."""
+    TERRITORY = "TERRITORY"
+    """The task's territory."""
+    PARTNER = "PARTNER"
+    """The technician's partner company (none for employees)."""
+    TECHNICIAN = "TECHNICIAN"
+    """The technician (offered, or assigned)."""
+    PRODUCT_CATEGORY = "PRODUCT_CATEGORY"
+    """The category of the asset's product model."""
+    CHANNEL = "CHANNEL"
+    """The channel the service request came in by."""
+    PRIORITY = "PRIORITY"
+    """The task's priority (1 highest)."""
+    TASK_TYPE = "TASK_TYPE"
+    """The kind of task."""
+
+
+BUCKETS = {
+    Dimension.DAY: "day",
+    Dimension.WEEK: "date_trunc('week', day)::date",
+    Dimension.MONTH: "date_trunc('month', day)::date",
+}
+COLUMNS = {
+    Dimension.TERRITORY: "territory_id",
+    Dimension.PARTNER: "partner_id",
+    Dimension.TECHNICIAN: "technician_id",
+    Dimension.PRODUCT_CATEGORY: "product_category",
+    Dimension.CHANNEL: "channel",
+    Dimension.PRIORITY: "priority",
+    Dimension.TASK_TYPE: "task_type",
+}
+READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.DISPATCHER, Role.PARTNER})
+"""Managers, admins and dispatchers read every KPI (there is no territory scoping of staff
+yet); a partner reads only its own technicians' figures."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    territory_ids: list[int] = field(default_factory=list)
+    partner_ids: list[int] = field(default_factory=list)
+    technician_ids: list[int] = field(default_factory=list)
+    product_categories: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    priorities: list[int] = field(default_factory=list)
+    task_types: list[str] = field(default_factory=list)
+
+
+_FILTER_COLUMNS = {
+    "territory_ids": "territory_id",
+    "partner_ids": "partner_id",
+    "technician_ids": "technician_id",
+    "product_categories": "product_category",
+    "channels": "channel",
+    "priorities": "priority",
+    "task_types": "task_type",
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    metric: Metric
+    numerator: Decimal
+    denominator: Decimal | None
+
+    @property
+    def value(self) -> Decimal | None:
+        formula = FORMULAS[self.metric]
+        if self.denominator is None:
+            return self.numerator * formula.scale
+        if self.denominator == 0:
+            return None
+        return self.numerator / self.denominator * formula.scale
+
+
+@dataclass(frozen=True)
+class Row:
+    """One bucket and combination of slicers, with a figure per metric asked for."""
+
+    bucket: date | None
+    keys: dict[Dimension, Any]
+    figures: list[Figure]
+
+
+def scoped_filters(principal: Principal, filters: Filters) -> Filters:
+    """The filters the caller may apply: a partner is held to its own partner dimension."""
+    if principal.role not in READERS:
+        raise DomainError("this role may not read KPIs", ErrorCode.FORBIDDEN)
+    if principal.role is not Role.PARTNER:
+        return filters
+    own = principal.partner_id
+    if own is None or any(p != own for p in filters.partner_ids):
+        raise DomainError(
+            "a partner reads only its own figures", ErrorCode.FORBIDDEN, ["filters", "partnerIds"]
+        )
+    return Filters(**{**filters.__dict__, "partner_ids": [own]})
+
+
+def check_range(first: date, last: date) -> None:
+    if last < first:
+        raise DomainError("`to` is before `from`", ErrorCode.INVALID, ["to"])
+    if (last - first).days + 1 > MAX_DAYS:
+        raise DomainError(f"a range covers at most {MAX_DAYS} days", ErrorCode.INVALID, ["to"])
+
+
+def _where(filters: Filters, params: dict[str, Any]) -> str:
+    clauses = ["day BETWEEN :first AND :last"]
+    for name, column in _FILTER_COLUMNS.items():
+        values = getattr(filters, name)
+        if values:
+            params[name] = list(values)
+            clauses.append(f"{column} = ANY(:{name})")
+    return " AND ".join(clauses)
+
+
+def _sums(metrics: list[Metric]) -> list[str]:
+    columns: list[str] = []
+    for metric in metrics:
+        formula = FORMULAS[metric]
+        for column in (formula.numerator, formula.denominator):
+            if column is not None and column not in columns:
+                columns.append(column)
+    return columns
+
+
+async def kpis(
+    session: AsyncSession,
+    principal: Principal,
+    metrics: list[Metric],
+    dimensions: list[Dimension],
+    first: date,
+    last: date,
+    filters: Filters,
+) -> list[Row]:
+    """The figures of `metrics` grouped by `dimensions` over local days `first`..`last`."""
+    if not metrics:
+        raise DomainError("ask for at least one metric", ErrorCode.INVALID, ["metrics"])
+    check_range(first, last)
+    buckets = [d for d in dimensions if d in BUCKETS]
+    if len(buckets) > 1:
+        raise DomainError("group by one of DAY, WEEK, MONTH", ErrorCode.INVALID, ["dimensions"])
+    filters = scoped_filters(principal, filters)
+    slicers = [d for d in dict.fromkeys(dimensions) if d in COLUMNS]
+    params: dict[str, Any] = {"first": first, "last": last}
+    group = [BUCKETS[buckets[0]]] if buckets else ["NULL::date"]
+    group += [COLUMNS[d] for d in slicers]
+    sums = _sums(list(dict.fromkeys(metrics)))
+    statement = (
+        f"SELECT {', '.join(f'{g} AS g{i}' for i, g in enumerate(group))}, "
+        f"{', '.join(f'sum({c}) AS {c}' for c in sums)} FROM kpi_daily "
+        f"WHERE {_where(filters, params)} GROUP BY {', '.join(group)} "
+        f"ORDER BY {', '.join(str(i + 1) for i in range(len(group)))} LIMIT {MAX_ROWS + 1}"
+    )
+    found = (await session.execute(sa.text(statement), params)).all()
+    if len(found) > MAX_ROWS:
+        raise DomainError(
+            f"the query gives more than {MAX_ROWS} rows: group by fewer dimensions, filter, "
+            "or shorten the range",
+            ErrorCode.INVALID,
+            ["dimensions"],
+        )
+    return [_row(r._mapping, slicers, list(dict.fromkeys(metrics))) for r in found]
+
+
+def _row(values: Any, slicers: list[Dimension], metrics: list[Metric]) -> Row:
+    figures = []
+    for metric in metrics:
+        formula = FORMULAS[metric]
+        numerator = Decimal(values[formula.numerator] or 0)
+        denominator = (
+            None if formula.denominator is None else Decimal(values[formula.denominator] or 0)
+        )
+        figures.append(Figure(metric, numerator, denominator))
+    keys = {d: values[f"g{i + 1}"] for i, d in enumerate(slicers)}
+    return Row(values["g0"], keys, figures)
+
+
+def period_days(period_days: int, today: date) -> tuple[date, date]:
+    return today - timedelta(days=period_days - 1), today

@@ -21,6 +21,7 @@ from schema.attachments import (
     AttachmentConnection,
     AttachmentPayload,
     AttachmentType,
+    AttachToRepairOrderInput,
     AttachToServiceRequestInput,
     AttachToTaskInput,
     RemoveAttachmentInput,
@@ -35,6 +36,9 @@ from schema.permissions import authenticated
 register_node(AttachmentType, repository.get_readable, AttachmentType.from_model)
 
 
+AttachInput = AttachToServiceRequestInput | AttachToTaskInput | AttachToRepairOrderInput
+
+
 @dataclass(frozen=True, slots=True)
 class _Content:
     data: bytes
@@ -42,7 +46,9 @@ class _Content:
     content_type: str | None
 
 
-async def _read(input: AttachToServiceRequestInput | AttachToTaskInput) -> _Content:
+async def _read(
+    input: AttachInput,
+) -> _Content:
     """The bytes from the upload or the base64 field (exactly one), refused early when big."""
     limit = largest_allowed(get_attachment_settings())
     if (input.file is None) == (input.content_base64 is None):
@@ -65,7 +71,9 @@ async def _read(input: AttachToServiceRequestInput | AttachToTaskInput) -> _Cont
 
 
 async def _attach(
-    info: Info, input: AttachToServiceRequestInput | AttachToTaskInput, parent: Parent
+    info: Info,
+    input: AttachInput,
+    parent: Parent,
 ) -> AttachmentPayload:
     content = await _read(input)
     data = AttachmentCreate.model_validate(
@@ -88,7 +96,7 @@ async def _attach(
 
 
 async def _closing(
-    input: AttachToServiceRequestInput | AttachToTaskInput,
+    input: AttachInput,
     result: Coroutine[Any, Any, AttachmentPayload],
 ) -> AttachmentPayload:
     """The payload; the upload's temporary file is closed whatever happened."""
@@ -163,6 +171,25 @@ class AttachmentsMutation:
         async def action() -> AttachmentPayload:
             task_id = decode_id(input.task_id, "Task", "taskId")
             return await _attach(info, input, Parent(task_id=task_id))
+
+        return await _closing(
+            input, execute(info, AttachmentPayload, action, idempotency_key=input.idempotency_key)
+        )
+
+    @strawberry.mutation(
+        extensions=[authenticated()],
+        description=(
+            "Upload a photo, video or PDF/Office document to a depot repair order the caller "
+            "can see (condition photos at intake, say); the same file again returns the first "
+            "attachment."
+        ),
+    )
+    async def attach_to_repair_order(
+        self, info: Info, input: AttachToRepairOrderInput
+    ) -> AttachmentPayload:
+        async def action() -> AttachmentPayload:
+            order_id = decode_id(input.repair_order_id, "RepairOrder", "repairOrderId")
+            return await _attach(info, input, Parent(repair_order_id=order_id))
 
         return await _closing(
             input, execute(info, AttachmentPayload, action, idempotency_key=input.idempotency_key)

@@ -152,6 +152,23 @@ class AttachToTaskInput:
     idempotency_key: str | None = None
 
 
+@strawberry.input(
+    description="A file for a depot repair order (condition photos at intake, documents): send "
+    "exactly one of file and contentBase64."
+)
+class AttachToRepairOrderInput:
+    repair_order_id: strawberry.ID
+    file: Upload | None = strawberry.field(default=None, description=_FILE)
+    content_base64: str | None = strawberry.field(default=None, description=_BASE64)
+    filename: str | None = strawberry.field(
+        default=None, description="Defaults to the uploaded file's name."
+    )
+    caption: str | None = strawberry.field(
+        default=None, description="Short caption shown with the file (up to 300 characters)."
+    )
+    idempotency_key: str | None = None
+
+
 @strawberry.input(description="The attachment to remove.")
 class RemoveAttachmentInput:
     id: strawberry.ID

@@ -356,15 +356,16 @@ class RepairOrderType(Node):
 
     @strawberry.field(
         extensions=[FirstItems(20)],
-        description="Condition photos: the attachments of the service request it was booked "
-        "against (upload them there with the attachments API).",
+        description="Condition photos and documents: those attached to the order "
+        "(attachToRepairOrder), then those of the service request it was booked against.",
     )
     async def photos(self, info: Info) -> list[AttachmentType]:
-        if self.row.service_request_id is None:
-            return []
-        rows = await info.context.loaders.children(Attachment, Attachment.service_request_id).load(
-            self.row.service_request_id
-        )
+        loaders = info.context.loaders
+        rows = await loaders.children(Attachment, Attachment.repair_order_id).load(self.db_id)
+        if self.row.service_request_id is not None:
+            rows = rows + await loaders.children(Attachment, Attachment.service_request_id).load(
+                self.row.service_request_id
+            )
         return [AttachmentType.from_model(r) for r in rows]
 
 

@@ -5,6 +5,7 @@ Content is addressed by its SHA-256: a blob is stored once however often it is a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -44,11 +45,13 @@ class AttachmentBase(SQLModel):
 
 
 class Attachment(AttachmentBase, table=True):
-    """A blob attached to exactly one service request or one task."""
+    """A blob attached to exactly one service request, task or depot repair order."""
 
     __tablename__ = "attachments"
     __table_args__ = (
-        sa.CheckConstraint("(service_request_id IS NULL) <> (task_id IS NULL)", name="one_parent"),
+        sa.CheckConstraint(
+            "num_nonnulls(service_request_id, task_id, repair_order_id) = 1", name="one_parent"
+        ),
     )
 
     id: int | None = id_field()
@@ -57,6 +60,7 @@ class Attachment(AttachmentBase, table=True):
     )
     service_request_id: int | None = fk("service_requests.id", nullable=True, ondelete="CASCADE")
     task_id: int | None = fk("tasks.id", nullable=True, ondelete="CASCADE")
+    repair_order_id: int | None = fk("repair_orders.id", nullable=True, ondelete="CASCADE")
     kind: AttachmentKind = Field(sa_type=enum_type(AttachmentKind, 16))
     content_type: str = Field(max_length=120)
     size_bytes: int = Field(sa_type=sa.BigInteger)
@@ -70,3 +74,12 @@ class AttachmentCreate(AttachmentBase):
     """What the caller sends with the content (the parent is given by the mutation)."""
 
     declared_content_type: str | None = Field(default=None, max_length=120)
+
+
+@dataclass(frozen=True, slots=True)
+class Parent:
+    """Exactly one of the three."""
+
+    service_request_id: int | None = None
+    task_id: int | None = None
+    repair_order_id: int | None = None

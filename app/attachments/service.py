@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, delete, select
 
 from app.attachments import repository
-from app.attachments.models import Attachment, AttachmentCreate, AttachmentKind, Blob
+from app.attachments.models import Attachment, AttachmentCreate, AttachmentKind, Blob, Parent
 from app.attachments.settings import MB, AttachmentSettings
 from app.attachments.sniff import contradicts, sniff
 from app.attachments.storage import Storage, key_for
 from app.core.auth import Principal
 from app.core.errors import DomainError, ErrorCode, Forbidden, NotFound
+from app.depot_repair import repository as repair_orders
 from app.service_requests import repository as requests
 from app.work_orders import repository as tasks
-
-
-@dataclass(frozen=True, slots=True)
-class Parent:
-    """Exactly one of the two."""
-
-    service_request_id: int | None = None
-    task_id: int | None = None
 
 
 def limit_for(settings: AttachmentSettings, kind: AttachmentKind) -> int:
@@ -46,6 +38,9 @@ async def _check_parent(session: AsyncSession, principal: Principal, parent: Par
     if parent.task_id is not None:
         found = await tasks.get_readable(session, principal, parent.task_id)
         what, field = "task", "taskId"
+    elif parent.repair_order_id is not None:
+        found = await repair_orders.get_readable(session, principal, parent.repair_order_id)
+        what, field = "repair order", "repairOrderId"
     else:
         assert parent.service_request_id is not None
         found = await requests.get_readable(session, principal, parent.service_request_id)
@@ -113,9 +108,7 @@ async def attach(
     the same parent again returns the first attachment."""
     await _check_parent(session, principal, parent)
     blob = _checked_type(content, data, settings)
-    same = await repository.find_same(
-        session, blob.sha256, parent.service_request_id, parent.task_id
-    )
+    same = await repository.find_same(session, blob.sha256, parent)
     if same is not None:
         return same
     await _store_blob(session, storage, blob, content)
@@ -125,6 +118,7 @@ async def attach(
         blob_sha256=blob.sha256,
         service_request_id=parent.service_request_id,
         task_id=parent.task_id,
+        repair_order_id=parent.repair_order_id,
         kind=blob.kind,
         content_type=blob.content_type,
         size_bytes=blob.size_bytes,

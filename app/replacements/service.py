@@ -204,14 +204,16 @@ async def _model(
 
 async def _evidence(session: AsyncSession, source: Source, ids: list[int]) -> list[int]:
     """The attachments offered as evidence: photos and documents of the source task, or of
-    the repair order's service request."""
+    the repair order (its own and its service request's)."""
     if not ids:
         return []
     owner = (
         col(Attachment.task_id) == source.task_id
         if source.task_id is not None
-        else col(Attachment.service_request_id) == source.service_request_id
+        else col(Attachment.repair_order_id) == source.repair_order_id
     )
+    if source.service_request_id is not None:  # a repair order booked against a request
+        owner = owner | (col(Attachment.service_request_id) == source.service_request_id)
     found = set(
         (
             await session.scalars(select(Attachment.id).where(col(Attachment.id).in_(ids), owner))

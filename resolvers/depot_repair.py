@@ -7,9 +7,10 @@ from datetime import datetime, time
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.billing.models import LineIn
-from app.core.auth import Role
+from app.core.auth import Principal, Role
 from app.core.errors import DomainError, ErrorCode, FieldProblem, collect, invalid
 from app.core.ratelimit import MemoryLimiter
 from app.depot_repair import reports, repository, service, tracking
@@ -115,6 +116,23 @@ def _billing_lines(lines: list[LineInput]) -> list[LineIn]:
 def _period(start: datetime, end: datetime) -> None:
     if end <= start:
         raise DomainError("`to` must be after `from`", ErrorCode.INVALID, ["to"])
+
+
+Step = Callable[[AsyncSession, Principal, int, int | None], Awaitable[RepairOrder]]
+
+
+async def _step(info: Info, input: RepairStepInput, step: Step) -> RepairOrderPayload:
+    """A plain step: the order and the version the caller saw, nothing more."""
+    return await _order_payload(
+        info,
+        lambda: step(
+            info.context.session,
+            info.context.require_principal(),
+            _order_id(input.repair_order_id),
+            input.expected_version,
+        ),
+        input.idempotency_key,
+    )
 
 
 @strawberry.type
@@ -487,16 +505,7 @@ class DepotRepairMutation:
         description="Start the approved repair: APPROVED -> IN_REPAIR.",
     )
     async def start_repair(self, info: Info, input: RepairStepInput) -> RepairOrderPayload:
-        return await _order_payload(
-            info,
-            lambda: service.start_repair(
-                info.context.session,
-                info.context.require_principal(),
-                _order_id(input.repair_order_id),
-                input.expected_version,
-            ),
-            input.idempotency_key,
-        )
+        return await _step(info, input, service.start_repair)
 
     @strawberry.mutation(
         extensions=[allow(*_roles(Action.REQUEST_PARTS))],
@@ -526,16 +535,7 @@ class DepotRepairMutation:
         "fulfilled requisition resumes the order by itself.",
     )
     async def resume_repair(self, info: Info, input: RepairStepInput) -> RepairOrderPayload:
-        return await _order_payload(
-            info,
-            lambda: service.resume(
-                info.context.session,
-                info.context.require_principal(),
-                _order_id(input.repair_order_id),
-                input.expected_version,
-            ),
-            input.idempotency_key,
-        )
+        return await _step(info, input, service.resume)
 
     @strawberry.mutation(
         extensions=[allow(Role.TECHNICIAN, Role.ADMIN, Role.MANAGER)],
@@ -565,16 +565,7 @@ class DepotRepairMutation:
         description="The repair is done: IN_REPAIR -> QC.",
     )
     async def submit_repair_for_qc(self, info: Info, input: RepairStepInput) -> RepairOrderPayload:
-        return await _order_payload(
-            info,
-            lambda: service.submit_for_qc(
-                info.context.session,
-                info.context.require_principal(),
-                _order_id(input.repair_order_id),
-                input.expected_version,
-            ),
-            input.idempotency_key,
-        )
+        return await _step(info, input, service.submit_for_qc)
 
     @strawberry.mutation(
         extensions=[allow(*_roles(Action.PASS_QC))],

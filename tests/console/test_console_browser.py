@@ -30,6 +30,8 @@ from app.core.auth import Role
 from app.core.config import Settings
 from app.core.db import create_engine, create_session_factory
 from app.core.events import Broker
+from app.core.jobs import DISPATCH_QUEUE
+from app.core.worker import Worker
 from app.demo.command import seed_database
 from app.demo.generator import DEMO_DOMAIN, DEMO_PASSWORD, LOCAL
 from app.main import create_app
@@ -112,8 +114,7 @@ def console_database(settings: Settings) -> Iterator[str]:
 
 @pytest.fixture
 async def address(settings: Settings, console_database: str) -> AsyncIterator[str]:
-    # run_jobs: the optimizer's runs start as soon as runDispatch commits
-    demo_settings = settings.model_copy(update={"database_url": console_database, "run_jobs": True})
+    demo_settings = settings.model_copy(update={"database_url": console_database})
     engine = create_engine(demo_settings)
     sessions = create_session_factory(engine)
     broker = Broker(None)
@@ -124,8 +125,15 @@ async def address(settings: Settings, console_database: str) -> AsyncIterator[st
             sessions, out=io.StringIO(), if_empty=True, today=today, customers=150, technicians=20
         )
         app = create_app(demo_settings, sessions=sessions, broker=broker)
-        async with serving(app) as address:
-            yield address
+        # a job worker solves the optimizer's runs as soon as runDispatch commits; the periodic
+        # jobs stay off so the demo day holds still under the test
+        worker = Worker(demo_settings, sessions, broker, queues=[DISPATCH_QUEUE])
+        await worker.start()
+        try:
+            async with serving(app) as address:
+                yield address
+        finally:
+            await worker.stop()
     finally:
         await broker.disconnect()
         await engine.dispose()

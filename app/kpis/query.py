@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal, Role
-from app.core.errors import DomainError, ErrorCode
+from app.core.errors import DomainError, ErrorCode, camel
 
 MAX_DAYS = 400
 """The longest range one query may cover (a year and a bit, for year-on-year tiles)."""
@@ -202,6 +202,27 @@ def scoped_filters(principal: Principal, filters: Filters) -> Filters:
     return Filters(**{**filters.__dict__, "partner_ids": [own]})
 
 
+MAX_FILTER_VALUES = 200
+"""Values one filter takes at most (a longer list is a client error, not a query to run)."""
+_BIGINT = 2**63 - 1
+
+
+def check_filters(filters: Filters) -> None:
+    """Each filter a bounded list of values a column can hold: a made-up id far beyond the
+    column's range, or ten thousand of them, is refused before any statement runs."""
+    for name in _FILTER_COLUMNS:
+        values = getattr(filters, name)
+        at = ["filters", camel(name)]
+        if len(values) > MAX_FILTER_VALUES:
+            raise DomainError(
+                f"a filter takes at most {MAX_FILTER_VALUES} values", ErrorCode.INVALID, at
+            )
+        for value in values:
+            fits = 0 <= value <= _BIGINT if isinstance(value, int) else len(value) <= 40
+            if not fits:
+                raise DomainError(f"no such value: {str(value)[:40]}", ErrorCode.INVALID, at)
+
+
 def check_range(first: date, last: date) -> None:
     if last < first:
         raise DomainError("`to` is before `from`", ErrorCode.INVALID, ["to"])
@@ -242,6 +263,7 @@ async def kpis(
     if not metrics:
         raise DomainError("ask for at least one metric", ErrorCode.INVALID, ["metrics"])
     check_range(first, last)
+    check_filters(filters)
     buckets = [d for d in dimensions if d in BUCKETS]
     if len(buckets) > 1:
         raise DomainError("group by one of DAY, WEEK, MONTH", ErrorCode.INVALID, ["dimensions"])

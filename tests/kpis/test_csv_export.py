@@ -67,3 +67,27 @@ async def test_the_export_refuses_like_the_query(gql: GraphQLClient) -> None:
     assert (invalid.status_code, invalid.json()["field"]) == (400, ["to"])
     unknown = await gql.http.get("/kpis.csv", params=_params(metrics="NOPE"), headers=as_admin)
     assert unknown.json()["error"] == "INVALID"
+
+
+async def test_hostile_filters_are_refused_by_the_export_and_the_query(gql: GraphQLClient) -> None:
+    as_admin = {"Authorization": f"Bearer {token(gql.settings, Role.ADMIN)}"}
+    # an id far beyond any column's range, and a thousand ids, are refused before any query
+    huge = _params(territoryIds=str(10**30))
+    refused = await gql.http.get("/kpis.csv", params=huge, headers=as_admin)
+    assert (refused.status_code, refused.json()["field"]) == (400, ["filters", "territoryIds"])
+    many = _params(technicianIds=",".join(str(i) for i in range(1, 1001)))
+    refused = await gql.http.get("/kpis.csv", params=many, headers=as_admin)
+    assert (refused.status_code, refused.json()["field"]) == (400, ["filters", "technicianIds"])
+    long_type = _params(taskTypes="X" * 500)
+    refused = await gql.http.get("/kpis.csv", params=long_type, headers=as_admin)
+    assert (refused.status_code, refused.json()["field"]) == (400, ["filters", "taskTypes"])
+    # and the GraphQL query answers the same with a typed error
+    query = """
+    query($p: [Int!]) { kpis(metrics: [JOBS_COMPLETED], dimensions: [], from: "2026-01-01",
+      to: "2026-01-31", filters: {priorities: $p}) { rows { bucket } userErrors { field code } } }
+    """
+    body = await gql.as_role(Role.ADMIN)(query, {"p": list(range(1000))})
+    assert body["kpis"] == {
+        "rows": [],
+        "userErrors": [{"field": ["filters", "priorities"], "code": "INVALID"}],
+    }

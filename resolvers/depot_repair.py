@@ -90,6 +90,8 @@ def _hours(rows: list[OpeningHoursInput]) -> list[service.OpeningHours]:
 
 
 def _stock_lines(lines: list[StockLineInput], field: str = "lines") -> list[MovementLine]:
+    if not 1 <= len(lines) <= 100:
+        raise invalid("give 1 to 100 lines", field)
     return [
         MovementLine(
             part_id=decode_id(line.part_id, "Part", [field, str(i), "partId"]),

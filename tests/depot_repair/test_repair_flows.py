@@ -59,6 +59,11 @@ async def test_approved_repair_from_intake_to_handover(
     order = await ok(tech_a, START_REPAIR, {"repairOrderId": order["id"]})
     part_gid = world.gid("Part", world.part.id)
     consume = {"repairOrderId": order["id"], "lines": [{"partId": part_gid, "quantity": 1}]}
+    # (a list of 101 lines, or none, is refused at the edge and takes nothing)
+    for lines in ([], [{"partId": part_gid, "quantity": 1}] * 101):
+        refused = await tech_a.mutate(CONSUME, {"repairOrderId": order["id"], "lines": lines})
+        assert error_codes(refused) == ["INVALID"]
+    assert await level(session, world.location_id, world.part.id) == 5
     order = await ok(tech_a, CONSUME, {**consume, "idempotencyKey": "fit-1"})
     await ok(tech_a, CONSUME, {**consume, "idempotencyKey": "fit-1"})  # a retry
     assert order["partsUsed"] == [{"quantity": 1, "partSku": world.part.sku}]

@@ -14,6 +14,7 @@ from app.core.events import Broker
 from app.core.jobs import Job
 from app.core.models import utcnow
 from app.kpis.service import reconcile
+from app.kpis.spans import compact
 
 log = structlog.get_logger("fieldgraph.kpis")
 
@@ -39,4 +40,22 @@ async def reconcile_recent_days(sessions: SessionFactory, broker: Broker) -> int
     return repaired
 
 
-JOBS = [Job("kpi-reconcile", every_seconds=3600, run=reconcile_recent_days)]
+COMPACT_LOCK = "fieldgraph:kpis:compact"
+
+
+async def compact_spans(sessions: SessionFactory, broker: Broker) -> int | None:
+    """Fold the month and week spans' difference rows (readers sum them either way; fewer
+    rows keep year-long tiles fast). None when another instance is at it."""
+    async with unit_of_work(sessions, broker) as session:
+        locked = await session.scalar(
+            sa.text("SELECT pg_try_advisory_xact_lock(hashtext(:lock))"), {"lock": COMPACT_LOCK}
+        )
+        if not locked:
+            return None
+        return await compact(session)
+
+
+JOBS = [
+    Job("kpi-reconcile", every_seconds=3600, run=reconcile_recent_days),
+    Job("kpi-compact", every_seconds=300, run=compact_spans),
+]

@@ -3,7 +3,9 @@
 `kpi_task_facts` holds, per task, one row per (local day, technician) it counts on; it is
 replaced whole whenever the task or its source rows change. `kpi_daily` is the sum of those
 facts per day and dimension, moved by the difference in the same transaction (see
-`app/kpis/rollup.py`)."""
+`app/kpis/rollup.py`). `kpi_spans` holds the same sums over whole months and over weeks cut at
+month ends, kept by triggers on `kpi_daily` (see `app/kpis/spans.py`), so a year-long tile sums
+a few thousand rows instead of every day's."""
 
 from __future__ import annotations
 
@@ -99,6 +101,30 @@ class KpiDaily(KpiDimensions, KpiMeasures, table=True):
     id: int | None = id_field()
     facts: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
     """How many fact rows make this row up; a row that falls to zero is deleted."""
+
+
+class KpiSpan(KpiMeasures, table=True):
+    """`kpi_daily` summed over a span of days: a whole local month (grain `M`) or the part of
+    an ISO week that falls in one month (grain `W`, starting on the Monday or the 1st).
+
+    Rows are appended by the triggers on `kpi_daily` (one row of differences per statement
+    and slicer, never an update, so writers never wait on each other) and folded together by
+    `kpi-compact`; readers sum them, so a span's figure is exact at any moment."""
+
+    __tablename__ = "kpi_spans"
+    __table_args__ = (sa.Index("ix_kpi_spans_grain_start", "grain", "start"),)
+
+    id: int | None = id_field()
+    grain: str = Field(max_length=1)
+    start: date
+    territory_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    partner_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    technician_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    product_category: str | None = Field(default=None, max_length=16)
+    channel: str | None = Field(default=None, max_length=24)
+    priority: int = Field(sa_type=sa.SmallInteger)
+    task_type: str = Field(max_length=16)
+    facts: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
 
 
 from app.kpis import hooks as _hooks  # noqa: E402,F401  (installs the session hooks)

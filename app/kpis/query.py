@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal, Role
 from app.core.errors import DomainError, ErrorCode, camel
+from app.kpis import spans
 
 MAX_DAYS = 400
 """The longest range one query may cover (a year and a bit, for year-on-year tiles)."""
@@ -230,14 +231,15 @@ def check_range(first: date, last: date) -> None:
         raise DomainError(f"a range covers at most {MAX_DAYS} days", ErrorCode.INVALID, ["to"])
 
 
-def _where(filters: Filters, params: dict[str, Any]) -> str:
-    clauses = ["day BETWEEN :first AND :last"]
+def slicer_filters(filters: Filters, params: dict[str, Any]) -> list[str]:
+    """Conditions on the slicer columns (every rollup table has them), binding their values."""
+    clauses = []
     for name, column in _FILTER_COLUMNS.items():
         values = getattr(filters, name)
         if values:
             params[name] = list(values)
             clauses.append(f"{column} = ANY(:{name})")
-    return " AND ".join(clauses)
+    return clauses
 
 
 def _sums(metrics: list[Metric]) -> list[str]:
@@ -269,14 +271,21 @@ async def kpis(
         raise DomainError("group by one of DAY, WEEK, MONTH", ErrorCode.INVALID, ["dimensions"])
     filters = scoped_filters(principal, filters)
     slicers = [d for d in dict.fromkeys(dimensions) if d in COLUMNS]
-    params: dict[str, Any] = {"first": first, "last": last}
+    params: dict[str, Any] = {}
+    pieces = spans.cover(
+        first,
+        last,
+        by_day=Dimension.DAY in buckets,
+        by_week=Dimension.WEEK in buckets,
+    )
+    rows_from = spans.source(pieces, slicer_filters(filters, params), params)
     group = [BUCKETS[buckets[0]]] if buckets else ["NULL::date"]
     group += [COLUMNS[d] for d in slicers]
     sums = _sums(list(dict.fromkeys(metrics)))
     statement = (
         f"SELECT {', '.join(f'{g} AS g{i}' for i, g in enumerate(group))}, "
-        f"{', '.join(f'sum({c}) AS {c}' for c in sums)} FROM kpi_daily "
-        f"WHERE {_where(filters, params)} GROUP BY {', '.join(group)} "
+        f"{', '.join(f'sum({c}) AS {c}' for c in sums)} FROM {rows_from} "
+        f"GROUP BY {', '.join(group)} "
         f"ORDER BY {', '.join(str(i + 1) for i in range(len(group)))} LIMIT {MAX_ROWS + 1}"
     )
     found = (await session.execute(sa.text(statement), params)).all()

@@ -15,11 +15,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
+from app.kpis import spans
 from app.kpis.query import FORMULAS, Filters, Metric, check_range, scoped_filters
 
 MAX_TECHNICIANS = 200
@@ -48,19 +50,20 @@ async def scoreboard(
     filters = scoped_filters(principal, wanted)
     formula = FORMULAS[metric]
     denominator = formula.denominator or "1"
-    params: dict[str, object] = {"first": first, "last": last}
-    where = "day BETWEEN :first AND :last AND technician_id IS NOT NULL"
+    params: dict[str, Any] = {}
+    conditions = ["technician_id IS NOT NULL"]
     if filters.territory_ids:
-        where += " AND territory_id = ANY(:territories)"
+        conditions.append("territory_id = ANY(:territories)")
         params["territories"] = filters.territory_ids
     if filters.partner_ids:
-        where += " AND partner_id = ANY(:partners)"
+        conditions.append("partner_id = ANY(:partners)")
         params["partners"] = filters.partner_ids
+    rows_from = spans.source(spans.cover(first, last), conditions, params)
     rows = (
         await session.execute(
             sa.text(
                 f"SELECT technician_id, task_type, priority, sum({formula.numerator}) AS num, "
-                f"sum({denominator}) AS den FROM kpi_daily WHERE {where} "
+                f"sum({denominator}) AS den FROM {rows_from} "
                 "GROUP BY 1, 2, 3"
             ),
             params,

@@ -1,4 +1,5 @@
-"""Reconciliation: recompute KPI days from the source rows and repair the rollup's drift."""
+"""Reconciliation: recompute KPI days from the source rows and repair the rollup's drift
+(the month and week spans follow `kpi_daily` by trigger, then are folded)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kpis.rollup import recompute_statements
+from app.kpis.spans import compact
 
 
 async def reconcile(session: AsyncSession, first: date, last: date) -> int:
@@ -17,4 +19,5 @@ async def reconcile(session: AsyncSession, first: date, last: date) -> int:
         result = await session.execute(statement, params)
         if index == 1:
             drift = int(result.scalar_one())
+    await compact(session)
     return drift

@@ -147,3 +147,28 @@ async def rollup(session: AsyncSession) -> list[tuple[Any, ...]]:
     return sorted(
         (tuple(v for k, v in row._mapping.items() if k != "id") for row in rows), key=repr
     )
+
+
+_SLICERS = "territory_id, partner_id, technician_id, product_category, channel, priority, task_type"
+_SUMS = (
+    "sum(facts), sum(jobs_completed), sum(first_time_fixes), sum(response_met), "
+    "sum(arrivals_on_time), sum(offers_made), sum(rating_sum), sum(repair_seconds), "
+    "sum(revenue_net)"
+)
+_SPANS_OF_DAILY = (
+    f"SELECT grain, start, {_SLICERS}, {_SUMS} FROM kpi_daily CROSS JOIN LATERAL "
+    "(VALUES ('M', date_trunc('month', day)::date), "
+    "('W', greatest(date_trunc('week', day), date_trunc('month', day))::date)) s(grain, start) "
+    f"GROUP BY grain, start, {_SLICERS}"
+)
+_SPANS = (
+    f"SELECT grain, start, {_SLICERS}, {_SUMS} FROM kpi_spans "
+    f"GROUP BY grain, start, {_SLICERS} HAVING sum(facts) <> 0"
+)
+
+
+async def spans_and_their_days(session: AsyncSession) -> tuple[list[Any], list[Any]]:
+    """The month and week spans as stored (differences summed), and as `kpi_daily` sums them."""
+    stored = (await session.execute(sa.text(_SPANS))).all()
+    expected = (await session.execute(sa.text(_SPANS_OF_DAILY))).all()
+    return sorted(map(tuple, stored), key=repr), sorted(map(tuple, expected), key=repr)

@@ -142,6 +142,9 @@ async def _run(session: AsyncSession, steps: list[tuple[str, int, int]]) -> None
         await helpers.committed(session, call)
     async with session.begin_nested():
         pass  # the last created task is committed too
+    # then the month and week spans add up to the days, difference rows and all
+    stored, expected = await helpers.spans_and_their_days(session)
+    assert stored == expected
     # when every day is recomputed from the source rows
     kept = await helpers.rollup(session)
     days = sorted((await session.scalars(sa.text("SELECT DISTINCT day FROM kpi_daily"))).all())
@@ -150,6 +153,10 @@ async def _run(session: AsyncSession, steps: list[tuple[str, int, int]]) -> None
     # then nothing had drifted and the rollup is unchanged
     assert drift == 0
     assert await helpers.rollup(session) == kept
+    # and the reconciliation's fold left one row per span and slicer, still adding up
+    stored, expected = await helpers.spans_and_their_days(session)
+    assert stored == expected
+    assert await session.scalar(sa.text("SELECT count(*) FROM kpi_spans")) == len(stored)
 
 
 def _step(

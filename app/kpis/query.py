@@ -278,7 +278,10 @@ async def kpis(
         by_day=Dimension.DAY in buckets,
         by_week=Dimension.WEEK in buckets,
     )
-    rows_from = spans.source(pieces, slicer_filters(filters, params), params)
+    per_technician = Dimension.TECHNICIAN in slicers or bool(filters.technician_ids)
+    rows_from = spans.source(
+        pieces, slicer_filters(filters, params), params, per_technician=per_technician
+    )
     group = [BUCKETS[buckets[0]]] if buckets else ["NULL::date"]
     group += [COLUMNS[d] for d in slicers]
     sums = _sums(list(dict.fromkeys(metrics)))

@@ -58,7 +58,7 @@ async def scoreboard(
     if filters.partner_ids:
         conditions.append("partner_id = ANY(:partners)")
         params["partners"] = filters.partner_ids
-    rows_from = spans.source(spans.cover(first, last), conditions, params)
+    rows_from = spans.source(spans.cover(first, last), conditions, params, per_technician=True)
     rows = (
         await session.execute(
             sa.text(

@@ -21,6 +21,7 @@ from app.kpis.catalogue import DIMENSION_COLUMNS, MEASURES
 
 MONTH = "M"
 WEEK = "W"
+"""Grains of spans per technician; their lower-case forms fold all technicians together."""
 _SLICERS = [c for c in DIMENSION_COLUMNS if c != "day"]
 _COLUMNS = ", ".join([*_SLICERS, *MEASURES])
 
@@ -75,12 +76,17 @@ def cover(first: date, last: date, *, by_day: bool = False, by_week: bool = Fals
     return pieces
 
 
-def source(pieces: Cover, filters: list[str], params: dict[str, Any]) -> str:
+def source(
+    pieces: Cover, filters: list[str], params: dict[str, Any], *, per_technician: bool
+) -> str:
     """A FROM item with `day`, the slicers and the measures, reading each piece of the cover
-    from its table; `filters` are conditions on slicer columns, true of every table."""
+    from its table; `filters` are conditions on slicer columns, true of every table. Without
+    `per_technician` the spans that fold all technicians together are read (their
+    `technician_id` is null): far fewer rows, for tiles that neither group nor filter by it."""
     parts = []
     where = "".join(f" AND {f}" for f in filters)
-    for grain, starts in ((MONTH, pieces.months), (WEEK, pieces.weeks)):
+    month, week = (MONTH, WEEK) if per_technician else (MONTH.lower(), WEEK.lower())
+    for grain, starts in ((month, pieces.months), (week, pieces.weeks)):
         if starts:
             params[f"span_{grain}"] = starts
             parts.append(

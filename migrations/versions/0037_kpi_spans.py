@@ -17,6 +17,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SLICERS = "territory_id, partner_id, technician_id, product_category, channel, priority, task_type"
+SPAN_SLICERS = SLICERS.replace(
+    "technician_id", "CASE WHEN s.grain IN ('M', 'W') THEN r.technician_id END"
+)
+"""Upper-case grains keep the technician; lower-case ones fold every technician together."""
 MEASURES = (
     "jobs_completed",
     "first_visits_closed",
@@ -42,9 +46,11 @@ MEASURES = (
     "repair_seconds",
     "revenue_net",
 )
+MONTH = "date_trunc('month', r.day)::date"
+WEEK_PART = "greatest(date_trunc('week', r.day), date_trunc('month', r.day))::date"
 SPANS = (
-    "(VALUES ('M', date_trunc('month', r.day)::date), "
-    "('W', greatest(date_trunc('week', r.day), date_trunc('month', r.day))::date)) s(grain, start)"
+    f"(VALUES ('M', {MONTH}), ('W', {WEEK_PART}), ('m', {MONTH}), ('w', {WEEK_PART})) "
+    "s(grain, start)"
 )
 
 
@@ -54,9 +60,9 @@ def _apply(rows: str) -> str:
     nonzero = " OR ".join(f"sum(r.sign * r.{c}) <> 0" for c in ("facts", *MEASURES))
     return (
         f"INSERT INTO kpi_spans (grain, start, {SLICERS}, facts, {', '.join(MEASURES)}) "
-        f"SELECT s.grain, s.start, {SLICERS}, {sums} "
+        f"SELECT s.grain, s.start, {SPAN_SLICERS}, {sums} "
         f"FROM ({rows}) r CROSS JOIN LATERAL {SPANS} "
-        f"GROUP BY s.grain, s.start, {SLICERS} HAVING {nonzero}"
+        f"GROUP BY s.grain, s.start, {SPAN_SLICERS} HAVING {nonzero}"
     )
 
 
@@ -123,9 +129,9 @@ def upgrade() -> None:
     columns = ", ".join(("facts", *MEASURES))
     op.execute(
         f"INSERT INTO kpi_spans (grain, start, {SLICERS}, {columns}) "
-        f"SELECT s.grain, s.start, {SLICERS}, "
+        f"SELECT s.grain, s.start, {SPAN_SLICERS}, "
         f"{', '.join(f'sum(r.{c})' for c in ('facts', *MEASURES))} "
-        f"FROM kpi_daily r CROSS JOIN LATERAL {SPANS} GROUP BY s.grain, s.start, {SLICERS}"
+        f"FROM kpi_daily r CROSS JOIN LATERAL {SPANS} GROUP BY s.grain, s.start, {SPAN_SLICERS}"
     )
 
 

@@ -155,11 +155,15 @@ _SUMS = (
     "sum(arrivals_on_time), sum(offers_made), sum(rating_sum), sum(repair_seconds), "
     "sum(revenue_net)"
 )
+_MONTH = "date_trunc('month', day)::date"
+_WEEK_PART = "greatest(date_trunc('week', day), date_trunc('month', day))::date"
+_SPAN_SLICERS = _SLICERS.replace(
+    "technician_id", "CASE WHEN grain IN ('M', 'W') THEN technician_id END"
+)
 _SPANS_OF_DAILY = (
-    f"SELECT grain, start, {_SLICERS}, {_SUMS} FROM kpi_daily CROSS JOIN LATERAL "
-    "(VALUES ('M', date_trunc('month', day)::date), "
-    "('W', greatest(date_trunc('week', day), date_trunc('month', day))::date)) s(grain, start) "
-    f"GROUP BY grain, start, {_SLICERS}"
+    f"SELECT grain, start, {_SPAN_SLICERS}, {_SUMS} FROM kpi_daily CROSS JOIN LATERAL "
+    f"(VALUES ('M', {_MONTH}), ('W', {_WEEK_PART}), ('m', {_MONTH}), ('w', {_WEEK_PART})) "
+    f"s(grain, start) GROUP BY grain, start, {_SPAN_SLICERS}"
 )
 _SPANS = (
     f"SELECT grain, start, {_SLICERS}, {_SUMS} FROM kpi_spans "

@@ -165,3 +165,27 @@ async def test_folding_keeps_one_row_per_span_and_slicer(session: AsyncSession) 
     assert await session.scalar(sa.text("SELECT count(*) FROM kpi_spans")) == len(stored)
     # a second fold finds nothing to do
     assert await spans.compact(session) == 0
+
+
+async def test_tiles_by_technician_read_the_spans_that_keep_them(session: AsyncSession) -> None:
+    await _history(session)
+    first, last = START + timedelta(days=9), START + timedelta(days=111)
+    for dimensions, filters in [
+        ([Dimension.MONTH, Dimension.TECHNICIAN], Filters()),
+        ([Dimension.MONTH], Filters(technician_ids=[3, 4])),
+    ]:
+        rows = await kpis(
+            session, MANAGER, [Metric.JOBS_COMPLETED], dimensions, first, last, filters
+        )
+        got = {(r.bucket, r.keys.get(Dimension.TECHNICIAN)): r.figures[0].numerator for r in rows}
+        by_technician = Dimension.TECHNICIAN in dimensions
+        expected = await session.execute(
+            sa.text(
+                "SELECT date_trunc('month', day)::date, "
+                f"{'technician_id' if by_technician else 'NULL'}, sum(jobs_completed) "
+                "FROM kpi_daily WHERE day BETWEEN :first AND :last "
+                f"{'' if by_technician else 'AND technician_id IN (3, 4)'} GROUP BY 1, 2"
+            ),
+            {"first": first, "last": last},
+        )
+        assert got == {(r[0], r[1]): r[2] for r in expected}

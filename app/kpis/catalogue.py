@@ -26,6 +26,11 @@ COUNTERS: tuple[str, ...] = (
     "repeat_visits",
     "repair_count",
     "repair_seconds",
+    "travels",
+    "travel_seconds",
+    "onsite_seconds",
+    "busy_seconds",
+    "parts_used",
 )
 """Whole-number measures (bigint)."""
 

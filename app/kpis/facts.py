@@ -70,6 +70,35 @@ _SOURCES = f"""
             t.scheduled_start + interval '{ON_TIME_GRACE_MINUTES} minutes'))::int::numeric)
     ) AS m(measure, value)
   UNION ALL
+    -- time on the road: each check-in after the travel that led to it, on the day of arrival
+    SELECT t.id, e.at, t.technician_id, m.measure, m.value
+    FROM t
+    JOIN LATERAL (
+        SELECT ev.at, (SELECT max(p.at) FROM task_events p WHERE p.task_id = t.id
+                       AND p.to_status = 'EN_ROUTE' AND p.at <= ev.at) AS left_at
+        FROM task_events ev WHERE ev.task_id = t.id AND ev.to_status = 'ON_SITE'
+    ) e ON e.left_at IS NOT NULL
+    CROSS JOIN LATERAL (VALUES
+        ('travels', 1::numeric),
+        ('travel_seconds', floor(extract(epoch FROM e.at - e.left_at))),
+        ('busy_seconds', floor(extract(epoch FROM e.at - e.left_at)))
+    ) AS m(measure, value)
+  UNION ALL
+    -- time at the site: first check-in to the close of the visit, on the day it closed
+    SELECT t.id, t.finished_at, t.technician_id, m.measure, m.value
+    FROM t
+    JOIN LATERAL (SELECT min(e.at) AS at FROM task_events e
+                  WHERE e.task_id = t.id AND e.to_status = 'ON_SITE') a ON a.at IS NOT NULL
+    CROSS JOIN LATERAL (VALUES
+        ('onsite_seconds', floor(extract(epoch FROM t.finished_at - a.at))),
+        ('busy_seconds', floor(extract(epoch FROM t.finished_at - a.at)))
+    ) AS m(measure, value)
+    WHERE t.status IN ('COMPLETED', 'INCOMPLETE') AND t.finished_at IS NOT NULL
+  UNION ALL
+    -- parts recorded as used on the visit, on the day they were recorded
+    SELECT t.id, p.created_at, t.technician_id, 'parts_used', p.quantity::numeric
+    FROM t JOIN task_parts p ON p.task_id = t.id
+  UNION ALL
     -- offers, counted on the day they were made, against the technician offered
     SELECT t.id, o.offered_at, o.technician_id, m.measure, m.value
     FROM t JOIN task_offers o ON o.task_id = t.id

@@ -1,7 +1,7 @@
 """The session hooks that keep the KPI rollups in the same transaction as the change.
 
 Every flush notes the tasks whose source rows it wrote (the task itself, its audit events,
-offers and invoices); just before the session commits, their facts are replaced and
+offers, parts used and invoices); just before the session commits, their facts are replaced and
 `kpi_daily` moves by the difference, and a `KPI_CHANGED` event is queued for live tiles. A
 rolled-back transaction takes its rollup changes with it.
 """
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from app.billing.models import Invoice
 from app.core.events import queue_event
-from app.work_orders.models import Task, TaskEvent, TaskOffer
+from app.work_orders.models import Task, TaskEvent, TaskOffer, TaskPart
 
 _TOUCHED = "kpi_touched_tasks"
 CHANNEL = "kpis"
@@ -25,7 +25,7 @@ KIND = "KPI_CHANGED"
 def _task_id_of(row: object) -> int | None:
     if isinstance(row, Task):
         return row.id
-    if isinstance(row, TaskEvent | TaskOffer | Invoice):
+    if isinstance(row, TaskEvent | TaskOffer | TaskPart | Invoice):
         return row.task_id
     return None
 

@@ -61,6 +61,11 @@ class KpiMeasures(SQLModel):
     repeat_visits: int = _counter()
     repair_count: int = _counter()
     repair_seconds: int = _counter()
+    travels: int = _counter()
+    travel_seconds: int = _counter()
+    onsite_seconds: int = _counter()
+    busy_seconds: int = _counter()
+    parts_used: int = _counter()
     revenue_net: Decimal = _amount()
 
 

@@ -64,13 +64,25 @@ class Metric(StrEnum):
     """Ratings of 5 stars."""
     REVENUE_NET = "REVENUE_NET"
     """Issued task invoices net of tax, less credit notes."""
+    TRAVEL_HOURS = "TRAVEL_HOURS"
+    """Hours on the road: from starting travel to the check-in it led to."""
+    AVERAGE_TRAVEL_MINUTES = "AVERAGE_TRAVEL_MINUTES"
+    """Mean minutes from starting travel to checking in."""
+    ON_SITE_HOURS = "ON_SITE_HOURS"
+    """Hours at the site: from the first check-in to the close of the visit."""
+    ON_SITE_SHARE = "ON_SITE_SHARE"
+    """Time at the site / time at the site and on the road (0-1): how much of the busy day
+    is spent where the customer is."""
+    PARTS_USED = "PARTS_USED"
+    """Units of parts recorded as used on visits."""
 
 
 @dataclass(frozen=True)
 class Formula:
     numerator: str
     denominator: str | None = None
-    scale: Decimal = Decimal(1)
+    per: Decimal = Decimal(1)
+    """The unit the value is counted in, in the columns' units (3600: seconds read as hours)."""
     higher_is_better: bool = True
 
 
@@ -81,7 +93,7 @@ FORMULAS: dict[Metric, Formula] = {
     Metric.SLA_RESOLUTION_RATE: Formula("resolution_met", "resolution_due"),
     Metric.ON_TIME_ARRIVAL_RATE: Formula("arrivals_on_time", "arrivals"),
     Metric.MEAN_TIME_TO_REPAIR_HOURS: Formula(
-        "repair_seconds", "repair_count", Decimal(1) / Decimal(3600), higher_is_better=False
+        "repair_seconds", "repair_count", Decimal(3600), higher_is_better=False
     ),
     Metric.OFFERS_MADE: Formula("offers_made"),
     Metric.OFFER_REJECTION_RATE: Formula("offers_rejected", "offers_made", higher_is_better=False),
@@ -95,6 +107,13 @@ FORMULAS: dict[Metric, Formula] = {
     Metric.CSAT_4: Formula("rating_4"),
     Metric.CSAT_5: Formula("rating_5"),
     Metric.REVENUE_NET: Formula("revenue_net"),
+    Metric.TRAVEL_HOURS: Formula("travel_seconds", per=Decimal(3600), higher_is_better=False),
+    Metric.AVERAGE_TRAVEL_MINUTES: Formula(
+        "travel_seconds", "travels", Decimal(60), higher_is_better=False
+    ),
+    Metric.ON_SITE_HOURS: Formula("onsite_seconds", per=Decimal(3600)),
+    Metric.ON_SITE_SHARE: Formula("onsite_seconds", "busy_seconds"),
+    Metric.PARTS_USED: Formula("parts_used"),
 }
 
 
@@ -174,10 +193,10 @@ class Figure:
     def value(self) -> Decimal | None:
         formula = FORMULAS[self.metric]
         if self.denominator is None:
-            return self.numerator * formula.scale
+            return self.numerator / formula.per
         if self.denominator == 0:
             return None
-        return self.numerator / self.denominator * formula.scale
+        return self.numerator / self.denominator / formula.per
 
 
 @dataclass(frozen=True)

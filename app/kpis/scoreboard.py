@@ -100,18 +100,18 @@ def _standing(
     num = sum((c[1] for c in cells), Decimal(0))
     den = sum((c[2] for c in cells), Decimal(0))
     if formula.denominator is None:
-        value = num * formula.scale
+        value = num / formula.per
         return Standing(0, technician_id, value, None, value, num)
     if den == 0:
         return Standing(0, technician_id, None, None, Decimal(0), den)
-    value = num / den * formula.scale
+    value = num / den / formula.per
     expected = (
         sum(
             (d * cell_num[cell] / cell_den[cell] for cell, _, d in cells if cell_den[cell]),
             Decimal(0),
         )
         / den
-        * formula.scale
+        / formula.per
     )
     score = value - expected if formula.higher_is_better else expected - value
     return Standing(0, technician_id, value, expected, score, den)

@@ -1,4 +1,5 @@
-"""KPI sums over whole months and week parts, kept by triggers on kpi_daily
+"""KPI sums over whole months and week parts, kept by triggers on kpi_daily; time on the road
+and at the site, and parts used, as new counters
 
 Revision ID: 0037
 Revises: 0029
@@ -44,8 +45,15 @@ MEASURES = (
     "repeat_visits",
     "repair_count",
     "repair_seconds",
+    "travels",
+    "travel_seconds",
+    "onsite_seconds",
+    "busy_seconds",
+    "parts_used",
     "revenue_net",
 )
+NEW_MEASURES = ("travels", "travel_seconds", "onsite_seconds", "busy_seconds", "parts_used")
+"""Time on the road and at the site, and parts used: new counters of the facts and rollups."""
 MONTH = "date_trunc('month', r.day)::date"
 WEEK_PART = "greatest(date_trunc('week', r.day), date_trunc('month', r.day))::date"
 SPANS = (
@@ -77,6 +85,12 @@ TRIGGERS = {
 
 
 def upgrade() -> None:
+    for table in ("kpi_task_facts", "kpi_daily"):
+        for name in NEW_MEASURES:
+            op.add_column(
+                table, sa.Column(name, sa.BigInteger(), nullable=False, server_default="0")
+            )
+            op.alter_column(table, name, server_default=None)
     op.create_table(
         "kpi_spans",
         sa.Column("jobs_completed", sa.BigInteger(), nullable=False),
@@ -101,6 +115,7 @@ def upgrade() -> None:
         sa.Column("repeat_visits", sa.BigInteger(), nullable=False),
         sa.Column("repair_count", sa.BigInteger(), nullable=False),
         sa.Column("repair_seconds", sa.BigInteger(), nullable=False),
+        *[sa.Column(name, sa.BigInteger(), nullable=False) for name in NEW_MEASURES],
         sa.Column("revenue_net", sa.Numeric(16, 2), nullable=False),
         sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("grain", sqlmodel.sql.sqltypes.AutoString(length=1), nullable=False),
@@ -142,3 +157,6 @@ def downgrade() -> None:
         op.execute(f"DROP FUNCTION IF EXISTS {name}()")
     op.drop_index("ix_kpi_spans_grain_start", table_name="kpi_spans")
     op.drop_table("kpi_spans")
+    for table in ("kpi_task_facts", "kpi_daily"):
+        for name in NEW_MEASURES:
+            op.drop_column(table, name)

@@ -14,13 +14,14 @@ export TEST_DATABASE_URL ?= postgresql+asyncpg://$(PG_USER)@$(PG_HOST):$(PG_PORT
 export HOST ?= 127.0.0.1
 export PORT ?= 8000
 
-.PHONY: help setup services postgres redis postgis db seed run test lint typecheck format schema bench clean demo-reset console
+.PHONY: help setup services postgres redis postgis db seed run test lint typecheck format schema bench clean demo-reset demo-year console
 
 help:
 	@echo "make run    serve http://$(HOST):$(PORT)/graphql with the demo city (PORT=... to move it)"
 	@echo "make test   lint, type-check and run the tests against PostgreSQL/PostGIS and Redis"
 	@echo "make console  build the dispatcher console served at /console (needs node 20 and npm)"
 	@echo "make bench  run the benchmarks in bench/"
+	@echo "make demo-year  re-seed the demo city with a year of past work for the dashboards"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ required"; exit 1; }
@@ -114,6 +115,13 @@ demo-reset: setup services
 	$(PSQL) -c 'DROP DATABASE IF EXISTS "$(notdir $(DATABASE_URL))" WITH (FORCE)'
 	$(BIN)/fieldgraph migrate
 	$(BIN)/fieldgraph seed
+
+# The same with a year of past work, so the KPI dashboards have twelve months to show (the
+# seed then takes minutes rather than seconds).
+demo-year: setup services
+	$(PSQL) -c 'DROP DATABASE IF EXISTS "$(notdir $(DATABASE_URL))" WITH (FORCE)'
+	$(BIN)/fieldgraph migrate
+	$(BIN)/fieldgraph seed --history-days 365
 
 # Re-vendor GraphiQL's libraries (the versions strawberry's page pins) into app/static/graphiql.
 graphiql-assets: setup

@@ -105,7 +105,9 @@ def migrate(args: argparse.Namespace) -> int:
 def seed(args: argparse.Namespace) -> int:
     from app.demo.command import seed_command
 
-    return seed_command(get_settings(), scale=args.scale, if_empty=args.if_empty)
+    return seed_command(
+        get_settings(), scale=args.scale, if_empty=args.if_empty, history_days=args.history_days
+    )
 
 
 def token(args: argparse.Namespace) -> int:
@@ -275,6 +277,12 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("seed", help="load the demo city")
     p.add_argument("--scale", type=int, default=1, help="multiply the demo city's size")
     p.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
+    p.add_argument(
+        "--history-days",
+        type=int,
+        default=14,
+        help="days of past work to write (1-400; 365 gives the dashboards a year, in minutes)",
+    )
     p.set_defaults(run=seed)
 
     p = commands.add_parser("token", help="print a bearer token for local use")

@@ -32,18 +32,28 @@ from app.demo.generator import DEMO_PASSWORD, LOCAL, generate
 from app.kpis.service import reconcile
 
 
-def seed_command(settings: Settings, scale: int, if_empty: bool) -> int:
+def seed_command(
+    settings: Settings, scale: int, if_empty: bool, history_days: int = workday.HISTORY_DAYS
+) -> int:
     """Seed the database in `settings`; the process exit code."""
     if scale < 1:
         print("--scale must be 1 or more", file=sys.stderr)
         return 2
-    return asyncio.run(_seed(settings, scale, if_empty))
+    if not 1 <= history_days <= workday.MAX_HISTORY_DAYS:
+        print(f"--history-days must be 1 to {workday.MAX_HISTORY_DAYS}", file=sys.stderr)
+        return 2
+    return asyncio.run(_seed(settings, scale, if_empty, history_days))
 
 
-async def _seed(settings: Settings, scale: int, if_empty: bool) -> int:
+async def _seed(settings: Settings, scale: int, if_empty: bool, history_days: int) -> int:
     engine = create_engine(settings)
     try:
-        return await seed_database(create_session_factory(engine), scale=scale, if_empty=if_empty)
+        return await seed_database(
+            create_session_factory(engine),
+            scale=scale,
+            if_empty=if_empty,
+            history_days=history_days,
+        )
     finally:
         await engine.dispose()
 
@@ -58,6 +68,7 @@ async def seed_database(
     customers: int | None = None,
     technicians: int | None = None,
     out: TextIO | None = None,
+    history_days: int = workday.HISTORY_DAYS,
 ) -> int:
     """Write the demo city unless the tables hold data; 0 when seeded or skipped, 1 if refused.
 
@@ -71,6 +82,8 @@ async def seed_database(
     errors = sys.stderr if out is sys.stdout else out
     started = time.perf_counter()
     async with sessions() as session, session.begin():
+        # one-off bulk statements (a year of history rolled up) outlast a request's limit
+        await session.execute(sa.text("SET LOCAL statement_timeout = 0"))
         await writer.lock(session)
         occupied = await writer.occupied_tables(session)
         if occupied:
@@ -96,7 +109,7 @@ async def seed_database(
             customers=customers,
             technicians=technicians,
         )
-        counts, work = await writer.write_city(session, city)
+        counts, work = await writer.write_city(session, city, history_days=history_days)
         books = await billing.issue_and_collect(session, city.now)
         offers = await renewals.run_pipeline(session, city.now)
         contract_invoices = await contract_billing.bill_contracts(session, city.now)

@@ -60,6 +60,9 @@ from app.work_orders.policies import load_policies
 DEMO_TECHNICIAN = 1
 """The technician the demo login stands for."""
 HISTORY_DAYS = 14
+"""Days of past work by default; `fieldgraph seed --history-days` asks for more (a year makes
+the management dashboards meaningful, at the price of a longer seed)."""
+MAX_HISTORY_DAYS = 400
 AHEAD_DAYS = 3
 BOOKED_AHEAD = {1: 0.6, 2: 0.35, 3: 0.2}
 """The share of a future day's route already booked, by days ahead."""
@@ -355,11 +358,20 @@ class _Actors:
 # --- the generator -----------------------------------------------------------------------------
 
 
-def generate_work(demo: DemoCity, register: Register, rules: Rules, now: datetime) -> Workload:
-    """The work of the city as it stands at `now` (an aware datetime on `demo.today`)."""
+def generate_work(
+    demo: DemoCity,
+    register: Register,
+    rules: Rules,
+    now: datetime,
+    history_days: int = HISTORY_DAYS,
+) -> Workload:
+    """The work of the city as it stands at `now` (an aware datetime on `demo.today`), with
+    `history_days` of past work before today."""
     if now.astimezone(LOCAL).date() != demo.today:
         raise ValueError("now must fall on the city's today (Asia/Kolkata)")
-    return _Builder(demo, register, rules, now.astimezone(UTC)).build()
+    if not 1 <= history_days <= MAX_HISTORY_DAYS:
+        raise ValueError(f"history_days must be 1 to {MAX_HISTORY_DAYS}")
+    return _Builder(demo, register, rules, now.astimezone(UTC)).build(history_days)
 
 
 class _Builder:
@@ -394,8 +406,8 @@ class _Builder:
         sites = [s for s in self.register.sites.values() if s.customer["id"] == 1 and s.assets]
         return {1: sites[0], -6: sites[0]} if sites else {}
 
-    def build(self) -> Workload:
-        for offset in range(-HISTORY_DAYS, AHEAD_DAYS + 1):
+    def build(self, history_days: int) -> Workload:
+        for offset in range(-history_days, AHEAD_DAYS + 1):
             day = self.today + timedelta(days=offset)
             for tech in self.techs:
                 rng = random.Random(f"{SEED}:work:{offset}:{tech.id}")

@@ -90,7 +90,10 @@ async def insert_rows(session: AsyncSession, name: str, rows: Iterable[Row]) -> 
 
 
 async def write_city(
-    session: AsyncSession, city: DemoCity, progress: Progress | None = None
+    session: AsyncSession,
+    city: DemoCity,
+    progress: Progress | None = None,
+    history_days: int = workday.HISTORY_DAYS,
 ) -> tuple[dict[str, int], workday.Workload]:
     """Write every row of the city and its work into empty tables; the row count per table,
     and the work written."""
@@ -111,7 +114,7 @@ async def write_city(
     await put("users", city.users)
     await set_demo_policies(session)
     rules = await workday.load_rules(session)
-    work = workday.generate_work(city, register, rules, city.now)
+    work = workday.generate_work(city, register, rules, city.now, history_days)
     await ensure_partitions(session, work.ping_days)
     for name, rows in work.tables():
         await put(name, rows)

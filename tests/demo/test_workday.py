@@ -270,3 +270,15 @@ def test_now_must_be_a_moment_of_today(demo: DemoCity, rules: Rules) -> None:
 
     with pytest.raises(ValueError, match="today"):
         generate_work(demo, Register(), rules, tomorrow)
+
+
+def test_a_longer_history_reaches_back_as_far_as_asked(demo: DemoCity, rules: Rules) -> None:
+    def first_day(history: Workload) -> date:
+        starts = [t["scheduled_start"] for t in history.rows["tasks"] if t["scheduled_start"]]
+        return min(starts).astimezone(LOCAL).date()
+
+    longer = generate_work(demo, Register.of(demo.customers()), rules, demo.now, 40)
+    assert TODAY - timedelta(days=40) <= first_day(longer) < TODAY - timedelta(days=35)
+    assert first_day(work_of(demo, rules)) >= TODAY - timedelta(days=workday.HISTORY_DAYS)
+    with pytest.raises(ValueError, match="history_days"):
+        generate_work(demo, Register(), rules, demo.now, workday.MAX_HISTORY_DAYS + 1)

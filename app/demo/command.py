@@ -29,6 +29,7 @@ from app.demo import (
     writer,
 )
 from app.demo.generator import DEMO_PASSWORD, LOCAL, generate
+from app.kpis.hooks import defer_to_recompute
 from app.kpis.service import reconcile
 
 
@@ -84,6 +85,7 @@ async def seed_database(
     async with sessions() as session, session.begin():
         # one-off bulk statements (a year of history rolled up) outlast a request's limit
         await session.execute(sa.text("SET LOCAL statement_timeout = 0"))
+        defer_to_recompute(session.sync_session)  # the backfill below rolls up every day
         await writer.lock(session)
         occupied = await writer.occupied_tables(session)
         if occupied:

@@ -36,8 +36,21 @@ def note_tasks(session: Session, task_ids: set[int]) -> None:
     session.info.setdefault(_TOUCHED, set()).update(task_ids)
 
 
+_DEFERRED = "kpi_recomputed_by_writer"
+
+
+def defer_to_recompute(session: Session) -> None:
+    """For a writer that recomputes every day itself before it commits (the demo seed's
+    backfill): the hooks note and refresh nothing in this session, where each savepoint
+    would otherwise refresh every task written so far."""
+    session.info[_DEFERRED] = True
+    session.info.pop(_TOUCHED, None)
+
+
 @event.listens_for(Session, "after_flush")
 def _collect(session: Session, _context: Any) -> None:
+    if session.info.get(_DEFERRED):
+        return
     ids = {
         task_id
         for row in (*session.new, *session.dirty, *session.deleted)
@@ -64,3 +77,4 @@ def _refresh(session: Session) -> None:
 def _forget(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_TOUCHED, None)
+        session.info.pop(_DEFERRED, None)

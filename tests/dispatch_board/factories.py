@@ -15,7 +15,16 @@ from tests.dispatch import test_service_factories as f
 from tests.dispatch.test_service_factories import DISPATCHER, Day, day, tomorrow_at
 from tests.work_orders import factories
 
-__all__ = ["DISPATCHER", "Day", "assigned", "day", "gid", "split_shift_technician", "tomorrow_at"]
+__all__ = [
+    "DISPATCHER",
+    "Day",
+    "assigned",
+    "assigned_to",
+    "day",
+    "gid",
+    "split_shift_technician",
+    "tomorrow_at",
+]
 
 
 def gid(type_name: str, db_id: int | None) -> str:
@@ -57,6 +66,16 @@ async def assigned(
         session, DISPATCHER, task.id, technician.id, tomorrow_at(hour), reason="set up"
     )
     return moved
+
+
+async def assigned_to(
+    session: AsyncSession, task: Task, technician_id: int | None, hour: float
+) -> None:
+    """Offer an existing task to a technician tomorrow at `hour` (warnings overridden)."""
+    assert task.id is not None and technician_id is not None
+    await offers.assign_task(
+        session, DISPATCHER, task.id, technician_id, tomorrow_at(hour), reason="set up"
+    )
 
 
 async def split_shift_technician(session: AsyncSession, d: Day) -> Technician:

@@ -16,6 +16,7 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -166,8 +167,9 @@ async def board(session: AsyncSession, territory_id: int, start: datetime, end: 
         for tech in people
         if (tid := tech.id) is not None
     ]
+    candidates = Candidates(held, windows)
     unassigned = [
-        Waiting(task, _candidates(task, needs.get(task.id or 0, {}), held, windows, start, end))
+        Waiting(task, candidates.count(task, needs.get(task.id or 0, {}), start, end))
         for task in waiting
     ]
     return Board(territory, start, end, rows, unassigned)
@@ -259,27 +261,44 @@ def _breaks(shifts: list[Window], off: list[Window], zone: ZoneInfo) -> list[Win
     return _subtract(gaps, off)
 
 
-def _candidates(
-    task: Task,
-    needs: dict[int, int],
-    held: dict[int, dict[int, int]],
-    windows: dict[int, list[Window]],
-    start: datetime,
-    end: datetime,
-) -> int:
-    """How many technicians hold the task's skills and have a shift in which it fits."""
-    opens = max([t for t in (task.window_start, task.earliest_start) if t] or [start])
-    closes = min([t for t in (task.window_end, task.latest_start) if t] or [end])
-    duration = timedelta(minutes=task.duration_minutes)
-    excluded = set(task.excluded_technician_ids)
-    count = 0
-    for tid, shifts in windows.items():
-        skills = held.get(tid, {})
-        if tid in excluded or any(skills.get(s, 0) < level for s, level in needs.items()):
-            continue
-        if any(max(a, opens) <= min(b - duration, closes) for a, b in shifts):
-            count += 1
-    return count
+class Candidates:
+    """Counts, for waiting tasks, the technicians who hold the task's skills and have a
+    shift in which it fits its times, in one pass over every shift (numpy)."""
+
+    def __init__(self, held: dict[int, dict[int, int]], windows: dict[int, list[Window]]) -> None:
+        self.ids = list(windows)
+        self.row = {tid: k for k, tid in enumerate(self.ids)}
+        skills = sorted({s for levels in held.values() for s in levels})
+        self.column = {skill: k for k, skill in enumerate(skills)}
+        self.levels = np.zeros((len(self.ids), len(skills)), dtype=np.int16)
+        for tid, levels in held.items():
+            for skill, level in levels.items():
+                if tid in self.row:
+                    self.levels[self.row[tid], self.column[skill]] = level
+        owners = [k for k, tid in enumerate(self.ids) for _ in windows[tid]]
+        spans = [w for tid in self.ids for w in windows[tid]]
+        self.owner = np.array(owners, dtype=np.int64)
+        self.opens = np.array([a.timestamp() for a, _ in spans], dtype=np.float64)
+        self.closes = np.array([b.timestamp() for _, b in spans], dtype=np.float64)
+
+    def count(self, task: Task, needs: dict[int, int], start: datetime, end: datetime) -> int:
+        qualified = np.ones(len(self.ids), dtype=bool)
+        for skill, level in needs.items():
+            if skill not in self.column:
+                return 0
+            qualified &= self.levels[:, self.column[skill]] >= level
+        for tid in task.excluded_technician_ids:
+            if tid in self.row:
+                qualified[self.row[tid]] = False
+        if not qualified.any() or not len(self.owner):
+            return 0
+        opens = max([t for t in (task.window_start, task.earliest_start) if t] or [start])
+        closes = min([t for t in (task.window_end, task.latest_start) if t] or [end])
+        duration = task.duration_minutes * 60.0
+        earliest = np.maximum(self.opens, opens.timestamp())
+        latest = np.minimum(self.closes - duration, closes.timestamp())
+        fits = (earliest <= latest) & qualified[self.owner]
+        return len(np.unique(self.owner[fits]))
 
 
 # --- moving an assignment -----------------------------------------------------------------

@@ -42,11 +42,15 @@ class DispatchBoardQuery:
             strawberry.argument(name="from", description="Start of the range, with an offset."),
         ],
         end: Annotated[
-            datetime,
-            strawberry.argument(name="to", description="End of the range, at most 7 days later."),
-        ],
+            datetime | None,
+            strawberry.argument(
+                name="to", description="End of the range, at most 7 days later; null: a day."
+            ),
+        ] = None,
     ) -> DispatchBoard:
         collect(offset_problems(start, "from") + offset_problems(end, "to"))
+        if end is None:
+            end = start + service.DEFAULT_RANGE
         board = await service.board(
             info.context.session, decode_id(territory_id, "Territory", "territoryId"), start, end
         )

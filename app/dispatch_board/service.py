@@ -47,6 +47,7 @@ from app.work_orders.transitions import Action, Actor, Change, check_allowed
 READERS = (Role.ADMIN, Role.DISPATCHER, Role.MANAGER)
 """Who reads the board; moves and pins are for those who may assign (admins, dispatchers)."""
 LONGEST_RANGE = timedelta(days=7)
+DEFAULT_RANGE = timedelta(days=1)
 MOST_UNASSIGNED = 500
 """The board lists at most this many waiting tasks, most urgent first."""
 MOST_PINS = 100

@@ -160,6 +160,14 @@ async def test_the_range_is_bounded(
     assert error["extensions"]["field"] == [field]
 
 
+async def test_without_to_the_board_shows_a_day(gql: GraphQLClient, session: AsyncSession) -> None:
+    d = await day(session, technicians=1)
+    query = BOARD.replace("$to: DateTime!", "$to: DateTime")
+    variables = _vars(d.territory.id) | {"to": None}
+    data = await gql.as_role(Role.DISPATCHER)(query, variables)
+    assert data["dispatchBoard"]["to"] == _at(24)
+
+
 async def test_an_unknown_territory_is_not_found(gql: GraphQLClient, session: AsyncSession) -> None:
     body = await gql.as_role(Role.DISPATCHER).raw(BOARD, _vars(10**12))
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"

@@ -49,11 +49,11 @@ query Board($territoryId: ID!, $from: DateTime!, $to: DateTime!) {
     rows {
       technician { id name }
       shifts { start end } breaks { start end } timeOff { start end }
-      assignments { task { id } start end status pinned }
+      assignments { taskId start end status pinned }
       travel { toTaskId arrive fits }
       idle { start end }
     }
-    unassigned { task { id priority } candidateCount }
+    unassigned { taskId candidateCount }
   }
 }
 """

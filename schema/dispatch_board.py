@@ -37,7 +37,9 @@ class BoardTimeOff:
 
 @strawberry.type(description="A task on a technician's row.")
 class BoardAssignment:
-    task: TaskType = strawberry.field(description="The task.")
+    task_id: strawberry.ID = strawberry.field(
+        description="The task's ID: enough to draw the bar (`task` reads the rest)."
+    )
     start: datetime = strawberry.field(description="Its scheduled start.")
     end: datetime = strawberry.field(description="Its scheduled end.")
     status: TaskStatus = strawberry.field(  # type: ignore[valid-type]
@@ -46,13 +48,19 @@ class BoardAssignment:
     pinned: bool = strawberry.field(
         description="Pinned on the board: the optimizer keeps it with this technician and time."
     )
+    row: strawberry.Private[Task]
+
+    @strawberry.field(description="The task.")
+    def task(self) -> TaskType:
+        return TaskType.from_model(self.row)
 
     @classmethod
     def of(cls, placed: Placed) -> BoardAssignment:
         task = placed.task
-        assert task.scheduled_start is not None and task.scheduled_end is not None
+        assert task.id and task.scheduled_start is not None and task.scheduled_end is not None
         return cls(
-            task=TaskType.from_model(task),
+            task_id=strawberry.ID(encode_id("Task", task.id)),
+            row=task,
             start=task.scheduled_start,
             end=task.scheduled_end,
             status=task.status,
@@ -125,11 +133,25 @@ class BoardRow:
 
 @strawberry.type(description="A task waiting for a technician, with how many could take it.")
 class BoardUnassignedTask:
-    task: TaskType = strawberry.field(description="The task (UNSCHEDULED).")
+    task_id: strawberry.ID = strawberry.field(description="The task's ID.")
     candidate_count: int = strawberry.field(
         description="Technicians on the board who hold its skills, are not excluded from it "
         "and have a shift in which it fits its times; travel and other work are not counted."
     )
+    row: strawberry.Private[Task]
+
+    @strawberry.field(description="The task (UNSCHEDULED).")
+    def task(self) -> TaskType:
+        return TaskType.from_model(self.row)
+
+    @classmethod
+    def of(cls, waiting: service.Waiting) -> BoardUnassignedTask:
+        assert waiting.task.id is not None
+        return cls(
+            task_id=strawberry.ID(encode_id("Task", waiting.task.id)),
+            candidate_count=waiting.candidates,
+            row=waiting.task,
+        )
 
 
 @strawberry.type(description="A territory's technicians and waiting work over a range.")
@@ -152,10 +174,7 @@ class DispatchBoard:
             start=board.start,
             end=board.end,
             rows=[BoardRow.of(row) for row in board.rows],
-            unassigned=[
-                BoardUnassignedTask(task=TaskType.from_model(w.task), candidate_count=w.candidates)
-                for w in board.unassigned
-            ],
+            unassigned=[BoardUnassignedTask.of(w) for w in board.unassigned],
         )
 
 

@@ -15,6 +15,7 @@ from resolvers.costing import CostingQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.depot_repair import DepotRepairMutation, DepotRepairQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
+from resolvers.dispatch_board import DispatchBoardMutation, DispatchBoardQuery
 from resolvers.durations import DurationsMutation, DurationsQuery
 from resolvers.expenses import ExpensesMutation, ExpensesQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
@@ -74,6 +75,7 @@ class Query(
     WalkInQuery,
     ReplacementsQuery,
     DepotRepairQuery,
+    DispatchBoardQuery,
 ):
     pass
 
@@ -114,5 +116,6 @@ class Mutation(
     WalkInMutation,
     ReplacementsMutation,
     DepotRepairMutation,
+    DispatchBoardMutation,
 ):
     pass

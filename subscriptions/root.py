@@ -6,6 +6,7 @@ import strawberry
 
 from subscriptions.alerts import AlertSubscription
 from subscriptions.depot_repair import DepotRepairSubscription
+from subscriptions.dispatch_board import DispatchBoardSubscription
 from subscriptions.inventory import InventorySubscription
 from subscriptions.kpis import KpisSubscription
 from subscriptions.notifications import NotificationsSubscription
@@ -22,5 +23,6 @@ class Subscription(
     NotificationsSubscription,
     DepotRepairSubscription,
     KpisSubscription,
+    DispatchBoardSubscription,
 ):
     pass

@@ -19,6 +19,7 @@ from app.demo import (
     billing,
     contract_billing,
     depot_repair,
+    dispatch_board,
     durations,
     inspections,
     renewals,
@@ -120,6 +121,7 @@ async def seed_database(
         counts |= await walk_in.seed_orders(session, city.now)
         counts |= await depot_repair.seed_depot_repair(session, city.now)
         counts |= await replacements.seed_replacements(session, city.now)
+        counts |= await dispatch_board.seed_dispatch_board(session, city.now)
         model = await durations.train_model(session, city.now)
         counts["kpi_daily"] = await _backfill_kpis(session, today)
         tasks_by_state = workday.summary(work)

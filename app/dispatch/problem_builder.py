@@ -24,6 +24,7 @@ from app.core.geo import LatLng
 from app.dispatch.problem import Location, Pin, Problem, Technician, TravelSpec
 from app.dispatch.problem import Task as PlanTask
 from app.dispatch.settings import DispatchSettings, dispatch_settings
+from app.dispatch_board.models import TaskPin
 from app.durations.service import Use, planned_minutes
 from app.technicians.models import Skill, TechnicianSkill, TerritoryMembership
 from app.technicians.models import Technician as TechnicianRow
@@ -76,6 +77,8 @@ class TaskFacts:
     skills: dict[str, int]
     preferred: tuple[int, ...]
     excluded: tuple[int, ...]
+    pinned: bool = False
+    """A dispatcher pinned the assignment on the board: kept like accepted work."""
 
 
 @dataclass(frozen=True)
@@ -177,9 +180,10 @@ async def _tasks(
     unscheduled = col(Task.status) == TaskStatus.UNSCHEDULED
     open_window = func.coalesce(Task.window_end, Task.latest_start, end) > start
     open_window &= func.coalesce(Task.window_start, Task.earliest_start, start) < end
+    pinned = sa.exists().where(col(TaskPin.task_id) == col(Task.id))
     rows = (
         await session.execute(
-            sa.select(Task, lat, lng)
+            sa.select(Task, lat, lng, pinned)
             .where(col(Task.territory_id) == territory_id)
             .where(col(Task.status).in_(PLANNABLE_STATUSES))
             .where(col(Task.archived_at).is_(None))
@@ -191,13 +195,17 @@ async def _tasks(
     skills = await _task_skills(session, ids)
     minutes = await planned_minutes(session, ids, Use.PLANNING)
     return [
-        _task_facts(task, LatLng(float(y), float(x)), skills, minutes.get(task.id))
-        for task, y, x in rows
+        _task_facts(task, LatLng(float(y), float(x)), skills, minutes.get(task.id), held)
+        for task, y, x, held in rows
     ]
 
 
 def _task_facts(
-    task: Task, point: LatLng, skills: dict[int, dict[str, int]], minutes: int | None = None
+    task: Task,
+    point: LatLng,
+    skills: dict[int, dict[str, int]],
+    minutes: int | None = None,
+    pinned: bool = False,
 ) -> TaskFacts:
     """`minutes`: what to plan the task with (the learned median when confident, see
     `app.durations`); the task's static duration when None."""
@@ -219,6 +227,7 @@ def _task_facts(
         skills=skills.get(task.id, {}),
         preferred=tuple(task.preferred_technician_ids),
         excluded=tuple(task.excluded_technician_ids),
+        pinned=pinned,
     )
 
 
@@ -367,7 +376,7 @@ def _plan_task(
     origin = built.origin
     location = Location(lat=fact.point.lat, lng=fact.point.lng)
     own = vehicles_of.get(fact.technician_id or -1, [])
-    if fact.status in PINNED_STATUSES:
+    if fact.status in PINNED_STATUSES or (fact.pinned and fact.status in PLANNED_STATUSES):
         return _pinned(fact, built, own, location, floor, config)
     opens, closes = fact.window
     low = max(floor, _minutes(origin, opens) if opens else 0.0)

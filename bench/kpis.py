@@ -151,9 +151,7 @@ def main() -> None:
         "over a week, so months and weeks fold fewer days into a row",
     )
     args = parser.parse_args()
-    asyncio.run(
-        run(args.territories, args.technicians, args.rows_per_day, args.runs, args.varied)
-    )
+    asyncio.run(run(args.territories, args.technicians, args.rows_per_day, args.runs, args.varied))
 
 
 if __name__ == "__main__":

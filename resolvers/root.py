@@ -24,6 +24,7 @@ from resolvers.kpis import KpisQuery
 from resolvers.notifications import NotificationsMutation, NotificationsQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
 from resolvers.policies import PoliciesMutation, PoliciesQuery
+from resolvers.remote_service import RemoteServiceMutation, RemoteServiceQuery
 from resolvers.renewals import RenewalsMutation, RenewalsQuery
 from resolvers.replacements import ReplacementsMutation, ReplacementsQuery
 from resolvers.service_plans import ServicePlansMutation, ServicePlansQuery
@@ -74,6 +75,7 @@ class Query(
     WalkInQuery,
     ReplacementsQuery,
     DepotRepairQuery,
+    RemoteServiceQuery,
 ):
     pass
 
@@ -114,5 +116,6 @@ class Mutation(
     WalkInMutation,
     ReplacementsMutation,
     DepotRepairMutation,
+    RemoteServiceMutation,
 ):
     pass

@@ -9,6 +9,7 @@ from subscriptions.depot_repair import DepotRepairSubscription
 from subscriptions.inventory import InventorySubscription
 from subscriptions.kpis import KpisSubscription
 from subscriptions.notifications import NotificationsSubscription
+from subscriptions.remote_service import RemoteServiceSubscription
 from subscriptions.tasks import TaskSubscription
 from subscriptions.tracking import TrackingSubscription
 
@@ -22,5 +23,6 @@ class Subscription(
     NotificationsSubscription,
     DepotRepairSubscription,
     KpisSubscription,
+    RemoteServiceSubscription,
 ):
     pass

@@ -14,6 +14,7 @@ from app.core.events import queue_event
 from app.core.models import utcnow
 from app.core.repository import check_version, get_for_update
 from app.customers.models import Customer, Site
+from app.remote_service import triage
 from app.service_requests import repository
 from app.service_requests.channels import (
     SERVICE_REQUEST_CREATED,
@@ -103,6 +104,7 @@ async def create_service_request(
         request.duplicate_of_id = duplicate.id if duplicate else None
     session.add(request)
     await session.flush()
+    await triage.enter_if_remote_first(session, request)
     _announce(session, request)
     return request
 

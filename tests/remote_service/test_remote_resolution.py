@@ -380,3 +380,20 @@ async def test_only_staff_read_remote_cases_and_their_internal_notes(
         assert [e["code"] for e in refused["userErrors"]] == [
             "UNAUTHENTICATED" if role is None else "FORBIDDEN"
         ]
+
+
+async def test_a_visit_the_customer_booked_in_a_held_slot_skips_remote_triage(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    from tests.service_requests.test_booking import BOOK, a_held_slot, booking
+
+    # given repairs are remote-first, and a customer holding a slot for a repair visit
+    await rf.remote_first(session)
+    d, customer, hold = await a_held_slot(gql, session)
+
+    # when they book it
+    booked = await customer.mutate(BOOK, booking(d, hold))
+
+    # then the visit is booked as they chose, and the request has no remote case
+    assert booked["userErrors"] == [] and booked["task"]["id"]
+    assert await case_of(gql, booked["serviceRequest"]["id"]) is None

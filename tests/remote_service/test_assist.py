@@ -290,3 +290,10 @@ async def test_bounds_and_typed_errors(gql: GraphQLClient, session: AsyncSession
     assert error_codes(await s.senior.mutate(ANSWER, empty)) == ["INVALID"]
     long_link = {"assistRequestId": asked["id"], "callLink": "https://x.test/" + "a" * 500}
     assert error_codes(await s.senior.mutate(CALL_LINK, long_link)) == ["INVALID"]
+
+
+def test_the_escalation_runs_every_minute_on_the_job_engine() -> None:
+    from app.core.jobs import discover_jobs
+
+    jobs = {job.name: job for job in discover_jobs()}
+    assert jobs["assist-escalation"].every_seconds == 60

@@ -25,6 +25,7 @@ from resolvers.kpis import KpisQuery
 from resolvers.notifications import NotificationsMutation, NotificationsQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
 from resolvers.policies import PoliciesMutation, PoliciesQuery
+from resolvers.remote_service import RemoteServiceMutation, RemoteServiceQuery
 from resolvers.renewals import RenewalsMutation, RenewalsQuery
 from resolvers.replacements import ReplacementsMutation, ReplacementsQuery
 from resolvers.service_plans import ServicePlansMutation, ServicePlansQuery
@@ -76,6 +77,7 @@ class Query(
     ReplacementsQuery,
     DepotRepairQuery,
     DispatchBoardQuery,
+    RemoteServiceQuery,
 ):
     pass
 
@@ -117,5 +119,6 @@ class Mutation(
     ReplacementsMutation,
     DepotRepairMutation,
     DispatchBoardMutation,
+    RemoteServiceMutation,
 ):
     pass

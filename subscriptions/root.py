@@ -10,6 +10,7 @@ from subscriptions.dispatch_board import DispatchBoardSubscription
 from subscriptions.inventory import InventorySubscription
 from subscriptions.kpis import KpisSubscription
 from subscriptions.notifications import NotificationsSubscription
+from subscriptions.remote_service import RemoteServiceSubscription
 from subscriptions.tasks import TaskSubscription
 from subscriptions.tracking import TrackingSubscription
 
@@ -24,5 +25,6 @@ class Subscription(
     DepotRepairSubscription,
     KpisSubscription,
     DispatchBoardSubscription,
+    RemoteServiceSubscription,
 ):
     pass

@@ -25,6 +25,8 @@ class AlertKind(StrEnum):
     credited): the money is held as their credit; refund it."""
     PLANNED_VISIT_MISSED = "PLANNED_VISIT_MISSED"
     """A contract's planned visit passed its tolerance window without being completed."""
+    ASSIST_UNACCEPTED = "ASSIST_UNACCEPTED"
+    """A technician's request for expert help waited unaccepted past an escalation step."""
     OTHER = "OTHER"
     """A kind this version of the API does not know yet; the message says what happened."""
 

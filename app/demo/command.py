@@ -22,6 +22,7 @@ from app.demo import (
     dispatch_board,
     durations,
     inspections,
+    remote_service,
     renewals,
     replacements,
     service_plans,
@@ -122,6 +123,7 @@ async def seed_database(
         counts |= await depot_repair.seed_depot_repair(session, city.now)
         counts |= await replacements.seed_replacements(session, city.now)
         counts |= await dispatch_board.seed_dispatch_board(session, city.now)
+        counts |= await remote_service.seed_remote_service(session, city.now)
         model = await durations.train_model(session, city.now)
         counts["kpi_daily"] = await _backfill_kpis(session, today)
         tasks_by_state = workday.summary(work)

@@ -46,7 +46,7 @@ async def book_visit(
     hold = await get_readable_hold(session, principal, hold_id)
     if hold is None:
         raise NotFound("slot hold", ["holdId"])
-    request = await create_service_request(session, principal, data)
+    request = await create_service_request(session, principal, data, remote_triage=False)
     task = await create_task(session, Actor.of(principal), _visit(request, hold))
     await consume_hold(session, principal, hold_id, task, window_given=True)
     task.confirmed_at = utcnow()

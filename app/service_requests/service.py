@@ -14,6 +14,7 @@ from app.core.events import queue_event
 from app.core.models import utcnow
 from app.core.repository import check_version, get_for_update
 from app.customers.models import Customer, Site
+from app.remote_service import triage
 from app.service_requests import repository
 from app.service_requests.channels import (
     SERVICE_REQUEST_CREATED,
@@ -73,9 +74,15 @@ def _apply_eligibility(request: ServiceRequest, eligibility: Eligibility) -> Non
 
 
 async def create_service_request(
-    session: AsyncSession, principal: Principal, data: ServiceRequestCreate
+    session: AsyncSession,
+    principal: Principal,
+    data: ServiceRequestCreate,
+    *,
+    remote_triage: bool = True,
 ) -> ServiceRequest:
-    """Record the request with its eligibility, priority, SLA due times and duplicate flag."""
+    """Record the request with its eligibility, priority, SLA due times and duplicate flag; a
+    request of a remote-first category starts in remote triage unless `remote_triage` is off
+    (a visit booked in a held slot goes to the field)."""
     _check_caller(principal, data)
     customer, site, asset = await _load_parties(session, data)
     now = utcnow()
@@ -103,6 +110,8 @@ async def create_service_request(
         request.duplicate_of_id = duplicate.id if duplicate else None
     session.add(request)
     await session.flush()
+    if remote_triage:
+        await triage.enter_if_remote_first(session, request)
     _announce(session, request)
     return request
 

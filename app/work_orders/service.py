@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound, collect
 from app.core.models import utcnow
 from app.customers.models import Site
+from app.remote_service import triage
 from app.service_requests import service as requests
 from app.service_requests.models import ServiceRequest, ServiceRequestStatus
 from app.service_requests.sla import due_times
@@ -59,6 +60,7 @@ async def _request_of(session: AsyncSession, data: TaskCreate) -> ServiceRequest
     request = await requests.get_request(session, data.service_request_id)
     if request.status is ServiceRequestStatus.CANCELLED:
         raise DomainError("the request was cancelled", ErrorCode.INVALID, ["serviceRequestId"])
+    await triage.refuse_field_task_in_triage(session, data.service_request_id)
     return request
 
 

@@ -32,6 +32,7 @@ from resolvers.sla import SlaMutation, SlaQuery
 from resolvers.technicians import TechniciansMutation, TechniciansQuery
 from resolvers.territories import TerritoriesMutation, TerritoriesQuery
 from resolvers.tracking import TrackingMutation, TrackingQuery
+from resolvers.travel_requests import TravelRequestsMutation, TravelRequestsQuery
 from resolvers.walk_in import WalkInMutation, WalkInQuery
 from resolvers.webhooks import WebhooksMutation, WebhooksQuery
 from resolvers.work_orders import WorkOrdersMutation, WorkOrdersQuery
@@ -74,6 +75,7 @@ class Query(
     WalkInQuery,
     ReplacementsQuery,
     DepotRepairQuery,
+    TravelRequestsQuery,
 ):
     pass
 
@@ -114,5 +116,6 @@ class Mutation(
     WalkInMutation,
     ReplacementsMutation,
     DepotRepairMutation,
+    TravelRequestsMutation,
 ):
     pass

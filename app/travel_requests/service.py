@@ -119,7 +119,7 @@ async def _locked(
 
 def _refuse(request: TravelRequest, to: str) -> DomainError:
     return DomainError(
-        f"a {request.status.value} travel request cannot be {to}",
+        f"the travel request is {request.status.value}: it cannot be {to}",
         ErrorCode.INVALID_TRANSITION,
         ["requestId"],
     )

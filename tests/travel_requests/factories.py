@@ -80,14 +80,17 @@ async def accepted_task(
 ) -> Task:
     """A task of the technician's, accepted, with no scheduled time (any time is on time)."""
     tech = technician or world.technician
-    order = WorkOrder(customer_id=world.customer.id, site_id=world.site.id)
+    customer_id, site_id = world.customer.id, world.site.id
+    assert customer_id is not None and site_id is not None
+    order = WorkOrder(customer_id=customer_id, site_id=site_id)
     session.add(order)
     await session.flush()
+    assert order.id is not None
     row = Task(
         type=task_type,
         work_order_id=order.id,
-        customer_id=world.customer.id,
-        site_id=world.site.id,
+        customer_id=customer_id,
+        site_id=site_id,
         territory_id=world.territory.id,
         location=point_value(lat, wf.SITE_LNG),
         status=TaskStatus.ACCEPTED,

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import StringConstraints, field_validator, model_validator
+from pydantic import StringConstraints, ValidationInfo, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from app.core.models import Audited, enum_type, fk, id_field, timestamp
@@ -198,7 +198,7 @@ class TravelRequestCreate(SQLModel):
     destination: Place
     departs_on: date
     returns_on: date
-    estimated_cost: Amount
+    estimated_cost: Decimal = Field(gt=0, le=float(MAX_AMOUNT), max_digits=12, decimal_places=2)
     lodging_nights: int = Field(default=0, ge=0, le=LONGEST_TRIP_DAYS)
     advance_amount: Amount = Decimal("0.00")
     currency: Currency = "INR"
@@ -206,14 +206,20 @@ class TravelRequestCreate(SQLModel):
 
     _currency = field_validator("currency")(_known)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> TravelRequestCreate:
-        if self.estimated_cost <= 0:
-            raise ValueError("estimatedCost must be above zero")
-        if self.returns_on < self.departs_on:
-            raise ValueError("returnsOn is before departsOn")
-        if (self.returns_on - self.departs_on).days > LONGEST_TRIP_DAYS:
+    @field_validator("returns_on")
+    @classmethod
+    def _after_departure(cls, value: date, info: ValidationInfo) -> date:
+        departs = info.data.get("departs_on")
+        if departs is not None and value < departs:
+            raise ValueError("the return is before the departure")
+        if departs is not None and (value - departs).days > LONGEST_TRIP_DAYS:
             raise ValueError(f"a trip lasts at most {LONGEST_TRIP_DAYS} days")
-        if self.advance_amount > self.estimated_cost:
+        return value
+
+    @field_validator("advance_amount")
+    @classmethod
+    def _within_cost(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        cost = info.data.get("estimated_cost")
+        if cost is not None and value > cost:
             raise ValueError("the advance may not exceed the estimated cost")
-        return self
+        return value

@@ -198,6 +198,7 @@ async def test_out_of_bounds_input_is_invalid_and_writes_nothing(
     payload = await tech.mutate(REQUEST, travel_input(task, **changes))
 
     assert error_codes(payload) == ["INVALID"], payload["userErrors"]
+    assert payload["userErrors"][0]["field"] == [next(iter(changes))]
     assert payload["request"] is None
     listed = await tech("{ travelRequests { totalCount } }")
     assert listed["travelRequests"]["totalCount"] == 0

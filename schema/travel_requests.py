@@ -52,7 +52,7 @@ class TaskRelease:
     )
     distance_km: float | None = strawberry.field(
         description="Kilometres from the assigned technician's home base to the site; null "
-        "without a technician."
+        "without a technician or when no travel policy is set."
     )
 
     @classmethod

@@ -101,7 +101,8 @@ class Release:
     reason: str | None
     """Why approval is required: the policy, or the distance."""
     distance_km: float | None
-    """From the assigned technician's home base to the site; None without a technician."""
+    """From the assigned technician's home base to the site; None without a technician, or
+    when no travel policy is set."""
     approved_request_id: int | None
 
 
@@ -109,6 +110,8 @@ async def releases(session: AsyncSession, task_ids: Sequence[int]) -> list[Relea
     """Each task's release in one pass: the policies once, distances and approvals in one
     query."""
     rows = await policies(session)
+    if not rows:  # no policy: nothing needs release (the check costs one small query)
+        return [Release(False, True, None, None, None) for _ in task_ids]
     approved = (
         sa.select(col(TravelRequest.id))
         .where(

@@ -17,6 +17,7 @@ from app.core.errors import DomainError, ErrorCode, Forbidden, NotFound
 from app.core.models import utcnow
 from app.core.repository import check_version, flush_unique, get_for_update
 from app.expenses.models import ExpenseClaim, ExpenseStatus
+from app.technicians.models import Technician
 from app.travel_requests import policy
 from app.travel_requests.models import (
     SettlementStatus,
@@ -56,6 +57,9 @@ async def request_travel(
             f"the task is {task.status.value}", ErrorCode.INVALID_TRANSITION, ["taskId"]
         )
     technician_id = _technician(principal, data, task.technician_id)
+    technician = await session.get(Technician, technician_id)
+    if technician is None or technician.archived_at is not None:
+        raise NotFound("technician", ["technicianId"])
     row = await policy.policy_for(session, task.type)
     cost, currency = data.estimated_cost.quantize(CENT), data.currency
     request = TravelRequest(

@@ -86,7 +86,11 @@ async def test_a_technician_requests_only_for_their_own_task(
         REQUEST, travel_input(task)
     )
     assert error_codes(payload) == ["FORBIDDEN"]
-    # staff raise one for the task's technician
+    # staff raise one for the task's technician (an unknown one is NOT_FOUND)
+    payload = await gql.as_role(Role.DISPATCHER).mutate(
+        REQUEST, travel_input(task, technicianId=gid("Technician", 10**9))
+    )
+    assert error_codes(payload) == ["NOT_FOUND"]
     payload = await gql.as_role(Role.DISPATCHER).mutate(REQUEST, travel_input(task))
     assert payload["userErrors"] == []
     assert payload["request"]["technician"]["id"] == gid("Technician", other.id)

@@ -34,6 +34,7 @@ from resolvers.sla import SlaMutation, SlaQuery
 from resolvers.technicians import TechniciansMutation, TechniciansQuery
 from resolvers.territories import TerritoriesMutation, TerritoriesQuery
 from resolvers.tracking import TrackingMutation, TrackingQuery
+from resolvers.travel_requests import TravelRequestsMutation, TravelRequestsQuery
 from resolvers.walk_in import WalkInMutation, WalkInQuery
 from resolvers.webhooks import WebhooksMutation, WebhooksQuery
 from resolvers.work_orders import WorkOrdersMutation, WorkOrdersQuery
@@ -78,6 +79,7 @@ class Query(
     DepotRepairQuery,
     DispatchBoardQuery,
     RemoteServiceQuery,
+    TravelRequestsQuery,
 ):
     pass
 
@@ -120,5 +122,6 @@ class Mutation(
     DepotRepairMutation,
     DispatchBoardMutation,
     RemoteServiceMutation,
+    TravelRequestsMutation,
 ):
     pass

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from schema.service_requests import ServiceRequestType
     from schema.technicians import SkillType, TechnicianType
     from schema.territories import TerritoryType
+    from schema.travel_requests import TaskRelease, TravelRequestType
 
 TaskStatus = strawberry.enum(models.TaskStatus, name="TaskStatus")
 TaskKind = strawberry.enum(models.TaskType, name="TaskType")
@@ -47,6 +48,8 @@ SkillRef = Annotated["SkillType", strawberry.lazy("schema.technicians")]
 TerritoryRef = Annotated["TerritoryType", strawberry.lazy("schema.territories")]
 RequestRef = Annotated["ServiceRequestType", strawberry.lazy("schema.service_requests")]
 PredictedDurationRef = Annotated["PredictedDuration", strawberry.lazy("schema.durations")]
+TaskReleaseRef = Annotated["TaskRelease", strawberry.lazy("schema.travel_requests")]
+TravelRequestRef = Annotated["TravelRequestType", strawberry.lazy("schema.travel_requests")]
 
 
 async def technicians_of(info: Info, ids: list[int]) -> list[Any]:
@@ -317,6 +320,36 @@ class TaskType(Node):
         from schema.durations import predicted_duration_loader
 
         result: PredictedDurationRef | None = await predicted_duration_loader(info).load(self.db_id)
+        return result
+
+    @strawberry.field(
+        extensions=[not_for_customers()],
+        description="The technician may start travel and check in: the task's travel policy "
+        "needs no approval for it, or its travel request is approved.",
+    )
+    async def released_for_execution(self, info: Info) -> bool:
+        from schema.travel_requests import release_loader
+
+        return (await release_loader(info).load(self.db_id)).released
+
+    @strawberry.field(
+        extensions=[not_for_customers()],
+        description="Why the task does or does not need travel approval before it starts.",
+    )
+    async def travel_release(self, info: Info) -> TaskReleaseRef:
+        from schema.travel_requests import release_loader
+
+        result: TaskReleaseRef = await release_loader(info).load(self.db_id)
+        return result
+
+    @strawberry.field(
+        extensions=[not_for_customers()],
+        description="The task's newest travel request the caller may read; null if none.",
+    )
+    async def travel_request(self, info: Info) -> TravelRequestRef | None:
+        from schema.travel_requests import request_loader
+
+        result: TravelRequestRef | None = await request_loader(info).load(self.db_id)
         return result
 
     @strawberry.field(description="The assigned technician (or the one the task is offered to).")

@@ -43,6 +43,10 @@ class ErrorCode(StrEnum):
     """The request clashes with the current state of other data (e.g. a warehouse that still
     holds stock, an overlapping membership, an expired payment link): resolve that first; the
     message says what."""
+    NOT_RELEASED = "NOT_RELEASED"
+    """The task needs an approved travel request before it is released for execution (its
+    task type's travel policy, or the distance from the technician's home base): request
+    travel, and start once it is approved."""
     RATE_LIMITED = "RATE_LIMITED"
     """Too many requests from this token or address, or too many failed logins for this
     account: wait the seconds the message (and the `Retry-After` header) gives, then retry."""

@@ -26,6 +26,7 @@ from app.demo import (
     renewals,
     replacements,
     service_plans,
+    travel_requests,
     walk_in,
     workday,
     writer,
@@ -124,6 +125,7 @@ async def seed_database(
         counts |= await replacements.seed_replacements(session, city.now)
         counts |= await dispatch_board.seed_dispatch_board(session, city.now)
         counts |= await remote_service.seed_remote_service(session, city.now)
+        counts |= await travel_requests.seed_travel_requests(session, city.now)
         model = await durations.train_model(session, city.now)
         counts["kpi_daily"] = await _backfill_kpis(session, today)
         tasks_by_state = workday.summary(work)

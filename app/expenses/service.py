@@ -99,4 +99,9 @@ async def decide_claim(
     claim.decision_reason = reason
     claim.touch()
     await session.flush()
+    if claim.task_id is not None:
+        # Imported here: travel requests build on expense claims.
+        from app.travel_requests.service import settle_after_claims
+
+        await settle_after_claims(session, claim.technician_id, claim.task_id)
     return claim

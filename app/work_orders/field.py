@@ -45,6 +45,7 @@ async def move(session: AsyncSession, principal: Principal, action: Action, step
     change = _change(principal, action, step)
     check_allowed(task, change)
     if action is Action.START_TRAVEL:
+        await _refuse_unreleased(session, step.task_id)
         await _on_schedule(session, task, action, step)
     if action is Action.START_WORK:
         await _refuse_while_an_estimate_waits(session, step.task_id)
@@ -78,6 +79,13 @@ async def _refuse_while_an_estimate_waits(session: AsyncSession, task_id: int) -
         )
 
 
+async def _refuse_unreleased(session: AsyncSession, task_id: int) -> None:
+    # Imported here: travel requests build on this module's tasks.
+    from app.travel_requests.policy import refuse_unreleased
+
+    await refuse_unreleased(session, task_id)
+
+
 async def check_in(
     session: AsyncSession, principal: Principal, step: Step
 ) -> tuple[Task, list[str]]:
@@ -88,6 +96,7 @@ async def check_in(
     task = await repository.get_for_change(session, principal, step.task_id)
     change = _change(principal, Action.CHECK_IN, step)
     check_allowed(task, change)
+    await _refuse_unreleased(session, step.task_id)
     warnings = await _on_schedule(session, task, Action.CHECK_IN, step)
     distance = await _distance(session, task, step.location)
     policies = await load_policies(session)

@@ -1,7 +1,7 @@
 """pins of the dispatch board: assignments the optimizer keeps
 
 Revision ID: 0035
-Revises: 0032
+Revises: 0034
 Create Date: 2026-12-04 20:45:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0035"
-down_revision: str | None = "0032"
+down_revision: str | None = "0034"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -263,11 +263,20 @@ PARTNER_MAY_READ = COMMON | {
     "Task": CUSTOMER_TASK
     + (
         " offerExpiresAt rejectionCount outsideGeofence offSchedule checkInDistanceMeters "
-        "preferredTechnicians excludedTechnicians workOrder notes"
+        "preferredTechnicians excludedTechnicians workOrder notes releasedForExecution "
+        "travelRelease travelRequest"
     ),
+    "TaskRelease": "required released reason distanceKm",
     "TaskNoteEntry": "body author createdAt",
     "TaskStatusChange": "action fromStatus toStatus at actorRole reason location",
     "TechnicianDistance": "technician distanceMeters measuredFrom",
+    # a partner reads its technicians' travel and advances (their payout and settlement)
+    "TravelRequest": (
+        "id reference status mode origin destination departsOn returnsOn lodgingNights "
+        "estimatedCost advance notes approverRole decidedAt decisionReason settlementStatus "
+        "advancePaidAt settledAt claimed balance version createdAt updatedAt task technician "
+        "release"
+    ),
     "TechnicianLocation": "technicianId location recordedAt accuracyMeters speedMps heading",
     "TerritoryMembership": "id validFrom validTo isPrimary territory",
     "TimeOff": "id start end reason",

@@ -20,6 +20,7 @@ from resolvers.expenses import ExpensesMutation, ExpensesQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.inspections import InspectionsMutation, InspectionsQuery
 from resolvers.inventory import InventoryMutation, InventoryQuery
+from resolvers.knowledge_base import KnowledgeBaseMutation, KnowledgeBaseQuery
 from resolvers.kpis import KpisQuery
 from resolvers.notifications import NotificationsMutation, NotificationsQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
@@ -74,6 +75,7 @@ class Query(
     WalkInQuery,
     ReplacementsQuery,
     DepotRepairQuery,
+    KnowledgeBaseQuery,
 ):
     pass
 
@@ -114,5 +116,6 @@ class Mutation(
     WalkInMutation,
     ReplacementsMutation,
     DepotRepairMutation,
+    KnowledgeBaseMutation,
 ):
     pass

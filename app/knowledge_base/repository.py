@@ -1,0 +1,366 @@
+"""Knowledge base reads scoped to the caller: who sees which articles, ranked search with
+highlights, and the suggestions for a task or a service request."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, false, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.core.auth import Principal, Role
+from app.knowledge_base.models import (
+    Article,
+    ArticleModel,
+    ArticleProposal,
+    ArticleStatus,
+    ArticleVersion,
+    ArticleVote,
+    Audience,
+)
+
+_OPEN, _CLOSE = "\u27e6", "\u27e7"
+"""Highlight marks PostgreSQL puts around matches; swapped for <mark> after escaping."""
+HEADLINE = f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxFragments=2, MaxWords=30, MinWords=10"
+TITLE_HEADLINE = f"StartSel={_OPEN}, StopSel={_CLOSE}, HighlightAll=true"
+WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
+CODE = re.compile(r"\b(?:[A-Za-z]{0,3}-?\d{1,4}[A-Za-z]?|[A-Z]{2,4})\b")
+MOST_WORDS = 24
+
+
+def audiences(principal: Principal | None) -> list[Audience] | None:
+    """The published audiences a caller reads; None: staff, who read every article."""
+    if principal is None:
+        return []
+    if principal.is_staff:
+        return None
+    if principal.role is Role.TECHNICIAN:
+        return [Audience.INTERNAL, Audience.CUSTOMER]
+    if principal.role in (Role.CUSTOMER, Role.PARTNER):
+        return [Audience.CUSTOMER]
+    return []
+
+
+def _visible(principal: Principal | None) -> Any:
+    """The condition on kb_articles for what the caller may read."""
+    allowed = audiences(principal)
+    if allowed is None:
+        return sa.true()
+    if not allowed:
+        return false()
+    return sa.and_(
+        col(Article.status) == ArticleStatus.PUBLISHED, col(Article.audience).in_(allowed)
+    )
+
+
+def readable(principal: Principal | None) -> SelectOfScalar[Article]:
+    """Staff read every article, drafts and archived ones too; technicians published INTERNAL
+    and CUSTOMER articles; customers and partners published CUSTOMER articles only."""
+    return select(Article).where(_visible(principal))
+
+
+def listed(
+    principal: Principal | None,
+    *,
+    statuses: Sequence[ArticleStatus] | None = None,
+    audience: Audience | None = None,
+    product_model_id: int | None = None,
+    tag: str | None = None,
+    language: str | None = None,
+) -> SelectOfScalar[Article]:
+    statement = readable(principal)
+    if statuses:
+        statement = statement.where(col(Article.status).in_(statuses))
+    if audience is not None:
+        statement = statement.where(col(Article.audience) == audience)
+    if product_model_id is not None:
+        statement = statement.where(_about_model(product_model_id))
+    if tag:
+        statement = statement.where(col(Article.tags).contains([tag.strip().lower()]))
+    if language:
+        statement = statement.where(col(Article.language) == language)
+    return statement
+
+
+def _about_model(product_model_id: int) -> Any:
+    return sa.exists().where(
+        col(ArticleModel.article_id) == col(Article.id),
+        col(ArticleModel.product_model_id) == product_model_id,
+    )
+
+
+async def get_readable(
+    session: AsyncSession, principal: Principal | None, article_id: int
+) -> Article | None:
+    return await session.scalar(readable(principal).where(col(Article.id) == article_id))
+
+
+async def model_ids_of(session: AsyncSession, article_ids: list[int]) -> list[list[int]]:
+    rows = await session.execute(
+        select(ArticleModel.article_id, ArticleModel.product_model_id)
+        .where(col(ArticleModel.article_id).in_(article_ids))
+        .order_by(col(ArticleModel.product_model_id))
+    )
+    found: dict[int, list[int]] = {i: [] for i in article_ids}
+    for article_id, model_id in rows.all():
+        found[article_id].append(model_id)
+    return [found[i] for i in article_ids]
+
+
+async def versions_of(session: AsyncSession, article_id: int) -> list[ArticleVersion]:
+    rows = await session.scalars(
+        select(ArticleVersion)
+        .where(col(ArticleVersion.article_id) == article_id)
+        .order_by(col(ArticleVersion.number).desc())
+    )
+    return list(rows.all())
+
+
+async def version(session: AsyncSession, article_id: int, number: int) -> ArticleVersion | None:
+    return await session.scalar(
+        select(ArticleVersion).where(
+            col(ArticleVersion.article_id) == article_id, col(ArticleVersion.number) == number
+        )
+    )
+
+
+async def vote_counts(session: AsyncSession, article_ids: list[int]) -> list[tuple[int, int]]:
+    """(helped, did not help) per article."""
+    rows = await session.execute(
+        sa.select(
+            col(ArticleVote.article_id),
+            sa.func.count().filter(col(ArticleVote.helpful)),
+            sa.func.count().filter(sa.not_(col(ArticleVote.helpful))),
+        )
+        .where(col(ArticleVote.article_id).in_(article_ids))
+        .group_by(col(ArticleVote.article_id))
+    )
+    found = {a: (int(y), int(n)) for a, y, n in rows.all()}
+    return [found.get(i, (0, 0)) for i in article_ids]
+
+
+def proposals(
+    principal: Principal | None, article_id: int | None, statuses: Sequence[Any] | None
+) -> SelectOfScalar[ArticleProposal]:
+    """Staff read every proposal; a technician their own."""
+    statement = select(ArticleProposal)
+    if principal is None:
+        return statement.where(false())
+    if not principal.is_staff:
+        statement = statement.where(col(ArticleProposal.proposed_by) == principal.subject)
+    if article_id is not None:
+        statement = statement.where(col(ArticleProposal.article_id) == article_id)
+    if statuses:
+        statement = statement.where(col(ArticleProposal.status).in_(statuses))
+    return statement
+
+
+async def get_proposal(
+    session: AsyncSession, principal: Principal | None, proposal_id: int
+) -> ArticleProposal | None:
+    statement = proposals(principal, None, None).where(col(ArticleProposal.id) == proposal_id)
+    return await session.scalar(statement)
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Hit:
+    article: Article
+    rank: float
+    title_highlight: str
+    highlight: str
+
+
+def _marked(text: str) -> str:
+    """A headline escaped for HTML, its matches in <mark>."""
+    return html.escape(text).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+
+
+async def search(
+    session: AsyncSession,
+    principal: Principal | None,
+    query: str,
+    *,
+    limit: int,
+    offset: int = 0,
+    language: str | None = None,
+    config: str = "english",
+    audience: Audience | None = None,
+    product_model_id: int | None = None,
+    statuses: Sequence[ArticleStatus] | None = None,
+) -> list[Hit]:
+    """Articles matching `query`, best first: full text in the language's configuration (and
+    `simple`, for words no stemmer knows) weighted title > symptoms, codes, tags > body, plus
+    trigram word similarity of the title, which forgives typos. Highlights come from the
+    article's text, HTML-escaped, matches in <mark>."""
+    q: Any = sa.bindparam("q", query)
+    stemmed = sa.func.websearch_to_tsquery(sa.literal_column(f"'{config}'::regconfig"), q)
+    plain = sa.func.websearch_to_tsquery(sa.literal_column("'simple'::regconfig"), q)
+    tsquery = stemmed.op("||")(plain)
+    search_col = col(Article.search)
+    similarity = sa.func.word_similarity(q, col(Article.title))
+    rank = (
+        sa.func.ts_rank_cd(
+            sa.literal_column("'{0.1, 0.2, 0.5, 1.0}'::float4[]"), search_col, tsquery, 32
+        )
+        + similarity * 0.6
+    )
+    matches = sa.or_(
+        search_col.op("@@")(stemmed),
+        search_col.op("@@")(plain),
+        q.op("<%")(col(Article.title)),
+    )
+    statement = listed(
+        principal,
+        statuses=statuses,
+        audience=audience,
+        product_model_id=product_model_id,
+        language=language,
+    ).where(matches)
+    ranked = (
+        statement.with_only_columns(col(Article.id), rank.label("rank"))
+        .order_by(sa.desc("rank"), col(Article.id).desc())
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+    page = (
+        sa.select(
+            Article,
+            ranked.c.rank,
+            sa.func.ts_headline(
+                sa.literal_column("kb_articles.search_config::regconfig"),
+                col(Article.title),
+                tsquery,
+                TITLE_HEADLINE,
+            ),
+            sa.func.ts_headline(
+                sa.literal_column("kb_articles.search_config::regconfig"),
+                col(Article.body_text),
+                tsquery,
+                HEADLINE,
+            ),
+        )
+        .join(ranked, ranked.c.id == col(Article.id))
+        .order_by(ranked.c.rank.desc(), col(Article.id).desc())
+    )
+    rows = (await session.execute(page)).all()
+    return [Hit(row[0], float(row[1]), _marked(row[2]), _marked(row[3])) for row in rows]
+
+
+# --- suggestions --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Context:
+    """What a job tells about its problem."""
+
+    product_model_id: int | None
+    text: str
+    fault_codes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Suggestion:
+    article: Article
+    score: float
+    reasons: list[str]
+
+
+def fault_codes_in(text: str) -> list[str]:
+    """Words that look like fault codes (E5, F21, E-05, OE, IE): candidates to match against
+    articles' codes."""
+    return list(dict.fromkeys(m.upper() for m in CODE.findall(text)))[:MOST_WORDS]
+
+
+def _or_query(text: str) -> str:
+    words = list(dict.fromkeys(w.lower() for w in WORD.findall(text)))[:MOST_WORDS]
+    return " | ".join(words)
+
+
+async def suggest(
+    session: AsyncSession, principal: Principal | None, context: Context, limit: int
+) -> list[Suggestion]:
+    """Published articles the caller may read, ranked for a job: about the asset's product
+    model (3), sharing a fault code the job mentions (3), matching its symptoms (up to 2, by
+    full-text rank), and what helped on completed tasks of the same model (up to 2, helped
+    minus did not help)."""
+    codes = sa.bindparam("codes", context.fault_codes, type_=sa.ARRAY(sa.Text))
+    model = sa.bindparam("model", context.product_model_id, type_=sa.BigInteger)
+    words = _or_query(context.text)
+    tsquery = (
+        sa.func.to_tsquery(sa.literal_column("'english'::regconfig"), sa.bindparam("w", words)).op(
+            "||"
+        )(sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.bindparam("w", words)))
+        if words
+        else None
+    )
+    tasks = sa.table("tasks", sa.column("id"), sa.column("asset_id"), sa.column("status"))
+    assets = sa.table("assets", sa.column("id"), sa.column("product_model_id"))
+    history = (
+        sa.select(
+            col(ArticleVote.article_id).label("article_id"),
+            sa.func.sum(sa.case((col(ArticleVote.helpful), 1), else_=-1)).label("net"),
+        )
+        .join(tasks, tasks.c.id == col(ArticleVote.task_id))
+        .join(assets, assets.c.id == tasks.c.asset_id)
+        .where(tasks.c.status == "COMPLETED", assets.c.product_model_id == model)
+        .group_by(col(ArticleVote.article_id))
+        .cte("history")
+    )
+    about_model: Any = sa.select(col(ArticleModel.article_id).label("id")).where(
+        col(ArticleModel.product_model_id) == model
+    )
+    candidates: list[Any] = [
+        about_model,
+        sa.select(col(Article.id).label("id")).where(col(Article.fault_codes).op("&&")(codes)),
+        sa.select(history.c.article_id.label("id")).where(history.c.net > 0),
+    ]
+    if tsquery is not None:
+        candidates.append(
+            sa.select(col(Article.id).label("id")).where(col(Article.search).op("@@")(tsquery))
+        )
+    pool = sa.union(*candidates).subquery("pool")
+    on_model = col(Article.id).in_(about_model)
+    on_code = col(Article.fault_codes).op("&&")(codes)
+    text_rank = (
+        sa.func.ts_rank_cd(col(Article.search), tsquery, 32) if tsquery is not None else sa.null()
+    )
+    helped = sa.func.coalesce(history.c.net, 0)
+    score = (
+        sa.case((on_model, 3.0), else_=0.0)
+        + sa.case((on_code, 3.0), else_=0.0)
+        + 4 * sa.func.coalesce(text_rank, 0.0)
+        + sa.func.least(sa.func.greatest(helped, -2), 4) * 0.5
+    )
+    statement = (
+        sa.select(Article, score.label("score"), on_model, on_code, text_rank, helped)
+        .join(pool, pool.c.id == col(Article.id))
+        .outerjoin(history, history.c.article_id == col(Article.id))
+        .where(_visible(principal), col(Article.status) == ArticleStatus.PUBLISHED)
+        .order_by(sa.desc("score"), col(Article.id).desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(statement)).all()
+    found: list[Suggestion] = []
+    for article, total, by_model, by_code, by_text, net in rows:
+        reasons = [
+            name
+            for name, yes in (
+                ("PRODUCT_MODEL", by_model),
+                ("FAULT_CODE", by_code),
+                ("SYMPTOMS", (by_text or 0) > 0),
+                ("HELPED_BEFORE", net > 0),
+            )
+            if yes
+        ]
+        found.append(Suggestion(article, round(float(total), 4), reasons))
+    return found

@@ -32,6 +32,9 @@ TITLE_HEADLINE = f"StartSel={_OPEN}, StopSel={_CLOSE}, HighlightAll=true"
 WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
 CODE = re.compile(r"\b(?:[A-Za-z]{0,3}-?\d{1,4}[A-Za-z]?|[A-Z]{2,4})\b")
 MOST_WORDS = 24
+TYPO_THRESHOLD = sa.text("SELECT set_config('pg_trgm.word_similarity_threshold', '0.45', true)")
+"""How close a query must come to words of a title for `<%` (and its index) to take it, for
+this transaction: 0.45 forgives a letter or two in a short word ("gyser" for "geyser")."""
 
 
 def audiences(principal: Principal | None) -> list[Audience] | None:
@@ -252,6 +255,7 @@ async def search(
         .join(ranked, ranked.c.id == col(Article.id))
         .order_by(ranked.c.rank.desc(), col(Article.id).desc())
     )
+    await session.execute(TYPO_THRESHOLD)
     rows = (await session.execute(page)).all()
     return [Hit(row[0], float(row[1]), _marked(row[2]), _marked(row[3])) for row in rows]
 
@@ -321,7 +325,9 @@ async def suggest(
     )
     candidates: list[Any] = [
         about_model,
-        sa.select(col(Article.id).label("id")).where(col(Article.fault_codes).op("&&")(codes)),
+        sa.select(col(Article.id).label("id")).where(
+            col(Article.fault_codes).op("&&", return_type=sa.Boolean)(codes)
+        ),
         sa.select(history.c.article_id.label("id")).where(history.c.net > 0),
     ]
     if tsquery is not None:
@@ -330,7 +336,7 @@ async def suggest(
         )
     pool = sa.union(*candidates).subquery("pool")
     on_model = col(Article.id).in_(about_model)
-    on_code = col(Article.fault_codes).op("&&")(codes)
+    on_code = col(Article.fault_codes).op("&&", return_type=sa.Boolean)(codes)
     text_rank = (
         sa.func.ts_rank_cd(col(Article.search), tsquery, 32) if tsquery is not None else sa.null()
     )

@@ -29,7 +29,7 @@ MOVES = {
 def move_document(to: str) -> str:
     return (
         f"mutation($input: ArticleStatusInput!) {{ {MOVES[to]}(input: $input) {{"
-        " article { id status version revision publishedAt }"
+        " article { id title status version revision publishedAt }"
         " userErrors { field message code } } }"
     )
 

@@ -21,6 +21,7 @@ from app.demo import (
     depot_repair,
     durations,
     inspections,
+    knowledge_base,
     renewals,
     replacements,
     service_plans,
@@ -105,6 +106,7 @@ async def seed_database(
         counts |= await walk_in.seed_orders(session, city.now)
         counts |= await depot_repair.seed_depot_repair(session, city.now)
         counts |= await replacements.seed_replacements(session, city.now)
+        counts |= await knowledge_base.seed_knowledge_base(session, city.now)
         model = await durations.train_model(session, city.now)
         counts["kpi_daily"] = await _backfill_kpis(session, today)
         tasks_by_state = workday.summary(work)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, false, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -31,7 +32,14 @@ HEADLINE = f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxFragments=2, MaxWords=30, Mi
 TITLE_HEADLINE = f"StartSel={_OPEN}, StopSel={_CLOSE}, HighlightAll=true"
 WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
 CODE = re.compile(r"\b(?:[A-Za-z]{0,3}-?\d{1,4}[A-Za-z]?|[A-Z]{2,4})\b")
-MOST_WORDS = 24
+MOST_WORDS = 16
+TEXT_POOL = 300
+SEARCH_POOL = 1000
+"""Articles that hold the query's words only in their body enter the ranking up to this many
+(those with them in the title, symptoms, fault codes or tags always do): it bounds the work
+of a query whose words are everywhere."""
+"""At most this many articles enter a job's suggestions on its words alone (any word of the
+description): the model's, the fault codes' and what helped before always do."""
 TYPO_THRESHOLD = sa.text("SELECT set_config('pg_trgm.word_similarity_threshold', '0.45', true)")
 """How close a query must come to words of a title for `<%` (and its index) to take it, for
 this transaction: 0.45 forgives a letter or two in a short word ("gyser" for "geyser")."""
@@ -182,6 +190,12 @@ class Hit:
     highlight: str
 
 
+def _in_keywords(tsquery: Any) -> Any:
+    """The query restricted to the title, symptoms, fault codes and tags (weights A and B)."""
+    text = sa.func.regexp_replace(sa.cast(tsquery, sa.Text), r"'(\s|\)|$)", r"':AB\1", "g")
+    return sa.cast(text, TSQUERY)
+
+
 def _marked(text: str) -> str:
     """A headline escaped for HTML, its matches in <mark>."""
     return html.escape(text).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
@@ -201,33 +215,66 @@ async def search(
     statuses: Sequence[ArticleStatus] | None = None,
 ) -> list[Hit]:
     """Articles matching `query`, best first: full text in the language's configuration (and
-    `simple`, for words no stemmer knows) weighted title > symptoms, codes, tags > body, plus
-    trigram word similarity of the title, which forgives typos. Highlights come from the
-    article's text, HTML-escaped, matches in <mark>."""
+    `simple`, for words no stemmer knows) weighted title > symptoms, codes, tags > body, with
+    the title's trigram word similarity added to the rank. When the words find less than a
+    page, titles close to the query by trigram word similarity follow, which forgives typos
+    ("compresor"). Highlights come from the article's text, HTML-escaped, matches in <mark>."""
     q: Any = sa.bindparam("q", query)
     stemmed = sa.func.websearch_to_tsquery(sa.literal_column(f"'{config}'::regconfig"), q)
     plain = sa.func.websearch_to_tsquery(sa.literal_column("'simple'::regconfig"), q)
     tsquery = stemmed.op("||")(plain)
     search_col = col(Article.search)
     similarity = sa.func.word_similarity(q, col(Article.title))
-    rank = (
-        sa.func.ts_rank_cd(
-            sa.literal_column("'{0.1, 0.2, 0.5, 1.0}'::float4[]"), search_col, tsquery, 32
-        )
-        + similarity * 0.6
+    words = sa.or_(search_col.op("@@")(stemmed), search_col.op("@@")(plain))
+    keywords = sa.or_(
+        search_col.op("@@")(_in_keywords(stemmed)), search_col.op("@@")(_in_keywords(plain))
     )
-    matches = sa.or_(
-        search_col.op("@@")(stemmed),
-        search_col.op("@@")(plain),
-        q.op("<%")(col(Article.title)),
-    )
-    statement = listed(
+    scoped = listed(
         principal,
         statuses=statuses,
         audience=audience,
         product_model_id=product_model_id,
         language=language,
-    ).where(matches)
+    )
+    in_keywords: Any = scoped.where(keywords).with_only_columns(col(Article.id).label("id"))
+    in_body = (
+        scoped.where(words, sa.not_(keywords))
+        .with_only_columns(col(Article.id).label("id"))
+        .limit(SEARCH_POOL)
+        .subquery("in_body")
+    )
+    pool = sa.union(in_keywords, sa.select(in_body.c.id)).subquery("pool")
+    rank = (
+        sa.func.ts_rank(sa.literal_column("'{0.1, 0.2, 0.5, 1.0}'::float4[]"), search_col, tsquery)
+        + similarity * 0.6
+        + sa.case((keywords, 1.0), else_=0.0)
+    )
+    pooled = select(Article).join(pool, pool.c.id == col(Article.id))
+    found = await _page(session, pooled, rank, tsquery, limit, offset)
+    if len(found) < limit:
+        counted = await session.scalar(pooled.with_only_columns(sa.func.count()).order_by(None))
+        await session.execute(TYPO_THRESHOLD)
+        near = scoped.where(q.op("<%")(col(Article.title)), sa.not_(words))
+        found += await _page(
+            session,
+            near,
+            similarity * 0.6,
+            tsquery,
+            limit - len(found),
+            max(0, offset - (counted or 0)),
+        )
+    return found
+
+
+async def _page(
+    session: AsyncSession,
+    statement: SelectOfScalar[Article],
+    rank: Any,
+    tsquery: Any,
+    limit: int,
+    offset: int,
+) -> list[Hit]:
+    """One page of `statement` by `rank`, highlighted (only the page's rows)."""
     ranked = (
         statement.with_only_columns(col(Article.id), rank.label("rank"))
         .order_by(sa.desc("rank"), col(Article.id).desc())
@@ -235,27 +282,17 @@ async def search(
         .offset(offset)
         .subquery()
     )
+    config: Any = sa.literal_column("kb_articles.search_config::regconfig")
     page = (
         sa.select(
             Article,
             ranked.c.rank,
-            sa.func.ts_headline(
-                sa.literal_column("kb_articles.search_config::regconfig"),
-                col(Article.title),
-                tsquery,
-                TITLE_HEADLINE,
-            ),
-            sa.func.ts_headline(
-                sa.literal_column("kb_articles.search_config::regconfig"),
-                col(Article.body_text),
-                tsquery,
-                HEADLINE,
-            ),
+            sa.func.ts_headline(config, col(Article.title), tsquery, TITLE_HEADLINE),
+            sa.func.ts_headline(config, col(Article.body_text), tsquery, HEADLINE),
         )
         .join(ranked, ranked.c.id == col(Article.id))
         .order_by(ranked.c.rank.desc(), col(Article.id).desc())
     )
-    await session.execute(TYPO_THRESHOLD)
     rows = (await session.execute(page)).all()
     return [Hit(row[0], float(row[1]), _marked(row[2]), _marked(row[3])) for row in rows]
 
@@ -331,29 +368,53 @@ async def suggest(
         sa.select(history.c.article_id.label("id")).where(history.c.net > 0),
     ]
     if tsquery is not None:
-        candidates.append(
-            sa.select(col(Article.id).label("id")).where(col(Article.search).op("@@")(tsquery))
+        text_matches = (
+            sa.select(col(Article.id).label("id"))
+            .where(
+                col(Article.search).op("@@")(tsquery),
+                _visible(principal),
+                col(Article.status) == ArticleStatus.PUBLISHED,
+            )
+            .limit(TEXT_POOL)
+            .subquery("text_matches")
         )
+        candidates.append(sa.select(text_matches.c.id))
     pool = sa.union(*candidates).subquery("pool")
     on_model = col(Article.id).in_(about_model)
     on_code = col(Article.fault_codes).op("&&", return_type=sa.Boolean)(codes)
-    text_rank = (
-        sa.func.ts_rank_cd(col(Article.search), tsquery, 32) if tsquery is not None else sa.null()
-    )
+    text_rank = sa.func.ts_rank(col(Article.search), tsquery) if tsquery is not None else 0.0
     helped = sa.func.coalesce(history.c.net, 0)
-    score = (
-        sa.case((on_model, 3.0), else_=0.0)
-        + sa.case((on_code, 3.0), else_=0.0)
-        + 4 * sa.func.coalesce(text_rank, 0.0)
-        + sa.func.least(sa.func.greatest(helped, -2), 4) * 0.5
-    )
-    statement = (
-        sa.select(Article, score.label("score"), on_model, on_code, text_rank, helped)
+    scored = (
+        sa.select(
+            col(Article.id).label("id"),
+            on_model.label("on_model"),
+            on_code.label("on_code"),
+            sa.func.coalesce(text_rank, 0.0).label("text_rank"),
+            helped.label("helped"),
+        )
         .join(pool, pool.c.id == col(Article.id))
         .outerjoin(history, history.c.article_id == col(Article.id))
         .where(_visible(principal), col(Article.status) == ArticleStatus.PUBLISHED)
-        .order_by(sa.desc("score"), col(Article.id).desc())
+        .subquery("scored")
+    )
+    score = (
+        sa.case((scored.c.on_model, 3.0), else_=0.0)
+        + sa.case((scored.c.on_code, 3.0), else_=0.0)
+        + 10 * scored.c.text_rank
+        + sa.func.least(sa.func.greatest(scored.c.helped, -2), 4) * 0.5
+    )
+    best = (
+        sa.select(scored, score.label("score"))
+        .order_by(sa.desc("score"), scored.c.id.desc())
         .limit(limit)
+        .subquery("best")
+    )
+    statement = (
+        sa.select(
+            Article, best.c.score, best.c.on_model, best.c.on_code, best.c.text_rank, best.c.helped
+        )
+        .join(best, best.c.id == col(Article.id))
+        .order_by(best.c.score.desc(), col(Article.id).desc())
     )
     rows = (await session.execute(statement)).all()
     found: list[Suggestion] = []

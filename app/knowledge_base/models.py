@@ -197,6 +197,7 @@ class Article(Audited, table=True):
     __tablename__ = "kb_articles"
     __table_args__ = (
         sa.Index("ix_kb_articles_search", "search", postgresql_using="gin"),
+        sa.Index("ix_kb_articles_keywords", "keywords", postgresql_using="gin"),
         sa.Index(
             "ix_kb_articles_title_trgm",
             "title",
@@ -237,6 +238,9 @@ class Article(Audited, table=True):
     search: Any = Field(default=None, sa_column=sa.Column(TSVECTOR, nullable=True))
     """Weighted document (A title, B symptoms, fault codes and tags, C body), kept by a
     trigger in the article's text search configuration."""
+    keywords: Any = Field(default=None, sa_column=sa.Column(TSVECTOR, nullable=True))
+    """The title (A) and the symptoms, fault codes and tags (B) alone: a small vector that
+    ranks the matches in them without reading the body's."""
 
 
 class ArticleModel(SQLModel, table=True):

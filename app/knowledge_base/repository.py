@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, false, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -35,9 +34,10 @@ CODE = re.compile(r"\b(?:[A-Za-z]{0,3}-?\d{1,4}[A-Za-z]?|[A-Z]{2,4})\b")
 MOST_WORDS = 16
 TEXT_POOL = 300
 SEARCH_POOL = 1000
-"""Articles that hold the query's words only in their body enter the ranking up to this many
-(those with them in the title, symptoms, fault codes or tags always do): it bounds the work
-of a query whose words are everywhere."""
+BODY_POOL = 300
+"""A search ranks at most SEARCH_POOL articles with the query's words in their title,
+symptoms, fault codes or tags (on that small `keywords` vector), ahead of at most BODY_POOL
+with them in the body only: it bounds the work of a query whose words are everywhere."""
 """At most this many articles enter a job's suggestions on its words alone (any word of the
 description): the model's, the fault codes' and what helped before always do."""
 TYPO_THRESHOLD = sa.text("SELECT set_config('pg_trgm.word_similarity_threshold', '0.45', true)")
@@ -190,12 +190,6 @@ class Hit:
     highlight: str
 
 
-def _in_keywords(tsquery: Any) -> Any:
-    """The query restricted to the title, symptoms, fault codes and tags (weights A and B)."""
-    text = sa.func.regexp_replace(sa.cast(tsquery, sa.Text), r"'(\s|\)|$)", r"':AB\1", "g")
-    return sa.cast(text, TSQUERY)
-
-
 def _marked(text: str) -> str:
     """A headline escaped for HTML, its matches in <mark>."""
     return html.escape(text).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
@@ -226,9 +220,8 @@ async def search(
     search_col = col(Article.search)
     similarity = sa.func.word_similarity(q, col(Article.title))
     words = sa.or_(search_col.op("@@")(stemmed), search_col.op("@@")(plain))
-    keywords = sa.or_(
-        search_col.op("@@")(_in_keywords(stemmed)), search_col.op("@@")(_in_keywords(plain))
-    )
+    keywords_col = col(Article.keywords)
+    keywords = sa.or_(keywords_col.op("@@")(stemmed), keywords_col.op("@@")(plain))
     scoped = listed(
         principal,
         statuses=statuses,
@@ -236,18 +229,26 @@ async def search(
         product_model_id=product_model_id,
         language=language,
     )
-    in_keywords: Any = scoped.where(keywords).with_only_columns(col(Article.id).label("id"))
+    in_keywords = (
+        scoped.where(keywords)
+        .with_only_columns(col(Article.id).label("id"))
+        .limit(SEARCH_POOL)
+        .subquery("in_keywords")
+    )
     in_body = (
         scoped.where(words, sa.not_(keywords))
         .with_only_columns(col(Article.id).label("id"))
-        .limit(SEARCH_POOL)
+        .limit(BODY_POOL)
         .subquery("in_body")
     )
-    pool = sa.union(in_keywords, sa.select(in_body.c.id)).subquery("pool")
+    pool = sa.union(sa.select(in_keywords.c.id), sa.select(in_body.c.id)).subquery("pool")
+    weights: Any = sa.literal_column("'{0.1, 0.2, 0.5, 1.0}'::float4[]")
     rank = (
-        sa.func.ts_rank(sa.literal_column("'{0.1, 0.2, 0.5, 1.0}'::float4[]"), search_col, tsquery)
+        sa.case(
+            (keywords, 1.0 + sa.func.ts_rank(weights, keywords_col, tsquery)),
+            else_=sa.func.ts_rank(weights, search_col, tsquery),
+        )
         + similarity * 0.6
-        + sa.case((keywords, 1.0), else_=0.0)
     )
     pooled = select(Article).join(pool, pool.c.id == col(Article.id))
     found = await _page(session, pooled, rank, tsquery, limit, offset)

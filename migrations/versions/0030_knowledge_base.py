@@ -21,15 +21,16 @@ CREATE OR REPLACE FUNCTION kb_articles_search() RETURNS trigger LANGUAGE plpgsql
 DECLARE
     config regconfig := NEW.search_config::regconfig;
 BEGIN
-    NEW.search :=
+    NEW.keywords :=
         setweight(to_tsvector(config, coalesce(NEW.title, '')), 'A')
         || setweight(
             to_tsvector(
                 config, array_to_string(NEW.symptoms || NEW.fault_codes || NEW.tags, ' ; ')
             ),
             'B'
-        )
-        || setweight(to_tsvector(config, coalesce(NEW.body_text, '')), 'C');
+        );
+    NEW.search :=
+        NEW.keywords || setweight(to_tsvector(config, coalesce(NEW.body_text, '')), 'C');
     RETURN NEW;
 END
 $$
@@ -78,10 +79,12 @@ def upgrade() -> None:
         sa.Column("author", sa.String(length=200), nullable=False),
         _when("published_at", nullable=True),
         sa.Column("search", postgresql.TSVECTOR(), nullable=True),
+        sa.Column("keywords", postgresql.TSVECTOR(), nullable=True),
         *_audited(),
         sa.CheckConstraint("revision >= 1", name="revision_positive"),
     )
     op.create_index("ix_kb_articles_search", "kb_articles", ["search"], postgresql_using="gin")
+    op.create_index("ix_kb_articles_keywords", "kb_articles", ["keywords"], postgresql_using="gin")
     op.create_index(
         "ix_kb_articles_title_trgm",
         "kb_articles",

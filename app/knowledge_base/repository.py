@@ -35,9 +35,11 @@ MOST_WORDS = 16
 TEXT_POOL = 300
 SEARCH_POOL = 1000
 BODY_POOL = 300
+TYPO_POOL = 300
 """A search ranks at most SEARCH_POOL articles with the query's words in their title,
 symptoms, fault codes or tags (on that small `keywords` vector), ahead of at most BODY_POOL
-with them in the body only: it bounds the work of a query whose words are everywhere."""
+with them in the body only, and at most TYPO_POOL titles close to it by trigrams: it bounds
+the work of a query whose words (or their near misses) are everywhere."""
 """At most this many articles enter a job's suggestions on its words alone (any word of the
 description): the model's, the fault codes' and what helped before always do."""
 TYPO_THRESHOLD = sa.text("SELECT set_config('pg_trgm.word_similarity_threshold', '0.45', true)")
@@ -255,10 +257,15 @@ async def search(
     if len(found) < limit:
         counted = await session.scalar(pooled.with_only_columns(sa.func.count()).order_by(None))
         await session.execute(TYPO_THRESHOLD)
-        near = scoped.where(q.op("<%")(col(Article.title)), sa.not_(words))
+        near = (
+            scoped.where(q.op("<%")(col(Article.title)), sa.not_(words))
+            .with_only_columns(col(Article.id).label("id"))
+            .limit(TYPO_POOL)
+            .subquery("near")
+        )
         found += await _page(
             session,
-            near,
+            select(Article).join(near, near.c.id == col(Article.id)),
             similarity * 0.6,
             tsquery,
             limit - len(found),

@@ -9,6 +9,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Role
+from app.service_requests.models import (
+    CoverageKind,
+    EligibilityStatus,
+    RequestCategory,
+    RequestChannel,
+    ServiceRequest,
+)
 from app.work_orders.models import Task, TaskStatus
 from schema.ids import encode_id
 from tests.billing import factories as billing
@@ -202,3 +209,60 @@ async def test_suggestions_rank_model_fault_code_symptoms_and_what_helped(
     stranger = gql.as_role(Role.TECHNICIAN, technician_id=(world.technician.id or 0) + 999)
     body = await stranger.raw(SUGGEST, {"task": gid("Task", task.id)})
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_customer_gets_suggestions_and_votes_on_their_service_request(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    world = await wf.world(session)
+    request = ServiceRequest(
+        customer_id=world.customer.id or 0,
+        site_id=world.site.id or 0,
+        asset_id=world.asset.id,
+        channel=RequestChannel.WEB,
+        category=RequestCategory.REPAIR,
+        description="The washing machine shows OE and the water stays in the drum",
+        eligibility_status=EligibilityStatus.CHARGEABLE,
+        coverage_kind=CoverageKind.NONE,
+        reported_by="customer",
+    )
+    session.add(request)
+    await session.flush()
+    article = await published(
+        gql,
+        title="Clean the drain filter",
+        faultCodes=["OE"],
+        symptoms=["water stays in the drum"],
+        audience="CUSTOMER",
+    )
+    await published(gql, title="Drain pump wiring", faultCodes=["OE"], audience="INTERNAL")
+    customer = gql.as_role(Role.CUSTOMER, customer_id=world.customer.id)
+    data = await customer(
+        "query($r: ID) { suggestedArticles(serviceRequestId: $r) { reasons article { title } } }",
+        {"r": gid("ServiceRequest", request.id)},
+    )
+    assert data["suggestedArticles"] == [
+        {"reasons": ["FAULT_CODE", "SYMPTOMS"], "article": {"title": "Clean the drain filter"}}
+    ]
+    vote = {
+        "articleId": article["id"],
+        "serviceRequestId": gid("ServiceRequest", request.id),
+        "helpful": True,
+    }
+    assert (await customer.mutate(VOTE, vote))["article"]["helpfulCount"] == 1
+    assert (await customer.mutate(VOTE, vote))["article"]["helpfulCount"] == 1
+    other = gql.as_role(Role.CUSTOMER, customer_id=(world.customer.id or 0) + 999)
+    assert error_codes(await other.mutate(VOTE, vote)) == ["NOT_FOUND"]
+
+
+async def test_creating_an_article_again_with_the_same_key_makes_one(gql: GraphQLClient) -> None:
+    create = (
+        "mutation($input: CreateArticleInput!) { createArticle(input: $input) {"
+        " article { id } userErrors { code } } }"
+    )
+    data = {"title": "Idempotent", "body": "Once.", "idempotencyKey": "kb-create-1"}
+    first = await gql.mutate(create, data)
+    again = await gql.mutate(create, data)
+    assert first["article"]["id"] == again["article"]["id"]
+    listed = await gql("{ knowledgeArticles(first: 10) { totalCount } }")
+    assert listed["knowledgeArticles"]["totalCount"] == 1

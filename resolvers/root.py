@@ -21,6 +21,7 @@ from resolvers.expenses import ExpensesMutation, ExpensesQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.inspections import InspectionsMutation, InspectionsQuery
 from resolvers.inventory import InventoryMutation, InventoryQuery
+from resolvers.knowledge_base import KnowledgeBaseMutation, KnowledgeBaseQuery
 from resolvers.kpis import KpisQuery
 from resolvers.notifications import NotificationsMutation, NotificationsQuery
 from resolvers.partners import PartnerMutation, PartnerQuery
@@ -80,6 +81,7 @@ class Query(
     DispatchBoardQuery,
     RemoteServiceQuery,
     TravelRequestsQuery,
+    KnowledgeBaseQuery,
 ):
     pass
 
@@ -123,5 +125,6 @@ class Mutation(
     DispatchBoardMutation,
     RemoteServiceMutation,
     TravelRequestsMutation,
+    KnowledgeBaseMutation,
 ):
     pass

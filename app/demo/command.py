@@ -22,6 +22,7 @@ from app.demo import (
     dispatch_board,
     durations,
     inspections,
+    knowledge_base,
     remote_service,
     renewals,
     replacements,
@@ -126,6 +127,7 @@ async def seed_database(
         counts |= await dispatch_board.seed_dispatch_board(session, city.now)
         counts |= await remote_service.seed_remote_service(session, city.now)
         counts |= await travel_requests.seed_travel_requests(session, city.now)
+        counts |= await knowledge_base.seed_knowledge_base(session, city.now)
         model = await durations.train_model(session, city.now)
         counts["kpi_daily"] = await _backfill_kpis(session, today)
         tasks_by_state = workday.summary(work)

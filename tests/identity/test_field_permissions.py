@@ -48,6 +48,14 @@ from tests.work_orders.test_task_graphql import dispatched
 # of its own technicians (rules that depend on the row, not listed here). No cost price, margin,
 # internal note, audit actor or storage key is on these lists.
 COMMON = {
+    # published CUSTOMER knowledge base articles, without who wrote them or their versions
+    "KnowledgeArticle": (
+        "id title bodyMarkdown bodyHtml language audience status tags faultCodes symptoms media "
+        "revision publishedAt version createdAt updatedAt productModels helpfulCount "
+        "notHelpfulCount"
+    ),
+    "KnowledgeMedium": "url kind caption",
+    "KnowledgeSearchHit": "article rank titleHighlight highlight",
     "Asset": (
         "id serialNumber soldOn installedOn warrantyExpiresOn ewarrantyCertificate "
         "ewarrantyRegisteredOn notes version createdAt updatedAt archivedAt productModel site "
@@ -198,6 +206,7 @@ CUSTOMER_MAY_READ = COMMON | {
         "customerId channelOrder language quietStart quietEnd mutedEvents version"
     ),
     "PaymentLink": "token url amount status expiresAt",
+    "SuggestedArticle": "article score reasons",
     # their warranty replacements: the outcome and evidence, not the cost, approver or depot
     "ReplacementRequest": (
         "id reference source status productCategory diagnosis decidedAt decisionReason "

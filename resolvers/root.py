@@ -12,6 +12,7 @@ from resolvers.confirmations import ConfirmationsMutation, ConfirmationsQuery
 from resolvers.contract_billing import ContractBillingMutation, ContractBillingQuery
 from resolvers.contracts import ContractsMutation, ContractsQuery
 from resolvers.costing import CostingQuery
+from resolvers.crews import CrewsMutation, CrewsQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.depot_repair import DepotRepairMutation, DepotRepairQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
@@ -74,6 +75,7 @@ class Query(
     WalkInQuery,
     ReplacementsQuery,
     DepotRepairQuery,
+    CrewsQuery,
 ):
     pass
 
@@ -114,5 +116,6 @@ class Mutation(
     WalkInMutation,
     ReplacementsMutation,
     DepotRepairMutation,
+    CrewsMutation,
 ):
     pass

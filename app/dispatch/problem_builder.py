@@ -21,6 +21,7 @@ from sqlmodel import col, select
 
 from app.core.errors import NotFound
 from app.core.geo import LatLng
+from app.crews.models import TaskLeadSkill
 from app.dispatch.problem import Location, Pin, Problem, Technician, TravelSpec
 from app.dispatch.problem import Task as PlanTask
 from app.dispatch.settings import DispatchSettings, dispatch_settings
@@ -76,6 +77,8 @@ class TaskFacts:
     skills: dict[str, int]
     preferred: tuple[int, ...]
     excluded: tuple[int, ...]
+    crew_size: int = 1
+    lead_skills: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -190,14 +193,32 @@ async def _tasks(
     ids = [row[0].id for row in rows]
     skills = await _task_skills(session, ids)
     minutes = await planned_minutes(session, ids, Use.PLANNING)
+    crews = [row[0].id for row in rows if row[0].crew_size > 1]
+    leads = await _lead_skills(session, crews) if crews else {}
     return [
-        _task_facts(task, LatLng(float(y), float(x)), skills, minutes.get(task.id))
+        _task_facts(task, LatLng(float(y), float(x)), skills, minutes.get(task.id), leads)
         for task, y, x in rows
     ]
 
 
+async def _lead_skills(session: AsyncSession, ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    rows = await session.execute(
+        select(TaskLeadSkill.task_id, Skill.code, TaskLeadSkill.min_level)
+        .join(Skill, col(Skill.id) == col(TaskLeadSkill.skill_id))
+        .where(col(TaskLeadSkill.task_id).in_(ids))
+    )
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    for tid, code, level in rows.all():
+        found[tid][code] = level
+    return found
+
+
 def _task_facts(
-    task: Task, point: LatLng, skills: dict[int, dict[str, int]], minutes: int | None = None
+    task: Task,
+    point: LatLng,
+    skills: dict[int, dict[str, int]],
+    minutes: int | None = None,
+    lead_skills: dict[int, dict[str, int]] | None = None,
 ) -> TaskFacts:
     """`minutes`: what to plan the task with (the learned median when confident, see
     `app.durations`); the task's static duration when None."""
@@ -219,6 +240,8 @@ def _task_facts(
         skills=skills.get(task.id, {}),
         preferred=tuple(task.preferred_technician_ids),
         excluded=tuple(task.excluded_technician_ids),
+        crew_size=task.crew_size,
+        lead_skills=(lead_skills or {}).get(task.id, {}),
     )
 
 
@@ -396,6 +419,8 @@ def _plan_task(
         )
     preferred_ids = (current.technician_id,) if current else fact.preferred
     preferred = tuple(v.id for tid in preferred_ids for v in vehicles_of.get(tid, []))
+    # A crew is planned for work still waiting; one already offered stays with its lead.
+    crew = fact.crew_size if fact.status is TaskStatus.UNSCHEDULED else 1
     return PlanTask(
         id=str(fact.id),
         location=location,
@@ -406,6 +431,8 @@ def _plan_task(
         technicians=allowed,
         preferred_technicians=preferred or None,
         deadline=_minutes(origin, fact.deadline) if fact.deadline else None,
+        crew=crew,
+        lead_skills=fact.lead_skills if crew > 1 else {},
     )
 
 

@@ -161,6 +161,8 @@ async def _offer_crew(
     # Imported here: crews build on the lifecycle this module publishes through.
     from app.crews.service import assign_crew
 
+    if len(stops) < built.tasks[str(task_id)].crew_size:
+        return 0  # planned for its lead alone (an offered crew keeps its members)
     lead = next((s for s in stops if s.lead), stops[0])
     members = [s.technician_id for s in stops if s is not lead]
     mark = len(pending_events(session))

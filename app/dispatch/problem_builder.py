@@ -21,7 +21,7 @@ from sqlmodel import col, select
 
 from app.core.errors import NotFound
 from app.core.geo import LatLng
-from app.crews.models import TaskLeadSkill
+from app.crews.models import CrewMember, TaskLeadSkill, TaskSegment
 from app.dispatch.problem import Location, Pin, Problem, Technician, TravelSpec
 from app.dispatch.problem import Task as PlanTask
 from app.dispatch.settings import DispatchSettings, dispatch_settings
@@ -31,6 +31,54 @@ from app.technicians.models import Technician as TechnicianRow
 from app.technicians.service import availability
 from app.territories.models import Territory
 from app.work_orders.models import Task, TaskSkill, TaskStatus
+
+
+async def _crew_busy(
+    session: AsyncSession, ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    """When technicians are busy as members (not leads: a lead's task is planned on their
+    route) of crew tasks already assigned: each daily segment, or the whole visit."""
+    segments = (
+        sa.select(col(TaskSegment.task_id), col(TaskSegment.starts_at), col(TaskSegment.ends_at))
+        .union_all(
+            sa.select(col(Task.id), col(Task.scheduled_start), col(Task.scheduled_end)).where(
+                col(Task.crew_size) > 1,
+                ~sa.exists().where(col(TaskSegment.task_id) == col(Task.id)),
+            )
+        )
+        .subquery()
+    )
+    rows = await session.execute(
+        sa.select(col(CrewMember.technician_id), segments.c.starts_at, segments.c.ends_at)
+        .join(Task, col(Task.id) == col(CrewMember.task_id))
+        .join(segments, segments.c.task_id == col(Task.id))
+        .where(col(CrewMember.technician_id).in_(ids), ~col(CrewMember.is_lead))
+        .where(col(Task.status).in_([*PLANNED_STATUSES, *PINNED_STATUSES]))
+        .where(segments.c.starts_at < end, segments.c.ends_at > start)
+    )
+    busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for tid, a, b in rows.all():
+        busy[tid].append((a, b))
+    return busy
+
+
+def _without(
+    windows: list[tuple[datetime, datetime]], busy: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    kept = windows
+    for b_start, b_end in busy:
+        cut = []
+        for a, b in kept:
+            if b_end <= a or b <= b_start:
+                cut.append((a, b))
+                continue
+            if a < b_start:
+                cut.append((a, b_start))
+            if b_end < b:
+                cut.append((b_end, b))
+        kept = cut
+    return kept
+
 
 PINNED_STATUSES = (
     TaskStatus.ACCEPTED,
@@ -146,6 +194,8 @@ async def _technicians(
             windows[tech_id] += [
                 (max(a, start), min(b, end)) for a, b in found if a < end and b > start
             ]
+    for tid, busy in (await _crew_busy(session, ids, start, end)).items():
+        windows[tid] = _without(windows[tid], busy)
     return [
         TechnicianFacts(
             id=tid,
@@ -399,7 +449,11 @@ def _plan_task(
     if fact.status in PLANNED_STATUSES and fact.technician_id and fact.scheduled_start and own:
         current = Current(fact.technician_id, fact.scheduled_start)
         built.current[fact.id] = current
-        if options.keep_minutes is not None:
+        if fact.crew_size > 1:
+            # An offered crew keeps its time: its members' days are planned around it.
+            at = _minutes(origin, fact.scheduled_start)
+            low, high = max(low, at), min(high, at)
+        elif options.keep_minutes is not None:
             at = _minutes(origin, fact.scheduled_start)
             low, high = max(low, at - options.keep_minutes), min(high, at + options.keep_minutes)
     if high < low:

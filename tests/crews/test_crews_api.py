@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Role
-from app.technicians.models import Technician, WorkingHours
+from app.technicians.models import Employment, Technician, WorkingHours
 from app.work_orders.models import SkillRequirement, TaskCreate, TaskType
 from app.work_orders.service import create_task
 from app.work_orders.transitions import Actor
@@ -234,3 +234,32 @@ async def test_a_task_longer_than_a_shift_is_split_over_the_next_working_days(
     for day in (first[0], second[0]):
         mine = await s.as_member(MY_TASKS, {"date": day.astimezone(KOLKATA).date().isoformat()})
         assert [t["id"] for t in mine["myTasks"]] == [s.task_id]
+
+
+async def test_a_stale_crew_assignment_is_refused(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    s = await setup(gql, session)
+    first = await assigned(s)
+    version = first["task"]["version"]
+    again = await s.dispatcher.mutate(
+        ASSIGN_CREW, assignment(s, tomorrow_at(11), expectedVersion=version - 1)
+    )
+    assert error_codes(again) == ["STALE_VERSION"]
+
+
+async def test_a_partner_sees_the_crew_tasks_of_its_technicians(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    s = await setup(gql, session)
+    partner = await factories.partner(session)
+    s.member.partner_id = partner.id
+    s.member.employment = Employment.PARTNER
+    await session.flush()
+    await assigned(s)
+    partner_client = s.dispatcher.as_role(Role.PARTNER, partner_id=partner.id)
+    seen = await partner_client("query($id: ID!) { task(id: $id) { id } }", {"id": s.task_id})
+    assert seen["task"] == {"id": s.task_id}
+    customer = s.dispatcher.as_role(Role.CUSTOMER, customer_id=s.w.customer.id)
+    body = await customer.raw(CREW_QUERY, {"id": s.task_id})
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from app.core.auth import Principal
 from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound
+from app.core.events import queue_event
 from app.core.geo import LatLng, point_value
 from app.core.ids import global_id
 from app.core.models import utcnow
@@ -32,10 +33,11 @@ from app.crews.models import (
 from app.technicians.models import Skill, Technician, TechnicianSkill, TechnicianStatus
 from app.work_orders import field, repository
 from app.work_orders.assignment import BUSY, Warning, warnings_for
+from app.work_orders.channels import TASK_STATUS_CHANGED, technician_channel
 from app.work_orders.models import OfferStatus, Task, TaskOffer, TaskSkill, TaskStatus, WorkPolicy
 from app.work_orders.offers import close_offers
 from app.work_orders.policies import load_policies
-from app.work_orders.transitions import Action, Actor, Change, apply, check_allowed
+from app.work_orders.transitions import Action, Actor, Change, apply, check_allowed, event_data
 
 MAX_MEMBERS = 9
 """Members besides the lead: a crew is at most 10 technicians (a task's crew size)."""
@@ -219,7 +221,14 @@ async def assign_crew(
             expires_at=expires,
         )
     )
-    apply(session, task, change, previous_technician=previous)
+    event = apply(session, task, change, previous_technician=previous)
+    # The lead's channel has the event; the members' phones hear of their new task too.
+    queue_event(
+        session,
+        [technician_channel(t.id) for t in crew[1:] if t.id is not None],
+        TASK_STATUS_CHANGED,
+        event_data(task, event),
+    )
     await session.flush()
     return await crew_of(session, task), warnings
 

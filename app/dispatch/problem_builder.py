@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy import cast, func
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from app.core.errors import NotFound
@@ -37,7 +38,8 @@ async def _crew_busy(
     session: AsyncSession, ids: Sequence[int], start: datetime, end: datetime
 ) -> dict[int, list[tuple[datetime, datetime]]]:
     """When technicians are busy as members (not leads: a lead's task is planned on their
-    route) of crew tasks already assigned: each daily segment, or the whole visit."""
+    route) of crew tasks their lead still holds: each daily segment, or the whole visit."""
+    lead = aliased(CrewMember)
     segments = (
         sa.select(col(TaskSegment.task_id), col(TaskSegment.starts_at), col(TaskSegment.ends_at))
         .union_all(
@@ -52,7 +54,9 @@ async def _crew_busy(
         sa.select(col(CrewMember.technician_id), segments.c.starts_at, segments.c.ends_at)
         .join(Task, col(Task.id) == col(CrewMember.task_id))
         .join(segments, segments.c.task_id == col(Task.id))
+        .join(lead, (col(lead.task_id) == col(Task.id)) & col(lead.is_lead))
         .where(col(CrewMember.technician_id).in_(ids), ~col(CrewMember.is_lead))
+        .where(col(lead.technician_id) == col(Task.technician_id))
         .where(col(Task.status).in_([*PLANNED_STATUSES, *PINNED_STATUSES]))
         .where(segments.c.starts_at < end, segments.c.ends_at > start)
     )

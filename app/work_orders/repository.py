@@ -49,12 +49,20 @@ def readable(principal: Principal | None) -> SelectOfScalar[Task]:
 
 
 def _theirs(technicians: Any) -> Any:
-    """Tasks the technicians lead or are in the crew of (a crew while the task has a lead)."""
-    crews = select(CrewMember.task_id).where(col(CrewMember.technician_id).in_(technicians))
-    return or_(
-        col(Task.technician_id).in_(technicians),
-        and_(col(Task.id).in_(crews), col(Task.technician_id).is_not(None)),
+    """Tasks the technicians lead or are in the crew of: a crew counts while its lead holds
+    the task (not once the task is taken back or given to someone else). One id list, found
+    through the indexes on the technician, that the tasks are then looked up by."""
+    own, crewed = aliased(Task), aliased(Task)
+    member, lead = aliased(CrewMember), aliased(CrewMember)
+    led = select(own.id).where(col(own.technician_id).in_(technicians))
+    in_crew = (
+        select(member.task_id)
+        .join(lead, and_(col(lead.task_id) == col(member.task_id), col(lead.is_lead)))
+        .join(crewed, col(crewed.id) == col(member.task_id))
+        .where(col(member.technician_id).in_(technicians))
+        .where(col(crewed.technician_id) == col(lead.technician_id))
     )
+    return col(Task.id).in_(led.union_all(in_crew))
 
 
 async def get_readable(

@@ -42,6 +42,8 @@ CHECK_IN = """mutation($input: CheckInInput!) { checkIn(input: $input) {
 COMPLETE = """mutation($input: CompleteTaskInput!) { completeTask(input: $input) {
   task { status } userErrors { code message } } }"""
 DONE = {"resolutionCode": "INSTALLED", "signature": {"imageRef": "sig-1", "signerName": "R. Rao"}}
+ASSIGN = """mutation($input: AssignTaskInput!) { assignTask(input: $input) {
+  task { id } userErrors { field message code } } }"""
 MY_TASKS = "query($date: Date!) { myTasks(date: $date) { id } }"
 CREW_QUERY = f"query($id: ID!) {{ crew(taskId: $id) {CREW.removeprefix('crew ')} }}"
 
@@ -263,3 +265,20 @@ async def test_a_partner_sees_the_crew_tasks_of_its_technicians(
     customer = s.dispatcher.as_role(Role.CUSTOMER, customer_id=s.w.customer.id)
     body = await customer.raw(CREW_QUERY, {"id": s.task_id})
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_members_lose_the_task_once_it_leaves_their_lead(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    s = await setup(gql, session)
+    await assigned(s)
+    day = tomorrow_at(10).date().isoformat()
+    # when the dispatcher gives the task to someone else alone
+    other = await factories.technician(session, skills=[(s.w.skill, 3)], area=s.w.territory)
+    await ok(s.dispatcher, ASSIGN, {
+        "taskId": s.task_id, "technicianId": gid("Technician", other.id),
+        "start": tomorrow_at(10).isoformat(), "reason": "the crew is off sick",
+    })  # fmt: skip
+    # then the old crew no longer sees it
+    for client in (s.as_lead, s.as_member):
+        assert (await client(MY_TASKS, {"date": day}))["myTasks"] == []

@@ -12,6 +12,7 @@ from resolvers.confirmations import ConfirmationsMutation, ConfirmationsQuery
 from resolvers.contract_billing import ContractBillingMutation, ContractBillingQuery
 from resolvers.contracts import ContractsMutation, ContractsQuery
 from resolvers.costing import CostingQuery
+from resolvers.crews import CrewsMutation, CrewsQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.depot_repair import DepotRepairMutation, DepotRepairQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
@@ -82,6 +83,7 @@ class Query(
     RemoteServiceQuery,
     TravelRequestsQuery,
     KnowledgeBaseQuery,
+    CrewsQuery,
 ):
     pass
 
@@ -126,5 +128,6 @@ class Mutation(
     RemoteServiceMutation,
     TravelRequestsMutation,
     KnowledgeBaseMutation,
+    CrewsMutation,
 ):
     pass

@@ -1,6 +1,7 @@
 """Job costing: what a task cost (labour, parts at cost, travel) against what it earned.
 
-- Labour: the time on the task (started to finished) x the technician's cost per hour.
+- Labour: the time on the task (started to finished) x the technician's cost per hour; on a
+  crew task, plus each other member's time (check-in to completion) x their cost per hour.
 - Parts: the parts recorded as used x their unit cost.
 - Travel: the distance travelled to the task x the technician's cost per km: the path of the
   technician's location pings between starting travel and checking in when there are any,
@@ -52,7 +53,11 @@ JOB_COSTS = text(
     """
     SELECT t.id, t.technician_id, t.territory_id,
         COALESCE(EXTRACT(EPOCH FROM (t.finished_at - t.started_at)) / 3600, 0)
-            * COALESCE(tech.cost_per_hour, 0) AS labour_cost,
+            * COALESCE(tech.cost_per_hour, 0)
+        + (SELECT COALESCE(SUM(EXTRACT(EPOCH FROM (c.completed_at - c.checked_in_at)) / 3600
+                               * COALESCE(member.cost_per_hour, 0)), 0)
+             FROM crew_members c JOIN technicians member ON member.id = c.technician_id
+            WHERE c.task_id = t.id AND NOT c.is_lead) AS labour_cost,
         (SELECT COALESCE(SUM(tp.quantity * p.unit_cost), 0)
            FROM task_parts tp JOIN parts p ON p.sku = tp.part_code
           WHERE tp.task_id = t.id) AS parts_cost,

@@ -18,6 +18,7 @@ from app.core.db import SessionFactory, create_engine, create_session_factory
 from app.demo import (
     billing,
     contract_billing,
+    crews,
     depot_repair,
     dispatch_board,
     durations,
@@ -128,6 +129,7 @@ async def seed_database(
         counts |= await remote_service.seed_remote_service(session, city.now)
         counts |= await travel_requests.seed_travel_requests(session, city.now)
         counts |= await knowledge_base.seed_knowledge_base(session, city.now)
+        counts |= await crews.seed_crews(session, city.now)
         model = await durations.train_model(session, city.now)
         counts["kpi_daily"] = await _backfill_kpis(session, today)
         tasks_by_state = workday.summary(work)

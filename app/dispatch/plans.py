@@ -29,6 +29,8 @@ class PlannedStop:
     start: datetime
     end: datetime
     pinned: bool
+    lead: bool = False
+    """This technician leads the task's crew (a crew task has one stop per member)."""
 
 
 def planned_stops(built: Built, plan: Plan) -> list[PlannedStop]:
@@ -45,6 +47,7 @@ def planned_stops(built: Built, plan: Plan) -> list[PlannedStop]:
                     start=built.at(stop.start),
                     end=built.at(stop.end),
                     pinned=fact.id in built.pinned,
+                    lead=stop.lead,
                 )
             )
     return stops
@@ -118,7 +121,15 @@ async def publish(
     principal = run_principal(run)
     reason = f"planned by dispatch run {run.id}"
     offered = 0
+    crews: dict[int, list[PlannedStop]] = defaultdict(list)
+    for stop in stops:
+        if built.tasks[str(stop.task_id)].crew_size > 1 and not stop.pinned:
+            crews[stop.task_id].append(stop)
+    for task_id, members in crews.items():
+        offered += await _offer_crew(session, run, built, task_id, members)
     for stop in sorted(stops, key=lambda s: (s.technician_id, s.start)):
+        if stop.task_id in crews:
+            continue
         fact = built.tasks[str(stop.task_id)]
         current = built.current.get(stop.task_id)
         unchanged = current is not None and current.technician_id == stop.technician_id
@@ -141,3 +152,34 @@ async def publish(
             discard_events_after(session, mark)
             log.info("plan step skipped", task=stop.task_id, run=run.id, code=error.code.value)
     return offered
+
+
+async def _offer_crew(
+    session: AsyncSession, run: DispatchRun, built: Built, task_id: int, stops: list[PlannedStop]
+) -> int:
+    """Offer a crew task to the crew the plan chose, its lead first."""
+    # Imported here: crews build on the lifecycle this module publishes through.
+    from app.crews.service import assign_crew
+
+    if len(stops) < built.tasks[str(task_id)].crew_size:
+        return 0  # planned for its lead alone (an offered crew keeps its members)
+    lead = next((s for s in stops if s.lead), stops[0])
+    members = [s.technician_id for s in stops if s is not lead]
+    mark = len(pending_events(session))
+    try:
+        async with session.begin_nested():
+            await assign_crew(
+                session,
+                run_principal(run),
+                task_id,
+                lead.technician_id,
+                members,
+                lead.start,
+                reason=f"planned by dispatch run {run.id}",
+                expected_version=built.tasks[str(task_id)].version,
+            )
+        return 1
+    except DomainError as error:
+        discard_events_after(session, mark)
+        log.info("plan step skipped", task=task_id, run=run.id, code=error.code.value)
+        return 0

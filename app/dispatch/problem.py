@@ -21,6 +21,7 @@ FloatMatrix = npt.NDArray[np.float64]
 MIN_PRIORITY = 1
 MAX_PRIORITY = 5
 MAX_SKILL_LEVEL = 5
+MAX_CREW = 10
 TRAVEL_KINDS = ("euclidean", "haversine", "matrix")
 
 
@@ -83,11 +84,27 @@ class Technician:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """One day's part of a multi-day task: its duration and the windows it may start in."""
+
+    duration: float
+    windows: tuple[tuple[float, float], ...] = ()
+
+
+DAY_MINUTES = 1440.0
+"""Segments of a multi-day task fall on different days of this length, from time 0."""
+
+
+@dataclass(frozen=True)
 class Task:
     """A visit. Service starts inside one of `windows` (none: any time in the shift).
 
     `deadline` is a soft bound on the service's end (lateness is costed);
     `preferred_technicians` earn a bonus when one of them serves the task.
+    `crew` technicians serve it together, starting at the same time; the first of them, the
+    lead, meets `lead_skills` and the crew as a whole meets `skills`. A task with `segments` is
+    served in those parts, in order, each on a later day than the one before, by the same crew
+    (its own `duration` and `windows` are then unused).
     """
 
     id: str
@@ -101,6 +118,14 @@ class Task:
     pinned: Pin | None = None
     preferred_technicians: tuple[str, ...] | None = None
     deadline: float | None = None
+    crew: int = 1
+    lead_skills: Mapping[str, int] = field(default_factory=dict)
+    segments: tuple[Segment, ...] = ()
+
+    @property
+    def is_crew_work(self) -> bool:
+        """Needs the crew planner: several technicians at once, or several days."""
+        return self.crew > 1 or bool(self.segments) or bool(self.lead_skills)
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,6 +151,10 @@ class Stop:
     arrival: float
     start: float
     end: float
+    segment: int | None = None
+    """The part (from 1) of a multi-day task this stop serves; None for a plain visit."""
+    lead: bool = False
+    """This technician leads the crew of a crew task."""
 
 
 @dataclass(frozen=True)
@@ -362,7 +391,28 @@ def _parse_task(value: Any, where: str) -> Task:
             value.get("preferred_technicians"), f"{where}.preferred_technicians"
         ),
         deadline=_optional_number(value.get("deadline"), f"{where}.deadline"),
+        crew=_integer(value.get("crew", 1), f"{where}.crew"),
+        lead_skills=_skills(value.get("lead_skills"), f"{where}.lead_skills"),
+        segments=_parse_segments(value.get("segments"), f"{where}.segments"),
     )
+
+
+def _parse_segments(value: Any, where: str) -> tuple[Segment, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ProblemError(f"{where}: expected a list of {{duration, windows}}")
+    segments = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise ProblemError(f"{where}[{i}]: expected {{duration, windows}}")
+        segments.append(
+            Segment(
+                duration=_number(item.get("duration", 0), f"{where}[{i}].duration"),
+                windows=_parse_windows(item.get("windows"), f"{where}[{i}].windows"),
+            )
+        )
+    return tuple(segments)
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -415,6 +465,11 @@ def _validate_task(task: Task, technician_ids: set[str], where: str) -> None:
         raise ProblemError(
             f"{where}.pinned.technician: unknown technician {task.pinned.technician!r}"
         )
+    if not 1 <= task.crew <= MAX_CREW:
+        raise ProblemError(f"{where}.crew: must be 1..{MAX_CREW}")
+    for i, segment in enumerate(task.segments):
+        if segment.duration < 0:
+            raise ProblemError(f"{where}.segments[{i}].duration: must not be negative")
 
 
 def _validate_locations(problem: Problem) -> None:
@@ -456,15 +511,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "routes": [
             {
                 "technician": route.technician,
-                "stops": [
-                    {
-                        "task": stop.task,
-                        "arrival": _minutes(stop.arrival),
-                        "start": _minutes(stop.start),
-                        "end": _minutes(stop.end),
-                    }
-                    for stop in route.stops
-                ],
+                "stops": [_stop_to_dict(stop) for stop in route.stops],
             }
             for route in plan.routes
         ],
@@ -478,6 +525,20 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "handover_failures": plan.stats.handover_failures,
         },
     }
+
+
+def _stop_to_dict(stop: Stop) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "task": stop.task,
+        "arrival": _minutes(stop.arrival),
+        "start": _minutes(stop.start),
+        "end": _minutes(stop.end),
+    }
+    if stop.segment is not None:
+        row["segment"] = stop.segment
+    if stop.lead:
+        row["lead"] = True
+    return row
 
 
 def plan_to_json(plan: Plan) -> str:
@@ -544,4 +605,18 @@ def _task_to_dict(task: Task) -> dict[str, Any]:
         if task.preferred_technicians is None
         else list(task.preferred_technicians),
         "deadline": task.deadline,
-    }
+    } | _crew_to_dict(task)
+
+
+def _crew_to_dict(task: Task) -> dict[str, Any]:
+    """The crew fields, only where a task has them: other problems' files stay as they were."""
+    extra: dict[str, Any] = {}
+    if task.crew != 1:
+        extra["crew"] = task.crew
+    if task.lead_skills:
+        extra["lead_skills"] = dict(task.lead_skills)
+    if task.segments:
+        extra["segments"] = [
+            {"duration": s.duration, "windows": [list(w) for w in s.windows]} for s in task.segments
+        ]
+    return extra

@@ -17,10 +17,12 @@ import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy import cast, func
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from app.core.errors import NotFound
 from app.core.geo import LatLng
+from app.crews.models import CrewMember, TaskLeadSkill, TaskSegment
 from app.dispatch.problem import Location, Pin, Problem, Technician, TravelSpec
 from app.dispatch.problem import Task as PlanTask
 from app.dispatch.settings import DispatchSettings, dispatch_settings
@@ -31,6 +33,57 @@ from app.technicians.models import Technician as TechnicianRow
 from app.technicians.service import availability
 from app.territories.models import Territory
 from app.work_orders.models import Task, TaskSkill, TaskStatus
+
+
+async def _crew_busy(
+    session: AsyncSession, ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    """When technicians are busy as members (not leads: a lead's task is planned on their
+    route) of crew tasks their lead still holds: each daily segment, or the whole visit."""
+    lead = aliased(CrewMember)
+    segments = (
+        sa.select(col(TaskSegment.task_id), col(TaskSegment.starts_at), col(TaskSegment.ends_at))
+        .union_all(
+            sa.select(col(Task.id), col(Task.scheduled_start), col(Task.scheduled_end)).where(
+                col(Task.crew_size) > 1,
+                ~sa.exists().where(col(TaskSegment.task_id) == col(Task.id)),
+            )
+        )
+        .subquery()
+    )
+    rows = await session.execute(
+        sa.select(col(CrewMember.technician_id), segments.c.starts_at, segments.c.ends_at)
+        .join(Task, col(Task.id) == col(CrewMember.task_id))
+        .join(segments, segments.c.task_id == col(Task.id))
+        .join(lead, (col(lead.task_id) == col(Task.id)) & col(lead.is_lead))
+        .where(col(CrewMember.technician_id).in_(ids), ~col(CrewMember.is_lead))
+        .where(col(lead.technician_id) == col(Task.technician_id))
+        .where(col(Task.status).in_([*PLANNED_STATUSES, *PINNED_STATUSES]))
+        .where(segments.c.starts_at < end, segments.c.ends_at > start)
+    )
+    busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for tid, a, b in rows.all():
+        busy[tid].append((a, b))
+    return busy
+
+
+def _without(
+    windows: list[tuple[datetime, datetime]], busy: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    kept = windows
+    for b_start, b_end in busy:
+        cut = []
+        for a, b in kept:
+            if b_end <= a or b <= b_start:
+                cut.append((a, b))
+                continue
+            if a < b_start:
+                cut.append((a, b_start))
+            if b_end < b:
+                cut.append((b_end, b))
+        kept = cut
+    return kept
+
 
 PINNED_STATUSES = (
     TaskStatus.ACCEPTED,
@@ -79,6 +132,8 @@ class TaskFacts:
     excluded: tuple[int, ...]
     pinned: bool = False
     """A dispatcher pinned the assignment on the board: kept like accepted work."""
+    crew_size: int = 1
+    lead_skills: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -146,6 +201,8 @@ async def _technicians(
             windows[tech_id] += [
                 (max(a, start), min(b, end)) for a, b in found if a < end and b > start
             ]
+    for tid, busy in (await _crew_busy(session, ids, start, end)).items():
+        windows[tid] = _without(windows[tid], busy)
     return [
         TechnicianFacts(
             id=tid,
@@ -194,10 +251,24 @@ async def _tasks(
     ids = [row[0].id for row in rows]
     skills = await _task_skills(session, ids)
     minutes = await planned_minutes(session, ids, Use.PLANNING)
+    crews = [row[0].id for row in rows if row[0].crew_size > 1]
+    leads = await _lead_skills(session, crews) if crews else {}
     return [
-        _task_facts(task, LatLng(float(y), float(x)), skills, minutes.get(task.id), held)
+        _task_facts(task, LatLng(float(y), float(x)), skills, minutes.get(task.id), held, leads)
         for task, y, x, held in rows
     ]
+
+
+async def _lead_skills(session: AsyncSession, ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    rows = await session.execute(
+        select(TaskLeadSkill.task_id, Skill.code, TaskLeadSkill.min_level)
+        .join(Skill, col(Skill.id) == col(TaskLeadSkill.skill_id))
+        .where(col(TaskLeadSkill.task_id).in_(ids))
+    )
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    for tid, code, level in rows.all():
+        found[tid][code] = level
+    return found
 
 
 def _task_facts(
@@ -206,6 +277,7 @@ def _task_facts(
     skills: dict[int, dict[str, int]],
     minutes: int | None = None,
     pinned: bool = False,
+    lead_skills: dict[int, dict[str, int]] | None = None,
 ) -> TaskFacts:
     """`minutes`: what to plan the task with (the learned median when confident, see
     `app.durations`); the task's static duration when None."""
@@ -228,6 +300,8 @@ def _task_facts(
         preferred=tuple(task.preferred_technician_ids),
         excluded=tuple(task.excluded_technician_ids),
         pinned=pinned,
+        crew_size=task.crew_size,
+        lead_skills=(lead_skills or {}).get(task.id, {}),
     )
 
 
@@ -385,7 +459,11 @@ def _plan_task(
     if fact.status in PLANNED_STATUSES and fact.technician_id and fact.scheduled_start and own:
         current = Current(fact.technician_id, fact.scheduled_start)
         built.current[fact.id] = current
-        if options.keep_minutes is not None:
+        if fact.crew_size > 1:
+            # An offered crew keeps its time: its members' days are planned around it.
+            at = _minutes(origin, fact.scheduled_start)
+            low, high = max(low, at), min(high, at)
+        elif options.keep_minutes is not None:
             at = _minutes(origin, fact.scheduled_start)
             low, high = max(low, at - options.keep_minutes), min(high, at + options.keep_minutes)
     if high < low:
@@ -405,6 +483,8 @@ def _plan_task(
         )
     preferred_ids = (current.technician_id,) if current else fact.preferred
     preferred = tuple(v.id for tid in preferred_ids for v in vehicles_of.get(tid, []))
+    # A crew is planned for work still waiting; one already offered stays with its lead.
+    crew = fact.crew_size if fact.status is TaskStatus.UNSCHEDULED else 1
     return PlanTask(
         id=str(fact.id),
         location=location,
@@ -415,6 +495,8 @@ def _plan_task(
         technicians=allowed,
         preferred_technicians=preferred or None,
         deadline=_minutes(origin, fact.deadline) if fact.deadline else None,
+        crew=crew,
+        lead_skills=fact.lead_skills if crew > 1 else {},
     )
 
 

@@ -28,6 +28,7 @@ from app.dispatch.problem import (
     Unassigned,
     UnassignedReason,
 )
+from app.dispatch.solver_crews import needs_crew_planner, solve_crews
 from app.dispatch.solver_data import RoutingData, compile_part
 from app.dispatch.solver_large import solve_in_parts
 from app.dispatch.solver_parallel import Job, process_pool, run_jobs
@@ -76,6 +77,8 @@ def solve(
         # The native engines crash on a model without vehicles: nothing to search.
         nobody = [Unassigned(t.id, UnassignedReason.NO_TECHNICIAN) for t in problem.tasks]
         return _plan(problem, [], nobody, time.perf_counter() - started)
+    if needs_crew_planner(problem):
+        return solve_crews(problem, travel)
     screening = screen(problem, travel)
     rejected = _rejected_tasks(problem, screening)
     candidates = [i for i in range(len(problem.tasks)) if i not in rejected]

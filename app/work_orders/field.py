@@ -87,13 +87,13 @@ async def _refuse_unreleased(session: AsyncSession, task_id: int) -> None:
 
 
 async def check_in(
-    session: AsyncSession, principal: Principal, step: Step
+    session: AsyncSession, principal: Principal, step: Step, *, crew: bool = False
 ) -> tuple[Task, list[str]]:
     """Arrive on site. Outside the geofence, or outside the scheduled time, the check-in is
-    refused or flagged (policy)."""
+    refused or flagged (policy). `crew`: the caller may be a member of the task's crew."""
     if step.location is None:
         raise DomainError("a check-in needs the phone's position", ErrorCode.INVALID, ["location"])
-    task = await repository.get_for_change(session, principal, step.task_id)
+    task = await repository.get_for_change(session, principal, step.task_id, crew=crew)
     change = _change(principal, Action.CHECK_IN, step)
     check_allowed(task, change)
     await _refuse_unreleased(session, step.task_id)
@@ -110,6 +110,10 @@ async def check_in(
         task.outside_geofence = True
         _alert(session, task, 1, f"task {task.id}: check-in {message}")
     task.check_in_distance_meters = distance
+    # Imported here: crews build on this module's tasks.
+    from app.crews.service import on_check_in
+
+    await on_check_in(session, task, principal, distance)
     apply(session, task, change)
     await session.flush()
     return task, warnings
@@ -142,11 +146,15 @@ class Completion:
 
 
 async def complete(
-    session: AsyncSession, principal: Principal, step: Step, done: Completion
+    session: AsyncSession, principal: Principal, step: Step, done: Completion, *, crew: bool = False
 ) -> Task:
-    task = await repository.get_for_change(session, principal, step.task_id)
+    task = await repository.get_for_change(session, principal, step.task_id, crew=crew)
     change = _change(principal, Action.COMPLETE, step)
     check_allowed(task, change)
+    # Imported here: crews build on this module's tasks.
+    from app.crews.service import may_close
+
+    await may_close(session, task, principal)
     if done.signature_ref and done.signer_name:
         sign(task, done.signature_ref, done.signer_name)
     policies = await load_policies(session)

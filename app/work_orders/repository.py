@@ -13,6 +13,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.auth import Principal, Role
 from app.core.errors import NotFound
+from app.crews.models import CrewMember, TaskSegment
 from app.customers.models import Customer
 from app.technicians.models import Technician
 from app.territories.models import Territory
@@ -44,7 +45,24 @@ def readable(principal: Principal | None) -> SelectOfScalar[Task]:
     technicians = _technician_ids(principal)
     if technicians is None:
         return statement.where(false())
-    return statement.where(col(Task.technician_id).in_(technicians), not_(_expired_offer()))
+    return statement.where(_theirs(technicians), not_(_expired_offer()))
+
+
+def _theirs(technicians: Any) -> Any:
+    """Tasks the technicians lead or are in the crew of: a crew counts while its lead holds
+    the task (not once the task is taken back or given to someone else). One id list, found
+    through the indexes on the technician, that the tasks are then looked up by."""
+    own, crewed = aliased(Task), aliased(Task)
+    member, lead = aliased(CrewMember), aliased(CrewMember)
+    led = select(own.id).where(col(own.technician_id).in_(technicians))
+    in_crew = (
+        select(member.task_id)
+        .join(lead, and_(col(lead.task_id) == col(member.task_id), col(lead.is_lead)))
+        .join(crewed, col(crewed.id) == col(member.task_id))
+        .where(col(member.technician_id).in_(technicians))
+        .where(col(crewed.technician_id) == col(lead.technician_id))
+    )
+    return col(Task.id).in_(led.union_all(in_crew))
 
 
 async def get_readable(
@@ -53,9 +71,16 @@ async def get_readable(
     return await session.scalar(readable(principal).where(col(Task.id) == task_id))
 
 
-async def get_for_change(session: AsyncSession, principal: Principal, task_id: int) -> Task:
-    """The task locked for this transaction, if the caller may read it; else NOT_FOUND."""
-    statement = readable(principal).where(col(Task.id) == task_id).with_for_update(of=Task)
+async def get_for_change(
+    session: AsyncSession, principal: Principal, task_id: int, *, crew: bool = False
+) -> Task:
+    """The task locked for this transaction, if the caller may read it; else NOT_FOUND. A crew
+    member (not the lead) may read a crew task but changes it only through the crew's steps
+    (`crew`)."""
+    scope = readable(principal)
+    if not crew and principal.role is Role.TECHNICIAN:
+        scope = scope.where(col(Task.technician_id) == principal.technician_id)
+    statement = scope.where(col(Task.id) == task_id).with_for_update(of=Task)
     task = await session.scalar(statement)
     if task is None:
         raise NotFound("task", ["taskId"])
@@ -109,16 +134,23 @@ def _matches(text: str) -> Any:
 
 
 def my_day(technician_id: int, day: date | None) -> SelectOfScalar[Task]:
-    """A technician's tasks planned for `day` in the territory's time zone (UTC without one);
-    without a day, today there."""
+    """A technician's tasks (led or in the crew of) planned for `day` in the territory's time
+    zone (UTC without one), a multi-day task on each day of its segments; without a day, today
+    there."""
     when = func.coalesce(Task.scheduled_start, Task.window_start)
     zone = func.coalesce(Territory.time_zone, "UTC")
     local_day = cast(func.timezone(zone, when), Date)
     wanted = cast(func.timezone(zone, func.now()), Date) if day is None else day
+    segment_day = (
+        select(TaskSegment.task_id)
+        .where(col(TaskSegment.task_id) == col(Task.id))
+        .where(cast(func.timezone(zone, TaskSegment.starts_at), Date) == wanted)
+        .exists()
+    )
     return (
         select(Task)
         .outerjoin(Territory, col(Territory.id) == col(Task.territory_id))
-        .where(col(Task.technician_id) == technician_id, local_day == wanted)
+        .where(_theirs([technician_id]), or_(local_day == wanted, segment_day))
         .where(not_(_expired_offer()))
         .order_by(when, col(Task.id))
     )

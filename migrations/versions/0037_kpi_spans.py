@@ -2,7 +2,7 @@
 and at the site, and parts used, as new counters
 
 Revision ID: 0037
-Revises: 0035
+Revises: 0036
 Create Date: 2026-12-04 20:50:00
 """
 
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0037"
-down_revision: str | None = "0035"
+down_revision: str | None = "0036"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

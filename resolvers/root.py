@@ -6,6 +6,7 @@ import strawberry
 
 from resolvers.assets import AssetsMutation, AssetsQuery
 from resolvers.attachments import AttachmentsMutation, AttachmentsQuery
+from resolvers.attendance import AttendanceMutation, AttendanceQuery
 from resolvers.billing import BillingMutation, BillingQuery
 from resolvers.bulk_intake import BulkIntakeMutation
 from resolvers.confirmations import ConfirmationsMutation, ConfirmationsQuery
@@ -74,6 +75,7 @@ class Query(
     WalkInQuery,
     ReplacementsQuery,
     DepotRepairQuery,
+    AttendanceQuery,
 ):
     pass
 
@@ -114,5 +116,6 @@ class Mutation(
     WalkInMutation,
     ReplacementsMutation,
     DepotRepairMutation,
+    AttendanceMutation,
 ):
     pass

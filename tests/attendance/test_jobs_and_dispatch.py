@@ -4,6 +4,7 @@ automatic clock-in from the first ping inside a shift; and dispatch leaving a no
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +32,7 @@ def _alerts(session: AsyncSession, mark: int) -> list[tuple[str, int]]:
     ]
 
 
-async def _required(session: AsyncSession, territory_id: int | None, **values: object) -> None:
+async def _required(session: AsyncSession, territory_id: int | None, **values: Any) -> None:
     session.add(AttendancePolicy(territory_id=territory_id, clock_in_required=True, **values))
     await session.flush()
 
@@ -101,6 +102,7 @@ async def test_dispatch_plans_those_on_or_yet_to_start_their_shift_and_leaves_a_
     area = await factories.territory(session)
     await _required(session, area.id, late_after_minutes=10, no_show_after_minutes=120)
     present, missing = [await nine_to_five(session, area) for _ in range(2)]
+    here, away = present.id or 0, missing.id or 0
     today = datetime.now(UTC).astimezone(ZONE).date()
     start = datetime.combine(today, time(0), ZONE)
     clocked = await gql.as_role(Role.TECHNICIAN, technician_id=present.id).mutate(
@@ -111,18 +113,18 @@ async def test_dispatch_plans_those_on_or_yet_to_start_their_shift_and_leaves_a_
     def vehicles(facts_now: datetime) -> dict[int, int]:
         built = build_problem(facts, BuildOptions(now=facts_now))
         owners = list(built.vehicles.values())
-        return {tid: owners.count(tid) for tid in (present.id, missing.id)}
+        return {tid: owners.count(tid) for tid in (here, away)}
 
     # before the no-show threshold both are planned (one yet to start)
     early = at(today, 9, 30)
     facts = await load_facts(session, area.id or 0, start, start + timedelta(days=1), early)
     by_id = {t.id: t for t in facts.technicians}
-    assert by_id[missing.id].windows and by_id[missing.id].absence is None
-    assert vehicles(at(today, 8)) == {present.id: 1, missing.id: 1}
+    assert by_id[away].windows and by_id[away].absence is None
+    assert vehicles(at(today, 8)) == {here: 1, away: 1}
     # past it the no-show has no window today, with the reason; the present one stays
     late = at(today, 11, 30)
     facts = await load_facts(session, area.id or 0, start, start + timedelta(days=1), late)
     by_id = {t.id: t for t in facts.technicians}
-    assert by_id[missing.id].windows == [] and by_id[missing.id].absence == "ABSENT"
-    assert by_id[present.id].windows and by_id[present.id].absence is None
-    assert vehicles(at(today, 8)) == {present.id: 1, missing.id: 0}
+    assert by_id[away].windows == [] and by_id[away].absence == "ABSENT"
+    assert by_id[here].windows and by_id[here].absence is None
+    assert vehicles(at(today, 8)) == {here: 1, away: 0}

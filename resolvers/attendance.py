@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import strawberry
 from sqlmodel import col, select
@@ -13,6 +14,7 @@ from app.attendance import repository, service
 from app.attendance.models import AttendanceEntry, AttendancePolicyBase
 from app.core.auth import Role
 from app.core.errors import DomainError, ErrorCode, NotFound, collect
+from app.core.models import utcnow
 from app.technicians.models import Technician, TerritoryMembership
 from app.technicians.repository import visible
 from app.territories.models import Territory
@@ -90,12 +92,18 @@ class AttendanceQuery:
         self,
         info: Info,
         territory_id: strawberry.ID,
-        date: Annotated[date, strawberry.argument(description="The local day.")],
+        date: Annotated[
+            date | None,
+            strawberry.argument(description="The local day; default today in the territory."),
+        ] = None,
     ) -> list[AttendanceDayType]:
         session = info.context.session
         area = decode_id(territory_id, "Territory", "territoryId")
-        if await session.get(Territory, area) is None:
+        territory = await session.get(Territory, area)
+        if territory is None:
             raise NotFound("territory", ["territoryId"])
+        if date is None:
+            date = utcnow().astimezone(ZoneInfo(territory.time_zone)).date()
         ids = list(
             (
                 await session.scalars(

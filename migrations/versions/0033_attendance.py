@@ -49,6 +49,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(
+        op.f("ix_attendance_policies_territory_id"), "attendance_policies", ["territory_id"]
+    )
+    op.create_index(
         "attendance_policies_territory_key",
         "attendance_policies",
         ["territory_id"],
@@ -87,6 +90,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("technician_id", "day", name="uq_attendance_entries_technician_day"),
     )
     op.create_index("ix_attendance_entries_day", "attendance_entries", ["day"], unique=False)
+    op.create_index(
+        op.f("ix_attendance_entries_technician_id"), "attendance_entries", ["technician_id"]
+    )
+    op.create_index(
+        op.f("ix_attendance_entries_territory_id"), "attendance_entries", ["territory_id"]
+    )
     op.create_table(
         "attendance_breaks",
         sa.Column("id", sa.BigInteger(), nullable=False),
@@ -104,6 +113,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["entry_id"], ["attendance_entries.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_index(op.f("ix_attendance_breaks_entry_id"), "attendance_breaks", ["entry_id"])
     op.create_index(
         "uq_attendance_breaks_open",
         "attendance_breaks",
@@ -122,6 +132,9 @@ def upgrade() -> None:
         sa.Column("corrected_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["entry_id"], ["attendance_entries.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        op.f("ix_attendance_corrections_entry_id"), "attendance_corrections", ["entry_id"]
     )
     op.create_table(
         "attendance_alerts",

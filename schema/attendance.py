@@ -141,12 +141,14 @@ class AttendanceDayType:
 
     @strawberry.field(description="Corrections made to the day, oldest first.")
     async def corrections(self, info: Info) -> list[AttendanceCorrectionType]:
-        from app.attendance.service import corrections_of
-
         if self.entry_id is None:
             return []
-        found = await corrections_of(info.context.session, [self.entry_id])
-        return [AttendanceCorrectionType.from_model(r) for r in found.get(self.entry_id, [])]
+        loader = info.context.loaders.children(
+            AttendanceCorrection,
+            AttendanceCorrection.entry_id,
+        )
+        rows = await loader.load(self.entry_id)
+        return [AttendanceCorrectionType.from_model(r) for r in rows]
 
     @classmethod
     def from_sheet(cls, sheet: DaySheet) -> AttendanceDayType:

@@ -77,7 +77,7 @@ DAY_FIELDS = """
   technicianId date status shiftStart shiftEnd plannedMinutes clockInAt clockInSource
   clockInLocation { lat lng } clockOutAt breaks { kind startedAt endedAt }
   workedMinutes breakMinutes lateMinutes overtimeMinutes dailyOvertimeMinutes
-  timeOffReason version corrections { reason actorRole changes }
+  timeOffReason version corrections { reason actorRole changes } technician { name }
 """
 SHEET = (
     "query($t: ID!, $from: Date!, $to: Date!) { attendanceSheet(technicianId: $t, from: $from, "

@@ -24,7 +24,7 @@ from tests.attendance.support import (
     nine_to_five,
     yesterday,
 )
-from tests.support import GraphQLClient, error_codes
+from tests.support import GraphQLClient, StatementCounter, error_codes
 from tests.work_orders import factories
 
 WHERE = {"lat": 12.97, "lng": 77.59}
@@ -236,3 +236,27 @@ async def test_the_managers_day_shows_present_late_absent_and_on_leave(
     assert next(r for r in rows if r["technicianId"] == gid(away.id))["timeOffReason"] == (
         "sick leave"
     )
+
+
+async def test_a_territorys_day_costs_the_same_statements_for_2_and_12_technicians(
+    gql: GraphQLClient, session: AsyncSession, statements: StatementCounter
+) -> None:
+    await _policy(gql)
+    day = yesterday()
+    counts = []
+    for size in (2, 12):
+        area = await factories.territory(session)
+        for _ in range(size):
+            tech = await nine_to_five(session, area)
+            client = gql.as_role(Role.TECHNICIAN, technician_id=tech.id)
+            await client.mutate(CLOCK_IN, {"location": WHERE, "at": at(day, 9, 3).isoformat()})
+        statements.reset()
+        rows = (
+            await gql.as_role(Role.MANAGER)(
+                TERRITORY_DAY,
+                {"territory": encode_id("Territory", area.id or 0), "date": str(day)},
+            )
+        )["attendanceDay"]
+        assert len(rows) == size
+        counts.append(statements.total)
+    assert counts[0] == counts[1]

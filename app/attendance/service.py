@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -450,9 +451,18 @@ async def record_clock_in(
     entry.clock_in_at = when
     entry.clock_in_location = point_value(location.lat, location.lng)
     entry.clock_in_source = source
-    session.add(entry)
-    await session.flush()
+    await _save(session, entry, f"already clocked in on {day}")
     return entry
+
+
+async def _save(session: AsyncSession, entry: AttendanceEntry, taken: str) -> None:
+    """Flush; a day created at the same moment by another request is a CONFLICT."""
+    try:
+        async with session.begin_nested():
+            session.add(entry)
+            await session.flush()
+    except IntegrityError as error:
+        raise DomainError(taken, ErrorCode.CONFLICT) from error
 
 
 async def clock_out(
@@ -575,7 +585,6 @@ async def correct(
         if expected_version is not None:
             raise NotFound("attendance day", ["expectedVersion"])
         entry = AttendanceEntry(technician_id=technician_id, day=day, territory_id=ctx.territory_id)
-        session.add(entry)
     else:
         check_version(entry, expected_version)
         entry.touch()
@@ -587,7 +596,7 @@ async def correct(
     if entry.clock_out_at != clock_out_at:
         changes["clock_out_at"] = [_iso(entry.clock_out_at), _iso(clock_out_at)]
         entry.clock_out_at = clock_out_at
-    await session.flush()
+    await _save(session, entry, f"the day {day} was recorded meanwhile: read it again")
     session.add(
         AttendanceCorrection(
             entry_id=entry.id or 0,

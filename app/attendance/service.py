@@ -192,7 +192,10 @@ async def attendance_for_days(
     shifts = (
         await session.scalars(
             select(WorkingHours)
-            .where(col(WorkingHours.technician_id).in_(ids))
+            .where(
+                col(WorkingHours.technician_id).in_(ids),
+                col(WorkingHours.weekday).in_({d.weekday() for d in days}),
+            )
             .order_by(col(WorkingHours.starts_at))
         )
     ).all()
@@ -230,24 +233,41 @@ async def attendance_for_days(
             )
         ).all():
             breaks[row.entry_id].append(row)
-    for day in days:
-        zones = await territories_on(session, ids, day)
-        holidays = set(
-            (
-                await session.scalars(
-                    select(TerritoryHoliday.territory_id).where(
-                        col(TerritoryHoliday.territory_id).in_({t.id for t in zones.values()}),
-                        col(TerritoryHoliday.day) == day,
-                    )
-                )
-            ).all()
+    members = (
+        await session.execute(
+            select(TerritoryMembership, Territory)
+            .join(Territory, col(Territory.id) == col(TerritoryMembership.territory_id))
+            .where(
+                col(TerritoryMembership.technician_id).in_(ids),
+                col(TerritoryMembership.valid_from) <= last,
+                col(TerritoryMembership.valid_to).is_(None)
+                | (col(TerritoryMembership.valid_to) >= first),
+            )
+            .order_by(col(TerritoryMembership.is_primary), col(TerritoryMembership.id).desc())
         )
+    ).all()
+    holidays = set(
+        (
+            await session.execute(
+                sa.select(col(TerritoryHoliday.territory_id), col(TerritoryHoliday.day)).where(
+                    col(TerritoryHoliday.territory_id).in_({t.id for _, t in members}),
+                    col(TerritoryHoliday.day).in_(list(days)),
+                )
+            )
+        ).all()
+    )
+    for day in days:
+        zones = {
+            m.technician_id: t
+            for m, t in members
+            if m.valid_from <= day and (m.valid_to is None or m.valid_to >= day)
+        }
         for tid in ids:
             territory = zones.get(tid)
             zone_name = territory.time_zone if territory is not None else "UTC"
             zone = ZoneInfo(zone_name)
             planned: list[Window] = []
-            if tid in active and (territory is None or territory.id not in holidays):
+            if tid in active and (territory is None or (territory.id, day) not in holidays):
                 planned = sorted(_shift_window(day, s, zone) for s in weekly[(tid, day.weekday())])
             cuts = [(t.starts_at, t.ends_at) for t in leave[tid]]
             kept = sorted(_subtract(planned, cuts))

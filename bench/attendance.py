@@ -7,7 +7,8 @@ territory, N technicians on 09:00-17:00 every day, D past days clocked in and ou
 break each, and today's clock-ins for all but every tenth technician. Then times the sheets of
 the whole territory for today (what `attendanceDay` and the dispatch board read), one
 technician's sheet over D days (`attendanceSheet`), and one attendance round (automatic
-clock-ins and alerts). Targets: the territory's day p95 <= 100 ms, a round <= 1 s.
+clock-ins and alerts). Targets (100 technicians, the dispatch board's size): the territory's
+day p95 <= 100 ms, a round <= 1 s.
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ async def run(technicians: int, days: int) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--technicians", type=int, default=500)
+    parser.add_argument("--technicians", type=int, default=100)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--quick", action="store_true", help="100 technicians, 14 days")
     args = parser.parse_args()

@@ -6,6 +6,7 @@ import strawberry
 
 from resolvers.assets import AssetsMutation, AssetsQuery
 from resolvers.attachments import AttachmentsMutation, AttachmentsQuery
+from resolvers.attendance import AttendanceMutation, AttendanceQuery
 from resolvers.billing import BillingMutation, BillingQuery
 from resolvers.bulk_intake import BulkIntakeMutation
 from resolvers.confirmations import ConfirmationsMutation, ConfirmationsQuery
@@ -84,6 +85,7 @@ class Query(
     TravelRequestsQuery,
     KnowledgeBaseQuery,
     CrewsQuery,
+    AttendanceQuery,
 ):
     pass
 
@@ -129,5 +131,6 @@ class Mutation(
     TravelRequestsMutation,
     KnowledgeBaseMutation,
     CrewsMutation,
+    AttendanceMutation,
 ):
     pass

@@ -27,6 +27,11 @@ class AlertKind(StrEnum):
     """A contract's planned visit passed its tolerance window without being completed."""
     ASSIST_UNACCEPTED = "ASSIST_UNACCEPTED"
     """A technician's request for expert help waited unaccepted past an escalation step."""
+    TECHNICIAN_LATE_START = "TECHNICIAN_LATE_START"
+    """A technician has not clocked in as long after their shift's start as the attendance
+    policy allows."""
+    TECHNICIAN_NO_SHOW = "TECHNICIAN_NO_SHOW"
+    """A technician did not clock in by the no-show threshold or their shift's end."""
     OTHER = "OTHER"
     """A kind this version of the API does not know yet; the message says what happened."""
 

@@ -16,6 +16,7 @@ from app.core.auth import hash_password
 from app.core.config import Settings
 from app.core.db import SessionFactory, create_engine, create_session_factory
 from app.demo import (
+    attendance,
     billing,
     contract_billing,
     crews,
@@ -130,6 +131,7 @@ async def seed_database(
         counts |= await travel_requests.seed_travel_requests(session, city.now)
         counts |= await knowledge_base.seed_knowledge_base(session, city.now)
         counts |= await crews.seed_crews(session, city.now)
+        counts |= await attendance.seed_attendance(session, city.now)
         model = await durations.train_model(session, city.now)
         counts["kpi_daily"] = await _backfill_kpis(session, today)
         tasks_by_state = workday.summary(work)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
+from app.attendance.service import absent_today
 from app.core.errors import NotFound
 from app.core.geo import LatLng
+from app.core.models import utcnow
 from app.crews.models import CrewMember, TaskLeadSkill, TaskSegment
 from app.dispatch.problem import Location, Pin, Problem, Technician, TravelSpec
 from app.dispatch.problem import Task as PlanTask
@@ -111,6 +113,8 @@ class TechnicianFacts:
     skills: dict[str, int]
     windows: list[tuple[datetime, datetime]]
     """Working windows inside the horizon, UTC, sorted."""
+    absence: str | None = None
+    """Why today's windows were dropped: ABSENT (a no-show) or ON_LEAVE, from attendance."""
 
 
 @dataclass(frozen=True)
@@ -158,13 +162,18 @@ def local_days(start: datetime, end: datetime, time_zone: str) -> list[date]:
 
 
 async def load_facts(
-    session: AsyncSession, territory_id: int, start: datetime, end: datetime
+    session: AsyncSession,
+    territory_id: int,
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
 ) -> Facts:
     territory = await session.get(Territory, territory_id)
     if territory is None or territory.archived_at is not None:
         raise NotFound("territory", ["territoryId"])
     days = local_days(start, end, territory.time_zone)
     technicians = await _technicians(session, territory_id, days, start, end)
+    technicians = await _without_absent(session, technicians, territory.time_zone, now)
     tasks = await _tasks(session, territory_id, start, end)
     return Facts(territory_id, territory.time_zone, start, end, technicians, tasks)
 
@@ -213,6 +222,34 @@ async def _technicians(
             windows=sorted(set(windows[tid])),
         )
         for tid, hlat, hlng, llat, llng, seen in rows
+    ]
+
+
+async def _without_absent(
+    session: AsyncSession,
+    technicians: list[TechnicianFacts],
+    time_zone: str,
+    now: datetime | None,
+) -> list[TechnicianFacts]:
+    """Only technicians who are, or will be, on shift today: a no-show (no clock-in past the
+    attendance policy's threshold) or one on leave loses today's windows (other days stay)."""
+    now = now or utcnow()
+    zone = ZoneInfo(time_zone)
+    today = now.astimezone(zone).date()
+    gone = await absent_today(session, [t.id for t in technicians], today, now)
+    if not gone:
+        return technicians
+    day_start = datetime.combine(today, time(0), zone)
+    day_end = day_start + timedelta(days=1)
+    return [
+        replace(
+            tech,
+            windows=[(a, b) for a, b in tech.windows if b <= day_start or a >= day_end],
+            absence=gone[tech.id].value,
+        )
+        if tech.id in gone
+        else tech
+        for tech in technicians
     ]
 
 

@@ -219,7 +219,7 @@ async def plan_run(
     """Inside the caller's transaction: lock, build, solve (off the loop), record, publish."""
     config = dispatch_settings()
     await lock_territory(session, run.territory_id)
-    facts = await load_facts(session, run.territory_id, run.horizon_start, run.horizon_end)
+    facts = await load_facts(session, run.territory_id, run.horizon_start, run.horizon_end, now)
     built = build_problem(facts, BuildOptions(now=now, keep_minutes=keep_minutes), config)
     # A re-plan starts from the plan in force so that assignments move only where that pays.
     start_from = built.current_routes() if keep_minutes is not None else None

@@ -1,7 +1,7 @@
 """travel and advance requests per task, and travel policies per task type
 
 Revision ID: 0034
-Revises: 0032
+Revises: 0033
 Create Date: 2026-12-04 20:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0034"
-down_revision: str | None = "0032"
+down_revision: str | None = "0033"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -239,6 +239,15 @@ CUSTOMER_MAY_READ = COMMON | {
 # A partner does the work: it reads the dispatch side of its tasks, their notes, its own
 # technicians' calendars and positions, parts at sale price and stock, its webhooks.
 PARTNER_MAY_READ = COMMON | {
+    # its own technicians' attendance (app/attendance/repository.py)
+    "AttendanceBreak": "kind startedAt endedAt",
+    "AttendanceCorrection": "actorRole reason changes correctedAt",
+    "AttendanceDay": (
+        "technicianId date timeZone status shiftStart shiftEnd plannedMinutes clockInAt "
+        "clockInLocation clockInSource clockOutAt clockOutLocation breaks workedMinutes "
+        "breakMinutes lateMinutes overtimeMinutes dailyOvertimeMinutes timeOffReason version "
+        "technician corrections"
+    ),
     "Contract": COMMON["Contract"].replace(" price ", " "),  # what the customer pays
     "ExpenseClaim": (
         "id category amount incurredOn description receiptRef status approverRole decidedAt "

@@ -11,6 +11,7 @@ from resolvers.bulk_intake import BulkIntakeMutation
 from resolvers.confirmations import ConfirmationsMutation, ConfirmationsQuery
 from resolvers.contract_billing import ContractBillingMutation, ContractBillingQuery
 from resolvers.contracts import ContractsMutation, ContractsQuery
+from resolvers.conversations import ConversationsMutation, ConversationsQuery
 from resolvers.costing import CostingQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.depot_repair import DepotRepairMutation, DepotRepairQuery
@@ -74,6 +75,7 @@ class Query(
     WalkInQuery,
     ReplacementsQuery,
     DepotRepairQuery,
+    ConversationsQuery,
 ):
     pass
 
@@ -114,5 +116,6 @@ class Mutation(
     WalkInMutation,
     ReplacementsMutation,
     DepotRepairMutation,
+    ConversationsMutation,
 ):
     pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from subscriptions.alerts import AlertSubscription
+from subscriptions.conversations import ConversationsSubscription
 from subscriptions.depot_repair import DepotRepairSubscription
 from subscriptions.inventory import InventorySubscription
 from subscriptions.kpis import KpisSubscription
@@ -22,5 +23,6 @@ class Subscription(
     NotificationsSubscription,
     DepotRepairSubscription,
     KpisSubscription,
+    ConversationsSubscription,
 ):
     pass

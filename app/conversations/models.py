@@ -189,3 +189,6 @@ class MessageAttachment(SQLModel, table=True):
         ondelete="CASCADE",
     )
     position: int = 0
+
+
+from app.conversations import hooks as _hooks  # noqa: E402,F401  (installs the session hooks)

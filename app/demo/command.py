@@ -18,6 +18,7 @@ from app.core.db import SessionFactory, create_engine, create_session_factory
 from app.demo import (
     billing,
     contract_billing,
+    conversations,
     depot_repair,
     durations,
     inspections,
@@ -105,6 +106,7 @@ async def seed_database(
         counts |= await walk_in.seed_orders(session, city.now)
         counts |= await depot_repair.seed_depot_repair(session, city.now)
         counts |= await replacements.seed_replacements(session, city.now)
+        counts |= await conversations.seed_conversations(session, city.now)
         model = await durations.train_model(session, city.now)
         counts["kpi_daily"] = await _backfill_kpis(session, today)
         tasks_by_state = workday.summary(work)

@@ -16,7 +16,9 @@ from app.core.auth import Role
 from app.core.models import utcnow
 from app.notifications.models import Notification, NotificationEvent
 from schema.ids import encode_id
+from tests.billing import factories as billing
 from tests.conversations.factories import Case, case
+from tests.replacements.factories import photo
 from tests.support import GraphQLClient, error_codes
 
 OPEN = """
@@ -272,3 +274,29 @@ async def test_the_desk_answer_goes_to_the_customer_through_the_outbox(
     assert row.customer_id == c.world.customer.id and row.channel is None
     assert row.data["body"] == "Your visit is tomorrow at 10"
     assert row.idempotency_key.endswith(answer["message"]["id"] and str(row.data["message_id"]))
+
+
+async def test_a_message_shows_attachments_its_sender_may_read(
+    gql: GraphQLClient, c: Case, session: AsyncSession
+) -> None:
+    thread = await opened(gql, c)
+    picture = await photo(session, c.task.id or 0)
+    other_task = await billing.task(session, c.other)
+    hidden = await photo(session, other_task.id or 0)
+    refused = await send(
+        technician(gql, c), thread, "see", attachmentIds=[encode_id("Attachment", hidden)]
+    )
+    assert error_codes(refused) == ["NOT_FOUND"]
+    sent = await send(
+        technician(gql, c),
+        thread,
+        "The burnt board",
+        attachmentIds=[encode_id("Attachment", picture)],
+    )
+    assert sent["userErrors"] == []
+    assert sent["message"]["attachments"] == [{"id": encode_id("Attachment", picture)}]
+    seen = await customer(gql, c)(
+        "query($id: ID!) { node(id: $id) { ... on ConversationMessage { attachments { id } } } }",
+        {"id": sent["message"]["id"]},
+    )
+    assert seen["node"]["attachments"] == [{"id": encode_id("Attachment", picture)}]

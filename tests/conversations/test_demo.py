@@ -30,7 +30,7 @@ async def test_the_demo_has_threads_with_three_roles_and_unread_messages(
         "FROM conversation_messages m JOIN conversations c ON c.id = m.conversation_id "
         "WHERE c.subject_kind = 'SERVICE_REQUEST' GROUP BY 1"
     )
-    threads = dict((await connection.execute(roles)).all())
+    threads: dict[int, list[str]] = {int(k): v for k, v in (await connection.execute(roles)).all()}
     assert len(threads) >= 3
     assert all(r == ["AGENT", "CUSTOMER", "TECHNICIAN"] for r in threads.values())
     first = min(threads)

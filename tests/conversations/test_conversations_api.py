@@ -14,7 +14,8 @@ from app.conversations import service
 from app.conversations.models import Message, MessageKind
 from app.core.auth import Role
 from app.core.models import utcnow
-from app.notifications.models import Notification, NotificationEvent
+from app.notifications.delivery import prepare
+from app.notifications.models import Notification, NotificationEvent, NotificationStatus
 from schema.ids import encode_id
 from tests.billing import factories as billing
 from tests.conversations.factories import Case, case
@@ -273,7 +274,13 @@ async def test_the_desk_answer_goes_to_the_customer_through_the_outbox(
     (row,) = rows
     assert row.customer_id == c.world.customer.id and row.channel is None
     assert row.data["body"] == "Your visit is tomorrow at 10"
-    assert row.idempotency_key.endswith(answer["message"]["id"] and str(row.data["message_id"]))
+    assert row.idempotency_key == f"conversation_message:{row.data['message_id']}"
+    assert answer["message"]["id"] == encode_id("ConversationMessage", row.data["message_id"])
+    # the worker renders it with the customer's channel and the template
+    outcome = await prepare(session, row, utcnow(), {})
+    assert not isinstance(outcome, NotificationStatus), row.last_error
+    assert row.body == "Test Agent: Your visit is tomorrow at 10"
+    assert row.subject == f"Request SR-{c.request.id}: a new message"
 
 
 async def test_a_message_shows_attachments_its_sender_may_read(

@@ -7,7 +7,6 @@ import base64
 from typing import Annotated
 
 import strawberry
-from sqlmodel import col
 
 from app.conversations import repository, service
 from app.conversations.models import Conversation
@@ -89,35 +88,21 @@ class ConversationsQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> ConversationConnection:
-        limit = page_size(info.context.settings, first)
-        statement = repository.mine(info.context.principal)
-        session = info.context.session
-        page = statement.order_by(
-            col(Conversation.last_activity_seq).desc(), col(Conversation.id).desc()
+        session, principal = info.context.session, info.context.principal
+        rows, more = await repository.inbox_page(
+            session,
+            principal,
+            page_size(info.context.settings, first),
+            _after(after) if after is not None else None,
         )
-        if after is not None:
-            seq, db_id = _after(after)
-            page = page.where(
-                (col(Conversation.last_activity_seq) < seq)
-                | ((col(Conversation.last_activity_seq) == seq) & (col(Conversation.id) < db_id))
-            )
-        rows = list((await session.scalars(page.limit(limit + 1))).all())
 
         async def total() -> int:
-            from sqlmodel import func, select
-
-            count = await session.scalar(
-                select(func.count()).select_from(statement.order_by(None).subquery())
-            )
-            return count or 0
+            return await repository.inbox_size(session, principal)
 
         connection = build_connection(
-            rows[:limit],
-            has_next=len(rows) > limit,
-            total=total,
-            to_node=ConversationType.from_model,
+            rows, has_next=more, total=total, to_node=ConversationType.from_model
         )
-        for edge, row in zip(connection.edges, rows, strict=False):
+        for edge, row in zip(connection.edges, rows, strict=True):
             edge.cursor = _cursor(row)
         if connection.edges:
             connection.page_info.end_cursor = connection.edges[-1].cursor

@@ -81,6 +81,35 @@ def mine(principal: Principal | None) -> SelectOfScalar[Conversation]:
     return readable(principal)
 
 
+async def inbox_page(
+    session: AsyncSession,
+    principal: Principal | None,
+    limit: int,
+    after: tuple[int, int] | None,
+) -> tuple[list[Conversation], bool]:
+    """One page of the caller's threads, newest activity first (the last message's id, then
+    the thread's), after the (activity, id) of the previous page's last thread; and whether
+    more follow."""
+    page = mine(principal).order_by(
+        col(Conversation.last_activity_seq).desc(), col(Conversation.id).desc()
+    )
+    if after is not None:
+        seq, db_id = after
+        page = page.where(
+            (col(Conversation.last_activity_seq) < seq)
+            | ((col(Conversation.last_activity_seq) == seq) & (col(Conversation.id) < db_id))
+        )
+    rows = list((await session.scalars(page.limit(limit + 1))).all())
+    return rows[:limit], len(rows) > limit
+
+
+async def inbox_size(session: AsyncSession, principal: Principal | None) -> int:
+    total = await session.scalar(
+        select(func.count()).select_from(mine(principal).order_by(None).subquery())
+    )
+    return int(total or 0)
+
+
 async def participant(
     session: AsyncSession, conversation_id: int, subject: str
 ) -> Participant | None:

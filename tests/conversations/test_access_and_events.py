@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.conversations import service
-from app.core.auth import Role
+from app.conversations.models import ParticipantRole
+from app.core.auth import Principal, Role
 from schema.ids import encode_id
 from tests.conversations.factories import Case, case
 from tests.support import GraphQLClient, error_codes
@@ -134,3 +135,30 @@ async def test_a_refused_change_posts_nothing(
     assert error_codes(refused) == ["STALE_VERSION"]
     data = await gql(MESSAGES, {"id": encode_id("Conversation", thread.id or 0)})
     assert data["conversation"]["messages"]["edges"] == []
+
+
+async def test_an_expert_added_to_a_task_thread_reads_it(
+    gql: GraphQLClient, c: Case, session: AsyncSession
+) -> None:
+    thread = await service.open_thread(session, subject=service.Subject.task(c.task.id or 0))
+    thread_id = encode_id("Conversation", thread.id or 0)
+    expert = gql.as_role(Role.TECHNICIAN, technician_id=c.other.technician.id)
+    assert (await expert(THREAD, {"id": thread_id}))["conversation"] is None
+
+    await service.add_participant(
+        session,
+        thread,
+        Principal(
+            "test:technician", Role.TECHNICIAN, "Expert", technician_id=c.other.technician.id
+        ),
+        ParticipantRole.EXPERT,
+    )
+    await service.post_system_event(
+        session, service.Subject.task(c.task.id or 0), "An expert joined"
+    )
+    await session.flush()
+
+    read = (await expert(THREAD, {"id": thread_id}))["conversation"]
+    assert read == {"id": thread_id, "messages": {"totalCount": 1}}
+    posted = await expert.mutate(SEND, {"conversationId": thread_id, "body": "Check the fuse"})
+    assert posted["userErrors"] == []

@@ -114,10 +114,12 @@ async def participant(
     session: AsyncSession, conversation_id: int, subject: str
 ) -> Participant | None:
     return await session.scalar(
-        select(Participant).where(
+        select(Participant)
+        .where(
             col(Participant.conversation_id) == conversation_id,
             col(Participant.subject) == subject,
         )
+        .execution_options(populate_existing=True)
     )
 
 

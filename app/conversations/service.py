@@ -315,7 +315,6 @@ async def send_message(
             return earlier
     await _check_rate(session, principal.subject, now)
     await _attachments(session, principal, draft.attachment_ids)
-    await add_participant(session, thread, principal, participant_role(principal))
     message = await _append(
         session,
         thread,
@@ -336,10 +335,38 @@ async def send_message(
         MessageAttachment(message_id=message.id, attachment_id=a, position=i)
         for i, a in enumerate(draft.attachment_ids)
     )
-    await _mark_read(session, thread, principal.subject, message.id, now)
+    await _joined_and_read(session, thread, principal, message.id, now)
     if principal.is_staff and draft.via is MessageVia.APP:
         _tell_customer(session, thread, message)
     return message
+
+
+async def _joined_and_read(
+    session: AsyncSession, thread: Conversation, user: Principal, upto: int, now: datetime
+) -> None:
+    """The sender joins the thread (if new to it) and has read it up to their message: one
+    statement."""
+    table = Participant.__table__  # type: ignore[attr-defined]
+    statement = insert(Participant).values(
+        conversation_id=thread.id,
+        subject=user.subject,
+        role=participant_role(user).value,
+        name=user.name[:200],
+        technician_id=user.technician_id if user.role is Role.TECHNICIAN else None,
+        customer_id=user.customer_id if user.role is Role.CUSTOMER else None,
+        joined_at=now,
+        last_read_message_id=upto,
+        last_read_at=now,
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["conversation_id", "subject"],
+            set_={
+                "last_read_message_id": func.greatest(table.c.last_read_message_id, upto),
+                "last_read_at": now,
+            },
+        )
+    )
 
 
 async def _by_client_id(
@@ -566,6 +593,7 @@ async def _mark_read(
         select(Participant)
         .where(col(Participant.conversation_id) == thread.id, col(Participant.subject) == subject)
         .with_for_update()
+        .execution_options(populate_existing=True)
     )
     assert row is not None
     if upto > row.last_read_message_id:

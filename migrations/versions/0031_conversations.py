@@ -10,8 +10,8 @@ Create Date: 2026-12-04 20:40:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 revision: str = "0031"
 down_revision: str | None = "0029"
@@ -22,8 +22,8 @@ MESSAGE_SUBJECT = "${title}: a new message"
 MESSAGE_BODY = "${sender_name}: ${body}"
 
 
-def _string(length: int) -> sqlmodel.sql.sqltypes.AutoString:
-    return sqlmodel.sql.sqltypes.AutoString(length=length)
+def _string(length: int) -> AutoString:
+    return AutoString(length=length)
 
 
 def upgrade() -> None:

@@ -12,6 +12,7 @@ from resolvers.bulk_intake import BulkIntakeMutation
 from resolvers.confirmations import ConfirmationsMutation, ConfirmationsQuery
 from resolvers.contract_billing import ContractBillingMutation, ContractBillingQuery
 from resolvers.contracts import ContractsMutation, ContractsQuery
+from resolvers.conversations import ConversationsMutation, ConversationsQuery
 from resolvers.costing import CostingQuery
 from resolvers.crews import CrewsMutation, CrewsQuery
 from resolvers.customers import CustomersMutation, CustomersQuery
@@ -86,6 +87,7 @@ class Query(
     KnowledgeBaseQuery,
     CrewsQuery,
     AttendanceQuery,
+    ConversationsQuery,
 ):
     pass
 
@@ -132,5 +134,6 @@ class Mutation(
     KnowledgeBaseMutation,
     CrewsMutation,
     AttendanceMutation,
+    ConversationsMutation,
 ):
     pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from subscriptions.alerts import AlertSubscription
+from subscriptions.conversations import ConversationsSubscription
 from subscriptions.depot_repair import DepotRepairSubscription
 from subscriptions.dispatch_board import DispatchBoardSubscription
 from subscriptions.inventory import InventorySubscription
@@ -26,5 +27,6 @@ class Subscription(
     KpisSubscription,
     DispatchBoardSubscription,
     RemoteServiceSubscription,
+    ConversationsSubscription,
 ):
     pass

@@ -7,17 +7,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from app.confirmations.ladder import confirmation_for_reply, parse_reply, record_answer
+from app.conversations.inbound import receive_reply
 from app.core.db import unit_of_work
-from app.core.errors import DomainError, ErrorCode
+from app.core.errors import DomainError, ErrorCode, NotFound
 from app.core.models import utcnow
 from app.notifications.http import error_response, services
 from app.notifications.routes import signed_json
 from app.notifications.service import remember_receipt
+from app.work_orders.models import Task
 
 
 async def inbound_reply(request: Request) -> Response:
     """`{"reference": <confirmation request key>, "from": <phone>, "button": CONFIRM|REJECT|
-    RESCHEDULE, "text": "yes", "channel": "WHATSAPP"}`; an unclear text is kept, not guessed."""
+    RESCHEDULE, "text": "yes", "channel": "WHATSAPP"}`; an unclear text is kept, not guessed,
+    and posted into the customer's conversation, as is any message from a known customer
+    that answers no open confirmation."""
     sessions, broker = services(request)
     try:
         payload = await signed_json(request, "confirmation-reply")
@@ -25,13 +29,30 @@ async def inbound_reply(request: Request) -> Response:
         async with unit_of_work(sessions, broker) as session:
             await remember_receipt(session, *request.state.receipt)
             reference = payload.get("reference")
-            confirmation = await confirmation_for_reply(
-                session,
-                str(reference).removesuffix(":voice") if reference else None,
-                payload.get("from"),
-            )
+            try:
+                confirmation = await confirmation_for_reply(
+                    session,
+                    str(reference).removesuffix(":voice") if reference else None,
+                    payload.get("from"),
+                )
+            except NotFound:
+                # Not an answer to a confirmation: a message for the customer's thread.
+                message = await receive_reply(
+                    session, payload.get("from"), payload.get("text"), payload.get("channel")
+                )
+                if message is None:
+                    raise
+                return JSONResponse({"understood": False, "conversation": message.conversation_id})
             if answer is None:
                 confirmation.reply_text = str(payload.get("text") or "")[:1000]
+                task = await session.get(Task, confirmation.task_id)
+                await receive_reply(
+                    session,
+                    payload.get("from"),
+                    payload.get("text"),
+                    payload.get("channel"),
+                    customer_id=task.customer_id if task else None,
+                )
                 return JSONResponse({"understood": False, "status": confirmation.status.value})
             await record_answer(
                 session,

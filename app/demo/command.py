@@ -19,6 +19,7 @@ from app.demo import (
     attendance,
     billing,
     contract_billing,
+    conversations,
     crews,
     depot_repair,
     dispatch_board,
@@ -132,6 +133,7 @@ async def seed_database(
         counts |= await knowledge_base.seed_knowledge_base(session, city.now)
         counts |= await crews.seed_crews(session, city.now)
         counts |= await attendance.seed_attendance(session, city.now)
+        counts |= await conversations.seed_conversations(session, city.now)
         model = await durations.train_model(session, city.now)
         counts["kpi_daily"] = await _backfill_kpis(session, today)
         tasks_by_state = workday.summary(work)

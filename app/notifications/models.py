@@ -57,6 +57,8 @@ class NotificationEvent(StrEnum):
     REPAIR_UPDATE = "REPAIR_UPDATE"
     """A depot repair order reached a step the customer hears about (received, estimate,
     ready, returned...)."""
+    CONVERSATION_MESSAGE = "CONVERSATION_MESSAGE"
+    """Someone from the service desk answered in the customer's conversation."""
 
 
 URGENT_EVENTS = frozenset(

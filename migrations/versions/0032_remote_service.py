@@ -1,7 +1,7 @@
 """remote service: remote triage and resolution, expert assistance
 
 Revision ID: 0032
-Revises: 0030
+Revises: 0031
 Create Date: 2026-12-04 20:45:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0032"
-down_revision: str | None = "0030"
+down_revision: str | None = "0031"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

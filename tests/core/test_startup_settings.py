@@ -10,6 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 START = "from app.main import create_app; create_app(); print('started')"
 SECRETS = {
+    "CHATBOT_SECRET": "a-production-chatbot-webhook-secret",
     "JWT_SECRET": "a-production-jwt-secret-long-enough-for-hs256",
     "NOTIFICATIONS_CALLBACK_SECRET": "a-production-callback-secret",
     "NOTIFICATIONS_LINK_SECRET": "a-production-link-secret",
@@ -50,3 +51,9 @@ def test_production_with_every_secret_set_starts() -> None:
 
     assert started.returncode == 0, started.stderr
     assert "started" in started.stdout
+
+
+def test_production_with_the_development_chatbot_secret_stops_at_startup() -> None:
+    refused = start(**{k: v for k, v in SECRETS.items() if k != "CHATBOT_SECRET"})
+
+    assert refused.returncode != 0 and "CHATBOT_SECRET" in refused.stderr

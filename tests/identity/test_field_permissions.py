@@ -234,6 +234,16 @@ CUSTOMER_MAY_READ = COMMON | {
         "id number settlement description version createdAt updatedAt customer site asset "
         "invoice payment fieldVisit"
     ),
+    "Conversation": (
+        "id subjectKind title lastActivityAt createdAt unreadCount participants lastMessage "
+        "messages task serviceRequest repairOrder"
+    ),
+    "ConversationParticipant": "name role joinedAt lastReadMessageId lastReadAt",
+    "ConversationMessage": (
+        "id kind via body senderName senderRole clientMessageId createdAt editedAt deletedAt "
+        "deletedBy version mine conversationId attachments"
+    ),
+    "ConversationMessageEvent": "action message",
 }
 
 # A partner does the work: it reads the dispatch side of its tasks, their notes, its own
@@ -308,6 +318,16 @@ PARTNER_MAY_READ = COMMON | {
     ),
     "WebhookSubscription": "id name url eventTypes active version createdAt updatedAt partner",
     "WorkOrder": "id status version createdAt tasks",
+    "Conversation": (
+        "id subjectKind title lastActivityAt createdAt unreadCount participants lastMessage "
+        "messages task serviceRequest"
+    ),
+    "ConversationParticipant": "name role joinedAt lastReadMessageId lastReadAt",
+    "ConversationMessage": (
+        "id kind via body senderName senderRole clientMessageId createdAt editedAt deletedAt "
+        "deletedBy version mine conversationId attachments"
+    ),
+    "ConversationMessageEvent": "action message",
 }
 
 ALLOW_LISTS = {Role.CUSTOMER: CUSTOMER_MAY_READ, Role.PARTNER: PARTNER_MAY_READ}

@@ -95,6 +95,13 @@ def _event_data(event: NotificationEvent, task: Task) -> dict[str, Any]:
             "status": "READY",
             "status_label": "ready for collection",
         },
+        E.CONVERSATION_MESSAGE: {  # as conversations.service._tell_customer writes it
+            "conversation_id": 3,
+            "message_id": 17,
+            "title": f"Visit T-{task.id}",
+            "sender_name": "Ananya Iyer",
+            "body": "The part is reserved for your visit",
+        },
     }.get(event, {"reason": None})
 
 

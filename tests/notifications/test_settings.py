@@ -55,7 +55,7 @@ def test_a_production_server_does_not_start_with_them() -> None:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("NOTIFICATIONS_", "PAYMENT_", "JWT_", "RENEWALS_"))
+        if not key.startswith(("NOTIFICATIONS_", "PAYMENT_", "JWT_", "RENEWALS_", "CHATBOT_"))
     }
     environment |= {
         "ENV": "prod",
@@ -64,6 +64,7 @@ def test_a_production_server_does_not_start_with_them() -> None:
         "PAYMENT_LINK_SECRET": STRONG,
         "PAYMENT_PROVIDER_SECRET": STRONG,
         "RENEWALS_OFFER_LINK_SECRET": STRONG,
+        "CHATBOT_SECRET": STRONG,
     }
     refused = subprocess.run(
         [sys.executable, "-c", START], env=environment, capture_output=True, text=True

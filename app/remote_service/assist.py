@@ -15,6 +15,8 @@ from sqlmodel import col, select
 
 from app.assets.models import Asset, ProductModel
 from app.attachments.models import Attachment
+from app.conversations.models import ParticipantRole
+from app.conversations.service import Subject, add_participant, open_thread, post_system_event
 from app.core.auth import Principal, Role
 from app.core.channels import ALERTS
 from app.core.db import SessionFactory, unit_of_work
@@ -161,19 +163,20 @@ async def accept(
     row.accepted_by, row.accepted_at = principal.subject, now or utcnow()
     row.touch()
     await session.flush()
-    await on_assist_accepted(session, row)
+    await on_assist_accepted(session, principal, row)
     _changed(session, row)
     return row
 
 
-async def on_assist_accepted(session: AsyncSession, row: AssistRequest) -> None:
-    """The one place where an accepted expert joins the task's conversation thread.
-
-    Conversations are not part of this codebase yet: the expert is recorded on the request
-    (`expert_profile_id`, `accepted_by`) and nothing else happens here. When threads exist,
-    add the expert as a participant of the thread of `row.task_id` here, in this
-    transaction."""
-    return None
+async def on_assist_accepted(session: AsyncSession, expert: Principal, row: AssistRequest) -> None:
+    """The accepted expert joins the task's conversation thread (opened if the task has none),
+    in this transaction, and the thread is told who is helping."""
+    subject = Subject.task(row.task_id)
+    thread = await open_thread(session, subject=subject)
+    await add_participant(session, thread, expert, ParticipantRole.EXPERT)
+    await post_system_event(
+        session, subject, f"{row.expert_name} accepted the request for expert help"
+    )
 
 
 async def _taken_by(session: AsyncSession, principal: Principal, row: AssistRequest) -> None:

@@ -45,6 +45,10 @@ CANCEL = """
 mutation($input: CancelAssistInput!) { cancelAssist(input: $input) {
   assistRequest { id status } userErrors { field message code } } }
 """
+THREADS = """
+{ myConversations(first: 5) { edges { node { task { id } participants { name role }
+  lastMessage { body } } } } }
+"""
 FIGURES = """
 { assistFigures { requests tasks assistsPerTask accepted answered averageMinutesToAccept
   averageMinutesToAnswer } }
@@ -118,6 +122,13 @@ async def test_a_technician_asks_an_expert_takes_it_sets_a_call_link_and_answers
     assert accepted["assistRequest"]["status"] == "ACCEPTED"
     assert accepted["assistRequest"]["expertName"].startswith("Expert ")
     assert (await s.senior(QUEUE))["assistQueue"]["totalCount"] == 0
+    # and the expert joined the task's thread, which says who is helping
+    for side in (s.technician, s.senior):
+        threads = (await side(THREADS))["myConversations"]["edges"]
+        assert [t["node"]["task"] for t in threads] == [{"id": gid("Task", s.site.task.id)}]
+        thread = threads[0]["node"]
+        assert [p["role"] for p in thread["participants"]] == ["EXPERT"]
+        assert "accepted the request for expert help" in thread["lastMessage"]["body"]
 
     # when the expert sets a call link: http or junk is refused, https is kept
     link = {"assistRequestId": asked["id"], "callLink": "http://meet.example.test/abc"}

@@ -25,6 +25,7 @@ from app.core.db import SessionFactory, unit_of_work
 from app.core.events import Broker, queue_event
 from app.core.logging import get_logger
 from app.core.models import utcnow
+from app.remote_service.models import RemoteCase, RemoteStage
 from app.service_requests.models import ServiceRequest, ServiceRequestStatus, SlaPolicy, SlaState
 from app.sla.clock import (
     DEFAULT_AT_RISK_PERCENT,
@@ -325,14 +326,24 @@ async def _due_tasks(
 async def _due_requests(
     session: AsyncSession, policy: EscalationPolicy, cutoff: datetime
 ) -> list[_Due]:
-    """Requests nobody has turned into a task yet (once a task exists, it is escalated)."""
+    """Requests nobody has turned into a task yet (once a task exists, it is escalated). A
+    request in remote triage is being worked without a technician on purpose: it is not
+    UNASSIGNED, though its response and resolution clocks run as for any request."""
     from app.work_orders.service import territory_of_site
 
     reference = _request_reference(policy.trigger)
     has_task = sa.exists().where(col(Task.service_request_id) == col(ServiceRequest.id))
+    conditions = [col(ServiceRequest.status) == ServiceRequestStatus.OPEN, ~has_task]
+    if policy.trigger is EscalationTrigger.UNASSIGNED:
+        in_triage = (
+            sa.exists()
+            .where(col(RemoteCase.service_request_id) == col(ServiceRequest.id))
+            .where(col(RemoteCase.stage) == RemoteStage.TRIAGE)
+        )
+        conditions.append(~in_triage)
     statement = (
         select(ServiceRequest.id, ServiceRequest.site_id, reference, ServiceRequest.priority)
-        .where(col(ServiceRequest.status) == ServiceRequestStatus.OPEN, ~has_task)
+        .where(*conditions)
         .where(reference <= cutoff)
         .where(_not_escalated(SubjectKind.SERVICE_REQUEST, col(ServiceRequest.id), policy))
         .order_by(reference, col(ServiceRequest.id))

@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Role
 from app.core.models import utcnow
-from app.service_requests.models import ServiceRequest
+from app.service_requests.models import RequestCategory, ServiceRequest
+from app.sla.models import EscalationTrigger
 from app.sla.sweeper import sweep_once
 from app.work_orders.models import Task
 from schema.ids import encode_id
 from tests.remote_service import factories as rf
+from tests.sla.support import RESPONSE_MINUTES, T0, late_request
 from tests.support import GraphQLClient, error_codes
 from tests.work_orders import factories as wf
 
@@ -397,3 +399,24 @@ async def test_a_visit_the_customer_booked_in_a_held_slot_skips_remote_triage(
     # then the visit is booked as they chose, and the request has no remote case
     assert booked["userErrors"] == [] and booked["task"]["id"]
     assert await case_of(gql, booked["serviceRequest"]["id"]) is None
+
+
+async def test_a_request_in_remote_triage_is_not_escalated_as_unassigned(
+    session: AsyncSession,
+) -> None:
+    # given repairs tried remotely first, and an installation that is not, both 45 min old
+    w = await wf.world(session)
+    await rf.remote_first(session)
+    in_triage = await late_request(session, w)
+    field_only = await late_request(session, w, category=RequestCategory.INSTALLATION)
+    # when the sweeper runs past the unassigned threshold and then past the response due time
+    unassigned = await sweep_once(session, T0 + timedelta(minutes=45))
+    overdue = await sweep_once(session, T0 + timedelta(minutes=RESPONSE_MINUTES + 60))
+    # then only the field request is "unassigned"; the one in triage still runs late on its
+    # response clock like any other
+    assert {(r.subject_id, r.trigger) for r in unassigned.escalations} == {
+        (field_only.id, EscalationTrigger.UNASSIGNED)
+    }
+    assert (in_triage.id, EscalationTrigger.RESPONSE_OVERDUE) in {
+        (r.subject_id, r.trigger) for r in overdue.escalations
+    }

@@ -26,7 +26,10 @@ RESOLUTION_MINUTES = 240
 
 
 async def late_request(
-    session: AsyncSession, w: factories.World, created: datetime = T0
+    session: AsyncSession,
+    w: factories.World,
+    created: datetime = T0,
+    category: RequestCategory = RequestCategory.REPAIR,
 ) -> ServiceRequest:
     """A request nobody has turned into a task, created at `created`."""
     request = await create_service_request(
@@ -36,7 +39,7 @@ async def late_request(
             customer_id=w.customer.id or 0,
             site_id=w.site.id or 0,
             channel=RequestChannel.PHONE,
-            category=RequestCategory.REPAIR,
+            category=category,
             description="The air conditioner drips",
         ),
     )

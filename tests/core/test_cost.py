@@ -283,6 +283,25 @@ BOUNDED_LISTS = {
     "Query.taskCosting",
     "SlaPolicy.targets",
     "PriorityRules.rules",
+    # by the range the caller gives, itself capped: a sheet's days (62), a board's one
+    # territory over at most 7 days (its technicians, their day parts and the waiting work)
+    "Query.attendanceSheet",
+    "DispatchBoard.rows",
+    "DispatchBoard.unassigned",
+    "BoardRow.shifts",
+    "BoardRow.breaks",
+    "BoardRow.timeOff",
+    "BoardRow.assignments",
+    "BoardRow.travel",
+    "BoardRow.idle",
+    # by what was written, bounded when written: a diagnosis's skills, an article's media,
+    # a crew's members and a task's daily segments, one day's breaks and corrections
+    "RemoteCase.requiredSkills",
+    "KnowledgeArticle.media",
+    "CrewType.members",
+    "CrewType.segments",
+    "AttendanceDay.breaks",
+    "AttendanceDay.corrections",
 }
 
 

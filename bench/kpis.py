@@ -38,7 +38,8 @@ INSERT INTO kpi_daily (day, territory_id, partner_id, technician_id, product_cat
     priority, task_type, facts, jobs_completed, first_visits_closed, first_time_fixes,
     response_due, response_met, resolution_due, resolution_met, arrivals, arrivals_on_time,
     offers_made, offers_rejected, offers_expired, rating_count, rating_sum, rating_1, rating_2,
-    rating_3, rating_4, rating_5, repeat_visits, repair_count, repair_seconds, revenue_net)
+    rating_3, rating_4, rating_5, repeat_visits, repair_count, repair_seconds, travels,
+    travel_seconds, onsite_seconds, busy_seconds, parts_used, revenue_net)
 SELECT d::date, 1 + tech % :territories, CASE WHEN tech % 5 = 0 THEN 1 + tech % 7 END, tech,
     (ARRAY['HVAC','APPLIANCE','ELECTRICAL','PLUMBING'])[1 + (tech + k + {shift}) % 4],
     (ARRAY['PHONE','WEB','APP','EMAIL'])[1 + (tech * 7 + k + {shift}) % 4],
@@ -46,7 +47,9 @@ SELECT d::date, 1 + tech % :territories, CASE WHEN tech % 5 = 0 THEN 1 + tech % 
     3, 2, 2, 1 + (random() < 0.8)::int, 2, 1 + (random() < 0.9)::int, 2,
     1 + (random() < 0.85)::int, 2, 1 + (random() < 0.8)::int, 3, (random() < 0.2)::int,
     (random() < 0.1)::int, 1, 3 + (random() * 2)::int, 0, 0, 0, 1, 0, (random() < 0.1)::int, 2,
-    (3600 * (4 + random() * 40))::bigint, round((1500 + random() * 3000)::numeric, 2)
+    (3600 * (4 + random() * 40))::bigint, 3, (600 + random() * 3000)::bigint,
+    (5400 + random() * 9000)::bigint, (9000 + random() * 9000)::bigint, (random() * 4)::int,
+    round((1500 + random() * 3000)::numeric, 2)
 FROM generate_series(CURRENT_DATE - 364, CURRENT_DATE, interval '1 day') d,
      generate_series(1, :technicians) tech, generate_series(0, :rows_per_day - 1) k
 """

@@ -70,13 +70,16 @@ _SOURCES = f"""
             t.scheduled_start + interval '{ON_TIME_GRACE_MINUTES} minutes'))::int::numeric)
     ) AS m(measure, value)
   UNION ALL
-    -- time on the road: each check-in after the travel that led to it, on the day of arrival
+    -- time on the road: a check-in straight from travel, from the start of that trip (an
+    -- abandoned trip or a confirmation on the way is not the one that arrived), on the day
+    -- of arrival
     SELECT t.id, e.at, t.technician_id, m.measure, m.value
     FROM t
     JOIN LATERAL (
         SELECT ev.at, (SELECT max(p.at) FROM task_events p WHERE p.task_id = t.id
-                       AND p.to_status = 'EN_ROUTE' AND p.at <= ev.at) AS left_at
-        FROM task_events ev WHERE ev.task_id = t.id AND ev.to_status = 'ON_SITE'
+                       AND p.action = 'START_TRAVEL' AND p.at <= ev.at) AS left_at
+        FROM task_events ev
+        WHERE ev.task_id = t.id AND ev.to_status = 'ON_SITE' AND ev.from_status = 'EN_ROUTE'
     ) e ON e.left_at IS NOT NULL
     CROSS JOIN LATERAL (VALUES
         ('travels', 1::numeric),

@@ -40,18 +40,10 @@ async def reconcile_recent_days(sessions: SessionFactory, broker: Broker) -> int
     return repaired
 
 
-COMPACT_LOCK = "fieldgraph:kpis:compact"
-
-
-async def compact_spans(sessions: SessionFactory, broker: Broker) -> int | None:
+async def compact_spans(sessions: SessionFactory, broker: Broker) -> int:
     """Fold the month and week spans' difference rows (readers sum them either way; fewer
-    rows keep year-long tiles fast). None when another instance is at it."""
+    rows keep year-long tiles fast)."""
     async with unit_of_work(sessions, broker) as session:
-        locked = await session.scalar(
-            sa.text("SELECT pg_try_advisory_xact_lock(hashtext(:lock))"), {"lock": COMPACT_LOCK}
-        )
-        if not locked:
-            return None
         return await compact(session)
 
 

@@ -112,13 +112,23 @@ COMPACT = sa.text(
     "gone AS (DELETE FROM kpi_spans s USING dirty d "
     "WHERE s.grain = d.grain AND s.start = d.start RETURNING s.*) "
     f"INSERT INTO kpi_spans ({_KEY}, facts, {', '.join(MEASURES)}) "
-    f"SELECT {_KEY}, {_SUMS} FROM gone GROUP BY {_KEY} HAVING sum(facts) <> 0"
+    f"SELECT {_KEY}, {_SUMS} FROM gone GROUP BY {_KEY} "
+    f"HAVING {' OR '.join(f'{s} <> 0' for s in _SUMS.split(', '))}"
 )
 """Fold the difference rows of every span that has some into one row per slicer (dropping
-slicers whose days are all gone). Readers sum either way; this keeps them fast."""
+slicers whose sums are all zero). Readers sum either way; this keeps them fast."""
+
+
+LOCK = "fieldgraph:kpis:compact"
 
 
 async def compact(session: AsyncSession) -> int:
-    """Fold the spans' difference rows; returns the rows written."""
+    """Fold the spans' difference rows; returns the rows written (0 when another fold, from
+    the job or a reconciliation, is under way: two would only wait on each other)."""
+    locked = await session.scalar(
+        sa.text("SELECT pg_try_advisory_xact_lock(hashtext(:lock))"), {"lock": LOCK}
+    )
+    if not locked:
+        return 0
     result = await session.execute(COMPACT)
     return int(getattr(result, "rowcount", 0) or 0)

@@ -15,6 +15,7 @@ from app.core.auth import Principal, Role
 from app.core.errors import DomainError
 from app.core.geo import LatLng
 from app.core.models import utcnow
+from app.kpis.catalogue import MEASURES
 from app.work_orders import customer, field, offers
 from app.work_orders.models import Task, TaskCreate, TaskType
 from app.work_orders.service import create_task
@@ -150,11 +151,7 @@ async def rollup(session: AsyncSession) -> list[tuple[Any, ...]]:
 
 
 _SLICERS = "territory_id, partner_id, technician_id, product_category, channel, priority, task_type"
-_SUMS = (
-    "sum(facts), sum(jobs_completed), sum(first_time_fixes), sum(response_met), "
-    "sum(arrivals_on_time), sum(offers_made), sum(rating_sum), sum(repair_seconds), "
-    "sum(revenue_net)"
-)
+_SUMS = ", ".join(f"sum({c})" for c in ("facts", *MEASURES))
 _MONTH = "date_trunc('month', day)::date"
 _WEEK_PART = "greatest(date_trunc('week', day), date_trunc('month', day))::date"
 _SPAN_SLICERS = _SLICERS.replace(
@@ -165,9 +162,10 @@ _SPANS_OF_DAILY = (
     f"(VALUES ('M', {_MONTH}), ('W', {_WEEK_PART}), ('m', {_MONTH}), ('w', {_WEEK_PART})) "
     f"s(grain, start) GROUP BY grain, start, {_SPAN_SLICERS}"
 )
+_ANY_NONZERO = " OR ".join(f"{s} <> 0" for s in _SUMS.split(", "))
 _SPANS = (
     f"SELECT grain, start, {_SLICERS}, {_SUMS} FROM kpi_spans "
-    f"GROUP BY grain, start, {_SLICERS} HAVING sum(facts) <> 0"
+    f"GROUP BY grain, start, {_SLICERS} HAVING {_ANY_NONZERO}"
 )
 
 

@@ -90,11 +90,11 @@ async def seed_travel_requests(session: AsyncSession, now: datetime) -> dict[str
     # waiting for a manager: 9,800 is above a dispatcher's 5,000
     trip = _trip(waiting, now, "9800.00", "5000.00", "Hosur plant")
     await service.request_travel(session, DISPATCHER, trip, now)
-    # approved by a dispatcher, the advance paid out by the manager
+    # approved and its advance paid out by the manager
     trip = _trip(approved, now, "4200.00", "3000.00", "Mysuru warehouse")
     request = await service.request_travel(session, DISPATCHER, trip, now)
     assert request.id is not None
-    await service.approve(session, DISPATCHER, request.id, None, now)
+    await service.approve(session, MANAGER, request.id, None, now)
     await service.record_payout(session, MANAGER, request.id, None, now)
     # a finished job: raised and paid out before it, settled against the claims: 650 owed
     (finished,) = done

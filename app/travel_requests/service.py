@@ -164,6 +164,8 @@ async def approve(
     request = await _locked(session, request_id, expected_version)
     if request.status is not TravelStatus.PENDING_APPROVAL:
         raise _refuse(request, "approved")
+    if request.requested_by == principal.subject:
+        raise Forbidden("a travel request is approved by someone other than who raised it")
     required = Role(request.approver_role or Role.DISPATCHER)
     if not policy.may_approve(principal.role, required):
         raise Forbidden(

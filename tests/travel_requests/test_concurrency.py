@@ -23,6 +23,7 @@ from tests.travel_requests.factories import accepted_task
 from tests.work_orders import factories as wf
 
 MANAGER = Principal(subject="test:manager", role=Role.MANAGER, name="Manager")
+DISPATCHER = Principal(subject="test:dispatcher", role=Role.DISPATCHER, name="Dispatcher")
 
 
 async def test_parallel_payouts_record_the_advance_once(committed_sessions: SessionFactory) -> None:
@@ -42,7 +43,7 @@ async def test_parallel_payouts_record_the_advance_once(committed_sessions: Sess
             estimated_cost=Decimal("3000.00"),
             advance_amount=Decimal("2000.00"),
         )
-        request = await service.request_travel(session, MANAGER, data)
+        request = await service.request_travel(session, DISPATCHER, data)
         assert request.id is not None
         await service.approve(session, MANAGER, request.id, None)
         request_id = request.id

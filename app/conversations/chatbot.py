@@ -92,9 +92,18 @@ class Line(BaseModel):
     text: Text
 
 
+class StatusIn(BaseModel):
+    """A request the bot asks about, for the customer in its dialogue."""
+
+    model_config = ConfigDict(extra="forbid")
+    customer: CustomerRef
+    service_request_id: int = Field(alias="serviceRequestId", gt=0, le=2**63 - 1)
+
+
 class HandoverIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    service_request_id: int = Field(alias="serviceRequestId", gt=0)
+    customer: CustomerRef
+    service_request_id: int = Field(alias="serviceRequestId", gt=0, le=2**63 - 1)
     transcript: list[Line] = Field(default_factory=list, max_length=MAX_TRANSCRIPT)
 
 
@@ -182,6 +191,16 @@ async def create_request(session: AsyncSession, data: RequestIn) -> ServiceReque
     return request
 
 
+async def request_of(session: AsyncSession, ref: CustomerRef, request_id: int) -> ServiceRequest:
+    """The request, when it is the customer's in the bot's dialogue: a number typed into a
+    chat reaches no other customer's request (NOT_FOUND either way)."""
+    customer = await _customer(session, ref)
+    request = await session.get(ServiceRequest, request_id)
+    if request is None or request.customer_id != customer.id:
+        raise NotFound("service request", ["serviceRequestId"])
+    return request
+
+
 async def status_of(session: AsyncSession, request_id: int) -> dict[str, Any]:
     request = await session.get(ServiceRequest, request_id)
     if request is None:
@@ -212,9 +231,7 @@ async def status_of(session: AsyncSession, request_id: int) -> dict[str, Any]:
 async def hand_over(session: AsyncSession, data: HandoverIn) -> Conversation:
     """Open the request's thread and post the bot's transcript: the customer's lines as their
     messages, the bot's as system messages, then a hand-over notice for the desk."""
-    request = await session.get(ServiceRequest, data.service_request_id)
-    if request is None:
-        raise NotFound("service request", ["serviceRequestId"])
+    request = await request_of(session, data.customer, data.service_request_id)
     customer = await session.get(Customer, request.customer_id)
     assert customer is not None
     subject = Subject.service_request(data.service_request_id)

@@ -72,23 +72,24 @@ async def create_request(request: Request) -> Response:
 
 
 async def request_status(request: Request) -> Response:
-    """`{"serviceRequestId": 42}`: its status and visits."""
+    """`{"customer": {"phone"|"email"}, "serviceRequestId": 42}`: its status and visits, when
+    it is that customer's."""
     sessions, broker = services(request)
     try:
         payload, key = await _signed(request)
-        request_id = payload.get("serviceRequestId")
-        if not isinstance(request_id, int) or request_id <= 0:
-            raise DomainError("a positive whole number", ErrorCode.INVALID, ["serviceRequestId"])
+        data = _parsed(chatbot.StatusIn, payload)
         async with unit_of_work(sessions, broker) as session:
             await remember_receipt(session, SOURCE, key)
-            answer = await chatbot.status_of(session, request_id)
+            found = await chatbot.request_of(session, data.customer, data.service_request_id)
+            answer = await chatbot.status_of(session, found.id or 0)
     except DomainError as exc:
         return error_response(exc)
     return JSONResponse(answer)
 
 
 async def hand_over(request: Request) -> Response:
-    """`{"serviceRequestId": 42, "transcript": [{"from": "bot"|"customer", "text"}]}`."""
+    """`{"customer": {"phone"|"email"}, "serviceRequestId": 42, "transcript": [{"from":
+    "bot"|"customer", "text"}]}`, for that customer's request."""
     sessions, broker = services(request)
     try:
         payload, key = await _signed(request)

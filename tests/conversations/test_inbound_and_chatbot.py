@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from app.attachments.models import Attachment
 from app.attachments.settings import get_attachment_settings
@@ -26,6 +26,7 @@ from app.service_requests.models import RequestChannel, ServiceRequest
 from app.webhooks.signing import HEADER, sign
 from tests.conversations.factories import Case, case
 from tests.support import GraphQLClient
+from tests.work_orders import factories as wf
 
 REPLIES = "/hooks/confirmations/replies"
 MINE = """
@@ -142,8 +143,11 @@ async def test_the_chatbot_creates_a_qualified_request_reads_it_and_hands_over(
     ).all()
     assert [p.filename for p in photos] == ["unit.png"]
 
+    who = {"phone": PHONE}
     status, read = await bot(
-        gql, "/hooks/chatbot/requests/status", {"serviceRequestId": request.id}
+        gql,
+        "/hooks/chatbot/requests/status",
+        {"customer": who, "serviceRequestId": request.id},
     )
     assert (status, read["reference"], read["status"]) == (200, f"SR-{request.id}", "OPEN")
 
@@ -153,7 +157,9 @@ async def test_the_chatbot_creates_a_qualified_request_reads_it_and_hands_over(
         {"from": "customer", "text": "I want to talk to a person"},
     ]
     status, handed = await bot(
-        gql, "/hooks/chatbot/handover", {"serviceRequestId": request.id, "transcript": transcript}
+        gql,
+        "/hooks/chatbot/handover",
+        {"customer": who, "serviceRequestId": request.id, "transcript": transcript},
     )
     assert status == 200, handed
     rows = (
@@ -208,3 +214,25 @@ async def test_the_chatbot_webhook_bounds(
     status, answer = await bot(gql, "/hooks/chatbot/requests", request_body(**changes))
     assert status in (400, 404), answer
     assert answer["field"] == field
+
+
+async def test_the_chatbot_reaches_only_the_requests_of_the_customer_it_names(
+    gql: GraphQLClient, c: Case, session: AsyncSession
+) -> None:
+    # given a request of the customer in the dialogue, and another customer with a phone
+    status, created = await bot(gql, "/hooks/chatbot/requests", request_body())
+    assert status == 201, created
+    stranger = await wf.customer(session)
+    stranger.email = "stranger@example.com"
+    await session.flush()
+    asked: dict[str, Any] = {"customer": {"email": "stranger@example.com"}}
+    asked["serviceRequestId"] = created["serviceRequestId"]
+    before = await session.scalar(select(func.count()).select_from(Message))
+    # when the bot asks about it, or hands it over, for the other customer
+    status, read = await bot(gql, "/hooks/chatbot/requests/status", asked)
+    handed_status, handed = await bot(
+        gql, "/hooks/chatbot/handover", asked | {"transcript": [{"from": "customer", "text": "x"}]}
+    )
+    # then neither finds it, and nothing is posted
+    assert (status, handed_status) == (404, 404), (read, handed)
+    assert await session.scalar(select(func.count()).select_from(Message)) == before

@@ -28,7 +28,7 @@ from schema.conversations import (
     OpenConversationInput,
     SendConversationMessageInput,
 )
-from schema.ids import decode_id, decode_ids, decode_optional_id
+from schema.ids import decode_id, decode_ids, decode_optional_id, parse_db_id
 from schema.node import register_node
 from schema.pagination import build_connection, page_size
 from schema.permissions import STAFF, allow
@@ -46,10 +46,11 @@ def _cursor(row: Conversation) -> str:
 def _after(cursor: str) -> tuple[int, int]:
     try:
         prefix, seq, db_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        if prefix == "activity":
-            return int(seq), int(db_id)
     except ValueError:
-        pass
+        prefix, seq, db_id = "", "", ""
+    position, row = parse_db_id(seq), parse_db_id(db_id)
+    if prefix == "activity" and position is not None and row is not None:
+        return position, row
     raise DomainError("not a cursor from this API", ErrorCode.INVALID, ["after"])
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func, select
 
@@ -46,6 +47,7 @@ from app.core.errors import DomainError, ErrorCode, FieldProblem, Forbidden, Not
 from app.core.events import queue_event
 from app.core.models import utcnow
 from app.core.repository import check_version
+from app.customers.models import Customer
 from app.depot_repair import repository as repair_orders
 from app.depot_repair.models import RepairOrder
 from app.notifications.models import NotificationEvent
@@ -117,6 +119,8 @@ async def _subject_row(session: AsyncSession, subject: Subject) -> tuple[int | N
         if order is None:
             raise NotFound("repair order", ["repairOrderId"])
         return order.customer_id, f"Repair order {order.id}"
+    if await session.get(Customer, subject.id) is None:
+        raise NotFound("customer", ["customerId"])
     return subject.id, "Service desk"
 
 
@@ -315,21 +319,28 @@ async def send_message(
             return earlier
     await _check_rate(session, principal.subject, now)
     await _attachments(session, principal, draft.attachment_ids)
-    message = await _append(
-        session,
-        thread,
-        Message(
-            conversation_id=conversation_id,
-            kind=MessageKind.TEXT,
-            via=draft.via,
-            body=body,
-            sender_subject=principal.subject,
-            sender_role=principal.role.value,
-            sender_name=principal.name[:200],
-            client_message_id=draft.client_message_id,
-            created_at=now,
-        ),
+    row = Message(
+        conversation_id=conversation_id,
+        kind=MessageKind.TEXT,
+        via=draft.via,
+        body=body,
+        sender_subject=principal.subject,
+        sender_role=principal.role.value,
+        sender_name=principal.name[:200],
+        client_message_id=draft.client_message_id,
+        created_at=now,
     )
+    try:
+        async with session.begin_nested():
+            message = await _append(session, thread, row)
+    except IntegrityError:
+        # a retry of the same send that committed first: answer with its message
+        if draft.client_message_id is None:
+            raise
+        earlier = await _by_client_id(session, thread, principal.subject, draft.client_message_id)
+        if earlier is None:
+            raise
+        return earlier
     assert message.id is not None
     session.add_all(
         MessageAttachment(message_id=message.id, attachment_id=a, position=i)

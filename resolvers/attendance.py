@@ -69,6 +69,8 @@ class AttendanceQuery:
         ],
         to: Annotated[date, strawberry.argument(description="The last local day.")],
     ) -> list[AttendanceDayType]:
+        service.check_day(from_, "from")
+        service.check_day(to, "to")
         if to < from_:
             raise DomainError("to is before from", ErrorCode.INVALID, ["to"])
         if to - from_ >= LONGEST_SHEET:
@@ -104,6 +106,7 @@ class AttendanceQuery:
             raise NotFound("territory", ["territoryId"])
         if date is None:
             date = utcnow().astimezone(ZoneInfo(territory.time_zone)).date()
+        service.check_day(date, "date")
         ids = list(
             (
                 await session.scalars(

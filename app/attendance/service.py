@@ -53,6 +53,18 @@ from app.territories.models import Territory, TerritoryHoliday
 Window = tuple[datetime, datetime]
 CORRECTORS = (Role.ADMIN, Role.MANAGER, Role.DISPATCHER)
 CLOCK_SKEW = timedelta(minutes=2)
+LONGEST_SHIFT = timedelta(hours=24)
+"""A clock-in and its clock-out are at most this far apart (a correction included)."""
+FIRST_DAY = date(2000, 1, 1)
+
+
+def check_day(day: date, field: str) -> None:
+    """A local day attendance can be about: from 2000 to a year ahead (a day far outside is a
+    client's mistake, and would overflow the date arithmetic)."""
+    if not FIRST_DAY <= day <= utcnow().date() + timedelta(days=366):
+        raise DomainError(f"a day from {FIRST_DAY} to a year from now", ErrorCode.INVALID, [field])
+
+
 """A device clock this far ahead of ours is still believed."""
 DEFAULT_POLICY = AttendancePolicyBase()
 
@@ -314,7 +326,9 @@ def _sheet(
     worked = paused = late = 0
     if entry is not None and entry.clock_in_at is not None:
         clock_in = entry.clock_in_at
-        out = max(entry.clock_out_at or now, clock_in)
+        # a day never clocked out counts up to now, or to a day's length at most: a forgotten
+        # clock-out does not grow a past day's hours (and overtime) for ever
+        out = max(entry.clock_out_at or min(now, clock_in + LONGEST_SHIFT), clock_in)
         paused = sum(
             _minutes(min(b.ended_at or now, out) - max(b.started_at, clock_in)) for b in breaks
         )
@@ -590,8 +604,13 @@ async def correct(
     for name, value in (("clockInAt", clock_in_at), ("clockOutAt", clock_out_at)):
         if value is not None and value.tzinfo is None:
             raise invalid("a date-time needs a zone offset", name)
+    check_day(day, "date")
     if clock_out_at is not None and clock_out_at < clock_in_at:
         raise invalid("clock-out is before clock-in", "clockOutAt")
+    if clock_out_at is not None and clock_out_at - clock_in_at > LONGEST_SHIFT:
+        raise invalid("a clock-out at most 24 hours after the clock-in", "clockOutAt")
+    if clock_out_at is not None and clock_out_at > utcnow() + CLOCK_SKEW:
+        raise invalid("clock-out is in the future", "clockOutAt")
     if await session.get(Technician, technician_id) is None:
         raise NotFound("technician", ["technicianId"])
     ctx = await _context(session, technician_id, datetime.combine(day, time(12), UTC))

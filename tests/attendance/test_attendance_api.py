@@ -260,3 +260,44 @@ async def test_a_territorys_day_costs_the_same_statements_for_2_and_12_technicia
         assert len(rows) == size
         counts.append(statements.total)
     assert counts[0] == counts[1]
+
+
+async def test_out_of_range_days_and_endless_days_are_refused_or_capped(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    area = await factories.territory(session)
+    tech = await nine_to_five(session, area)
+    await _policy(gql)
+    manager = gql.as_role(Role.MANAGER)
+    # days far outside any attendance are INVALID on their field, not a server error
+    for days, field in (
+        ({"from": "0001-01-01", "to": "0001-01-02"}, "from"),
+        ({"from": "9999-12-30", "to": "9999-12-31"}, "from"),
+    ):
+        answer = await manager.raw(SHEET, {"t": gid(tech.id), **days})
+        assert answer["errors"][0]["extensions"]["code"] == "INVALID", answer
+        assert answer["errors"][0]["extensions"]["field"] == [field], answer
+    day = yesterday()
+    change = {
+        "technicianId": gid(tech.id),
+        "date": str(day),
+        "clockInAt": at(day, 9).isoformat(),
+        "reason": "badge log",
+    }
+    # a correction cannot clock out days later, nor in the future
+    for clock_out in (at(day, 9) + timedelta(days=3), at(day, 9) + timedelta(days=400)):
+        refused = await manager.mutate(CORRECT, {**change, "clockOutAt": clock_out.isoformat()})
+        assert error_codes(refused) == ["INVALID"]
+    far = await manager.mutate(CORRECT, {**change, "date": "9999-12-31"})
+    assert error_codes(far) == ["INVALID"]
+    # and a day clocked in but never out counts a day's length at most, not until now
+    me = gql.as_role(Role.TECHNICIAN, technician_id=tech.id)
+    two_days_ago = day - timedelta(days=1)
+    clocked = await me.mutate(CLOCK_IN, {"location": WHERE, "at": at(two_days_ago, 9).isoformat()})
+    assert clocked["userErrors"] == []
+    (sheet,) = (
+        await manager(
+            SHEET, {"t": gid(tech.id), "from": str(two_days_ago), "to": str(two_days_ago)}
+        )
+    )["attendanceSheet"]
+    assert sheet["workedMinutes"] <= 24 * 60

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from app.core.errors import collect
+from app.core.errors import DomainError, ErrorCode, collect
 from app.dispatch_board import service
 from app.work_orders.transitions import Action, roles_for
 from resolvers.base import execute
@@ -95,7 +95,12 @@ class DispatchBoardMutation:
         self, info: Info, input: PinAssignmentsInput
     ) -> PinAssignmentsPayload:
         async def action() -> PinAssignmentsPayload:
-            ids = decode_ids(list(input.task_ids[: service.MOST_PINS + 1]), "Task", "taskIds")
+            if len(input.task_ids) > service.MOST_PINS:
+                # refused whole, before any id is read: cutting the list would pin a part
+                raise DomainError(
+                    f"give 1 to {service.MOST_PINS} tasks", ErrorCode.INVALID, ["taskIds"]
+                )
+            ids = decode_ids(list(input.task_ids), "Task", "taskIds")
             rows = await service.pin(
                 info.context.session, info.context.require_principal(), ids, input.pinned
             )

@@ -221,5 +221,10 @@ async def test_pin_lists_are_bounded(gql: GraphQLClient, session: AsyncSession) 
     too_many = [gid("Task", n) for n in range(1, 103)]
     long = await dispatcher.mutate(PIN, {"taskIds": too_many, "pinned": False})
     assert error_codes(long) == ["INVALID"]
+    # a long list of one id repeated, then another, is refused whole, not cut to the first
+    repeated = [gid("Task", 1)] * 101 + [gid("Task", 2)]
+    assert error_codes(await dispatcher.mutate(PIN, {"taskIds": repeated, "pinned": True})) == [
+        "INVALID"
+    ]
     missing = await dispatcher.mutate(PIN, {"taskIds": [gid("Task", 10**12)], "pinned": False})
     assert error_codes(missing) == ["NOT_FOUND"]

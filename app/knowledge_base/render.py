@@ -29,6 +29,18 @@ ATTRIBUTES = {
 URL_SCHEMES = frozenset({"https", "http", "mailto"})
 
 
+def _absolute_only(tag: str, attribute: str, value: str) -> str | None:
+    """Links and images only to absolute addresses, images over https: a relative or
+    protocol-relative address (`/logout`, `//elsewhere`) would make every reader's browser
+    call it, and a plain-http image tracks who reads."""
+    lowered = value.strip().lower()
+    if attribute == "src":
+        return value if lowered.startswith("https://") else None
+    if attribute == "href":
+        return value if lowered.startswith(("https://", "http://", "mailto:")) else None
+    return value
+
+
 def to_html(markdown: str) -> str:
     """The article body as HTML safe to insert into a page."""
     return nh3.clean(
@@ -36,6 +48,7 @@ def to_html(markdown: str) -> str:
         tags=set(TAGS),
         attributes={tag: set(names) for tag, names in ATTRIBUTES.items()},
         url_schemes=set(URL_SCHEMES),
+        attribute_filter=_absolute_only,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )

@@ -405,7 +405,8 @@ async def accept(
         article,
         content,
         proposal.proposed_by,
-        note or proposal.note or "proposed update",
+        # a version's change note holds 500 characters; a proposal's note up to 1,000
+        (note or proposal.note or "proposed update")[:500],
         principal.subject,
     )
     _decide(proposal, principal, ProposalStatus.ACCEPTED, note)

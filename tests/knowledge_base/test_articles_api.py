@@ -124,14 +124,19 @@ def elements(html: str) -> list[tuple[str, dict[str, str]]]:
         "[pixel](data:text/html;base64,PHNjcmlwdD4=)",
         '<iframe src="https://evil.example"></iframe>',
         "<svg onload=alert(1)>",
+        "![same-site call](/api/logout)",
+        "[elsewhere](//evil.example/x)",
+        "![tracker](http://tracker.example/pixel.png)",
     ],
 )
 async def test_hostile_markdown_is_rendered_harmless(gql: GraphQLClient, markdown: str) -> None:
     article = await create(gql, body=f"Before\n\n{markdown}\n\nAfter [ok](https://ok.example)")
     found = elements(article["bodyHtml"])
     assert {tag for tag, _ in found} <= {"p", "a", "img", "em", "strong"}
-    for _, attrs in found:
+    for tag, attrs in found:
         assert not any(name.startswith("on") for name in attrs)
+        if tag == "img":
+            assert attrs.get("src", "https://").startswith("https://")
         for name in ("href", "src"):
             assert attrs.get(name, "https:").split(":")[0].lower() in {"https", "http", "mailto"}
     assert ("a", {"href": "https://ok.example", "rel": "noopener noreferrer nofollow"}) in found

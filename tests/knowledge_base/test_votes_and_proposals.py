@@ -266,3 +266,18 @@ async def test_creating_an_article_again_with_the_same_key_makes_one(gql: GraphQ
     assert first["article"]["id"] == again["article"]["id"]
     listed = await gql("{ knowledgeArticles(first: 10) { totalCount } }")
     assert listed["knowledgeArticles"]["totalCount"] == 1
+
+
+async def test_a_proposal_with_a_long_note_can_still_be_accepted(gql: GraphQLClient) -> None:
+    # a proposal's note takes 1,000 characters, a version's change note 500
+    article = await published(gql, title="Door seal check", body="Look at the seal.")
+    tech = gql.as_role(Role.TECHNICIAN, technician_id=1)
+    proposed = await tech.mutate(
+        PROPOSE, {"articleId": article["id"], "body": "Clean the seal first.", "note": "n" * 900}
+    )
+    assert proposed["userErrors"] == []
+    accepted = await gql.as_role(Role.MANAGER).mutate(
+        ACCEPT, {"proposalId": proposed["proposal"]["id"]}
+    )
+    assert accepted["userErrors"] == []
+    assert accepted["article"]["revision"] == 2

@@ -34,7 +34,15 @@ from app.technicians.models import Skill, Technician, TechnicianSkill, Technicia
 from app.work_orders import field, repository
 from app.work_orders.assignment import BUSY, Warning, warnings_for
 from app.work_orders.channels import TASK_STATUS_CHANGED, technician_channel
-from app.work_orders.models import OfferStatus, Task, TaskOffer, TaskSkill, TaskStatus, WorkPolicy
+from app.work_orders.models import (
+    CLOSED_STATUSES,
+    OfferStatus,
+    Task,
+    TaskOffer,
+    TaskSkill,
+    TaskStatus,
+    WorkPolicy,
+)
 from app.work_orders.offers import close_offers
 from app.work_orders.policies import load_policies
 from app.work_orders.transitions import Action, Actor, Change, apply, check_allowed, event_data
@@ -449,6 +457,11 @@ async def complete_member(
     with the lead's completion (LEAD policy) or the last member's (ALL); that call needs the
     resolution code."""
     task = await repository.get_for_change(session, principal, step.task_id, crew=True)
+    if task.status in CLOSED_STATUSES:
+        # a member's hours end with the task: finishing later would only inflate its cost
+        raise DomainError(
+            f"the task is {task.status.value.lower()}", ErrorCode.INVALID_TRANSITION, ["taskId"]
+        )
     member = await _member(session, step.task_id, principal)
     if member.checked_in_at is None or member.completed_at is not None:
         raise DomainError(

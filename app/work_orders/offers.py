@@ -19,6 +19,7 @@ from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound
 from app.core.events import queue_event
 from app.core.models import utcnow
 from app.core.repository import get_for_update
+from app.crews.models import CrewMember, TaskSegment
 from app.technicians.models import Technician, TechnicianStatus
 from app.work_orders import repository
 from app.work_orders.assignment import Warning, warnings_for
@@ -56,11 +57,19 @@ async def assign_task(
         )
     previous = task.technician_id
     await close_offers(session, task, OfferStatus.WITHDRAWN, reason)
+    await _drop_crew(session, task_id)
     policies = await load_policies(session)
     _offer(session, task, technician_id, start, end, principal.subject, policies)
     apply(session, task, change, previous_technician=previous)
     await session.flush()
     return task, warnings
+
+
+async def _drop_crew(session: AsyncSession, task_id: int) -> None:
+    """A single assignment (or taking the task back) ends any crew and its daily segments: a
+    crew assigned before must not come back with a later assignment to its lead."""
+    await session.execute(sa.delete(CrewMember).where(col(CrewMember.task_id) == task_id))
+    await session.execute(sa.delete(TaskSegment).where(col(TaskSegment.task_id) == task_id))
 
 
 async def _technician(session: AsyncSession, technician_id: int) -> Technician:
@@ -212,6 +221,7 @@ async def unassign_task(
     check_allowed(task, change)
     previous = task.technician_id
     await close_offers(session, task, OfferStatus.WITHDRAWN, reason)
+    await _drop_crew(session, task_id)
     task.technician_id = None
     task.scheduled_start = task.scheduled_end = task.offer_expires_at = None
     apply(session, task, change, previous_technician=previous)

@@ -282,3 +282,10 @@ async def test_members_lose_the_task_once_it_leaves_their_lead(
     # then the old crew no longer sees it
     for client in (s.as_lead, s.as_member):
         assert (await client(MY_TASKS, {"date": day}))["myTasks"] == []
+    # and when it goes back to the old lead alone, the old crew does not come back with it
+    await ok(s.dispatcher, ASSIGN, {
+        "taskId": s.task_id, "technicianId": gid("Technician", s.lead.id),
+        "start": tomorrow_at(10).isoformat(), "reason": "the lead is back, alone",
+    })  # fmt: skip
+    assert (await s.as_member(MY_TASKS, {"date": day}))["myTasks"] == []
+    assert len((await s.as_lead(MY_TASKS, {"date": day}))["myTasks"]) == 1

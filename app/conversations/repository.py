@@ -17,6 +17,7 @@ from app.conversations.models import (
     MessageEdit,
     MessageKind,
     Participant,
+    ParticipantRole,
 )
 from app.core.auth import Principal, Role
 from app.depot_repair import repository as repair_orders
@@ -56,8 +57,11 @@ def readable(principal: Principal | None) -> SelectOfScalar[Conversation]:
     task_ids = tasks.readable(principal).with_only_columns(col(Task.id))
     request_ids = requests.readable(principal).with_only_columns(col(ServiceRequest.id))
     order_ids = repair_orders.readable(principal).with_only_columns(col(RepairOrder.id))
+    # only an expert keeps a thread by membership: a technician who once wrote in a task's
+    # thread loses it with the task (reassigned, perhaps to another partner)
     joined = select(Participant.conversation_id).where(
-        col(Participant.technician_id).in_(technicians)
+        col(Participant.technician_id).in_(technicians),
+        col(Participant.role) == ParticipantRole.EXPERT,
     )
     return statement.where(
         or_(

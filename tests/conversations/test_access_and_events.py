@@ -162,3 +162,21 @@ async def test_an_expert_added_to_a_task_thread_reads_it(
     assert read == {"id": thread_id, "messages": {"totalCount": 1}}
     posted = await expert.mutate(SEND, {"conversationId": thread_id, "body": "Check the fuse"})
     assert posted["userErrors"] == []
+
+
+async def test_a_technician_who_wrote_in_a_task_thread_loses_it_with_the_task(
+    gql: GraphQLClient, c: Case, session: AsyncSession
+) -> None:
+    # given the task's technician writing in its thread
+    thread = await service.open_thread(session, subject=service.Subject.task(c.task.id or 0))
+    thread_id = encode_id("Conversation", thread.id or 0)
+    mine = gql.as_role(Role.TECHNICIAN, technician_id=c.world.technician.id)
+    posted = await mine.mutate(SEND, {"conversationId": thread_id, "body": "On my way"})
+    assert posted["userErrors"] == []
+    # when the task goes to another technician
+    c.task.technician_id = c.other.technician.id
+    await session.flush()
+    # then the first no longer reads the thread; the new one does
+    assert (await mine(THREAD, {"id": thread_id}))["conversation"] is None
+    theirs = gql.as_role(Role.TECHNICIAN, technician_id=c.other.technician.id)
+    assert (await theirs(THREAD, {"id": thread_id}))["conversation"] is not None

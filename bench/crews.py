@@ -16,8 +16,8 @@ import statistics
 import time
 from typing import Any
 
-from app.dispatch.problem import parse_problem, plan_to_dict
 from app.dispatch.solver import SolveOptions, solve
+from app.dispatch.solver.problem import parse_problem, plan_to_dict
 from bench.plan_check import check_plan
 
 DAY = 1440

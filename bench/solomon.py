@@ -24,8 +24,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.dispatch.problem import plan_to_dict
 from app.dispatch.solver import SolveOptions, solve
+from app.dispatch.solver.problem import plan_to_dict
 from bench.vrplib import VrptwInstance, read_instance, synthetic_instance, to_problem
 from bench.vrptw_check import check_plan
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from app.dispatch.problem import Location, Problem, Task, Technician, TravelSpec
+from app.dispatch.solver.problem import Location, Problem, Task, Technician, TravelSpec
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import strawberry
 
 from app.core.models import utcnow
 from app.dispatch.models import DispatchRun, HoldStatus, RunKind, RunStatus, SlotHold
-from app.dispatch.problem import UnassignedReason
 from app.dispatch.slots import Slot
+from app.dispatch.solver.problem import UnassignedReason
 from app.technicians.models import Technician
 from app.territories.models import Territory
 from app.work_orders.models import Task

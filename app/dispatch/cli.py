@@ -8,8 +8,8 @@ import argparse
 import json
 import sys
 
-from app.dispatch.problem import ProblemError, load_problem, plan_to_json
 from app.dispatch.solver import SolveOptions, solve
+from app.dispatch.solver.problem import ProblemError, load_problem, plan_to_json
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from app.dispatch.problem import Problem, ProblemError, Task, Technician
-from app.dispatch.solver_screen import screen
-from app.dispatch.travel import TravelProvider, make_travel
+from app.dispatch.solver.problem import Problem, ProblemError, Task, Technician
+from app.dispatch.solver.screen import screen
+from app.dispatch.solver.travel import TravelProvider, make_travel
 
 
 class RejectionReason(StrEnum):

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func
 
 from app.core.geo import LatLng, to_lat_lng
-from app.dispatch.problem import Location
 from app.dispatch.settings import dispatch_settings
 from app.dispatch.slots import BUSY
-from app.dispatch.travel import HaversineTravel
+from app.dispatch.solver.problem import Location
+from app.dispatch.solver.travel import HaversineTravel
 from app.technicians.models import Technician
 from app.work_orders.assignment import Warning
 from app.work_orders.models import Task

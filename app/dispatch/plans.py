@@ -14,8 +14,8 @@ from app.core.auth import Principal, Role
 from app.core.errors import DomainError
 from app.core.events import discard_events_after, pending_events
 from app.dispatch.models import DispatchRun
-from app.dispatch.problem import Plan
 from app.dispatch.problem_builder import Built
+from app.dispatch.solver.problem import Plan
 from app.work_orders.offers import assign_task
 
 log = structlog.get_logger("fieldgraph.dispatch")

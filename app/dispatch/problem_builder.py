@@ -25,9 +25,9 @@ from app.core.errors import NotFound
 from app.core.geo import LatLng
 from app.core.models import utcnow
 from app.crews.models import CrewMember, TaskLeadSkill, TaskSegment
-from app.dispatch.problem import Location, Pin, Problem, Technician, TravelSpec
-from app.dispatch.problem import Task as PlanTask
 from app.dispatch.settings import DispatchSettings, dispatch_settings
+from app.dispatch.solver.problem import Location, Pin, Problem, Technician, TravelSpec
+from app.dispatch.solver.problem import Task as PlanTask
 from app.dispatch_board.models import TaskPin
 from app.durations.service import Use, planned_minutes
 from app.technicians.models import Skill, TechnicianSkill, TerritoryMembership

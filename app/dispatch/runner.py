@@ -20,9 +20,9 @@ from concurrent.futures.process import BrokenProcessPool
 
 import structlog
 
-from app.dispatch.problem import Plan, Problem
 from app.dispatch.settings import dispatch_settings
 from app.dispatch.solver import SolveOptions, solve
+from app.dispatch.solver.problem import Plan, Problem
 
 log = structlog.get_logger("fieldgraph.dispatch")
 

@@ -31,10 +31,10 @@ from app.core.errors import DomainError, ErrorCode, Forbidden, NotFound
 from app.core.geo import LatLng, point_value
 from app.core.models import utcnow
 from app.dispatch.models import HoldStatus, SlotHold
-from app.dispatch.problem import Location
 from app.dispatch.problem_builder import TechnicianFacts, load_facts, local_days
 from app.dispatch.settings import DispatchSettings, dispatch_settings
-from app.dispatch.travel import HaversineTravel
+from app.dispatch.solver.problem import Location
+from app.dispatch.solver.travel import HaversineTravel
 from app.durations.service import Use, planned_minutes
 from app.technicians.models import Skill
 from app.territories.models import Territory

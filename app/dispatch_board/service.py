@@ -27,10 +27,10 @@ from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound
 from app.core.events import queue_event
 from app.core.geo import LatLng, to_lat_lng
 from app.core.models import utcnow
-from app.dispatch.problem import Location
 from app.dispatch.problem_builder import local_days
 from app.dispatch.settings import dispatch_settings
-from app.dispatch.travel import HaversineTravel, TravelProvider
+from app.dispatch.solver.problem import Location
+from app.dispatch.solver.travel import HaversineTravel, TravelProvider
 from app.dispatch_board import channels, repository
 from app.dispatch_board.models import TaskPin
 from app.dispatch_board.repository import PINNABLE, Placed

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.core.geo import LatLng
-from app.dispatch.problem import Location
-from app.dispatch.travel import HaversineTravel
+from app.dispatch.solver.problem import Location
+from app.dispatch.solver.travel import HaversineTravel
 from app.tracking.models import TrackingPolicyBase
 from app.tracking.policies import distance_m
 from app.tracking.repository import TRAVELLING, EtaUpdate, TrackedTask

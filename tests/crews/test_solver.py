@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.dispatch.problem import parse_problem, plan_to_dict, problem_to_dict
 from app.dispatch.solver import SolveOptions, solve
+from app.dispatch.solver.problem import parse_problem, plan_to_dict, problem_to_dict
 from bench.plan_check import check_plan
 from tests.dispatch.problem_factories import task, technician
 

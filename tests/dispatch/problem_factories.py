@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.dispatch.problem import parse_problem
-from app.dispatch.solver_data import RoutingData, compile_part
-from app.dispatch.solver_screen import screen
-from app.dispatch.travel import make_travel
+from app.dispatch.solver.data import RoutingData, compile_part
+from app.dispatch.solver.problem import parse_problem
+from app.dispatch.solver.screen import screen
+from app.dispatch.solver.travel import make_travel
 
 
 def technician(id: str, x: float = 0, y: float = 0, **fields: Any) -> dict[str, Any]:

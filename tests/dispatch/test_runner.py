@@ -20,7 +20,7 @@ from app.core.auth import Role
 from app.core.db import SessionFactory
 from app.core.models import utcnow
 from app.dispatch import runner, service
-from app.dispatch.problem import Problem, parse_problem
+from app.dispatch.solver.problem import Problem, parse_problem
 from app.technicians.models import WorkingHours
 from schema.ids import decode_id
 from tests.dispatch import test_service_factories as f

@@ -12,9 +12,9 @@ import pytest
 from app.dispatch import cli
 from app.dispatch.cli import solve_command
 from app.dispatch.explain import RejectionReason, explain
-from app.dispatch.problem import Plan, ProblemError, UnassignedReason, parse_problem
 from app.dispatch.solver import SolveOptions, solve
-from app.dispatch.solver_schedule import servable_routes
+from app.dispatch.solver.problem import Plan, ProblemError, UnassignedReason, parse_problem
+from app.dispatch.solver.schedule import servable_routes
 from tests.dispatch.problem_factories import compiled, task, technician
 
 FAST = SolveOptions(time_limit=1.0, workers=1)

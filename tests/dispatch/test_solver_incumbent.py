@@ -8,19 +8,19 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from app.dispatch import solver_search
-from app.dispatch.problem import Problem, plan_to_dict
 from app.dispatch.solver import SolveOptions, solve
-from app.dispatch.solver_data import (
+from app.dispatch.solver import search as solver_search
+from app.dispatch.solver.data import (
     MAX_OBJECTIVE,
     PIN_WEIGHT,
     RoutingData,
     compile_part,
     cost_bound,
 )
-from app.dispatch.solver_greedy import greedy_routes, objective
-from app.dispatch.solver_screen import screen
-from app.dispatch.travel import make_travel
+from app.dispatch.solver.greedy import greedy_routes, objective
+from app.dispatch.solver.problem import Problem, plan_to_dict
+from app.dispatch.solver.screen import screen
+from app.dispatch.solver.travel import make_travel
 from bench.solomon import bench_data_dir
 from bench.vrplib import VrptwInstance, dimacs_distances, read_instance, to_problem
 from bench.vrptw_check import check_plan

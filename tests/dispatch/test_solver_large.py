@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.dispatch.problem import plan_to_dict
 from app.dispatch.solver import SINGLE_PART_MAX_TASKS, SolveOptions, solve
-from app.dispatch.solver_decompose import route_parts, sector_parts
-from app.dispatch.travel import CachedTravel, EuclideanTravel, make_travel
+from app.dispatch.solver.decompose import route_parts, sector_parts
+from app.dispatch.solver.problem import plan_to_dict
+from app.dispatch.solver.travel import CachedTravel, EuclideanTravel, make_travel
 from bench.vrplib import synthetic_instance, to_problem
 from bench.vrptw_check import check_plan
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from app.dispatch.problem import plan_to_dict
 from app.dispatch.solver import SolveOptions, solve
+from app.dispatch.solver.problem import plan_to_dict
 from bench.solomon import bench_data_dir
 from bench.vrplib import VrptwInstance, read_instance, read_solution_routes, to_problem
 from bench.vrptw_check import check_plan, check_routes

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.dispatch.problem import (
+from app.dispatch.solver.data import PREFERENCE_BONUS_MINUTES
+from app.dispatch.solver.problem import (
     DAY_MINUTES,
     Location,
     Plan,
@@ -32,8 +33,7 @@ from app.dispatch.problem import (
     Unassigned,
     UnassignedReason,
 )
-from app.dispatch.solver_data import PREFERENCE_BONUS_MINUTES
-from app.dispatch.travel import TravelProvider
+from app.dispatch.solver.travel import TravelProvider
 
 EPSILON = 1e-6
 CANDIDATE_TIMES = 400

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from app.dispatch.solver_data import PREFERENCE_BONUS_MINUTES, RoutingData
-from app.dispatch.solver_improve import Routes
-from app.dispatch.solver_schedule import time_route
-from app.dispatch.solver_screen import TIME_SCALE
+from app.dispatch.solver.data import PREFERENCE_BONUS_MINUTES, RoutingData
+from app.dispatch.solver.improve import Routes
+from app.dispatch.solver.schedule import time_route
+from app.dispatch.solver.screen import TIME_SCALE
 
 NEVER = np.iinfo(np.int64).max // 4
 

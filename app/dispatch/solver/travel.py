@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from app.dispatch.problem import FloatMatrix, Location, TravelSpec
+from app.dispatch.solver.problem import FloatMatrix, Location, TravelSpec
 
 EARTH_RADIUS_KM = 6371.0088
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.dispatch import solver_pyvrp
-from app.dispatch.solver_data import RoutingData
-from app.dispatch.solver_search import SearchConfig
+from app.dispatch.solver import pyvrp_bridge
+from app.dispatch.solver.data import RoutingData
+from app.dispatch.solver.search import SearchConfig
 
 RUIN_AND_RECREATE_MAX_TASKS = 300
 """Above this, one local search round takes too long for ruin and recreate to pay off."""
@@ -24,7 +24,7 @@ def portfolio_for(data: RoutingData, seconds: float, workers: int) -> list[Searc
         data.task_count <= RUIN_AND_RECREATE_MAX_TASKS and seconds >= RUIN_AND_RECREATE_MIN_SECONDS
     )
     improve_share = 0.7 if improve else 0.0
-    if solver_pyvrp.supports(data) and data.task_count > 1:
+    if pyvrp_bridge.supports(data) and data.task_count > 1:
         return [
             SearchConfig(time_limit=seconds, pyvrp_share=PYVRP_SHARE, guided_lambda=0.1, seed=seed)
             for seed in range(1, 1 + max(1, min(workers, 2)))

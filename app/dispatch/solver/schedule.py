@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.dispatch.solver_data import RoutingData
+from app.dispatch.solver.data import RoutingData
 
 
 @dataclass(frozen=True)

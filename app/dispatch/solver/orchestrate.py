@@ -18,8 +18,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from app.dispatch import solver_pyvrp
-from app.dispatch.problem import (
+from app.dispatch.solver import pyvrp_bridge
+from app.dispatch.solver.crews import needs_crew_planner, solve_crews
+from app.dispatch.solver.data import RoutingData, compile_part
+from app.dispatch.solver.large import solve_in_parts
+from app.dispatch.solver.parallel import Job, process_pool, run_jobs
+from app.dispatch.solver.problem import (
     Plan,
     PlanStats,
     Problem,
@@ -28,15 +32,11 @@ from app.dispatch.problem import (
     Unassigned,
     UnassignedReason,
 )
-from app.dispatch.solver_crews import needs_crew_planner, solve_crews
-from app.dispatch.solver_data import RoutingData, compile_part
-from app.dispatch.solver_large import solve_in_parts
-from app.dispatch.solver_parallel import Job, process_pool, run_jobs
-from app.dispatch.solver_schedule import servable_routes, time_route
-from app.dispatch.solver_screen import TIME_SCALE, Screening, screen
-from app.dispatch.solver_search import PartResult, SearchConfig, solve_part
-from app.dispatch.solver_strategy import portfolio_for
-from app.dispatch.travel import TravelProvider, make_travel
+from app.dispatch.solver.schedule import servable_routes, time_route
+from app.dispatch.solver.screen import TIME_SCALE, Screening, screen
+from app.dispatch.solver.search import PartResult, SearchConfig, solve_part
+from app.dispatch.solver.strategy import portfolio_for
+from app.dispatch.solver.travel import TravelProvider, make_travel
 
 SAFETY_SECONDS = 0.35
 """Kept back from the time limit for building models and assembling the plan."""
@@ -127,7 +127,7 @@ def _search(
     data = None
     if len(tasks) <= PYVRP_SINGLE_PART_MAX_TASKS:
         data = compile_part(problem, travel, screening, everyone, tasks)
-    if data is None or (len(tasks) > SINGLE_PART_MAX_TASKS and not solver_pyvrp.supports(data)):
+    if data is None or (len(tasks) > SINGLE_PART_MAX_TASKS and not pyvrp_bridge.supports(data)):
         if workers <= 1:
             return solve_in_parts(problem, travel, screening, tasks, deadline, None, 1)
         with process_pool(workers) as pool:

@@ -12,8 +12,8 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
-from app.dispatch.problem import Problem, Task, UnassignedReason
-from app.dispatch.travel import TravelProvider
+from app.dispatch.solver.problem import Problem, Task, UnassignedReason
+from app.dispatch.solver.travel import TravelProvider
 
 BoolMatrix = npt.NDArray[np.bool_]
 IntMatrix = npt.NDArray[np.int64]

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp
 
-from app.dispatch.solver_data import PREFERENCE_BONUS_MINUTES, IntMatrix, RoutingData
-from app.dispatch.solver_screen import TIME_SCALE
+from app.dispatch.solver.data import PREFERENCE_BONUS_MINUTES, IntMatrix, RoutingData
+from app.dispatch.solver.screen import TIME_SCALE
 
 TIME = "Time"
 LOAD = "Load"

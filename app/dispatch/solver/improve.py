@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp
 
-from app.dispatch.solver_data import RoutingData
-from app.dispatch.solver_model import RoutingModel, read_routes
+from app.dispatch.solver.data import RoutingData
+from app.dispatch.solver.model import RoutingModel, read_routes
 
 Routes = tuple[tuple[int, ...], ...]
 

@@ -10,14 +10,14 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
 
-from app.dispatch.problem import Problem
-from app.dispatch.solver_data import RoutingData, compile_part
-from app.dispatch.solver_decompose import Part, route_parts, sector_parts
-from app.dispatch.solver_parallel import Job, run_jobs
-from app.dispatch.solver_screen import TIME_SCALE, Screening
-from app.dispatch.solver_search import PartResult
-from app.dispatch.solver_strategy import portfolio_for
-from app.dispatch.travel import TravelProvider
+from app.dispatch.solver.data import RoutingData, compile_part
+from app.dispatch.solver.decompose import Part, route_parts, sector_parts
+from app.dispatch.solver.parallel import Job, run_jobs
+from app.dispatch.solver.problem import Problem
+from app.dispatch.solver.screen import TIME_SCALE, Screening
+from app.dispatch.solver.search import PartResult
+from app.dispatch.solver.strategy import portfolio_for
+from app.dispatch.solver.travel import TravelProvider
 
 logger = logging.getLogger(__name__)
 

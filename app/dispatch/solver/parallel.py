@@ -6,15 +6,15 @@ import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 
-from app.dispatch.solver_data import RoutingData
-from app.dispatch.solver_search import PartResult, SearchConfig, solve_part
+from app.dispatch.solver.data import RoutingData
+from app.dispatch.solver.search import PartResult, SearchConfig, solve_part
 
 Job = tuple[RoutingData, SearchConfig, tuple[tuple[int, ...], ...] | None]
 
 
 def process_pool(workers: int) -> Executor:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["app.dispatch.solver_search"])
+    context.set_forkserver_preload(["app.dispatch.solver.search"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from app.dispatch.problem import Location, Problem
-from app.dispatch.travel import TravelProvider, planar_coordinates
+from app.dispatch.solver.problem import Location, Problem
+from app.dispatch.solver.travel import TravelProvider, planar_coordinates
 
 Points = npt.NDArray[np.float64]
 LANDMARKS = 8

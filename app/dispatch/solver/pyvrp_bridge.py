@@ -20,8 +20,8 @@ from pyvrp import PenaltyParams
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
 
-from app.dispatch.solver_data import IntMatrix, RoutingData
-from app.dispatch.solver_improve import Routes
+from app.dispatch.solver.data import IntMatrix, RoutingData
+from app.dispatch.solver.improve import Routes
 
 STALL_ITERATIONS = 20_000
 """The search ends early after this many iterations without a better plan (small parts)."""

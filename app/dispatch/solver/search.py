@@ -9,12 +9,12 @@ from dataclasses import dataclass, replace
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
-from app.dispatch import solver_pyvrp
-from app.dispatch.solver_data import RoutingData
-from app.dispatch.solver_greedy import greedy_routes, objective
-from app.dispatch.solver_improve import Routes, idle_vehicles_trimmed, ruin_and_recreate
-from app.dispatch.solver_model import RoutingModel, build_model, read_routes
-from app.dispatch.solver_schedule import servable_routes
+from app.dispatch.solver import pyvrp_bridge
+from app.dispatch.solver.data import RoutingData
+from app.dispatch.solver.greedy import greedy_routes, objective
+from app.dispatch.solver.improve import Routes, idle_vehicles_trimmed, ruin_and_recreate
+from app.dispatch.solver.model import RoutingModel, build_model, read_routes
+from app.dispatch.solver.schedule import servable_routes
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +112,8 @@ def solve_part(
         given = servable_routes(data, initial_routes)
         incumbent = _better(incumbent, PartResult(routes=given, cost=objective(data, given)))
     failures = 0
-    if config.pyvrp_share > 0 and solver_pyvrp.supports(data):
-        found = solver_pyvrp.solve(data, _pyvrp_seconds(data, config), config.seed, initial_routes)
+    if config.pyvrp_share > 0 and pyvrp_bridge.supports(data):
+        found = pyvrp_bridge.solve(data, _pyvrp_seconds(data, config), config.seed, initial_routes)
         if found is not None:
             # PyVRP's time arithmetic may round a stop differently: OR-Tools gets the routes
             # without what its own model would refuse, not a refusal of the whole start.
@@ -149,7 +149,7 @@ def _pyvrp_seconds(data: RoutingData, config: SearchConfig) -> float:
     objective, else `pyvrp_share`; the reserve never takes more than half the time."""
     limit = config.time_limit
     reserve = min(0.5 * limit, POLISH_RESERVE + POLISH_RESERVE_PER_TASK * data.task_count)
-    if solver_pyvrp.models_everything(data):
+    if pyvrp_bridge.models_everything(data):
         return limit - reserve
     return min(limit * config.pyvrp_share, limit - reserve)
 
@@ -234,7 +234,7 @@ def _polish_config(data: RoutingData, config: SearchConfig, deadline: float) -> 
     """After PyVRP: the rest of the time in guided local search when the part has soft goals
     PyVRP did not see, else a short descent that checks the routes under the full model."""
     remaining = max(0.05, deadline - time.perf_counter())
-    if solver_pyvrp.models_everything(data):
+    if pyvrp_bridge.models_everything(data):
         # All the time left: building the model comes out of it (about a second for a
         # thousand tasks), and the descent ends by itself at its local optimum.
         return replace(

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from app.dispatch.problem import FloatMatrix, Problem
-from app.dispatch.solver_screen import TIME_SCALE, BoolMatrix, Screening, tick, to_ticks
-from app.dispatch.travel import TravelProvider
+from app.dispatch.solver.problem import FloatMatrix, Problem
+from app.dispatch.solver.screen import TIME_SCALE, BoolMatrix, Screening, tick, to_ticks
+from app.dispatch.solver.travel import TravelProvider
 
 IntMatrix = npt.NDArray[np.int64]
 

@@ -242,10 +242,14 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
     () => dispatch?.rows ?? (readsBoard ? [] : rowsOfTasks(technicians, planned)),
     [dispatch, readsBoard, technicians, planned],
   );
-  const queue: QueuedTask[] = useMemo(
-    () => dispatch?.unassigned ?? board?.queue.edges.map((e) => ({ task: e.node, candidateCount: null })) ?? [],
-    [dispatch, board],
-  );
+  // Today's waiting tasks as the board counts their candidates, then the rest of the queue
+  // (waiting for another day, or for a viewer who may not read the board).
+  const queue: QueuedTask[] = useMemo(() => {
+    const today = dispatch?.unassigned ?? [];
+    const counted = new Set(today.map((q) => q.task.id));
+    const rest = (board?.queue.edges ?? []).filter((e) => !counted.has(e.node.id));
+    return [...today, ...rest.map((e) => ({ task: e.node, candidateCount: null }))];
+  }, [dispatch, board]);
   const onBoard = (taskId: string) => rows.flatMap((r) => r.assignments).find((a) => a.taskId === taskId);
 
   const propose = (proposed: Proposal) => {

@@ -31,10 +31,6 @@ function wallClock(timeZone: string, day: string, time = "00:00"): { at: Date; o
   return { at: new Date(wall - minutesOf(offset) * 60_000), offset };
 }
 
-function midnight(timeZone: string, day: string): { at: Date; offset: string } {
-  return wallClock(timeZone, day);
-}
-
 /** The calendar day (YYYY-MM-DD) of `at` in `timeZone`. */
 export function localDay(timeZone: string, at: Date = new Date()): string {
   return new Intl.DateTimeFormat("en-CA", { timeZone }).format(at);
@@ -50,8 +46,8 @@ export function atClock(timeZone: string, day: string, time: string): Date {
  * the zone's offset at midnight; the end is a UTC instant. */
 export function dayBounds(timeZone: string, at: Date = new Date()): [string, string] {
   const day = localDay(timeZone, at);
-  const start = midnight(timeZone, day);
-  const end = midnight(timeZone, addDays(day, 1));
+  const start = wallClock(timeZone, day);
+  const end = wallClock(timeZone, addDays(day, 1));
   return [`${day}T00:00:00${start.offset}`, end.at.toISOString()];
 }
 

@@ -95,6 +95,9 @@ export function PlanBoard(props: {
     setSelected(new Set());
   };
   const hours = Array.from({ length: SPAN }, (_, i) => FIRST_HOUR + i);
+  // a selected bar that a reload took off the board is no longer selected
+  const shown = new Set(props.rows.flatMap((r) => r.assignments.map((a) => a.taskId)));
+  const chosen = [...selected].filter((id) => shown.has(id));
 
   return (
     <section className="board" aria-labelledby="board-title">
@@ -105,11 +108,11 @@ export function PlanBoard(props: {
           selects it (or Ctrl-click).
         </p>
       )}
-      {props.canDispatch && selected.size > 0 && (
+      {props.canDispatch && chosen.length > 0 && (
         <div className="selection" role="group" aria-label="Selected assignments">
-          {selected.size} selected
-          <button type="button" onClick={() => pin([...selected], true)}>Pin</button>
-          <button type="button" onClick={() => pin([...selected], false)}>Unpin</button>
+          {chosen.length} selected
+          <button type="button" onClick={() => pin(chosen, true)}>Pin</button>
+          <button type="button" onClick={() => pin(chosen, false)}>Unpin</button>
           <button type="button" onClick={() => setSelected(new Set())}>Clear</button>
         </div>
       )}

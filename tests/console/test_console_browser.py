@@ -424,7 +424,9 @@ async def test_a_dispatcher_runs_the_day_from_the_console(
     assert tab.problems == []
 
 
-async def test_a_dispatcher_moves_and_pins_on_the_board(address: str, settings: Settings) -> None:
+async def test_a_dispatcher_moves_and_pins_on_the_board(
+    address: str, settings: Settings, tmp_path: Path
+) -> None:
     async with (
         httpx.AsyncClient(base_url=f"http://{address}", timeout=30) as http,
         chromium(address) as tab,
@@ -464,6 +466,8 @@ async def test_a_dispatcher_moves_and_pins_on_the_board(address: str, settings: 
         confirm = dialog.get_by_role("button", name="Confirm move")
         assert await confirm.is_disabled()
         print("move preview:", preview.replace("\n", " | "))
+        await page.screenshot(path=str(tmp_path / "move.png"))
+        print(f"move dialog screenshot: {tmp_path / 'move.png'}")
 
         # and confirmed with a reason, the API has it there and the board shows it on that row
         await confirm_move(page, "the customer is waiting")

@@ -1,20 +1,29 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { follow, liveClient, loadConfig, request, savedToken, saveToken, type ConsoleConfig } from "./api";
 import { AlertPanel, type ShownAlert } from "./components/AlertPanel";
-import { AssignDialog } from "./components/AssignDialog";
 import { KpiStrip } from "./components/KpiStrip";
 import { LiveMap, type Position } from "./components/LiveMap";
 import { Login } from "./components/Login";
-import { PlanBoard } from "./components/PlanBoard";
+import { MoveDialog } from "./components/MoveDialog";
+import { PlanBoard, rowsOfTasks, type GanttRow, type Proposal } from "./components/PlanBoard";
 import { TaskDrawer } from "./components/TaskDrawer";
 import { TerritoryPicker } from "./components/TerritoryPicker";
-import { UnassignedQueue } from "./components/UnassignedQueue";
-import type { BoardTaskFragment, ConsoleBoardQuery, ConsoleViewerQuery } from "./gql/graphql";
+import { UnassignedQueue, type QueuedTask } from "./components/UnassignedQueue";
+import type {
+  BoardTaskFragment,
+  ConsoleBoardQuery,
+  ConsoleDispatchBoardQuery,
+  ConsoleDispatchBoardUpdatesSubscription,
+  ConsoleViewerQuery,
+} from "./gql/graphql";
 import {
   AlertsSubscription,
   BoardQuery,
+  DispatchBoardQuery,
+  DispatchBoardUpdatesSubscription,
   DispatchRunQuery,
   LocationsSubscription,
+  PinAssignmentsMutation,
   RunDispatchMutation,
   TaskUpdatesSubscription,
   ViewerQuery,
@@ -26,6 +35,8 @@ export type Territory = ConsoleViewerQuery["territories"][number];
 export type Technician = ConsoleBoardQuery["technicians"]["edges"][number]["node"];
 
 const CAN_DISPATCH = new Set(["ADMIN", "DISPATCHER"]);
+/** Who may read `dispatchBoard` and follow `dispatchBoardUpdates`; partners see a plain plan. */
+const BOARD_READERS = new Set(["ADMIN", "DISPATCHER", "MANAGER"]);
 const CONSOLE_ROLES = new Set(["ADMIN", "DISPATCHER", "MANAGER", "PARTNER"]);
 
 export function App() {
@@ -85,6 +96,7 @@ function Console({ token, onLogout }: { token: string; onLogout: () => void }) {
           token={token}
           territory={territory}
           role={viewer.me.role}
+          me={viewer.me.name}
           config={config}
         />
       )}
@@ -92,15 +104,16 @@ function Console({ token, onLogout }: { token: string; onLogout: () => void }) {
   );
 }
 
-function TerritoryView(props: { token: string; territory: Territory; role: string; config: ConsoleConfig }) {
-  const { token, territory, role, config } = props;
+function TerritoryView(props: { token: string; territory: Territory; role: string; me: string; config: ConsoleConfig }) {
+  const { token, territory, role, me, config } = props;
   const [board, setBoard] = useState<ConsoleBoardQuery | null>(null);
+  const [dispatch, setDispatch] = useState<ConsoleDispatchBoardQuery["dispatchBoard"] | null>(null);
   const [positions, setPositions] = useState<Record<string, Position>>({});
   const [alerts, setAlerts] = useState<ShownAlert[]>([]);
   const [selected, setSelected] = useState<string | null>(null);
-  // The task and technician as they were when the assignment was proposed: the dialog stays
-  // (with the API's warnings) while the live board moves the task out of the queue.
-  const [proposal, setProposal] = useState<{ task: BoardTaskFragment; technician: Technician } | null>(null);
+  // The task as it was when the move was proposed: the dialog keeps its version while the live
+  // board reloads under it.
+  const [proposal, setProposal] = useState<(Proposal & { task: BoardTaskFragment }) | null>(null);
   const [status, setStatus] = useState<string>("");
   const [live, setLive] = useState<string>("connecting");
   const [reloads, setReloads] = useState(0);
@@ -108,6 +121,7 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
   const alertCount = useRef(0);
   const canDispatch = CAN_DISPATCH.has(role);
   const canSeeAlerts = canDispatch || role === "MANAGER";
+  const readsBoard = BOARD_READERS.has(role);
 
   // Task events come in bursts (an optimizer run publishes many): one board reload per burst.
   const pending = useRef<number | null>(null);
@@ -138,10 +152,16 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
         });
       })
       .catch((err: Error) => setStatus(err.message));
+    // The Gantt's own read, beside the map's: the map does not wait for it.
+    if (readsBoard) {
+      request(DispatchBoardQuery, { territoryId: territory.id, from, to }, token)
+        .then((data) => !stale && setDispatch(data.dispatchBoard))
+        .catch((err: Error) => setStatus(err.message));
+    }
     return () => {
       stale = true;
     };
-  }, [token, territory, reloads]);
+  }, [token, territory, reloads, readsBoard]);
 
   useEffect(() => {
     const client = liveClient(token);
@@ -157,7 +177,13 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
           [ping.technicianId]: { ...ping.location, at: ping.recordedAt, live: true },
         }));
       }, setStatus),
-      follow(client, TaskUpdatesSubscription, { territoryId: territory.id }, reload, setStatus),
+      readsBoard
+        ? follow(client, DispatchBoardUpdatesSubscription, { territoryId: territory.id }, (data) => {
+            const said = boardNews(data.dispatchBoardUpdates, me);
+            if (said) setStatus(said);
+            reload();
+          }, setStatus)
+        : follow(client, TaskUpdatesSubscription, { territoryId: territory.id }, reload, setStatus),
     ];
     if (canSeeAlerts) {
       stops.push(
@@ -174,7 +200,7 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
       closed();
       void client.dispose();
     };
-  }, [token, territory, canSeeAlerts, reload]);
+  }, [token, territory, canSeeAlerts, readsBoard, me, reload]);
 
   const runOptimizer = async () => {
     try {
@@ -212,12 +238,39 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
 
   const technicians = useMemo(() => board?.technicians.edges.map((e) => e.node) ?? [], [board]);
   const planned: BoardTaskFragment[] = useMemo(() => board?.planned.edges.map((e) => e.node) ?? [], [board]);
-  const queue: BoardTaskFragment[] = useMemo(() => board?.queue.edges.map((e) => e.node) ?? [], [board]);
+  const rows: GanttRow[] = useMemo(
+    () => dispatch?.rows ?? (readsBoard ? [] : rowsOfTasks(technicians, planned)),
+    [dispatch, readsBoard, technicians, planned],
+  );
+  // Today's waiting tasks as the board counts their candidates, then the rest of the queue
+  // (waiting for another day, or for a viewer who may not read the board).
+  const queue: QueuedTask[] = useMemo(() => {
+    const today = dispatch?.unassigned ?? [];
+    const counted = new Set(today.map((q) => q.task.id));
+    const rest = (board?.queue.edges ?? []).filter((e) => !counted.has(e.node.id));
+    return [...today, ...rest.map((e) => ({ task: e.node, candidateCount: null }))];
+  }, [dispatch, board]);
+  const onBoard = (taskId: string) => rows.flatMap((r) => r.assignments).find((a) => a.taskId === taskId);
 
-  const propose = (taskId: string, technicianId: string) => {
-    const task = queue.find((t) => t.id === taskId);
-    const technician = technicians.find((t) => t.id === technicianId);
-    if (task && technician) setProposal({ task, technician });
+  const propose = (proposed: Proposal) => {
+    const task =
+      onBoard(proposed.taskId)?.task ??
+      [...queue.map((q) => q.task), ...planned, ...(board?.queue.edges.map((e) => e.node) ?? [])].find(
+        (t) => t.id === proposed.taskId,
+      );
+    if (task) setProposal({ ...proposed, task });
+  };
+
+  const pin = async (taskIds: string[], pinned: boolean) => {
+    try {
+      const { pinAssignments } = await request(PinAssignmentsMutation, { input: { taskIds, pinned } }, token);
+      const errors = pinAssignments.userErrors.map((e) => e.message).join("; ");
+      const count = taskIds.length === 1 ? "The assignment is" : `${taskIds.length} assignments are`;
+      setStatus(errors || `${count} ${pinned ? "pinned: the optimizer keeps them" : "unpinned"}.`);
+    } catch (err) {
+      setStatus((err as Error).message);
+    }
+    reload();
   };
 
   return (
@@ -238,18 +291,18 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
         territory={territory}
         technicians={technicians}
         positions={positions}
-        tasks={[...planned, ...queue]}
+        tasks={[...planned, ...queue.map((q) => q.task)]}
         tileUrl={config.tileUrl}
         token={token}
       />
       {canSeeAlerts && <AlertPanel alerts={alerts} onOpenTask={setSelected} />}
       <PlanBoard
         territory={territory}
-        technicians={technicians}
-        tasks={planned}
+        rows={rows}
         canDispatch={canDispatch}
         onOpenTask={setSelected}
         onPropose={propose}
+        onPin={(taskIds, pinned) => void pin(taskIds, pinned)}
       />
       <UnassignedQueue tasks={queue} timeZone={territory.timeZone} onOpenTask={setSelected} canDispatch={canDispatch} />
       {selected && (
@@ -261,20 +314,30 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
           timeZone={territory.timeZone}
           technicians={technicians}
           canDispatch={canDispatch}
+          pinned={onBoard(selected)?.pinned ?? null}
           onPropose={propose}
+          onPin={(taskIds, pinned) => void pin(taskIds, pinned)}
           onClose={() => setSelected(null)}
         />
       )}
       {proposal && (
-        <AssignDialog
+        <MoveDialog
           key={proposal.task.id}
           token={token}
           territory={territory}
           task={proposal.task}
-          technician={proposal.technician}
-          planned={planned}
-          onDone={() => {
+          technicians={technicians}
+          rows={rows}
+          technicianId={proposal.technicianId}
+          start={proposal.start}
+          onDone={(message) => {
             setProposal(null);
+            if (message) setStatus(message);
+            reload();
+          }}
+          onStale={(message) => {
+            setProposal(null);
+            setStatus(message);
             reload();
           }}
         />
@@ -286,4 +349,14 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
 /** "Name (role)", unless the demo's names already say the role. */
 function signedIn(name: string, role: string): string {
   return name.toLowerCase().includes(role.toLowerCase()) ? name : `${name} (${role.toLowerCase()})`;
+}
+
+const BOARD_ACTIONS: Record<string, string> = { ASSIGN: "moved", UNASSIGN: "unassigned", PIN: "pinned", UNPIN: "unpinned" };
+
+/** What another dispatcher did on the board, in a few words; nothing for one's own changes and
+ * the technicians' steps (the board reloads on every change all the same). */
+function boardNews(update: ConsoleDispatchBoardUpdatesSubscription["dispatchBoardUpdates"], me: string): string | null {
+  const did = BOARD_ACTIONS[update.action];
+  if (!did || !update.actorName || update.actorName === me) return null;
+  return `${update.actorName} ${did} ${update.task.site?.name ?? "a task"}: the board is reloaded.`;
 }

@@ -127,3 +127,47 @@ export const TaskUpdatesSubscription = graphql(`
     taskUpdates(territoryId: $territoryId) { toStatus at task { id } }
   }
 `);
+
+export const DispatchBoardQuery = graphql(`
+  query ConsoleDispatchBoard($territoryId: ID!, $from: DateTime!, $to: DateTime!) {
+    dispatchBoard(territoryId: $territoryId, from: $from, to: $to) {
+      rows {
+        technician { id name partner { id name } }
+        shifts { start end }
+        breaks { start end }
+        timeOff { start end reason }
+        assignments { taskId start end status pinned task { ...BoardTask } }
+        travel { fromTaskId toTaskId depart arrive minutes distanceKm slackMinutes fits }
+        idle { start end }
+      }
+      unassigned { candidateCount task { ...BoardTask } }
+    }
+  }
+`);
+
+export const MoveAssignmentMutation = graphql(`
+  mutation ConsoleMoveAssignment($input: MoveAssignmentInput!) {
+    moveAssignment(input: $input) {
+      applied
+      task { id version }
+      warnings { code message }
+      knockOn { task { id site { name } } start newStart newEnd shiftMinutes late }
+      userErrors { message code }
+    }
+  }
+`);
+
+export const PinAssignmentsMutation = graphql(`
+  mutation ConsolePinAssignments($input: PinAssignmentsInput!) {
+    pinAssignments(input: $input) {
+      tasks { pinned task { id } }
+      userErrors { message code }
+    }
+  }
+`);
+
+export const DispatchBoardUpdatesSubscription = graphql(`
+  subscription ConsoleDispatchBoardUpdates($territoryId: ID!) {
+    dispatchBoardUpdates(territoryId: $territoryId) { action pinned at actorName task { id site { name } } }
+  }
+`);

@@ -19,10 +19,10 @@ function addDays(day: string, days: number): string {
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
 
-/** The instant `day` starts in `timeZone`, with the zone's offset at that instant (which
- * differs from the offset later that day when the clocks change on it). */
-function midnight(timeZone: string, day: string): { at: Date; offset: string } {
-  const wall = Date.parse(`${day}T00:00:00Z`);
+/** The instant the clocks of `timeZone` read `time` (HH:MM) on `day`, with the zone's offset
+ * at that instant (which differs from the offset later that day when the clocks change on it). */
+function wallClock(timeZone: string, day: string, time = "00:00"): { at: Date; offset: string } {
+  const wall = Date.parse(`${day}T${time}:00Z`);
   let offset = offsetOf(timeZone, new Date(wall));
   // Twice: the offset at the first guess may be the other side of a clock change.
   for (let i = 0; i < 2; i++) {
@@ -31,13 +31,23 @@ function midnight(timeZone: string, day: string): { at: Date; offset: string } {
   return { at: new Date(wall - minutesOf(offset) * 60_000), offset };
 }
 
+/** The calendar day (YYYY-MM-DD) of `at` in `timeZone`. */
+export function localDay(timeZone: string, at: Date = new Date()): string {
+  return new Intl.DateTimeFormat("en-CA", { timeZone }).format(at);
+}
+
+/** The instant `time` (HH:MM) of `day` in `timeZone`. */
+export function atClock(timeZone: string, day: string, time: string): Date {
+  return wallClock(timeZone, day, time).at;
+}
+
 /** [start, end) of the day containing `at` in `timeZone`: from its midnight to the next
  * calendar day's midnight (23 or 25 hours on the days the clocks change). The start carries
  * the zone's offset at midnight; the end is a UTC instant. */
 export function dayBounds(timeZone: string, at: Date = new Date()): [string, string] {
-  const day = new Intl.DateTimeFormat("en-CA", { timeZone }).format(at); // YYYY-MM-DD
-  const start = midnight(timeZone, day);
-  const end = midnight(timeZone, addDays(day, 1));
+  const day = localDay(timeZone, at);
+  const start = wallClock(timeZone, day);
+  const end = wallClock(timeZone, addDays(day, 1));
   return [`${day}T00:00:00${start.offset}`, end.at.toISOString()];
 }
 

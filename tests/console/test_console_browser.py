@@ -81,11 +81,23 @@ mutation($input: TaskStepInput!) {{
   {name}(input: $input) {{ task {{ status version }} userErrors {{ code message }} }}
 }}
 """
-# The assign dialog closed (no warnings), shows the API's warnings, or shows its refusal.
-ANSWERED = """() => {
-  const dialog = document.querySelector("dialog.assign");
-  return !dialog || dialog.querySelector(".warnings, [role=alert]") !== null;
-}"""
+GANTT = """
+query($territoryId: ID!, $from: DateTime!) {
+  dispatchBoard(territoryId: $territoryId, from: $from) {
+    rows {
+      technician { id }
+      assignments { taskId start status pinned task { site { name } territory { id } } }
+    }
+  }
+}
+"""
+MOVE = """
+mutation($input: MoveAssignmentInput!) {
+  moveAssignment(input: $input) { applied userErrors { code message } }
+}
+"""
+TASK_AT = "query($id: ID!) { task(id: $id) { version scheduledStart technician { id } } }"
+MOVABLE = {"SCHEDULED", "DISPATCHED", "ACCEPTED"}
 TRACK_ALWAYS = """
 mutation($input: SetTrackingPolicyInput!) {
   setTrackingPolicy(input: $input) { userErrors { code message } }
@@ -240,6 +252,12 @@ async def chromium(address: str) -> AsyncIterator[Browser]:
             await browser.close()
 
 
+def next_quarter_hour() -> str:
+    """HH:MM of the next quarter hour on the demo's clocks."""
+    now = datetime.now(LOCAL)
+    return (now + timedelta(minutes=15 - now.minute % 15)).strftime("%H:%M")
+
+
 def demo_moment() -> datetime:
     """The demo as it stands at 11:00 today, or now when that is still ahead (before 11:00 the
     demo would hold positions recorded later than any ping the test sends)."""
@@ -290,11 +308,12 @@ async def test_a_dispatcher_runs_the_day_from_the_console(
             assert tracked["setTrackingPolicy"]["userErrors"] == []
         board = await api(BOARD, {"territoryId": territory_id})
         positions = placed(board)
+        # (first positions sent once the page follows them live)
+        await page.locator(".live[data-state='live']").wait_for()
         if len(positions) < 3:
             positions = await first_positions(api, board)
         assert len(positions) >= 3
         assert sorted(await tab.markers(len(positions))) == sorted(positions)
-        await page.locator(".live[data-state='live']").wait_for()
 
         # when a technician reports a position, their marker moves there within a second
         mover = sorted(positions)[0]
@@ -328,23 +347,19 @@ async def test_a_dispatcher_runs_the_day_from_the_console(
         assert summary.startswith("Trail of"), summary
         assert "from 0 positions" not in summary
 
-        # when an unassigned task is dragged onto a technician's row and confirmed
+        # when an unassigned task is dragged onto a technician's row, previewed and confirmed
         task = page.locator(".queue-task").first
         task_id = await task.get_attribute("data-task-id")
         assert task_id
+        assert (await task.get_attribute("data-candidates") or "").isdigit()
         row = page.locator(f".gantt-row[data-technician-id='{mover}'] .gantt-track")
         await task.drag_to(row)
-        # (a reason, as the test may run outside the technician's working hours)
-        await page.get_by_label("Reason").fill("customer asked for today")
-        await page.get_by_role("button", name="Confirm assignment").click()
         dialog = page.locator("dialog.assign")
-        await page.wait_for_function(ANSWERED)
-        refused = dialog.get_by_role("alert")
-        assert not await refused.count(), await refused.inner_text()
-        if await dialog.count():  # assigned with warnings: shown, and kept
-            print("assignment warnings:", await dialog.locator(".warnings").inner_text())
-            await dialog.get_by_role("button", name="Keep the assignment").click()
-        await dialog.wait_for(state="detached")
+        dropped_at = await page.get_by_label("Start").input_value()
+        assert dropped_at.endswith((":00", ":15", ":30", ":45")), dropped_at
+        # (moved to the next quarter hour, so that the technician may set off for it now)
+        await page.get_by_label("Start").fill(next_quarter_hour())
+        await confirm_move(page, "customer asked for today")
 
         # then the API has it DISPATCHED to that technician, and the board shows it
         dispatched = (await api(TASK, {"id": task_id}))["task"]
@@ -377,12 +392,10 @@ async def test_a_dispatcher_runs_the_day_from_the_console(
         await drawer.get_by_label("Technician").select_option(mover)
         await page.keyboard.press("Tab")
         await page.keyboard.press("Enter")
+        await previewed(page)
         await page.get_by_label("Reason").fill("customer asked for today")
         await page.keyboard.press("Tab")
         await page.keyboard.press("Enter")
-        await page.wait_for_function(ANSWERED)
-        if await dialog.count():
-            await dialog.get_by_role("button", name="Keep the assignment").press("Enter")
         await dialog.wait_for(state="detached")
         assert (await api(TASK, {"id": keyboard_task}))["task"]["status"] == "DISPATCHED"
         await drawer.get_by_role("button", name="Close").focus()
@@ -409,6 +422,124 @@ async def test_a_dispatcher_runs_the_day_from_the_console(
     assert violations == []
     assert tab.blocked == []
     assert tab.problems == []
+
+
+async def test_a_dispatcher_moves_and_pins_on_the_board(
+    address: str, settings: Settings, tmp_path: Path
+) -> None:
+    async with (
+        httpx.AsyncClient(base_url=f"http://{address}", timeout=30) as http,
+        chromium(address) as tab,
+    ):
+        api = Api(http, settings)
+        page = tab.page
+        territory_id = (await api(TERRITORY, {}))["territories"][0]["id"]
+        day = datetime.now(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
+        board = await api(GANTT, {"territoryId": territory_id, "from": day.isoformat()})
+        # given two technicians with assignments of the territory that may still move today
+        # (a technician of two territories shows all their work on both boards)
+        movable = [
+            (row["technician"]["id"], a)
+            for row in board["dispatchBoard"]["rows"]
+            for a in row["assignments"]
+            if a["status"] in MOVABLE and (a["task"]["territory"] or {}).get("id") == territory_id
+        ]
+        (owner, moved), (target, there) = next(
+            (first, second) for first in movable for second in movable if first[0] != second[0]
+        )
+        await tab.log_in("dispatcher")
+        await page.locator(".live[data-state='live']").wait_for()
+        bar = page.locator(f".bar[data-task-id='{moved['taskId']}']")
+        await page.locator(f".gantt-row[data-technician-id='{owner}']").locator(bar).wait_for()
+
+        # when the keyboard moves one onto the other's row at the start of their task
+        await bar.focus()
+        await page.keyboard.press("m")
+        dialog = page.locator("dialog.assign")
+        await dialog.get_by_label("Technician").select_option(target)
+        await dialog.get_by_label("Start").fill(local_clock(there["start"]))
+
+        # then the dry run shows the overlap and the task it pushes back, and asks for a reason
+        preview = await previewed(page)
+        assert "OVERLAPPING_TASK" in preview, preview
+        assert there["task"]["site"]["name"] in await dialog.locator(".knock-on").inner_text()
+        confirm = dialog.get_by_role("button", name="Confirm move")
+        assert await confirm.is_disabled()
+        print("move preview:", preview.replace("\n", " | "))
+        await page.screenshot(path=str(tmp_path / "move.png"))
+        print(f"move dialog screenshot: {tmp_path / 'move.png'}")
+
+        # and confirmed with a reason, the API has it there and the board shows it on that row
+        await confirm_move(page, "the customer is waiting")
+        await page.locator(
+            f".gantt-row[data-technician-id='{target}'] .bar[data-task-id='{moved['taskId']}']"
+        ).wait_for()
+        placed_task = (await api(TASK_AT, {"id": moved["taskId"]}))["task"]
+        assert placed_task["technician"]["id"] == target
+        assert datetime.fromisoformat(placed_task["scheduledStart"]) == datetime.fromisoformat(
+            there["start"]
+        )
+
+        # when P is pressed on the moved bar, it is pinned
+        await bar.focus()
+        await page.keyboard.press("p")
+        await page.locator(f".bar[data-task-id='{moved['taskId']}'][data-pinned='true']").wait_for()
+        # and two bars selected (S, Ctrl-click) are unpinned together
+        await bar.focus()
+        await page.keyboard.press("s")
+        await page.locator(f".bar[data-task-id='{there['taskId']}']").click(modifiers=["Control"])
+        selection = page.get_by_role("group", name="Selected assignments")
+        assert "2 selected" in await selection.inner_text()
+        await selection.get_by_role("button", name="Unpin").click()
+        await page.get_by_text("2 assignments are unpinned").wait_for()
+        after = await api(GANTT, {"territoryId": territory_id, "from": day.isoformat()})
+        pins = {
+            a["taskId"]: a["pinned"]
+            for row in after["dispatchBoard"]["rows"]
+            for a in row["assignments"]
+        }
+        assert pins[moved["taskId"]] is False and pins[there["taskId"]] is False
+
+        # when another dispatcher moves a task the dialog is open on, the page says so, and
+        # confirming it is refused as stale and reloads
+        other = page.locator(f".bar[data-task-id='{there['taskId']}']")
+        await other.focus()
+        await page.keyboard.press("m")
+        await previewed(page)
+        later = datetime.fromisoformat(there["start"]) + timedelta(minutes=30)
+        elsewhere = {
+            "taskId": there["taskId"],
+            "technicianId": target,
+            "start": later.isoformat(),
+            "reason": "moved from another desk",
+        }
+        answer = (await api(MOVE, {"input": elsewhere}))["moveAssignment"]
+        assert answer["userErrors"] == [] and answer["applied"], answer
+        await page.get_by_text("Test Admin moved").wait_for()
+        await page.get_by_label("Reason").fill("the customer is waiting")
+        await dialog.get_by_role("button", name="Confirm move").click()
+        await page.get_by_text("Someone else changed").wait_for()
+        await dialog.wait_for(state="detached")
+        assert (await api(TASK_AT, {"id": there["taskId"]}))["task"]["scheduledStart"] == (
+            later.astimezone(UTC).isoformat()
+        )
+
+        # and axe finds no serious or critical accessibility violation
+        await page.add_script_tag(path=str(AXE))
+        violations = await page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']}))"
+            ".violations.filter(v => ['serious', 'critical'].includes(v.impact))"
+            ".map(v => `${v.id}: ${v.help} (${v.nodes.length})`)"
+        )
+
+    assert violations == []
+    assert tab.blocked == []
+    assert tab.problems == []
+
+
+def local_clock(at: str) -> str:
+    """HH:MM of an instant on the demo's clocks."""
+    return datetime.fromisoformat(at).astimezone(LOCAL).strftime("%H:%M")
 
 
 @pytest.mark.parametrize(
@@ -439,8 +570,10 @@ async def test_managers_watch_and_partners_see_their_own_technicians(
         assert await rows.count() == len(board["technicians"]["edges"])
         if role is Role.PARTNER:
             await only_the_partners_own(api, tab.page, territory_id, encode_id("Partner", 1))
-        # and neither may assign or optimize; a manager sees alerts, a partner does not
+        # and neither may assign, move, pin or optimize; a manager sees alerts, a partner does not
         assert await tab.page.get_by_role("button", name="Run optimizer").count() == 0
+        assert await tab.page.locator("[draggable=true]").count() == 0
+        assert await tab.page.get_by_text("P pins or unpins it").count() == 0
         alerts = await tab.page.get_by_role("heading", name="Alerts").count()
         assert alerts == (1 if role is Role.MANAGER else 0)
         print(
@@ -523,3 +656,23 @@ async def show_trail(page: Page, technician_id: str) -> str:
         text: str = await summary.inner_text()
         return text
     raise AssertionError("clicking the marker three times showed no trail summary")
+
+
+async def previewed(page: Page) -> str:
+    """Once the move dialog shows the API's dry run: its text (a refusal fails the test)."""
+    preview = page.locator("dialog.assign .preview[aria-busy='false']")
+    await preview.wait_for()
+    refused = page.locator("dialog.assign [role=alert]")
+    assert not await refused.count(), await refused.inner_text()
+    text: str = await preview.inner_text()
+    return text
+
+
+async def confirm_move(page: Page, reason: str) -> str:
+    """Confirm the previewed move (with a reason, which warnings need); the preview's text."""
+    preview = await previewed(page)
+    await page.get_by_label("Reason").fill(reason)
+    dialog = page.locator("dialog.assign")
+    await dialog.get_by_role("button", name="Confirm move").click()
+    await dialog.wait_for(state="detached")
+    return preview

@@ -78,3 +78,43 @@ def test_a_day_runs_from_its_midnight_to_the_next_across_clock_changes(tmp_path:
     )
 
     assert json.loads(found.stdout) == [expected for *_, expected in CASES]
+
+
+DROPS = [
+    # zone, day, wall clock HH:MM where a bar is dropped: the instant it means
+    ("Asia/Kolkata", "2026-06-10", "09:30", "2026-06-10T04:00:00.000Z"),
+    # after the clocks go forward at 02:00 the day is on summer time
+    ("America/New_York", "2026-03-08", "10:15", "2026-03-08T14:15:00.000Z"),
+    ("America/New_York", "2026-03-08", "01:00", "2026-03-08T06:00:00.000Z"),
+    # after the clocks go back the day is on standard time again
+    ("Europe/London", "2026-10-25", "14:45", "2026-10-25T14:45:00.000Z"),
+    ("Europe/London", "2026-03-29", "08:00", "2026-03-29T07:00:00.000Z"),
+]
+
+
+def test_a_drop_time_is_read_on_the_territorys_clocks_across_clock_changes(
+    tmp_path: Path,
+) -> None:
+    bundle = tmp_path / "time.mjs"
+    subprocess.run(
+        [str(ESBUILD), "src/time.ts", "--format=esm", f"--outfile={bundle}", "--log-level=error"],
+        cwd=CONSOLE,
+        check=True,
+        timeout=60,
+    )
+    script = (
+        f"const {{ atClock }} = await import({json.dumps(bundle.as_uri())});"
+        f"const drops = {json.dumps([drop[:3] for drop in DROPS])};"
+        "console.log(JSON.stringify(drops.map(([zone, day, time]) =>"
+        " atClock(zone, day, time).toISOString())));"
+    )
+    assert NODE is not None
+    found = subprocess.run(
+        [NODE, "--input-type=module", "-e", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+    assert json.loads(found.stdout) == [drop[3] for drop in DROPS]

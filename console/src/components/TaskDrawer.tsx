@@ -4,6 +4,7 @@ import type { Technician } from "../App";
 import type { ConsoleTaskQuery } from "../gql/graphql";
 import { TaskQuery } from "../operations";
 import { clock } from "../time";
+import { MOVABLE, type Proposal } from "./PlanBoard";
 
 /** One task in full: timeline, notes, photos, parts and invoice; Escape closes it. */
 export function TaskDrawer(props: {
@@ -14,12 +15,15 @@ export function TaskDrawer(props: {
   timeZone: string;
   technicians: Technician[];
   canDispatch: boolean;
-  onPropose: (taskId: string, technicianId: string) => void;
+  /** Whether the board shows the task pinned; null when it is not on the board. */
+  pinned: boolean | null;
+  onPropose: (proposal: Proposal) => void;
+  onPin: (taskIds: string[], pinned: boolean) => void;
   onClose: () => void;
 }) {
   const [data, setData] = useState<ConsoleTaskQuery | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [technicianId, setTechnicianId] = useState(props.technicians[0]?.id ?? "");
+  const [technicianId, setTechnicianId] = useState("");
   const close = useRef<HTMLButtonElement>(null);
   const tz = props.timeZone;
 
@@ -32,6 +36,8 @@ export function TaskDrawer(props: {
 
   const task = data?.task;
   const invoice = data?.invoices.edges[0]?.node;
+  // the task's own technician until another is picked
+  const chosen = technicianId || task?.technician?.id || props.technicians[0]?.id || "";
   return (
     <aside
       className="drawer"
@@ -64,19 +70,28 @@ export function TaskDrawer(props: {
             <dt>SLA</dt>
             <dd>{task.slaState.toLowerCase().replace("_", " ")}, response due {clock(task.responseDueAt, tz)}</dd>
           </dl>
-          {props.canDispatch && task.status === "UNSCHEDULED" && (
+          {props.canDispatch && (task.status === "UNSCHEDULED" || MOVABLE.has(task.status)) && (
             <div className="assign-row">
               <label>
                 Technician
-                <select value={technicianId} onChange={(e) => setTechnicianId(e.target.value)}>
+                <select value={chosen} onChange={(e) => setTechnicianId(e.target.value)}>
                   {props.technicians.map((t) => (
                     <option key={t.id} value={t.id}>{t.name}</option>
                   ))}
                 </select>
               </label>
-              <button type="button" onClick={() => props.onPropose(task.id, technicianId)} disabled={!technicianId}>
-                Assign…
+              <button
+                type="button"
+                onClick={() => props.onPropose({ taskId: task.id, technicianId: chosen, start: null })}
+                disabled={!chosen}
+              >
+                {task.technician ? "Move…" : "Assign…"}
               </button>
+              {MOVABLE.has(task.status) && props.pinned !== null && (
+                <button type="button" onClick={() => props.onPin([task.id], !props.pinned)}>
+                  {props.pinned ? "Unpin" : "Pin"}
+                </button>
+              )}
             </div>
           )}
           <h3>Timeline</h3>

@@ -522,7 +522,10 @@ def _plan_task(
             if tid not in excluded
             for v in (g.id for g in group)
         )
-    preferred = tuple(v.id for tid in fact.preferred for v in vehicles_of.get(tid, []))
+    # A fresh plan prefers the current technician; a re-plan costs moving work (`current`).
+    replan = options.keep_minutes is not None
+    preferred_ids = (current.technician_id,) if current and not replan else fact.preferred
+    preferred = tuple(v.id for tid in preferred_ids for v in vehicles_of.get(tid, []))
     # A crew is planned for work still waiting; one already offered stays with its lead.
     crew = fact.crew_size if fact.status is TaskStatus.UNSCHEDULED else 1
     return PlanTask(
@@ -537,7 +540,7 @@ def _plan_task(
         deadline=_minutes(origin, fact.deadline) if fact.deadline else None,
         crew=crew,
         lead_skills=fact.lead_skills if crew > 1 else {},
-        current=_plan_current(fact, current, own, origin),
+        current=_plan_current(fact, current, own, origin) if replan else None,
     )
 
 

@@ -99,6 +99,7 @@ def compile_part(
     vehicles = len(techs)
     service = [0] * (2 * vehicles) + [tick(problem.tasks[i].duration) for i in tasks]
     held = stability.current_vehicles(problem, technicians, tasks)
+    horizon = max((tick(t.shift[1]) for t in techs), default=0)
     # Moving committed work costs more than any plan could save besides serving work.
     committed_cost = cost_bound(problem, tasks, travel_ticks) + 1
     committed_cost = min(committed_cost, MAX_OBJECTIVE // (PIN_WEIGHT * max(1, len(tasks))))
@@ -108,7 +109,9 @@ def compile_part(
         travel=travel_ticks,
         distance=table.distances,
         service=tuple(service),
-        windows=tuple(_task_windows(problem, i) for i in tasks),
+        windows=tuple(
+            stability.kept_windows(problem, i, _task_windows(problem, i), horizon) for i in tasks
+        ),
         shifts=tuple((tick(t.shift[0]), tick(t.shift[1])) for t in techs),
         demands=_demands(problem, tasks),
         capacities=_capacities(problem, technicians),

@@ -1,8 +1,8 @@
 """Least-change re-planning: what moving the plan in force costs.
 
 A re-planned task carries its `Current` place (technician and start). Serving it by another
-technician costs its move cost, and starting it more than `FREE_SHIFT_MINUTES` after its
-current start costs `SHIFT_COST_PER_MINUTE` a minute:
+technician costs its move cost, starting it more than `FREE_SHIFT_MINUTES` after its current
+start costs `SHIFT_COST_PER_MINUTE` a minute, and it may not start more than that before:
 
 - a committed visit (accepted, or confirmed by the customer) costs as much to move as any plan
   could save besides serving work (`cost_bound`), so it moves only when keeping it is impossible
@@ -72,6 +72,21 @@ def latest_kept_starts(problem: Problem, tasks: Sequence[int]) -> tuple[int | No
         current = problem.tasks[i].current
         found.append(None if current is None else tick(current.start + FREE_SHIFT_MINUTES))
     return tuple(found)
+
+
+def kept_windows(
+    problem: Problem, task_index: int, windows: tuple[tuple[int, int], ...], horizon: int
+) -> tuple[tuple[int, int], ...]:
+    """A re-planned task starts no earlier than `FREE_SHIFT_MINUTES` before its current start
+    (a customer told a time is not visited long before it), unless no window would be left."""
+    current = problem.tasks[task_index].current
+    if current is None:
+        return windows
+    earliest = tick(current.start - FREE_SHIFT_MINUTES)
+    if not windows:
+        return ((earliest, max(earliest, horizon)),) if earliest > 0 else windows
+    kept = tuple((max(opens, earliest), closes) for opens, closes in windows if closes >= earliest)
+    return kept or windows
 
 
 def shift_cost() -> int:

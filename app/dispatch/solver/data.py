@@ -100,8 +100,9 @@ def compile_part(
     service = [0] * (2 * vehicles) + [tick(problem.tasks[i].duration) for i in tasks]
     held = stability.current_vehicles(problem, technicians, tasks)
     horizon = max((tick(t.shift[1]) for t in techs), default=0)
-    # Moving committed work costs more than any plan could save besides serving work.
-    committed_cost = cost_bound(problem, tasks, travel_ticks) + 1
+    # Moving committed work costs as much as any plan could save besides serving work, and
+    # less than leaving out any task (see `_penalties`).
+    committed_cost = cost_bound(problem, tasks, travel_ticks)
     committed_cost = min(committed_cost, MAX_OBJECTIVE // (PIN_WEIGHT * max(1, len(tasks))))
     return RoutingData(
         technicians=tuple(technicians),

@@ -76,9 +76,8 @@ class Current:
     """Where a re-planned task stands in the plan in force: its technician and start.
 
     Moving it (another technician, or a start away from `start`) costs: a `committed` visit
-    (accepted by its technician or confirmed by the customer) more than any saving a plan could
-    make, so it moves only when keeping it is impossible; other planned work a little (see
-    `stability`).
+    (confirmed by the customer) as much as any saving a plan could make, so it moves only when
+    keeping it is impossible; other planned work a little (see `stability`).
     """
 
     technician: str

@@ -4,9 +4,9 @@ A re-planned task carries its `Current` place (technician and start). Serving it
 technician costs its move cost, starting it more than `FREE_SHIFT_MINUTES` after its current
 start costs `SHIFT_COST_PER_MINUTE` a minute, and it may not start more than that before:
 
-- a committed visit (accepted, or confirmed by the customer) costs as much to move as any plan
-  could save besides serving work (`cost_bound`), so it moves only when keeping it is impossible
-  or when that is the only way to serve more work;
+- a committed visit (confirmed by the customer) costs as much to move as any plan could save
+  besides serving work (`cost_bound`), and less than leaving out a task: it moves only when
+  keeping it is impossible or when that is the only way to serve more work;
 - other planned work (offered, scheduled) costs `MOVE_MINUTES` of travel to move, so a re-plan
   moves it only for a clear gain.
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 from ortools.constraint_solver import pywrapcp
 
 from app.dispatch.solver.problem import Problem
@@ -114,20 +115,22 @@ def add_stability_costs(
     if not data.move_costs or not any(data.move_costs):
         _add_shift_costs(data, manager, time)
         return
-    vectors: dict[frozenset[int], int] = {}
+    # Every vehicle pays for all re-planned work but its own: one vector per holding vehicle.
+    costs = np.zeros(len(data.travel), dtype=np.int64)
+    own: dict[int, list[int]] = {}
+    for position, held in enumerate(data.current_vehicles):
+        if held is not None and data.move_costs[position]:
+            costs[data.task_node(position)] = data.move_costs[position]
+            own.setdefault(held, []).append(data.task_node(position))
+    shared = routing.RegisterUnaryTransitVector(costs.tolist())
     callbacks = []
     for vehicle in range(data.vehicle_count):
-        taken = frozenset(
-            p
-            for p, held in enumerate(data.current_vehicles)
-            if held is not None and held != vehicle and data.move_costs[p]
-        )
-        if taken not in vectors:
-            values = [0] * len(data.travel)
-            for position in taken:
-                values[data.task_node(position)] = data.move_costs[position]
-            vectors[taken] = routing.RegisterUnaryTransitVector(values)
-        callbacks.append(vectors[taken])
+        if vehicle not in own:
+            callbacks.append(shared)
+            continue
+        values = costs.copy()
+        values[own[vehicle]] = 0
+        callbacks.append(routing.RegisterUnaryTransitVector(values.tolist()))
     most = sum(data.move_costs)
     routing.AddDimensionWithVehicleTransits(callbacks, 0, most, True, STABILITY)
     routing.GetDimensionOrDie(STABILITY).SetSpanCostCoefficientForAllVehicles(1)

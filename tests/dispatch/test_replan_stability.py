@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from app.dispatch.solver import SolveOptions, solve
-from app.dispatch.solver.problem import Plan, parse_problem
+from app.dispatch.solver.problem import Plan, ProblemError, parse_problem, problem_to_dict
 from tests.dispatch.problem_factories import task, technician
 
 SHIFT_TOLERANCE = 15.0
@@ -109,3 +111,28 @@ def test_one_rejection_moves_no_other_assignment() -> None:
         and (again[task_id][0] != held_by or abs(again[task_id][1] - start) > SHIFT_TOLERANCE)
     }
     assert moved == set()
+
+
+def test_the_problem_file_keeps_a_task_s_current_place() -> None:
+    current = {"technician": "A", "start": 95.0, "committed": True}
+    data = {
+        "travel": {"kind": "euclidean"},
+        "technicians": [technician("A")],
+        "tasks": [task("visit", 95, 0, current=current)],
+    }
+
+    again = problem_to_dict(parse_problem(data))
+
+    assert again["tasks"][0]["current"] == current
+    assert parse_problem(again).tasks == parse_problem(data).tasks
+
+
+def test_a_current_place_names_a_known_technician() -> None:
+    data = {
+        "travel": {"kind": "euclidean"},
+        "technicians": [technician("A")],
+        "tasks": [task("visit", 1, 0, current={"technician": "Z", "start": 0})],
+    }
+
+    with pytest.raises(ProblemError, match=r"current\.technician"):
+        parse_problem(data)

@@ -26,6 +26,7 @@ from app.core.geo import LatLng
 from app.core.models import utcnow
 from app.crews.models import CrewMember, TaskLeadSkill, TaskSegment
 from app.dispatch.settings import DispatchSettings, dispatch_settings
+from app.dispatch.solver.problem import Current as PlanCurrent
 from app.dispatch.solver.problem import Location, Pin, Problem, Technician, TravelSpec
 from app.dispatch.solver.problem import Task as PlanTask
 from app.dispatch_board.models import TaskPin
@@ -138,6 +139,8 @@ class TaskFacts:
     """A dispatcher pinned the assignment on the board: kept like accepted work."""
     crew_size: int = 1
     lead_skills: dict[str, int] = field(default_factory=dict)
+    confirmed: bool = False
+    """The customer confirmed the appointment: a re-plan moves it only when it must."""
 
 
 @dataclass(frozen=True)
@@ -339,6 +342,7 @@ def _task_facts(
         pinned=pinned,
         crew_size=task.crew_size,
         lead_skills=(lead_skills or {}).get(task.id, {}),
+        confirmed=task.confirmed_at is not None,
     )
 
 
@@ -518,7 +522,9 @@ def _plan_task(
             if tid not in excluded
             for v in (g.id for g in group)
         )
-    preferred_ids = (current.technician_id,) if current else fact.preferred
+    # A fresh plan prefers the current technician; a re-plan costs moving work (`current`).
+    replan = options.keep_minutes is not None
+    preferred_ids = (current.technician_id,) if current and not replan else fact.preferred
     preferred = tuple(v.id for tid in preferred_ids for v in vehicles_of.get(tid, []))
     # A crew is planned for work still waiting; one already offered stays with its lead.
     crew = fact.crew_size if fact.status is TaskStatus.UNSCHEDULED else 1
@@ -534,7 +540,21 @@ def _plan_task(
         deadline=_minutes(origin, fact.deadline) if fact.deadline else None,
         crew=crew,
         lead_skills=fact.lead_skills if crew > 1 else {},
+        current=_plan_current(fact, current, own, origin) if replan else None,
     )
+
+
+def _plan_current(
+    fact: TaskFacts, current: Current | None, own: list[Technician], origin: datetime
+) -> PlanCurrent | None:
+    """The task's place in the plan in force: moving it costs (see solver `stability`)."""
+    if current is None:
+        return None
+    at = _minutes(origin, current.start)
+    vehicle = _vehicle_at(own, at)
+    if vehicle is None:
+        return None
+    return PlanCurrent(technician=vehicle, start=at, committed=fact.confirmed)
 
 
 def _pinned(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from app.core.geo import LatLng
@@ -14,6 +15,7 @@ from app.dispatch.problem_builder import (
     build_problem,
 )
 from app.dispatch.solver import SolveOptions, solve
+from app.dispatch.solver.problem import Current
 from app.work_orders.models import TaskStatus
 
 DAY = datetime(2026, 3, 2, 3, 30, tzinfo=UTC)
@@ -102,3 +104,18 @@ def test_overdue_accepted_work_follows_the_work_under_way_in_the_plan() -> None:
     )
     assert plan.unassigned == ()
     assert [s.task for s in plan.routes[0].stops] == ["100", "99"]
+
+
+def test_a_replan_gives_the_solver_each_planned_visit_s_place_and_commitment() -> None:
+    confirmed = work(1, TaskStatus.DISPATCHED, NOW + timedelta(hours=1))
+    offered = work(2, TaskStatus.DISPATCHED, NOW + timedelta(hours=3))
+    facts = day_with([replace(confirmed, confirmed=True), offered])
+
+    replan = build_problem(facts, BuildOptions(now=NOW, keep_minutes=30)).problem
+    fresh = build_problem(facts, BuildOptions(now=NOW)).problem
+
+    assert [(t.id, t.current) for t in replan.tasks] == [
+        ("1", Current(technician="1#0", start=180.0, committed=True)),
+        ("2", Current(technician="1#0", start=300.0, committed=False)),
+    ]
+    assert all(t.current is None for t in fresh.tasks)

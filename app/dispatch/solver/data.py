@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from app.dispatch.solver import stability
 from app.dispatch.solver.problem import FloatMatrix, Problem
 from app.dispatch.solver.screen import TIME_SCALE, BoolMatrix, Screening, tick, to_ticks
 from app.dispatch.solver.travel import TravelProvider
@@ -53,6 +54,14 @@ class RoutingData:
     ruled_in: tuple[tuple[int, ...] | None, ...] = ()
     """Like `allowed`, by the technicians' attributes only (skills, allow-lists, load), not
     by what their day's timing rules out; empty means: use `allowed`."""
+    current_vehicles: tuple[int | None, ...] = ()
+    """Re-plans: per task, the vehicle holding it in the plan in force (see `stability`)."""
+    move_costs: tuple[int, ...] = ()
+    """Re-plans: per task, what serving it by another vehicle than its current one costs."""
+    latest_kept: tuple[int | None, ...] = ()
+    """Re-plans: per task, the latest start that costs nothing; each tick later costs
+    `shift_cost`."""
+    shift_cost: int = 0
 
     @property
     def vehicle_count(self) -> int:
@@ -89,13 +98,21 @@ def compile_part(
     np.fill_diagonal(travel_ticks, 0)
     vehicles = len(techs)
     service = [0] * (2 * vehicles) + [tick(problem.tasks[i].duration) for i in tasks]
+    held = stability.current_vehicles(problem, technicians, tasks)
+    horizon = max((tick(t.shift[1]) for t in techs), default=0)
+    # Moving committed work costs as much as any plan could save besides serving work, and
+    # less than leaving out any task (see `_penalties`).
+    committed_cost = cost_bound(problem, tasks, travel_ticks)
+    committed_cost = min(committed_cost, MAX_OBJECTIVE // (PIN_WEIGHT * max(1, len(tasks))))
     return RoutingData(
         technicians=tuple(technicians),
         tasks=tuple(tasks),
         travel=travel_ticks,
         distance=table.distances,
         service=tuple(service),
-        windows=tuple(_task_windows(problem, i) for i in tasks),
+        windows=tuple(
+            stability.kept_windows(problem, i, _task_windows(problem, i), horizon) for i in tasks
+        ),
         shifts=tuple((tick(t.shift[0]), tick(t.shift[1])) for t in techs),
         demands=_demands(problem, tasks),
         capacities=_capacities(problem, technicians),
@@ -108,6 +125,10 @@ def compile_part(
         preferred=tuple(_preferred_vehicles(problem, i, technicians) for i in tasks),
         deadlines=tuple(_latest_start(problem, i) for i in tasks),
         lateness_cost=round(LATENESS_COST_PER_MINUTE),
+        current_vehicles=held,
+        move_costs=stability.move_costs(problem, tasks, held, committed_cost),
+        latest_kept=stability.latest_kept_starts(problem, tasks),
+        shift_cost=stability.shift_cost(),
     )
 
 
@@ -178,11 +199,11 @@ def cost_bound(problem: Problem, tasks: Sequence[int], travel_ticks: IntMatrix) 
     longest_arc = int(travel_ticks.max()) + 1
     travel = math.ceil(longest_arc * len(travel_ticks) * rate)
     preference = round(PREFERENCE_BONUS_MINUTES * TIME_SCALE) * len(tasks)
+    horizon = max((tick(t.shift[1]) for t in problem.technicians), default=0)
     lateness = 0
     if any(problem.tasks[i].deadline is not None for i in tasks):
-        horizon = max((tick(t.shift[1]) for t in problem.technicians), default=0)
         lateness = round(LATENESS_COST_PER_MINUTE) * max(0, horizon) * len(tasks)
-    return travel + preference + lateness
+    return travel + preference + lateness + stability.bound(problem, tasks, horizon)
 
 
 def _pin_chains(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from app.dispatch.solver import stability
 from app.dispatch.solver.data import PREFERENCE_BONUS_MINUTES, RoutingData
 from app.dispatch.solver.improve import Routes
 from app.dispatch.solver.schedule import time_route
@@ -86,7 +87,8 @@ def _earliest(arrival: np.ndarray, windows: Sequence[tuple[int, int]]) -> np.nda
 
 def objective(data: RoutingData, routes: Routes) -> int:
     """The OR-Tools model's objective of `routes` (see solver_model): travel at each vehicle's
-    rate, lost preferences, lateness and the drop penalty of every task left out."""
+    rate, lost preferences, lateness, moves of re-planned work and the drop penalty of every
+    task left out."""
     cost = 0
     served: set[int] = set()
     loss = round(PREFERENCE_BONUS_MINUTES * TIME_SCALE)
@@ -101,9 +103,11 @@ def objective(data: RoutingData, routes: Routes) -> int:
             preferred = data.preferred[position]
             if preferred is not None and vehicle not in preferred:
                 cost += loss
-        for stop in time_route(data, vehicle, route).stops:
+        stops = time_route(data, vehicle, route).stops
+        for stop in stops:
             deadline = data.deadlines[stop.position]
             if deadline is not None and stop.start > deadline:
                 cost += data.lateness_cost * (stop.start - max(deadline, 0))
+        cost += stability.route_cost(data, vehicle, [(s.position, s.start) for s in stops])
     cost += sum(data.penalties[p] for p in range(data.task_count) if p not in served)
     return cost

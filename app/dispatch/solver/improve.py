@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp
 
+from app.dispatch.solver import stability
 from app.dispatch.solver.data import RoutingData
 from app.dispatch.solver.model import RoutingModel, read_routes
 
@@ -122,7 +123,7 @@ def idle_vehicles_trimmed(
     None when vehicles differ in what they may serve (then every one may matter)."""
     if any(a is not None for a in data.allowed) or any(p is not None for p in data.preferred):
         return None
-    if any(data.pin_chains):
+    if any(data.pin_chains) or stability.is_replan(data):
         return None
     used = [v for v, route in enumerate(routes) if route]
     idle = [v for v, route in enumerate(routes) if not route][:SPARE_VEHICLES]

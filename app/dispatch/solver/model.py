@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp
 
+from app.dispatch.solver import stability
 from app.dispatch.solver.data import PREFERENCE_BONUS_MINUTES, IntMatrix, RoutingData
 from app.dispatch.solver.screen import TIME_SCALE
 
@@ -35,6 +36,7 @@ def build_model(data: RoutingData) -> RoutingModel:
     _set_arc_costs(data, routing)
     _add_preference_costs(data, routing)
     time = _add_time_dimension(data, manager, routing)
+    stability.add_stability_costs(data, manager, routing, time)
     _add_load_dimension(data, manager, routing)
     _add_count_dimension(data, manager, routing)
     _add_task_choices(data, manager, routing)

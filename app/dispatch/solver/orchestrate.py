@@ -32,6 +32,7 @@ from app.dispatch.solver.problem import (
     Unassigned,
     UnassignedReason,
 )
+from app.dispatch.solver.repair import repaired
 from app.dispatch.solver.schedule import servable_routes, time_route
 from app.dispatch.solver.screen import TIME_SCALE, Screening, screen
 from app.dispatch.solver.search import PartResult, SearchConfig, solve_part
@@ -49,6 +50,9 @@ WARM_START_MAX_TASKS = 2000
 WARM_START_MIN_COVER = 0.5
 """...when the plan in force holds this share of them: its local search inserts new work one
 visit at a time, which a fresh plan does better when much of the work is new."""
+REPLAN_SEARCH = "GREEDY_DESCENT"
+"""A re-plan descends from the repaired plan in force to its nearest local optimum and stops:
+it wants the plan nearest to the one in force, and answers well within its time limit."""
 TINY_PART = 20
 """Parts this small are searched in one process: a pool would cost more than it gives."""
 
@@ -159,9 +163,10 @@ def _search_from(
     routes = servable_routes(data, _positions(problem, data, start_from))
     if sum(len(route) for route in routes) < WARM_START_MIN_COVER * len(tasks):
         return None
+    routes = repaired(data, routes)
     seconds = max(0.05, deadline - time.perf_counter() - SAFETY_SECONDS)
-    config = SearchConfig(time_limit=seconds, guided_lambda=0.1, light_operators=True)
-    return [data], [solve_part(data, config, routes)]
+    config = SearchConfig(time_limit=seconds, metaheuristic=REPLAN_SEARCH, light_operators=True)
+    return [data], [solve_part(data, config, routes, only_from_start=True)]
 
 
 def _positions(

@@ -72,6 +72,20 @@ class Pin:
 
 
 @dataclass(frozen=True)
+class Current:
+    """Where a re-planned task stands in the plan in force: its technician and start.
+
+    Moving it (another technician, or a start away from `start`) costs: a `committed` visit
+    (confirmed by the customer) as much as any saving a plan could make, so it moves only when
+    keeping it is impossible; other planned work a little (see `stability`).
+    """
+
+    technician: str
+    start: float
+    committed: bool = False
+
+
+@dataclass(frozen=True)
 class Technician:
     id: str
     start: Location
@@ -121,6 +135,8 @@ class Task:
     crew: int = 1
     lead_skills: Mapping[str, int] = field(default_factory=dict)
     segments: tuple[Segment, ...] = ()
+    current: Current | None = None
+    """Its place in the plan in force, when it is re-planned."""
 
     @property
     def is_crew_work(self) -> bool:
@@ -394,6 +410,22 @@ def _parse_task(value: Any, where: str) -> Task:
         crew=_integer(value.get("crew", 1), f"{where}.crew"),
         lead_skills=_skills(value.get("lead_skills"), f"{where}.lead_skills"),
         segments=_parse_segments(value.get("segments"), f"{where}.segments"),
+        current=_parse_current(value.get("current"), f"{where}.current"),
+    )
+
+
+def _parse_current(value: Any, where: str) -> Current | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ProblemError(f"{where}: expected {{technician, start, committed}}")
+    committed = value.get("committed", False)
+    if not isinstance(committed, bool):
+        raise ProblemError(f"{where}.committed: expected true or false")
+    return Current(
+        technician=_text(value.get("technician"), f"{where}.technician"),
+        start=_number(value.get("start"), f"{where}.start"),
+        committed=committed,
     )
 
 
@@ -464,6 +496,10 @@ def _validate_task(task: Task, technician_ids: set[str], where: str) -> None:
     if task.pinned is not None and task.pinned.technician not in technician_ids:
         raise ProblemError(
             f"{where}.pinned.technician: unknown technician {task.pinned.technician!r}"
+        )
+    if task.current is not None and task.current.technician not in technician_ids:
+        raise ProblemError(
+            f"{where}.current.technician: unknown technician {task.current.technician!r}"
         )
     if not 1 <= task.crew <= MAX_CREW:
         raise ProblemError(f"{where}.crew: must be 1..{MAX_CREW}")
@@ -589,23 +625,41 @@ def _technician_to_dict(technician: Technician) -> dict[str, Any]:
 
 def _task_to_dict(task: Task) -> dict[str, Any]:
     pinned = task.pinned
+    return (
+        {
+            "id": task.id,
+            "location": _location_to_dict(task.location),
+            "duration": task.duration,
+            "windows": [list(window) for window in task.windows],
+            "skills": dict(task.skills),
+            "priority": task.priority,
+            "demand": task.demand,
+            "technicians": None if task.technicians is None else list(task.technicians),
+            "pinned": None
+            if pinned is None
+            else {"technician": pinned.technician, "sequence": pinned.sequence},
+            "preferred_technicians": None
+            if task.preferred_technicians is None
+            else list(task.preferred_technicians),
+            "deadline": task.deadline,
+        }
+        | _crew_to_dict(task)
+        | _current_to_dict(task)
+    )
+
+
+def _current_to_dict(task: Task) -> dict[str, Any]:
+    """Only on re-planned tasks: other problems' files stay as they were."""
+    current = task.current
+    if current is None:
+        return {}
     return {
-        "id": task.id,
-        "location": _location_to_dict(task.location),
-        "duration": task.duration,
-        "windows": [list(window) for window in task.windows],
-        "skills": dict(task.skills),
-        "priority": task.priority,
-        "demand": task.demand,
-        "technicians": None if task.technicians is None else list(task.technicians),
-        "pinned": None
-        if pinned is None
-        else {"technician": pinned.technician, "sequence": pinned.sequence},
-        "preferred_technicians": None
-        if task.preferred_technicians is None
-        else list(task.preferred_technicians),
-        "deadline": task.deadline,
-    } | _crew_to_dict(task)
+        "current": {
+            "technician": current.technician,
+            "start": current.start,
+            "committed": current.committed,
+        }
+    }
 
 
 def _crew_to_dict(task: Task) -> dict[str, Any]:

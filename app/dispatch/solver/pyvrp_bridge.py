@@ -20,6 +20,7 @@ from pyvrp import PenaltyParams
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
 
+from app.dispatch.solver import stability
 from app.dispatch.solver.data import IntMatrix, RoutingData
 from app.dispatch.solver.improve import Routes
 
@@ -40,7 +41,11 @@ def supports(data: RoutingData) -> bool:
 
 def models_everything(data: RoutingData) -> bool:
     """Whether PyVRP's objective is the whole objective (no preferences, no deadlines)."""
-    return all(p is None for p in data.preferred) and all(d is None for d in data.deadlines)
+    return (
+        all(p is None for p in data.preferred)
+        and all(d is None for d in data.deadlines)
+        and not stability.is_replan(data)
+    )
 
 
 def solve(

@@ -96,15 +96,21 @@ def solve_part(
     data: RoutingData,
     config: SearchConfig,
     initial_routes: Routes | None = None,
+    *,
+    only_from_start: bool = False,
 ) -> PartResult:
     """Solve one part; `initial_routes` (vehicle -> task positions) seed the search.
 
     The greedy plan, then PyVRP's routes, are kept as the incumbent: whatever happens later
     (a search that finds nothing in its time, a hand-over OR-Tools refuses), the best plan
-    found is returned, never a worse one."""
+    found is returned, never a worse one. With `only_from_start` (re-plans), the routes given
+    are the incumbent and the only start: a plan built afresh may serve a task more, but it
+    would move most of the day."""
     if data.vehicle_count == 0 or data.task_count == 0:
         # Nothing to plan, and OR-Tools crashes on a model without vehicles.
         return PartResult(routes=tuple(() for _ in range(data.vehicle_count)), cost=0)
+    if only_from_start and initial_routes is not None:
+        return _improve_start(data, config, initial_routes)
     deadline = time.perf_counter() + config.time_limit
     greedy = greedy_routes(data)
     incumbent = PartResult(routes=greedy, cost=objective(data, greedy))
@@ -137,6 +143,16 @@ def solve_part(
         logger.warning("OR-Tools found no plan in %.2fs; keeping the greedy one", config.time_limit)
         return replace(incumbent, handover_failures=failures)
     return replace(_better(incumbent, result), handover_failures=failures)
+
+
+def _improve_start(data: RoutingData, config: SearchConfig, routes: Routes) -> PartResult:
+    given = servable_routes(data, routes)
+    incumbent = PartResult(routes=given, cost=objective(data, given))
+    result = _ortools_search(data, config, given, True)
+    if result is None:
+        logger.warning("OR-Tools improved nothing from the plan in force; keeping it")
+        return incumbent
+    return _better(incumbent, result)
 
 
 def _better(incumbent: PartResult, challenger: PartResult) -> PartResult:

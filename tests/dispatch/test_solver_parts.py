@@ -3,8 +3,10 @@ nearest depot holding them right before the visit, else the reason PARTS."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from app.dispatch.explain import explain
 from app.dispatch.solver import SolveOptions, solve
 from app.dispatch.solver.problem import (
     Plan,
@@ -121,3 +123,22 @@ def test_the_problem_file_keeps_parts_stock_and_depots() -> None:
     assert again["tasks"][0]["parts"] == {"pump": 1}
     assert again["technicians"][0]["stock"] == {"pump": 1}
     assert again["depots"][0]["pickup_minutes"] == 5
+
+
+def test_explain_says_which_parts_decide_a_task() -> None:
+    problem = parse_problem(
+        {
+            "technicians": [_tech("a", 0, {"pump": 1}), _tech("b", 9)],
+            "tasks": [{"id": "t", "location": {"x": 5, "y": 0}, "parts": {"pump": 1, "seal": 2}}],
+            "depots": [{"id": "d", "location": {"x": 6, "y": 3}, "stock": {"pump": 2}}],
+        }
+    )
+    assert explain(problem, "t").parts == ("no stock of seal",)
+    held = replace(problem, depots=(replace(problem.depots[0], stock={"pump": 2, "seal": 2}),))
+    assert explain(held, "t").parts == ("pickup of 1 x pump, 2 x seal at depot d",)
+    first = replace(held.technicians[0], stock={"pump": 1, "seal": 5})
+    vans = replace(held, technicians=(first, *held.technicians[1:]))
+    assert explain(vans, "t").parts == (
+        "van of a holds 1 x pump, 2 x seal",
+        "pickup of 1 x pump, 2 x seal at depot d",
+    )

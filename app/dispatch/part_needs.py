@@ -42,8 +42,13 @@ MAX_NEEDS = 20
 MAX_UNITS = 999
 CHANGEABLE = (TaskStatus.UNSCHEDULED, TaskStatus.SCHEDULED, TaskStatus.DISPATCHED)
 """A task's needs change while a plan may still move it."""
-NOT_HOLDING = (TaskStatus.UNSCHEDULED, TaskStatus.CANCELLED)
-"""A task in these states keeps no pickup reservation."""
+NOT_HOLDING = (
+    TaskStatus.UNSCHEDULED,
+    TaskStatus.CANCELLED,
+    TaskStatus.COMPLETED,
+    TaskStatus.INCOMPLETE,
+)
+"""A task in these states keeps no pickup reservation (unassigned, or its visit is over)."""
 
 
 class NeedSource(StrEnum):

@@ -142,3 +142,19 @@ def test_explain_says_which_parts_decide_a_task() -> None:
         "van of a holds 1 x pump, 2 x seal",
         "pickup of 1 x pump, 2 x seal at depot d",
     )
+
+
+def test_random_days_with_parts_pass_the_independent_checker() -> None:
+    from bench.dispatch_parts import problem
+
+    for seed in range(2):
+        data = problem(60, 6, seed)
+        plan = solve(parse_problem(data), SolveOptions(time_limit=2.0, workers=1))
+        assert check_plan(data, plan_to_dict(plan)) == []
+        assert any(s.kind == "pickup" for r in plan.routes for s in r.stops)
+        assert {u.reason for u in plan.unassigned} <= {
+            UnassignedReason.PARTS,
+            UnassignedReason.NO_CAPACITY,
+            UnassignedReason.NOT_WORTH_IT,
+            UnassignedReason.NO_TIME_WINDOW_FIT,
+        }

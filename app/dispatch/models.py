@@ -56,7 +56,8 @@ class DispatchRunBase(SQLModel):
 class DispatchRun(DispatchRunBase, table=True):
     """One planning of a territory: what was asked, by whom, and what came out.
 
-    `routes` holds `[{technician_id, stops: [{task_id, arrival, start, end}]}]` (ISO times),
+    `routes` holds `[{technician_id, stops: [{task_id, arrival, start, end}], pickups?}]` (ISO
+    times; `pickups`: warehouse stops for parts, see `plans.planned_pickups`),
     `unassigned` holds `[{task_id, reason}]`: the plan as it was when solved.
     """
 

@@ -182,3 +182,30 @@ async def test_part_needs_are_validated_and_set_by_dispatchers_only(
         SET_NEEDS, {"input": {"taskId": task_id, "parts": [line]}}
     )
     assert "FORBIDDEN" in str(body)
+
+
+async def test_the_technician_whose_van_holds_the_part_gets_the_visit_without_a_pickup(
+    gql: GraphQLClient, session: AsyncSession, sessions: SessionFactory
+) -> None:
+    # given two technicians, the second with the part in their van (the warehouse keeps none)
+    d = await f.day(session)
+    job = await f.task(session, d)
+    board = await inventory.part(session, f"PCB-{d.territory.id}")
+    depot = await inventory.warehouse(session, at=(SITE_LAT + 0.02, SITE_LNG))
+    holder = d.technicians[1]
+    assert board.id and depot.id and job.id and holder.id
+    job_id, holder_id, territory_id = job.id, holder.id, d.territory.id or 0
+    lines = [MovementLine(part_id=board.id, quantity=1)]
+    await stock.receive(session, depot.id, lines, Stamp(actor="test"))
+    await stock.issue_to_van(session, depot.id, holder.id, lines, Stamp(actor="test"))
+    await session.commit()
+    needs = [{"partId": gid("Part", board.id), "quantity": 1}]
+    await gql.as_role(Role.DISPATCHER).mutate(
+        SET_NEEDS, {"taskId": gid("Task", job.id), "parts": needs}
+    )
+    # when a plan runs
+    run = await _run(session, sessions, territory_id)
+    # then the holder takes the visit, with no pickup
+    assert [r["technician_id"] for r in run.routes] == [holder_id]
+    assert "pickups" not in run.routes[0]
+    assert [s["task_id"] for s in run.routes[0]["stops"]] == [job_id]

@@ -9,15 +9,16 @@ from sqlmodel import col, select
 from app.core.auth import Role
 from app.core.db import SessionFactory
 from app.core.models import utcnow
-from app.dispatch import service
+from app.dispatch import part_needs, service
 from app.dispatch.models import DispatchRun, DispatchRunCreate, PickupReservation, RunStatus
+from app.dispatch.problem_builder import load_facts
 from app.inventory import stock
 from app.inventory.ledger import Stamp
 from app.inventory.models import MovementKind, MovementLine, StockLevel, StockMovement
 from tests.dispatch import test_service_factories as f
 from tests.dispatch.test_service import gid
 from tests.inventory import factories as inventory
-from tests.support import GraphQLClient
+from tests.support import GraphQLClient, StatementCounter
 from tests.work_orders.factories import SITE_LAT, SITE_LNG
 
 SET_NEEDS = """
@@ -209,3 +210,43 @@ async def test_the_technician_whose_van_holds_the_part_gets_the_visit_without_a_
     assert [r["technician_id"] for r in run.routes] == [holder_id]
     assert "pickups" not in run.routes[0]
     assert [s["task_id"] for s in run.routes[0]["stops"]] == [job_id]
+
+
+async def _tasks_needing_parts(session: AsyncSession, d: f.Day, depot: int, n: int) -> list[int]:
+    """Tasks each needing 2 of their own part, 3 stocked at the warehouse, 1 in a van."""
+    ids = []
+    for _ in range(n):
+        job = await f.task(session, d)
+        part = await inventory.part(session)
+        assert job.id and part.id
+        lines = [MovementLine(part_id=part.id, quantity=3)]
+        await stock.receive(session, depot, lines, Stamp(actor="test"))
+        one = [MovementLine(part_id=part.id, quantity=1)]
+        await stock.issue_to_van(session, depot, d.technicians[0].id or 0, one, Stamp(actor="t"))
+        await part_needs.set_part_needs(session, f.DISPATCHER, job.id, [(part.id, 2)], None)
+        ids.append(part.id)
+    return ids
+
+
+async def test_facts_read_needs_vans_and_warehouses_in_the_same_statements_for_1_and_5_tasks(
+    session: AsyncSession, statements: StatementCounter
+) -> None:
+    d = await f.day(session)
+    warehouse = await inventory.warehouse(session)
+    territory_id, holder_id = d.territory.id or 0, d.technicians[0].id
+    part_ids: list[int] = []
+    counts = []
+    for n in (1, 4):
+        part_ids += await _tasks_needing_parts(session, d, warehouse.id or 0, n)
+        await session.commit()
+        statements.reset()
+        facts = await load_facts(
+            session, territory_id, f.tomorrow_at(0), f.tomorrow_at(24), utcnow()
+        )
+        counts.append(statements.total)
+        assert sorted(p for t in facts.tasks for p in t.parts) == sorted(part_ids)
+        assert all(t.parts[p] == 2 for t in facts.tasks for p in t.parts)
+        van = next(t for t in facts.technicians if t.id == holder_id)
+        assert van.stock == dict.fromkeys(part_ids, 1)
+        assert any(depot.stock == dict.fromkeys(part_ids, 2) for depot in facts.depots)
+    assert counts[0] == counts[1]

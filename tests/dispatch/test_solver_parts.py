@@ -158,3 +158,19 @@ def test_random_days_with_parts_pass_the_independent_checker() -> None:
             UnassignedReason.NOT_WORTH_IT,
             UnassignedReason.NO_TIME_WINDOW_FIT,
         }
+
+
+def test_when_the_van_holder_is_full_another_technician_takes_the_visit_with_a_pickup() -> None:
+    busy = _tech("b", 40, {"pump": 5}) | {"max_tasks": 1}
+    plan = _plan(
+        {
+            "technicians": [_tech("a", 0), busy],
+            "tasks": [
+                {"id": "t1", "location": {"x": 35, "y": 0}, "duration": 10, "parts": {"pump": 1}},
+                {"id": "t2", "location": {"x": 5, "y": 0}, "duration": 10, "parts": {"pump": 1}},
+            ],
+            "depots": [{"id": "d", "location": {"x": 3, "y": 3}, "stock": {"pump": 2}}],
+        }
+    )
+    assert plan.unassigned == ()
+    assert _routes(plan) == {"a": [("pickup", "t2"), ("task", "t2")], "b": [("task", "t1")]}

@@ -250,3 +250,39 @@ async def test_facts_read_needs_vans_and_warehouses_in_the_same_statements_for_1
         assert van.stock == dict.fromkeys(part_ids, 1)
         assert any(depot.stock == dict.fromkeys(part_ids, 2) for depot in facts.depots)
     assert counts[0] == counts[1]
+
+
+async def test_a_diagnosis_suspects_parts_and_a_dispatcher_overrides_them(
+    session: AsyncSession,
+) -> None:
+    from app.remote_service.models import RemoteCase
+    from tests.conversations.factories import request
+    from tests.work_orders import factories as wf
+
+    world = await wf.world(session)
+    ticket = await request(session, world)
+    pump, valve = await inventory.part(session), await inventory.part(session)
+    assert ticket.id and pump.id and valve.id and world.customer.id
+    session.add(
+        RemoteCase(
+            service_request_id=ticket.id,
+            customer_id=world.customer.id,
+            suspected_part_ids=[pump.id, valve.id],
+        )
+    )
+    job = await f.task(session, await f.day(session))
+    job.service_request_id = ticket.id
+    await session.flush()
+    assert job.id is not None
+    needs = await part_needs.needs_of(session, [job.id])
+    assert [(n.part_id, n.quantity, n.source) for n in needs[job.id]] == [
+        (pump.id, 1, part_needs.NeedSource.DIAGNOSIS),
+        (valve.id, 1, part_needs.NeedSource.DIAGNOSIS),
+    ]
+    await part_needs.set_part_needs(
+        session, f.DISPATCHER, job.id, [(pump.id, 3), (valve.id, 0)], None
+    )
+    needs = await part_needs.needs_of(session, [job.id])
+    assert [(n.part_id, n.quantity, n.source) for n in needs[job.id]] == [
+        (pump.id, 3, part_needs.NeedSource.DISPATCHER)
+    ]

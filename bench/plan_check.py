@@ -8,7 +8,10 @@ It checks every technician's day (travel between stops, windows, shift, no two s
 skills, allowed technicians, max_tasks, capacity), that every task is served whole or listed
 unassigned, and for crew and multi-day work: each part served by `crew` different technicians
 starting together, one lead meeting `lead_skills`, the crew meeting `skills` together,
-segments in order on later days, the same crew on every day.
+segments in order on later days, the same crew on every day; and for parts
+(docs/dispatch_parts.md): a task needing parts is served by a van holding them (counted along
+its route) or right after a pickup of them, on the same route, at a depot holding them
+(counted across the plan).
 """
 
 from __future__ import annotations
@@ -66,14 +69,19 @@ def check_plan(problem: Mapping[str, Any], plan: Mapping[str, Any]) -> list[str]
     travel = _Travel(problem.get("travel", {"kind": "euclidean"}))
     technicians = {t["id"]: t for t in problem["technicians"]}
     tasks = {t["id"]: t for t in problem["tasks"]}
+    depots = {d["id"]: d for d in problem.get("depots") or []}
+    depot_units = {d["id"]: dict(d.get("stock") or {}) for d in depots.values()}
     served: dict[tuple[str, int], list[tuple[str, Mapping[str, Any]]]] = defaultdict(list)
     for route in plan["routes"]:
         technician = technicians.get(route["technician"])
         if technician is None:
             errors.append(f"unknown technician {route['technician']}")
             continue
-        errors += _check_day(travel, technician, tasks, route["stops"])
+        errors += _check_parts(technician, tasks, depot_units, route["stops"])
+        errors += _check_day(travel, technician, tasks, depots, route["stops"])
         for stop in route["stops"]:
+            if stop.get("kind") == "pickup":
+                continue
             served[(stop["task"], int(stop.get("segment") or 1))].append((technician["id"], stop))
     unassigned = [item["task"] for item in plan["unassigned"]]
     for task_id in unassigned:
@@ -94,6 +102,7 @@ def _check_day(
     travel: _Travel,
     technician: Mapping[str, Any],
     tasks: Mapping[str, Mapping[str, Any]],
+    depots: Mapping[str, Mapping[str, Any]],
     stops: Sequence[Mapping[str, Any]],
 ) -> list[str]:
     errors = []
@@ -102,6 +111,16 @@ def _check_day(
     clock, here = float(shift[0]), technician["start"]
     load, seen = 0.0, set()
     for stop in stops:
+        if stop.get("kind") == "pickup":
+            depot = depots.get(stop.get("depot", ""))
+            if depot is None:
+                errors.append(f"{who}: pickup at unknown depot {stop.get('depot')}")
+                continue
+            ready = clock + travel.minutes(here, depot["location"])
+            if float(stop["start"]) < ready - EPSILON:
+                errors.append(f"{who}: pickup for {stop['task']} at {stop['start']:g}, too early")
+            clock, here = float(stop["end"]), depot["location"]
+            continue
         task = tasks.get(stop["task"])
         if task is None:
             errors.append(f"{who}: unknown task {stop['task']}")
@@ -144,6 +163,39 @@ def _check_day(
         errors.append(f"{who}: {len(seen)} tasks over max_tasks {technician['max_tasks']}")
     if technician.get("capacity") is not None and load > technician["capacity"] + EPSILON:
         errors.append(f"{who}: load {load:g} over capacity {technician['capacity']:g}")
+    return errors
+
+
+def _check_parts(
+    technician: Mapping[str, Any],
+    tasks: Mapping[str, Mapping[str, Any]],
+    depot_units: dict[str, dict[str, int]],
+    stops: Sequence[Mapping[str, Any]],
+) -> list[str]:
+    """Each visit needing parts: from the van's units, or right after a pickup of them."""
+    errors = []
+    van = dict(technician.get("stock") or {})
+    picked: Mapping[str, Any] | None = None
+    for stop in stops:
+        task = tasks.get(stop["task"]) or {}
+        needs = task.get("parts") or {}
+        if stop.get("kind") == "pickup":
+            units = depot_units.get(stop.get("depot", ""), {})
+            if not _meets(units, needs):
+                errors.append(f"{stop['task']}: depot {stop.get('depot')} lacks its parts")
+            for part, count in needs.items():
+                units[part] = units.get(part, 0) - count
+            picked = stop
+            continue
+        if needs and task.get("pinned") is None and int(task.get("crew", 1)) == 1:
+            if picked is not None and picked["task"] == stop["task"]:
+                pass
+            elif _meets(van, needs):
+                for part, count in needs.items():
+                    van[part] = van.get(part, 0) - count
+            else:
+                errors.append(f"{technician['id']}: serves {stop['task']} without its parts")
+        picked = None
     return errors
 
 

@@ -19,6 +19,7 @@ from resolvers.customers import CustomersMutation, CustomersQuery
 from resolvers.depot_repair import DepotRepairMutation, DepotRepairQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
 from resolvers.dispatch_board import DispatchBoardMutation, DispatchBoardQuery
+from resolvers.dispatch_parts import DispatchPartsMutation, DispatchPartsQuery
 from resolvers.durations import DurationsMutation, DurationsQuery
 from resolvers.expenses import ExpensesMutation, ExpensesQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
@@ -86,6 +87,7 @@ class Query(
     TravelRequestsQuery,
     KnowledgeBaseQuery,
     CrewsQuery,
+    DispatchPartsQuery,
     AttendanceQuery,
     ConversationsQuery,
 ):
@@ -133,6 +135,7 @@ class Mutation(
     TravelRequestsMutation,
     KnowledgeBaseMutation,
     CrewsMutation,
+    DispatchPartsMutation,
     AttendanceMutation,
     ConversationsMutation,
 ):

@@ -16,6 +16,7 @@ from app.territories.models import Territory
 from app.work_orders.models import Task
 from schema.common import GeoPointInput
 from schema.context import Info
+from schema.dispatch_parts import DispatchPickup
 from schema.errors import Payload
 from schema.ids import encode_id
 from schema.node import Node
@@ -78,6 +79,12 @@ class DispatchRoute:
     technician_id: strawberry.Private[int]
     stops: list[DispatchStop] = strawberry.field(
         extensions=[FirstItems(50)], description="The visits in driving order."
+    )
+    pickups: list[DispatchPickup] = strawberry.field(
+        default_factory=list,
+        extensions=[FirstItems(50)],
+        description="Stops at warehouses to collect parts, each right before the visit "
+        "needing them (taskId), in driving order.",
     )
 
     @strawberry.field(description="The technician who drives this route.")
@@ -225,6 +232,7 @@ class DispatchRunType(Node):
             DispatchRoute(
                 technician_id=route["technician_id"],
                 stops=[DispatchStop.from_json(stop) for stop in route["stops"]],
+                pickups=[DispatchPickup.from_json(p) for p in route.get("pickups", ())],
             )
             for route in self.row.routes
         ]

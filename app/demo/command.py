@@ -23,6 +23,7 @@ from app.demo import (
     crews,
     depot_repair,
     dispatch_board,
+    dispatch_parts,
     durations,
     inspections,
     knowledge_base,
@@ -132,6 +133,7 @@ async def seed_database(
         counts |= await travel_requests.seed_travel_requests(session, city.now)
         counts |= await knowledge_base.seed_knowledge_base(session, city.now)
         counts |= await crews.seed_crews(session, city.now)
+        counts |= await dispatch_parts.seed_dispatch_parts(session, city.now)
         counts |= await attendance.seed_attendance(session, city.now)
         counts |= await conversations.seed_conversations(session, city.now)
         model = await durations.train_model(session, city.now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from app.dispatch.solver import parts
 from app.dispatch.solver.problem import Problem, ProblemError, Task, Technician
 from app.dispatch.solver.screen import screen
 from app.dispatch.solver.travel import TravelProvider, make_travel
@@ -33,6 +34,9 @@ class TaskExplanation:
     task: str
     candidates: tuple[str, ...]
     rejections: tuple[Rejection, ...]
+    parts: tuple[str, ...] = ()
+    """What decides the task's parts: "van of T holds ...", "pickup of ... at depot D" (the
+    nearest stocking them), or "no stock of P"."""
 
 
 def explain(
@@ -56,7 +60,25 @@ def explain(
         rejections.extend(found)
         if not found:
             candidates.append(technician.id)
-    return TaskExplanation(task=task_id, candidates=tuple(candidates), rejections=tuple(rejections))
+    notes = _parts_notes(problem, task, travel or make_travel(problem.travel))
+    return TaskExplanation(
+        task=task_id, candidates=tuple(candidates), rejections=tuple(rejections), parts=notes
+    )
+
+
+def _parts_notes(problem: Problem, task: Task, travel: TravelProvider) -> tuple[str, ...]:
+    if not parts.plans_parts(task):
+        return ()
+    decision = parts.decide(replace(problem, tasks=(task,)), travel)[task.id]
+    listing = ", ".join(f"{units} x {part}" for part, units in sorted(task.parts.items()))
+    notes = [f"van of {holder} holds {listing}" for holder in decision.holders]
+    if decision.depot is not None:
+        notes.append(f"pickup of {listing} at depot {decision.depot.id}")
+    for part, units in sorted(task.parts.items()):
+        stocked = [t.stock for t in problem.technicians] + [d.stock for d in problem.depots]
+        if not any(held.get(part, 0) >= units for held in stocked):
+            notes.append(f"no stock of {part}")
+    return tuple(notes)
 
 
 def _find_task(problem: Problem, task_id: str) -> Task:

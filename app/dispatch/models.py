@@ -56,7 +56,8 @@ class DispatchRunBase(SQLModel):
 class DispatchRun(DispatchRunBase, table=True):
     """One planning of a territory: what was asked, by whom, and what came out.
 
-    `routes` holds `[{technician_id, stops: [{task_id, arrival, start, end}]}]` (ISO times),
+    `routes` holds `[{technician_id, stops: [{task_id, arrival, start, end}], pickups?}]` (ISO
+    times; `pickups`: warehouse stops for parts, see `plans.planned_pickups`),
     `unassigned` holds `[{task_id, reason}]`: the plan as it was when solved.
     """
 
@@ -180,3 +181,41 @@ class SlotHold(SQLModel, table=True):
     expires_at: datetime = timestamp(default_now=False)
     task_id: int | None = fk("tasks.id", nullable=True)
     consumed_at: datetime | None = timestamp(nullable=True, default_now=False)
+
+
+class TaskPartNeed(SQLModel, table=True):
+    """Units of a part a dispatcher says a task needs; 0 overrides a diagnosis's suspicion
+    (see `app.dispatch.part_needs`)."""
+
+    __tablename__ = "task_part_needs"
+    __table_args__ = (sa.CheckConstraint("quantity BETWEEN 0 AND 999", name="quantity_range"),)
+
+    task_id: int = Field(
+        sa_type=sa.BigInteger, foreign_key="tasks.id", primary_key=True, ondelete="CASCADE"
+    )
+    part_id: int = Field(sa_type=sa.BigInteger, foreign_key="parts.id", primary_key=True)
+    quantity: int = 1
+    set_by: str = Field(max_length=200)
+    set_at: datetime = timestamp()
+
+
+class PickupReservation(SQLModel, table=True):
+    """Units a published plan reserved (through the inventory ledger) for a pickup at a
+    warehouse on the way to a task; released when a later plan, an unassignment or a
+    cancellation no longer needs them."""
+
+    __tablename__ = "dispatch_pickup_reservations"
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.Index("ix_dispatch_pickups_held", "task_id", postgresql_where="released_at IS NULL"),
+    )
+
+    id: int | None = id_field()
+    task_id: int = fk("tasks.id", ondelete="CASCADE")
+    run_id: int = fk("dispatch_runs.id")
+    technician_id: int = fk("technicians.id")
+    location_id: int = fk("stock_locations.id")
+    part_id: int = fk("parts.id")
+    quantity: int
+    reserved_at: datetime = timestamp()
+    released_at: datetime | None = timestamp(nullable=True, default_now=False)

@@ -14,6 +14,7 @@ from app.core.auth import Principal, Role
 from app.core.errors import DomainError
 from app.core.events import discard_events_after, pending_events
 from app.dispatch.models import DispatchRun
+from app.dispatch.part_needs import Pickup, hold_pickups
 from app.dispatch.problem_builder import Built
 from app.dispatch.solver.problem import Plan
 from app.work_orders.offers import assign_task
@@ -38,6 +39,8 @@ def planned_stops(built: Built, plan: Plan) -> list[PlannedStop]:
     for route in plan.routes:
         technician = built.vehicles[route.technician]
         for stop in route.stops:
+            if stop.kind == PICKUP:
+                continue
             fact = built.tasks[stop.task]
             stops.append(
                 PlannedStop(
@@ -51,6 +54,50 @@ def planned_stops(built: Built, plan: Plan) -> list[PlannedStop]:
                 )
             )
     return stops
+
+
+PICKUP = "pickup"
+
+
+@dataclass(frozen=True)
+class PlannedPickup:
+    """Parts collected at a warehouse (stock location) on the way to a task."""
+
+    task_id: int
+    technician_id: int
+    location_id: int
+    parts: tuple[tuple[int, int], ...]
+    arrival: datetime
+    start: datetime
+    end: datetime
+
+
+def planned_pickups(built: Built, plan: Plan) -> list[PlannedPickup]:
+    return [
+        PlannedPickup(
+            task_id=built.tasks[stop.task].id,
+            technician_id=built.vehicles[route.technician],
+            location_id=int(stop.depot or 0),
+            parts=tuple((int(part), units) for part, units in stop.parts),
+            arrival=built.at(stop.arrival),
+            start=built.at(stop.start),
+            end=built.at(stop.end),
+        )
+        for route in plan.routes
+        for stop in route.stops
+        if stop.kind == PICKUP and stop.depot is not None
+    ]
+
+
+def _pickup_json(pickup: PlannedPickup) -> dict[str, Any]:
+    return {
+        "task_id": pickup.task_id,
+        "location_id": pickup.location_id,
+        "parts": [{"part_id": p, "quantity": q} for p, q in pickup.parts],
+        "arrival": pickup.arrival.isoformat(),
+        "start": pickup.start.isoformat(),
+        "end": pickup.end.isoformat(),
+    }
 
 
 def moved(built: Built, stops: list[PlannedStop], tolerance: timedelta) -> set[int]:
@@ -73,11 +120,19 @@ def record(run: DispatchRun, built: Built, plan: Plan, stops: list[PlannedStop])
     by_technician: dict[int, list[PlannedStop]] = defaultdict(list)
     for stop in stops:
         by_technician[stop.technician_id].append(stop)
+    pickups: dict[int, list[PlannedPickup]] = defaultdict(list)
+    for pickup in planned_pickups(built, plan):
+        pickups[pickup.technician_id].append(pickup)
     run.routes = [
         {
             "technician_id": technician,
             "stops": [_stop_json(s) for s in sorted(route, key=lambda s: s.start)],
         }
+        | (
+            {"pickups": [_pickup_json(p) for p in sorted(pickups[technician], key=_at)]}
+            if pickups.get(technician)
+            else {}
+        )
         for technician, route in sorted(by_technician.items())
     ]
     run.unassigned = [
@@ -92,6 +147,10 @@ def record(run: DispatchRun, built: Built, plan: Plan, stops: list[PlannedStop])
     run.travel_minutes = round(plan.stats.travel_time, 2)
     run.distance_km = round(plan.stats.distance, 3)
     run.solve_seconds = round(plan.stats.solve_seconds, 3)
+
+
+def _at(pickup: PlannedPickup) -> datetime:
+    return pickup.start
 
 
 def _stop_json(stop: PlannedStop) -> dict[str, Any]:
@@ -127,6 +186,7 @@ async def publish(
             crews[stop.task_id].append(stop)
     for task_id, members in crews.items():
         offered += await _offer_crew(session, run, built, task_id, members)
+    placed: set[int] = set()
     for stop in sorted(stops, key=lambda s: (s.technician_id, s.start)):
         if stop.task_id in crews:
             continue
@@ -134,6 +194,7 @@ async def publish(
         current = built.current.get(stop.task_id)
         unchanged = current is not None and current.technician_id == stop.technician_id
         if stop.pinned or (unchanged and abs(stop.start - current.start) <= tolerance):  # type: ignore[union-attr]
+            placed.add(stop.task_id)
             continue
         mark = len(pending_events(session))
         try:
@@ -148,10 +209,45 @@ async def publish(
                     expected_version=fact.version,
                 )
             offered += 1
+            placed.add(stop.task_id)
         except DomainError as error:
             discard_events_after(session, mark)
             log.info("plan step skipped", task=stop.task_id, run=run.id, code=error.code.value)
+    await _hold_pickups(session, run, built, placed)
     return offered
+
+
+async def _hold_pickups(
+    session: AsyncSession, run: DispatchRun, built: Built, placed: set[int]
+) -> None:
+    """Reserve the units of the plan's pickups of tasks now with their planned technician;
+    release what earlier plans reserved and this one no longer plans."""
+    assert run.id is not None
+    pickups = [
+        Pickup(p.task_id, p.technician_id, p.location_id, part_id, units)
+        for p in run_pickups(run)
+        if p.task_id in placed
+        for part_id, units in p.parts
+    ]
+    planned = [fact.id for fact in built.tasks.values() if fact.id not in built.pinned]
+    await hold_pickups(session, run.territory_id, run.id, run.requested_by, planned, pickups)
+
+
+def run_pickups(run: DispatchRun) -> list[PlannedPickup]:
+    """The pickups `record` wrote on the run."""
+    return [
+        PlannedPickup(
+            task_id=int(p["task_id"]),
+            technician_id=int(route["technician_id"]),
+            location_id=int(p["location_id"]),
+            parts=tuple((int(x["part_id"]), int(x["quantity"])) for x in p["parts"]),
+            arrival=datetime.fromisoformat(p["arrival"]),
+            start=datetime.fromisoformat(p["start"]),
+            end=datetime.fromisoformat(p["end"]),
+        )
+        for route in run.routes
+        for p in route.get("pickups", ())
+    ]
 
 
 async def _offer_crew(

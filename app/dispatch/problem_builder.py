@@ -25,9 +25,10 @@ from app.core.errors import NotFound
 from app.core.geo import LatLng
 from app.core.models import utcnow
 from app.crews.models import CrewMember, TaskLeadSkill, TaskSegment
+from app.dispatch.part_needs import DepotFacts, needs_of, van_stock, warehouses_holding
 from app.dispatch.settings import DispatchSettings, dispatch_settings
 from app.dispatch.solver.problem import Current as PlanCurrent
-from app.dispatch.solver.problem import Location, Pin, Problem, Technician, TravelSpec
+from app.dispatch.solver.problem import Depot, Location, Pin, Problem, Technician, TravelSpec
 from app.dispatch.solver.problem import Task as PlanTask
 from app.dispatch_board.models import TaskPin
 from app.durations.service import Use, planned_minutes
@@ -116,6 +117,8 @@ class TechnicianFacts:
     """Working windows inside the horizon, UTC, sorted."""
     absence: str | None = None
     """Why today's windows were dropped: ABSENT (a no-show) or ON_LEAVE, from attendance."""
+    stock: dict[int, int] = field(default_factory=dict)
+    """Units available in the van, of the parts some task needs (part id -> units)."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,8 @@ class TaskFacts:
     lead_skills: dict[str, int] = field(default_factory=dict)
     confirmed: bool = False
     """The customer confirmed the appointment: a re-plan moves it only when it must."""
+    parts: dict[int, int] = field(default_factory=dict)
+    """Units of each part the task needs (see `app.dispatch.part_needs`)."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,8 @@ class Facts:
     end: datetime
     technicians: list[TechnicianFacts]
     tasks: list[TaskFacts]
+    depots: list[DepotFacts] = field(default_factory=list)
+    """Warehouses with units available of the parts some task needs."""
 
 
 def _point(column: Any) -> tuple[Any, Any]:
@@ -178,7 +185,28 @@ async def load_facts(
     technicians = await _technicians(session, territory_id, days, start, end)
     technicians = await _without_absent(session, technicians, territory.time_zone, now)
     tasks = await _tasks(session, territory_id, start, end)
-    return Facts(territory_id, territory.time_zone, start, end, technicians, tasks)
+    technicians, tasks, depots = await _with_parts(session, technicians, tasks)
+    return Facts(territory_id, territory.time_zone, start, end, technicians, tasks, depots)
+
+
+async def _with_parts(
+    session: AsyncSession, technicians: list[TechnicianFacts], tasks: list[TaskFacts]
+) -> tuple[list[TechnicianFacts], list[TaskFacts], list[DepotFacts]]:
+    """Tasks' part needs, and the vans' and warehouses' units of those parts (4 statements)."""
+    needs = await needs_of(session, [t.id for t in tasks])
+    if not needs:
+        return technicians, tasks, []
+    part_ids = {n.part_id for found in needs.values() for n in found}
+    vans = await van_stock(session, [t.id for t in technicians], part_ids)
+    depots = await warehouses_holding(session, part_ids)
+    return (
+        [replace(t, stock=vans.get(t.id, {})) for t in technicians],
+        [
+            replace(t, parts={n.part_id: n.quantity for n in needs[t.id]}) if t.id in needs else t
+            for t in tasks
+        ],
+        depots,
+    )
 
 
 async def _technicians(
@@ -443,8 +471,20 @@ def build_problem(
             built.tasks[task.id] = fact
     travel = TravelSpec(kind="haversine", speed_kmh=config.speed_kmh, detour=config.detour)
     technicians = tuple(v for group in vehicles_of.values() for v in group)
-    built.problem = Problem(travel=travel, technicians=technicians, tasks=tuple(tasks))
+    depots = tuple(
+        Depot(
+            id=str(d.id), location=Location(lat=d.point.lat, lng=d.point.lng), stock=_units(d.stock)
+        )
+        for d in facts.depots
+    )
+    built.problem = Problem(
+        travel=travel, technicians=technicians, tasks=tuple(tasks), depots=depots
+    )
     return built
+
+
+def _units(units: dict[int, int]) -> dict[str, int]:
+    return {str(part_id): count for part_id, count in units.items()}
 
 
 def _vehicles(
@@ -474,6 +514,7 @@ def _vehicles(
                 end=home,
                 shift=(start, end),
                 skills=tech.skills,
+                stock=_units(tech.stock),
             )
         )
     return vehicles
@@ -541,6 +582,7 @@ def _plan_task(
         crew=crew,
         lead_skills=fact.lead_skills if crew > 1 else {},
         current=_plan_current(fact, current, own, origin) if replan else None,
+        parts=_units(fact.parts),
     )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from app.dispatch.solver import pyvrp_bridge
+from app.dispatch.solver import parts, pyvrp_bridge
 from app.dispatch.solver.crews import needs_crew_planner, solve_crews
 from app.dispatch.solver.data import RoutingData, compile_part
 from app.dispatch.solver.large import solve_in_parts
@@ -81,6 +81,8 @@ def solve(
         # The native engines crash on a model without vehicles: nothing to search.
         nobody = [Unassigned(t.id, UnassignedReason.NO_TECHNICIAN) for t in problem.tasks]
         return _plan(problem, [], nobody, time.perf_counter() - started)
+    if parts.applies(problem) or problem.depots:
+        return parts.solve_with_parts(problem, options, travel, solve)
     if needs_crew_planner(problem):
         return solve_crews(problem, travel)
     screening = screen(problem, travel)

@@ -46,6 +46,9 @@ class UnassignedReason(StrEnum):
     """Work pinned to a technician that their day cannot hold any more."""
     NO_TECHNICIAN = "NO_TECHNICIAN"
     """Nobody works in the horizon (no technician on shift in the territory)."""
+    PARTS = "PARTS"
+    """The parts it needs are in no technician's van and in no depot's stock (see
+    `solver.parts`)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ class Technician:
     capacity: float | None = None
     max_tasks: int | None = None
     cost_per_minute: float = 1.0
+    stock: Mapping[str, int] = field(default_factory=dict)
+    """Units of each part in the technician's van (part id -> units available)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,8 @@ class Task:
     segments: tuple[Segment, ...] = ()
     current: Current | None = None
     """Its place in the plan in force, when it is re-planned."""
+    parts: Mapping[str, int] = field(default_factory=dict)
+    """Units of each part the visit needs: from the van, or picked up at a depot on the way."""
 
     @property
     def is_crew_work(self) -> bool:
@@ -154,11 +161,22 @@ class TravelSpec:
     distances: FloatMatrix | None = None
 
 
+@dataclass(frozen=True)
+class Depot:
+    """A stock location where technicians pick parts up on their way to a visit."""
+
+    id: str
+    location: Location
+    stock: Mapping[str, int] = field(default_factory=dict)
+    pickup_minutes: float = 10.0
+
+
 @dataclass(frozen=True, eq=False)
 class Problem:
     travel: TravelSpec
     technicians: tuple[Technician, ...]
     tasks: tuple[Task, ...]
+    depots: tuple[Depot, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,6 +189,11 @@ class Stop:
     """The part (from 1) of a multi-day task this stop serves; None for a plain visit."""
     lead: bool = False
     """This technician leads the crew of a crew task."""
+    kind: str = "task"
+    """"task" (a visit) or "pickup" (parts collected at `depot` for the visit `task`)."""
+    depot: str | None = None
+    parts: tuple[tuple[str, int], ...] = ()
+    """A pickup's parts; on a visit, the parts taken from the technician's van."""
 
 
 @dataclass(frozen=True)
@@ -227,7 +250,10 @@ def parse_problem(data: Any) -> Problem:
     tasks = tuple(
         _parse_task(item, f"tasks[{i}]") for i, item in enumerate(_list(data, "tasks", ""))
     )
-    problem = Problem(travel=travel, technicians=technicians, tasks=tasks)
+    depots = tuple(
+        _parse_depot(item, f"depots[{i}]") for i, item in enumerate(_list(data, "depots", ""))
+    )
+    problem = Problem(travel=travel, technicians=technicians, tasks=tasks, depots=depots)
     validate_problem(problem)
     return problem
 
@@ -364,6 +390,36 @@ def _parse_technician(value: Any, where: str) -> Technician:
         capacity=_optional_number(value.get("capacity"), f"{where}.capacity"),
         max_tasks=None if max_tasks is None else _integer(max_tasks, f"{where}.max_tasks"),
         cost_per_minute=_number(value.get("cost_per_minute", 1.0), f"{where}.cost_per_minute"),
+        stock=_units(value.get("stock"), f"{where}.stock"),
+    )
+
+
+def _units(value: Any, where: str) -> dict[str, int]:
+    """Part id -> units, each a positive integer."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ProblemError(f"{where}: expected an object of part units")
+    units = {}
+    for part, count in value.items():
+        count = _integer(count, f"{where}.{part}")
+        if count < 1:
+            raise ProblemError(f"{where}.{part}: units must be positive, got {count}")
+        units[_text(part, f"{where}")] = count
+    return units
+
+
+def _parse_depot(value: Any, where: str) -> Depot:
+    if not isinstance(value, dict):
+        raise ProblemError(f"{where}: expected an object")
+    minutes = _number(value.get("pickup_minutes", 10.0), f"{where}.pickup_minutes")
+    if minutes < 0:
+        raise ProblemError(f"{where}.pickup_minutes: must not be negative")
+    return Depot(
+        id=_text(value.get("id"), f"{where}.id"),
+        location=_parse_location(value.get("location"), f"{where}.location"),
+        stock=_units(value.get("stock"), f"{where}.stock"),
+        pickup_minutes=minutes,
     )
 
 
@@ -411,6 +467,7 @@ def _parse_task(value: Any, where: str) -> Task:
         lead_skills=_skills(value.get("lead_skills"), f"{where}.lead_skills"),
         segments=_parse_segments(value.get("segments"), f"{where}.segments"),
         current=_parse_current(value.get("current"), f"{where}.current"),
+        parts=_units(value.get("parts"), f"{where}.parts"),
     )
 
 
@@ -454,6 +511,7 @@ def validate_problem(problem: Problem) -> None:
     """Check cross-references and value ranges; raise `ProblemError` on the first fault."""
     technician_ids = _unique_ids([t.id for t in problem.technicians], "technicians")
     _unique_ids([t.id for t in problem.tasks], "tasks")
+    _unique_ids([d.id for d in problem.depots], "depots")
     for i, technician in enumerate(problem.technicians):
         _validate_technician(technician, f"technicians[{i}]")
     for i, task in enumerate(problem.tasks):
@@ -514,6 +572,7 @@ def _validate_locations(problem: Problem) -> None:
         *((f"technicians[{i}].start", t.start) for i, t in enumerate(problem.technicians)),
         *((f"technicians[{i}].end", t.end) for i, t in enumerate(problem.technicians)),
         *((f"tasks[{i}].location", t.location) for i, t in enumerate(problem.tasks)),
+        *((f"depots[{i}].location", d.location) for i, d in enumerate(problem.depots)),
     ]
     durations = problem.travel.durations
     size = 0 if durations is None else len(durations)
@@ -574,6 +633,12 @@ def _stop_to_dict(stop: Stop) -> dict[str, Any]:
         row["segment"] = stop.segment
     if stop.lead:
         row["lead"] = True
+    if stop.kind != "task":
+        row["kind"] = stop.kind
+    if stop.depot is not None:
+        row["depot"] = stop.depot
+    if stop.parts:
+        row["parts"] = dict(stop.parts)
     return row
 
 
@@ -603,15 +668,27 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
             travel["durations"] = problem.travel.durations.tolist()
         if problem.travel.distances is not None:
             travel["distances"] = problem.travel.distances.tolist()
-    return {
+    found: dict[str, Any] = {
         "travel": travel,
         "technicians": [_technician_to_dict(t) for t in problem.technicians],
         "tasks": [_task_to_dict(t) for t in problem.tasks],
     }
+    if problem.depots:
+        found["depots"] = [
+            {
+                "id": d.id,
+                "location": _location_to_dict(d.location),
+                "stock": dict(d.stock),
+                "pickup_minutes": d.pickup_minutes,
+            }
+            for d in problem.depots
+        ]
+    return found
 
 
 def _technician_to_dict(technician: Technician) -> dict[str, Any]:
-    return {
+    stock = {"stock": dict(technician.stock)} if technician.stock else {}
+    return stock | {
         "id": technician.id,
         "start": _location_to_dict(technician.start),
         "end": _location_to_dict(technician.end),
@@ -669,6 +746,8 @@ def _crew_to_dict(task: Task) -> dict[str, Any]:
         extra["crew"] = task.crew
     if task.lead_skills:
         extra["lead_skills"] = dict(task.lead_skills)
+    if task.parts:
+        extra["parts"] = dict(task.parts)
     if task.segments:
         extra["segments"] = [
             {"duration": s.duration, "windows": [list(w) for w in s.windows]} for s in task.segments

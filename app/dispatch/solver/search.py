@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -11,6 +12,7 @@ from ortools.util import optional_boolean_pb2
 
 from app.dispatch.solver import pyvrp_bridge
 from app.dispatch.solver.data import RoutingData
+from app.dispatch.solver.exchange import exchange_left_out
 from app.dispatch.solver.greedy import greedy_routes, objective
 from app.dispatch.solver.improve import Routes, idle_vehicles_trimmed, ruin_and_recreate
 from app.dispatch.solver.model import RoutingModel, build_model, read_routes
@@ -113,16 +115,15 @@ def solve_part(
         incumbent = _better(incumbent, PartResult(routes=given, cost=objective(data, given)))
     failures = 0
     if config.pyvrp_share > 0 and pyvrp_bridge.supports(data):
-        found = pyvrp_bridge.solve(data, _pyvrp_seconds(data, config), config.seed, initial_routes)
+        found = _pyvrp_rounds(data, _pyvrp_seconds(data, config), config.seed, initial_routes)
         if found is not None:
-            # PyVRP's time arithmetic may round a stop differently: OR-Tools gets the routes
-            # without what its own model would refuse, not a refusal of the whole start.
-            start = servable_routes(data, found)
+            start = found
             incumbent = _better(incumbent, PartResult(routes=start, cost=objective(data, start)))
             causes: list[str] = []
             polish = _polish_config(data, config, deadline)
             polished = _ortools_search(data, polish, start, True, causes)
             if polished is not None:
+                polished = _exchanged(data, polished.routes)
                 return replace(_better(incumbent, polished), handover_failures=failures)
             failures += 1
             logger.warning(
@@ -136,7 +137,59 @@ def solve_part(
     if result is None:
         logger.warning("OR-Tools found no plan in %.2fs; keeping the greedy one", config.time_limit)
         return replace(incumbent, handover_failures=failures)
-    return replace(_better(incumbent, result), handover_failures=failures)
+    return replace(_better(incumbent, _exchanged(data, result.routes)), handover_failures=failures)
+
+
+PYVRP_ROUND_SECONDS = 1.0
+PYVRP_ROUND_SECONDS_PER_TASK = 0.004
+"""PyVRP's search stalls on a day with more work than hands: it runs in rounds of about this
+long, each from the best plan so far after `exchange_left_out`, with a new seed."""
+
+
+def _pyvrp_rounds(
+    data: RoutingData, seconds: float, seed: int, initial: Routes | None
+) -> Routes | None:
+    """The best routes of PyVRP's rounds in `seconds`, servable by the full model (PyVRP's
+    time arithmetic may round a stop differently), or None when it finds none. Once every
+    task is served, the rest of the time goes to one last round."""
+    ends = time.perf_counter() + seconds
+    length = max(PYVRP_ROUND_SECONDS, PYVRP_ROUND_SECONDS_PER_TASK * data.task_count)
+    best: PartResult | None = None
+    start = initial
+    for round_number in itertools.count():
+        left = ends - time.perf_counter()
+        if round_number > 0 and left < MIN_PYVRP_ROUND_SECONDS:
+            break
+        found = pyvrp_bridge.solve(
+            data, left if left < 2 * length else length, seed + 1000 * round_number, start
+        )
+        if found is None:
+            break
+        result = _exchanged(data, servable_routes(data, found))
+        best = result if best is None else _better(best, result)
+        start = best.routes
+        if sum(map(len, start)) == data.task_count:
+            # Nothing left out: one search in the rest of the time does better than rounds.
+            length = seconds
+    return None if best is None else best.routes
+
+
+MIN_PYVRP_ROUND_SECONDS = 0.1
+
+
+def _exchanged(data: RoutingData, routes: Routes) -> PartResult:
+    """`routes` with left-out work served in place of cheaper work where that pays."""
+    exchanged = exchange_left_out(data, routes, time.perf_counter() + _exchange_seconds(data))
+    return PartResult(routes=exchanged, cost=objective(data, exchanged))
+
+
+EXCHANGE_SECONDS_PER_TASK = 0.001
+"""Time allowed for serving left-out work in place of cheaper work (it ends far sooner when
+the plan serves everything it can)."""
+
+
+def _exchange_seconds(data: RoutingData) -> float:
+    return EXCHANGE_SECONDS_PER_TASK * data.task_count
 
 
 def _better(incumbent: PartResult, challenger: PartResult) -> PartResult:

@@ -83,3 +83,16 @@ def test_a_dearer_left_out_task_replaces_a_cheaper_one_in_a_full_route() -> None
     routes = exchange_left_out(data, ((0,),), deadline=float("inf"))
     assert routes == ((1,),)
     assert exchange_left_out(data, routes, deadline=float("inf")) == routes
+
+
+def test_a_left_out_task_is_served_after_moving_another_to_make_room() -> None:
+    data = compiled(
+        [technician("t1", shift=[0, 100]), technician("t2", x=50, shift=[0, 200])],
+        [
+            task("movable", 0, 0, duration=80, priority=4, technicians=None),
+            task("local", 0, 0, duration=80, priority=3, technicians=["t1"]),
+        ],
+    )
+    full = ((0,), ())
+    assert exchange_left_out(data, full, deadline=float("inf")) == full
+    assert exchange_left_out(data, full, deadline=float("inf"), make_room=True) == ((1,), (0,))

@@ -66,9 +66,12 @@ class _Evaluator:
         return cost + arcs
 
 
-def exchange_left_out(data: RoutingData, routes: Routes, deadline: float) -> Routes:
+def exchange_left_out(
+    data: RoutingData, routes: Routes, deadline: float, make_room: bool = False
+) -> Routes:
     """`routes` after every profitable insertion or exchange of a task left out (by
-    `deadline`, wall clock). Parts with pinned work are returned as they are."""
+    `deadline`, wall clock); with `make_room`, then also those that first move one task of
+    the route to another route. Parts with pinned work are returned as they are."""
     if any(data.pin_chains) or data.task_count == 0:
         return routes
     evaluator = _Evaluator(data)
@@ -77,6 +80,19 @@ def exchange_left_out(data: RoutingData, routes: Routes, deadline: float) -> Rou
     if any(cost is None for cost in costs):
         return routes
     route_costs: list[int] = [int(cost or 0) for cost in costs]
+    for moving in (False, True) if make_room else (False,):
+        _exchange(data, evaluator, current, route_costs, deadline, moving)
+    return tuple(tuple(route) for route in current)
+
+
+def _exchange(
+    data: RoutingData,
+    evaluator: _Evaluator,
+    current: list[list[int]],
+    route_costs: list[int],
+    deadline: float,
+    make_room: bool,
+) -> None:
     failed: set[int] = set()
     while time.perf_counter() < deadline:
         served = {p for route in current for p in route}
@@ -89,18 +105,19 @@ def exchange_left_out(data: RoutingData, routes: Routes, deadline: float) -> Rou
             if time.perf_counter() >= deadline:
                 break
             move = _best_move(data, evaluator, current, route_costs, position)
+            if move is None and make_room:
+                move = _room_made(data, evaluator, current, route_costs, position)
             if move is None:
                 failed.add(position)
                 continue
-            vehicle, route, cost = move
-            current[vehicle], route_costs[vehicle] = route, cost
-            # Only this route changed: what it may take gets another try.
-            failed = {p for p in failed if not _may_take(data, vehicle, p)}
+            for vehicle, route, cost in move:
+                current[vehicle], route_costs[vehicle] = route, cost
+                # Only these routes changed: what they may take gets another try.
+                failed = {p for p in failed if not _may_take(data, vehicle, p)}
             moved = True
             break
         if not moved:
             break
-    return tuple(tuple(route) for route in current)
 
 
 def _may_take(data: RoutingData, vehicle: int, position: int) -> bool:
@@ -114,7 +131,7 @@ def _best_move(
     routes: list[list[int]],
     route_costs: list[int],
     position: int,
-) -> tuple[int, list[int], int] | None:
+) -> list[tuple[int, list[int], int]] | None:
     """The best (vehicle, new route, its cost) that serves `position`, when
     it lowers the objective; None when no move does."""
     worth = data.penalties[position]
@@ -140,4 +157,71 @@ def _best_move(
                 gain = worth - lost - (cost - route_costs[vehicle])
                 if gain > best_gain:
                     best_gain, best = gain, (vehicle, candidate, cost)
+    return None if best is None else [best]
+
+
+def _best_insertion(
+    evaluator: _Evaluator, vehicle: int, route: list[int], position: int
+) -> tuple[list[int], int] | None:
+    """The cheapest feasible route with `position` inserted, and its cost."""
+    best: tuple[list[int], int] | None = None
+    for index in range(len(route) + 1):
+        candidate = [*route[:index], position, *route[index:]]
+        cost = evaluator.cost(vehicle, candidate)
+        if cost is not None and (best is None or cost < best[1]):
+            best = (candidate, cost)
     return best
+
+
+def _room_made(
+    data: RoutingData,
+    evaluator: _Evaluator,
+    routes: list[list[int]],
+    route_costs: list[int],
+    position: int,
+) -> list[tuple[int, list[int], int]] | None:
+    """Serve `position` in a route after moving one of its tasks to another route, when no
+    route has room for it as it is: the best such pair of changed routes, or None."""
+    worth = data.penalties[position]
+    allowed = data.allowed[position]
+    vehicles = range(data.vehicle_count) if allowed is None else allowed
+    best: list[tuple[int, list[int], int]] | None = None
+    best_gain = 0
+    placements: dict[int, list[tuple[int, list[int], int]]] = {}
+    for vehicle in vehicles:
+        route = routes[vehicle]
+        for k, moved in enumerate(route):
+            served = _best_insertion(evaluator, vehicle, route[:k] + route[k + 1 :], position)
+            if served is None:
+                continue
+            gain_here = worth - (served[1] - route_costs[vehicle])
+            if gain_here <= best_gain:
+                continue
+            if moved not in placements:
+                placements[moved] = _placements(data, evaluator, routes, route_costs, moved)
+            for other, placed, added in placements[moved]:
+                if other != vehicle:
+                    gain = gain_here - added
+                    if gain > best_gain:
+                        best_gain = gain
+                        cost = route_costs[other] + added
+                        best = [(vehicle, served[0], served[1]), (other, placed, cost)]
+                    break
+    return best
+
+
+def _placements(
+    data: RoutingData,
+    evaluator: _Evaluator,
+    routes: list[list[int]],
+    route_costs: list[int],
+    position: int,
+) -> list[tuple[int, list[int], int]]:
+    """Where `position` fits as the routes are: (vehicle, route, added cost), cheapest first."""
+    allowed = data.allowed[position]
+    found = []
+    for vehicle in range(data.vehicle_count) if allowed is None else allowed:
+        placed = _best_insertion(evaluator, vehicle, routes[vehicle], position)
+        if placed is not None:
+            found.append((vehicle, placed[0], placed[1] - route_costs[vehicle]))
+    return sorted(found, key=lambda item: item[2])

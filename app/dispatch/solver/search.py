@@ -123,7 +123,7 @@ def solve_part(
             polish = _polish_config(data, config, deadline)
             polished = _ortools_search(data, polish, start, True, causes)
             if polished is not None:
-                polished = _exchanged(data, polished.routes)
+                polished = _exchanged(data, polished.routes, make_room=True)
                 return replace(_better(incumbent, polished), handover_failures=failures)
             failures += 1
             logger.warning(
@@ -177,19 +177,20 @@ def _pyvrp_rounds(
 MIN_PYVRP_ROUND_SECONDS = 0.1
 
 
-def _exchanged(data: RoutingData, routes: Routes) -> PartResult:
-    """`routes` with left-out work served in place of cheaper work where that pays."""
-    exchanged = exchange_left_out(data, routes, time.perf_counter() + _exchange_seconds(data))
+def _exchanged(data: RoutingData, routes: Routes, make_room: bool = False) -> PartResult:
+    """`routes` with left-out work served in place of cheaper work where that pays; with
+    `make_room` (the last pass, given longer), also after moving a task to another route."""
+    seconds = (FINAL_EXCHANGE_SECONDS_PER_TASK if make_room else EXCHANGE_SECONDS_PER_TASK) * (
+        data.task_count
+    )
+    exchanged = exchange_left_out(data, routes, time.perf_counter() + seconds, make_room)
     return PartResult(routes=exchanged, cost=objective(data, exchanged))
 
 
 EXCHANGE_SECONDS_PER_TASK = 0.001
+FINAL_EXCHANGE_SECONDS_PER_TASK = 0.002
 """Time allowed for serving left-out work in place of cheaper work (it ends far sooner when
 the plan serves everything it can)."""
-
-
-def _exchange_seconds(data: RoutingData) -> float:
-    return EXCHANGE_SECONDS_PER_TASK * data.task_count
 
 
 def _better(incumbent: PartResult, challenger: PartResult) -> PartResult:
@@ -201,7 +202,8 @@ def _pyvrp_seconds(data: RoutingData, config: SearchConfig) -> float:
     """PyVRP's share of the time: all but the reserve for OR-Tools when PyVRP sees the whole
     objective, else `pyvrp_share`; the reserve never takes more than half the time."""
     limit = config.time_limit
-    reserve = min(0.5 * limit, POLISH_RESERVE + POLISH_RESERVE_PER_TASK * data.task_count)
+    per_task = POLISH_RESERVE_PER_TASK + FINAL_EXCHANGE_SECONDS_PER_TASK
+    reserve = min(0.5 * limit, POLISH_RESERVE + per_task * data.task_count)
     if pyvrp_bridge.models_everything(data):
         return limit - reserve
     return min(limit * config.pyvrp_share, limit - reserve)
@@ -286,7 +288,8 @@ POLISH_RESERVE_PER_TASK = 0.004
 def _polish_config(data: RoutingData, config: SearchConfig, deadline: float) -> SearchConfig:
     """After PyVRP: the rest of the time in guided local search when the part has soft goals
     PyVRP did not see, else a short descent that checks the routes under the full model."""
-    remaining = max(0.05, deadline - time.perf_counter())
+    last_exchange = FINAL_EXCHANGE_SECONDS_PER_TASK * data.task_count
+    remaining = max(0.05, deadline - time.perf_counter() - last_exchange)
     if pyvrp_bridge.models_everything(data):
         # All the time left: building the model comes out of it (about a second for a
         # thousand tasks), and the descent ends by itself at its local optimum.

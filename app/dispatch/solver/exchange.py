@@ -106,7 +106,7 @@ def _exchange(
                 break
             move = _best_move(data, evaluator, current, route_costs, position)
             if move is None and make_room:
-                move = _room_made(data, evaluator, current, route_costs, position)
+                move = _room_made(data, evaluator, current, route_costs, position, deadline)
             if move is None:
                 failed.add(position)
                 continue
@@ -179,9 +179,11 @@ def _room_made(
     routes: list[list[int]],
     route_costs: list[int],
     position: int,
+    deadline: float,
 ) -> list[tuple[int, list[int], int]] | None:
     """Serve `position` in a route after moving one of its tasks to another route, when no
-    route has room for it as it is: the best such pair of changed routes, or None."""
+    route has room for it as it is: the best such pair of changed routes found by
+    `deadline`, or None."""
     worth = data.penalties[position]
     allowed = data.allowed[position]
     vehicles = range(data.vehicle_count) if allowed is None else allowed
@@ -190,6 +192,8 @@ def _room_made(
     placements: dict[int, list[tuple[int, list[int], int]]] = {}
     for vehicle in vehicles:
         route = routes[vehicle]
+        if time.perf_counter() >= deadline:
+            break
         for k, moved in enumerate(route):
             served = _best_insertion(evaluator, vehicle, route[:k] + route[k + 1 :], position)
             if served is None:

@@ -133,6 +133,9 @@ def solve_part(
             return replace(incumbent, handover_failures=failures)
         left = max(MIN_FIRST_PHASE_SECONDS, deadline - time.perf_counter())
         config = replace(config, time_limit=left, pyvrp_share=0.0)
+    # The exchange pass after the search gets its time from the search's.
+    exchange = EXCHANGE_SECONDS_PER_TASK * data.task_count
+    config = replace(config, time_limit=max(MIN_FIRST_PHASE_SECONDS, config.time_limit - exchange))
     result = _ortools_search(data, config, initial_routes, False)
     if result is None:
         logger.warning("OR-Tools found no plan in %.2fs; keeping the greedy one", config.time_limit)

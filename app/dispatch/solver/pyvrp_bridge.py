@@ -26,8 +26,11 @@ from app.dispatch.solver.improve import Routes
 
 STALL_ITERATIONS = 20_000
 """The search ends early after this many iterations without a better plan (small parts)."""
-MAX_PROFILES = 12
-"""Beyond this many distinct skill sets, the travel profiles cost more memory than they give."""
+MAX_PROFILE_CELLS = 32_000_000
+"""At most this many travel-matrix cells over all profiles (one profile per distinct set of
+tasks some technicians may not take; 256 MB of int64 per copy). A day whose technicians hold
+many different skill sets needs one profile each: planning it whole in PyVRP serves more than
+planning it by parts in OR-Tools, as long as the profiles fit in memory."""
 
 
 def supports(data: RoutingData) -> bool:
@@ -36,7 +39,8 @@ def supports(data: RoutingData) -> bool:
         return False
     if any(len(windows) > 1 for windows in data.windows):
         return False
-    return len(set(_forbidden_sets(data))) <= MAX_PROFILES
+    locations = data.task_count + 2 * data.vehicle_count
+    return len(set(_forbidden_sets(data))) * locations**2 <= MAX_PROFILE_CELLS
 
 
 def models_everything(data: RoutingData) -> bool:

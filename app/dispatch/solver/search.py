@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -11,6 +12,7 @@ from ortools.util import optional_boolean_pb2
 
 from app.dispatch.solver import pyvrp_bridge
 from app.dispatch.solver.data import RoutingData
+from app.dispatch.solver.exchange import exchange_left_out
 from app.dispatch.solver.greedy import greedy_routes, objective
 from app.dispatch.solver.improve import Routes, idle_vehicles_trimmed, ruin_and_recreate
 from app.dispatch.solver.model import RoutingModel, build_model, read_routes
@@ -119,16 +121,15 @@ def solve_part(
         incumbent = _better(incumbent, PartResult(routes=given, cost=objective(data, given)))
     failures = 0
     if config.pyvrp_share > 0 and pyvrp_bridge.supports(data):
-        found = pyvrp_bridge.solve(data, _pyvrp_seconds(data, config), config.seed, initial_routes)
+        found = _pyvrp_rounds(data, _pyvrp_seconds(data, config), config.seed, initial_routes)
         if found is not None:
-            # PyVRP's time arithmetic may round a stop differently: OR-Tools gets the routes
-            # without what its own model would refuse, not a refusal of the whole start.
-            start = servable_routes(data, found)
+            start = found
             incumbent = _better(incumbent, PartResult(routes=start, cost=objective(data, start)))
             causes: list[str] = []
             polish = _polish_config(data, config, deadline)
             polished = _ortools_search(data, polish, start, True, causes)
             if polished is not None:
+                polished = _exchanged(data, polished.routes, make_room=True)
                 return replace(_better(incumbent, polished), handover_failures=failures)
             failures += 1
             logger.warning(
@@ -138,11 +139,67 @@ def solve_part(
             return replace(incumbent, handover_failures=failures)
         left = max(MIN_FIRST_PHASE_SECONDS, deadline - time.perf_counter())
         config = replace(config, time_limit=left, pyvrp_share=0.0)
+    # The exchange pass after the search gets its time from the search's.
+    exchange = EXCHANGE_SECONDS_PER_TASK * data.task_count
+    config = replace(config, time_limit=max(MIN_FIRST_PHASE_SECONDS, config.time_limit - exchange))
     result = _ortools_search(data, config, initial_routes, False)
     if result is None:
         logger.warning("OR-Tools found no plan in %.2fs; keeping the greedy one", config.time_limit)
         return replace(incumbent, handover_failures=failures)
-    return replace(_better(incumbent, result), handover_failures=failures)
+    return replace(_better(incumbent, _exchanged(data, result.routes)), handover_failures=failures)
+
+
+PYVRP_ROUND_SECONDS = 1.0
+PYVRP_ROUND_SECONDS_PER_TASK = 0.004
+"""PyVRP's search stalls on a day with more work than hands: it runs in rounds of about this
+long, each from the best plan so far after `exchange_left_out`, with a new seed."""
+
+
+def _pyvrp_rounds(
+    data: RoutingData, seconds: float, seed: int, initial: Routes | None
+) -> Routes | None:
+    """The best routes of PyVRP's rounds in `seconds`, servable by the full model (PyVRP's
+    time arithmetic may round a stop differently), or None when it finds none. Once every
+    task is served, the rest of the time goes to one last round."""
+    ends = time.perf_counter() + seconds
+    length = max(PYVRP_ROUND_SECONDS, PYVRP_ROUND_SECONDS_PER_TASK * data.task_count)
+    best: PartResult | None = None
+    start = initial
+    for round_number in itertools.count():
+        left = ends - time.perf_counter()
+        if round_number > 0 and left < MIN_PYVRP_ROUND_SECONDS:
+            break
+        found = pyvrp_bridge.solve(
+            data, left if left < 2 * length else length, seed + 1000 * round_number, start
+        )
+        if found is None:
+            break
+        result = _exchanged(data, servable_routes(data, found))
+        best = result if best is None else _better(best, result)
+        start = best.routes
+        if sum(map(len, start)) == data.task_count:
+            # Nothing left out: one search in the rest of the time does better than rounds.
+            length = seconds
+    return None if best is None else best.routes
+
+
+MIN_PYVRP_ROUND_SECONDS = 0.1
+
+
+def _exchanged(data: RoutingData, routes: Routes, make_room: bool = False) -> PartResult:
+    """`routes` with left-out work served in place of cheaper work where that pays; with
+    `make_room` (the last pass, given longer), also after moving a task to another route."""
+    seconds = (FINAL_EXCHANGE_SECONDS_PER_TASK if make_room else EXCHANGE_SECONDS_PER_TASK) * (
+        data.task_count
+    )
+    exchanged = exchange_left_out(data, routes, time.perf_counter() + seconds, make_room)
+    return PartResult(routes=exchanged, cost=objective(data, exchanged))
+
+
+EXCHANGE_SECONDS_PER_TASK = 0.001
+FINAL_EXCHANGE_SECONDS_PER_TASK = 0.002
+"""Time allowed for serving left-out work in place of cheaper work (it ends far sooner when
+the plan serves everything it can)."""
 
 
 def _improve_start(data: RoutingData, config: SearchConfig, routes: Routes) -> PartResult:
@@ -164,7 +221,8 @@ def _pyvrp_seconds(data: RoutingData, config: SearchConfig) -> float:
     """PyVRP's share of the time: all but the reserve for OR-Tools when PyVRP sees the whole
     objective, else `pyvrp_share`; the reserve never takes more than half the time."""
     limit = config.time_limit
-    reserve = min(0.5 * limit, POLISH_RESERVE + POLISH_RESERVE_PER_TASK * data.task_count)
+    per_task = POLISH_RESERVE_PER_TASK + FINAL_EXCHANGE_SECONDS_PER_TASK
+    reserve = min(0.5 * limit, POLISH_RESERVE + per_task * data.task_count)
     if pyvrp_bridge.models_everything(data):
         return limit - reserve
     return min(limit * config.pyvrp_share, limit - reserve)
@@ -249,7 +307,8 @@ POLISH_RESERVE_PER_TASK = 0.004
 def _polish_config(data: RoutingData, config: SearchConfig, deadline: float) -> SearchConfig:
     """After PyVRP: the rest of the time in guided local search when the part has soft goals
     PyVRP did not see, else a short descent that checks the routes under the full model."""
-    remaining = max(0.05, deadline - time.perf_counter())
+    last_exchange = FINAL_EXCHANGE_SECONDS_PER_TASK * data.task_count
+    remaining = max(0.05, deadline - time.perf_counter() - last_exchange)
     if pyvrp_bridge.models_everything(data):
         # All the time left: building the model comes out of it (about a second for a
         # thousand tasks), and the descent ends by itself at its local optimum.

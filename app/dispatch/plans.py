@@ -16,7 +16,7 @@ from app.core.events import discard_events_after, pending_events
 from app.dispatch.models import DispatchRun
 from app.dispatch.problem_builder import Built
 from app.dispatch.solver.problem import Plan
-from app.work_orders.offers import assign_task
+from app.work_orders.offers import PlannedOffer, offer_planned
 
 log = structlog.get_logger("fieldgraph.dispatch")
 
@@ -117,7 +117,8 @@ async def publish(
     tolerance: timedelta,
 ) -> int:
     """Offer each newly placed or moved task to its technician through the lifecycle's
-    offers. A task changed since the plan was built (another version) is left alone."""
+    offers, all in one batch (crews one by one). A task changed since the plan was built
+    (another version) is left alone."""
     principal = run_principal(run)
     reason = f"planned by dispatch run {run.id}"
     offered = 0
@@ -127,6 +128,7 @@ async def publish(
             crews[stop.task_id].append(stop)
     for task_id, members in crews.items():
         offered += await _offer_crew(session, run, built, task_id, members)
+    offers = []
     for stop in sorted(stops, key=lambda s: (s.technician_id, s.start)):
         if stop.task_id in crews:
             continue
@@ -135,23 +137,11 @@ async def publish(
         unchanged = current is not None and current.technician_id == stop.technician_id
         if stop.pinned or (unchanged and abs(stop.start - current.start) <= tolerance):  # type: ignore[union-attr]
             continue
-        mark = len(pending_events(session))
-        try:
-            async with session.begin_nested():
-                await assign_task(
-                    session,
-                    principal,
-                    stop.task_id,
-                    stop.technician_id,
-                    stop.start,
-                    reason=reason,
-                    expected_version=fact.version,
-                )
-            offered += 1
-        except DomainError as error:
-            discard_events_after(session, mark)
-            log.info("plan step skipped", task=stop.task_id, run=run.id, code=error.code.value)
-    return offered
+        offers.append(PlannedOffer(stop.task_id, stop.technician_id, stop.start, fact.version))
+    refused = await offer_planned(session, principal, offers, reason)
+    for task_id, error in refused.items():
+        log.info("plan step skipped", task=task_id, run=run.id, code=error.code.value)
+    return offered + len(offers) - len(refused)
 
 
 async def _offer_crew(

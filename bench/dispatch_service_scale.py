@@ -371,6 +371,9 @@ def main() -> int:
     print(f"  {'queue wait':<22}{figures['queue wait']:8.2f} s")
     for name, (wall, cpu, sent) in figures["phases"].items():
         print(f"  {name:<22}{wall:8.2f} s   CPU {cpu:7.2f} s   statements {sent:>7,}")
+    planning = figures["phases"].get("plan run", (0.0, 0.0, 0))[0]
+    rest = figures["total"] - figures["enqueue"] - figures["queue wait"] - planning
+    print(f"  {'claim, commit, poll':<22}{rest:8.2f} s")
     print(f"  {'total wall':<22}{figures['total']:8.2f} s")
     print(
         f"  assigned {stats.get('assignedCount')}, unassigned {stats.get('unassignedCount')}, "

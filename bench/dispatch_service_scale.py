@@ -281,6 +281,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         (plans, "record", "plan record"),
         (plans, "publish", "offers published"),
         (service, "plan_run", "plan run"),
+        (service, "execute_run", "job (claim to commit)"),
     ):
         phases.wrap(owner, attribute, name)
     app = create_app(settings, sessions=sessions, broker=broker)
@@ -371,9 +372,9 @@ def main() -> int:
     print(f"  {'queue wait':<22}{figures['queue wait']:8.2f} s")
     for name, (wall, cpu, sent) in figures["phases"].items():
         print(f"  {name:<22}{wall:8.2f} s   CPU {cpu:7.2f} s   statements {sent:>7,}")
-    planning = figures["phases"].get("plan run", (0.0, 0.0, 0))[0]
-    rest = figures["total"] - figures["enqueue"] - figures["queue wait"] - planning
-    print(f"  {'claim, commit, poll':<22}{rest:8.2f} s")
+    job = figures["phases"].get("job (claim to commit)", (0.0, 0.0, 0))[0]
+    rest = figures["total"] - figures["enqueue"] - figures["queue wait"] - job
+    print(f"  {'job start, last poll':<22}{rest:8.2f} s")
     print(f"  {'total wall':<22}{figures['total']:8.2f} s")
     print(
         f"  assigned {stats.get('assignedCount')}, unassigned {stats.get('unassignedCount')}, "

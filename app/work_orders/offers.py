@@ -81,11 +81,11 @@ class PlannedOffer:
 async def offer_planned(
     session: AsyncSession, principal: Principal, offers: Sequence[PlannedOffer], reason: str
 ) -> dict[int, DomainError]:
-    """Offer many tasks at once, each as `assign_task` with `reason` would: a fixed number of
-    statements whatever their number, one flush. A reasoned assignment is never refused for
-    its warnings, so they are not looked for. A task that cannot be offered (gone, another
-    version, a status that refuses the offer, its technician archived or inactive) is left
-    alone; returns why, by task id."""
+    """Offer many tasks at once, each as `assign_task` with `reason` would: one statement per
+    step whatever their number, then one flush that writes the rows in batches. A reasoned
+    assignment is never refused for its warnings, so they are not looked for. A task that
+    cannot be offered (gone, another version, a status that refuses the offer, its technician
+    archived or inactive) is left alone; returns why, by task id."""
     tasks = await _locked_tasks(session, principal, [o.task_id for o in offers])
     technicians = await _technicians(session, {o.technician_id for o in offers})
     refused: dict[int, DomainError] = {}

@@ -17,7 +17,7 @@ from app.dispatch.models import DispatchRun
 from app.dispatch.part_needs import Pickup, hold_pickups
 from app.dispatch.problem_builder import Built
 from app.dispatch.solver.problem import Plan
-from app.work_orders.offers import assign_task
+from app.work_orders.offers import PlannedOffer, offer_planned
 
 log = structlog.get_logger("fieldgraph.dispatch")
 
@@ -176,7 +176,8 @@ async def publish(
     tolerance: timedelta,
 ) -> int:
     """Offer each newly placed or moved task to its technician through the lifecycle's
-    offers. A task changed since the plan was built (another version) is left alone."""
+    offers, all in one batch (crews one by one). A task changed since the plan was built
+    (another version) is left alone."""
     principal = run_principal(run)
     reason = f"planned by dispatch run {run.id}"
     offered = 0
@@ -187,6 +188,7 @@ async def publish(
     for task_id, members in crews.items():
         offered += await _offer_crew(session, run, built, task_id, members)
     placed: set[int] = set()
+    offers = []
     for stop in sorted(stops, key=lambda s: (s.technician_id, s.start)):
         if stop.task_id in crews:
             continue
@@ -196,25 +198,13 @@ async def publish(
         if stop.pinned or (unchanged and abs(stop.start - current.start) <= tolerance):  # type: ignore[union-attr]
             placed.add(stop.task_id)
             continue
-        mark = len(pending_events(session))
-        try:
-            async with session.begin_nested():
-                await assign_task(
-                    session,
-                    principal,
-                    stop.task_id,
-                    stop.technician_id,
-                    stop.start,
-                    reason=reason,
-                    expected_version=fact.version,
-                )
-            offered += 1
-            placed.add(stop.task_id)
-        except DomainError as error:
-            discard_events_after(session, mark)
-            log.info("plan step skipped", task=stop.task_id, run=run.id, code=error.code.value)
+        offers.append(PlannedOffer(stop.task_id, stop.technician_id, stop.start, fact.version))
+    refused = await offer_planned(session, principal, offers, reason)
+    for task_id, error in refused.items():
+        log.info("plan step skipped", task=task_id, run=run.id, code=error.code.value)
+    placed.update(offer.task_id for offer in offers if offer.task_id not in refused)
     await _hold_pickups(session, run, built, placed)
-    return offered
+    return offered + len(offers) - len(refused)
 
 
 async def _hold_pickups(

@@ -22,6 +22,7 @@ import structlog
 
 from app.dispatch.settings import dispatch_settings
 from app.dispatch.solver import SolveOptions, solve
+from app.dispatch.solver.orchestrate import PYVRP_SINGLE_PART_MAX_TASKS
 from app.dispatch.solver.problem import Plan, Problem
 
 log = structlog.get_logger("fieldgraph.dispatch")
@@ -68,11 +69,35 @@ def shutdown() -> None:
 
 
 def solve_in_worker(
-    problem: Problem, time_limit: float, start_from: Mapping[str, Sequence[str]] | None = None
+    problem: Problem,
+    time_limit: float,
+    start_from: Mapping[str, Sequence[str]] | None = None,
+    workers: int = 1,
 ) -> Plan:
     """Runs inside a worker process: one search process per territory, the pool gives the
-    parallelism across territories."""
-    return solve(problem, SolveOptions(time_limit=time_limit, workers=1, start_from=start_from))
+    parallelism across territories (`workers` more for a territory planned by parts)."""
+    options = SolveOptions(time_limit=time_limit, workers=workers, start_from=start_from)
+    return solve(problem, options)
+
+
+ASSEMBLY_SECONDS_PER_1000_TASKS = 0.3
+"""Kept back from a run's time limit for handing the problem over, assembling a plan of parts
+and reading it back, so that the run's solve ends within its limit (3 s at 10,000 tasks)."""
+
+
+def search_seconds(problem: Problem, time_limit: float) -> float:
+    """The search's share of a run's time limit: all of it for a small territory, less the
+    assembly of the plan for a large one (never more than a quarter of the limit)."""
+    kept = ASSEMBLY_SECONDS_PER_1000_TASKS * len(problem.tasks) / 1000
+    return time_limit - min(kept, time_limit / 4)
+
+
+def search_processes(problem: Problem) -> int:
+    """A territory too large to be searched whole is planned by geographic parts, which are
+    searched side by side in `DISPATCH_WORKERS` processes of its own; any other, in one."""
+    if len(problem.tasks) > PYVRP_SINGLE_PART_MAX_TASKS:
+        return dispatch_settings().workers
+    return 1
 
 
 async def solve_off_loop(
@@ -87,7 +112,13 @@ async def solve_off_loop(
     for attempt in range(2):
         chosen = executor or pool()
         try:
-            future = chosen.submit(solve_in_worker, problem, time_limit, start_from)
+            future = chosen.submit(
+                solve_in_worker,
+                problem,
+                search_seconds(problem, time_limit),
+                start_from,
+                search_processes(problem),
+            )
         except BrokenProcessPool:
             # Broken before this run (a worker died while idle): a new pool, once.
             if executor is not None or attempt:

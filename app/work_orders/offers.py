@@ -7,13 +7,16 @@ repeated rejections raise an alert for the dispatchers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.core.auth import Principal
+from app.core.auth import Principal, Role
 from app.core.channels import ALERTS
 from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound
 from app.core.events import queue_event
@@ -65,6 +68,85 @@ async def assign_task(
     return task, warnings
 
 
+@dataclass(frozen=True)
+class PlannedOffer:
+    """One task to offer to a technician from `start`, if the task is still at `version`."""
+
+    task_id: int
+    technician_id: int
+    start: datetime
+    expected_version: int | None = None
+
+
+async def offer_planned(
+    session: AsyncSession, principal: Principal, offers: Sequence[PlannedOffer], reason: str
+) -> dict[int, DomainError]:
+    """Offer many tasks at once, each as `assign_task` with `reason` would: one statement per
+    step whatever their number, then one flush that writes the rows in batches. A reasoned
+    assignment is never refused for its warnings, so they are not looked for. A task that
+    cannot be offered (gone, another version, a status that refuses the offer, its technician
+    archived or inactive) is left alone; returns why, by task id."""
+    tasks = await _locked_tasks(session, principal, [o.task_id for o in offers])
+    technicians = await _technicians(session, {o.technician_id for o in offers})
+    refused: dict[int, DomainError] = {}
+    chosen: list[tuple[PlannedOffer, Task, Change]] = []
+    for offer in offers:
+        task = tasks.get(offer.task_id)
+        change = Change(
+            Action.ASSIGN, Actor.of(principal), reason, expected_version=offer.expected_version
+        )
+        try:
+            if task is None:
+                raise NotFound("task", ["taskId"])
+            check_allowed(task, change)
+            _usable(technicians.get(offer.technician_id))
+        except DomainError as error:
+            refused[offer.task_id] = error
+            continue
+        chosen.append((offer, task, change))
+    ids = [offer.task_id for offer, _, _ in chosen]
+    if not ids:
+        return refused
+    await session.execute(
+        sa.update(TaskOffer)
+        .where(col(TaskOffer.task_id) == _any(ids), col(TaskOffer.status) == OfferStatus.PENDING)
+        .values(status=OfferStatus.WITHDRAWN, responded_at=utcnow(), reason=reason)
+    )
+    await session.execute(sa.delete(CrewMember).where(col(CrewMember.task_id) == _any(ids)))
+    await session.execute(sa.delete(TaskSegment).where(col(TaskSegment.task_id) == _any(ids)))
+    policies = await load_policies(session)
+    for offer, task, change in chosen:
+        previous = task.technician_id
+        end = offer.start + timedelta(minutes=task.duration_minutes)
+        _offer(session, task, offer.technician_id, offer.start, end, principal.subject, policies)
+        apply(session, task, change, previous_technician=previous)
+    await session.flush()
+    return refused
+
+
+def _any(ids: Sequence[int]) -> sa.ColumnElement[Any]:
+    """`= ANY(:ids)`: one array parameter, however many ids."""
+    return sa.any_(sa.literal(list(ids), ARRAY(sa.Integer)))
+
+
+async def _locked_tasks(
+    session: AsyncSession, principal: Principal, ids: Sequence[int]
+) -> dict[int, Task]:
+    """The tasks the caller may change, locked for this transaction, by id, as
+    `repository.get_for_change` finds one."""
+    scope = repository.readable(principal)
+    if principal.role is Role.TECHNICIAN:
+        scope = scope.where(col(Task.technician_id) == principal.technician_id)
+    statement = scope.where(col(Task.id) == _any(ids)).order_by(col(Task.id))
+    found = await session.scalars(statement.with_for_update(of=Task))
+    return {task.id: task for task in found.all() if task.id is not None}
+
+
+async def _technicians(session: AsyncSession, ids: set[int]) -> dict[int, Technician]:
+    found = await session.scalars(select(Technician).where(col(Technician.id) == _any(list(ids))))
+    return {t.id: t for t in found.all() if t.id is not None}
+
+
 async def _drop_crew(session: AsyncSession, task_id: int) -> None:
     """A single assignment (or taking the task back) ends any crew and its daily segments: a
     crew assigned before must not come back with a later assignment to its lead."""
@@ -73,7 +155,10 @@ async def _drop_crew(session: AsyncSession, task_id: int) -> None:
 
 
 async def _technician(session: AsyncSession, technician_id: int) -> Technician:
-    technician = await session.get(Technician, technician_id)
+    return _usable(await session.get(Technician, technician_id))
+
+
+def _usable(technician: Technician | None) -> Technician:
     if technician is None or technician.archived_at is not None:
         raise NotFound("technician", ["technicianId"])
     if technician.status is not TechnicianStatus.ACTIVE:

@@ -188,3 +188,22 @@ async def test_a_worker_killed_during_a_run_fails_that_run_only() -> None:
     assert runner.replaced_pools == replaced + 1
     plan = await runner.solve_off_loop(_small_problem(), 0.5)
     assert plan.stats.assigned == 2
+
+
+def _problem_of(tasks: int) -> Problem:
+    work = [task(f"j{i}", i % 50, i // 50) for i in range(tasks)]
+    return parse_problem(_problem([technician("t1")], work))
+
+
+def test_a_large_territory_is_searched_by_parts_in_the_pools_worth_of_processes() -> None:
+    # a territory searched whole takes one process; one planned by parts, DISPATCH_WORKERS
+    assert runner.search_processes(_problem_of(2000)) == 1
+    workers = runner.dispatch_settings().workers
+    assert runner.search_processes(_problem_of(2001)) == workers
+
+
+def test_a_large_run_keeps_part_of_its_limit_to_assemble_its_plan() -> None:
+    # 0.3 s per 1,000 tasks, never more than a quarter of the limit
+    assert runner.search_seconds(_problem_of(10), 10.0) == pytest.approx(9.997)
+    assert runner.search_seconds(_problem_of(10_000), 60.0) == pytest.approx(57.0)
+    assert runner.search_seconds(_problem_of(10_000), 4.0) == pytest.approx(3.0)

@@ -20,7 +20,6 @@ from app.core.auth import Principal
 from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound
 from app.core.events import queue_event
 from app.core.geo import LatLng, point_value
-from app.core.ids import global_id
 from app.core.models import utcnow
 from app.core.repository import check_version
 from app.crews.models import (
@@ -32,7 +31,7 @@ from app.crews.models import (
 )
 from app.technicians.models import Skill, Technician, TechnicianSkill, TechnicianStatus
 from app.work_orders import field, repository
-from app.work_orders.assignment import BUSY, Warning, warnings_for
+from app.work_orders.assignment import Warning, warnings_for
 from app.work_orders.channels import TASK_STATUS_CHANGED, technician_channel
 from app.work_orders.models import (
     CLOSED_STATUSES,
@@ -313,14 +312,13 @@ async def crew_warnings(
     segments: list[tuple[datetime, datetime]],
 ) -> list[Warning]:
     """Single-assignment warnings for each member and segment (skills aside: a crew holds them
-    together), overlaps with the members' other crews, the crew's size and skills."""
+    together; overlaps see the members' other crews and segments), the crew's size and skills."""
     found: list[Warning] = []
     for technician in crew:
         for seg_start, seg_end in segments:
             for warning in await warnings_for(session, task, technician, seg_start, seg_end):
                 if warning.code != "SKILL_MISMATCH":
                     found.append(Warning(warning.code, f"{technician.name}: {warning.message}"))
-            found += await _crew_overlaps(session, task, technician, seg_start, seg_end)
     if len(crew) != task.crew_size:
         found.append(
             Warning(
@@ -330,28 +328,6 @@ async def crew_warnings(
         )
     found += await _crew_skills(session, task, crew)
     return list(dict.fromkeys(found))
-
-
-async def _crew_overlaps(
-    session: AsyncSession, task: Task, technician: Technician, start: datetime, end: datetime
-) -> list[Warning]:
-    """Other crew tasks the technician is a member of (not lead: single assignment sees
-    those) at the same time."""
-    others = await session.scalars(
-        select(Task.id)
-        .join(CrewMember, col(CrewMember.task_id) == col(Task.id))
-        .where(col(CrewMember.technician_id) == technician.id, col(Task.id) != task.id)
-        .where(col(Task.technician_id) != technician.id)
-        .where(col(Task.status).in_(BUSY))
-        .where(col(Task.scheduled_start) < end, col(Task.scheduled_end) > start)
-    )
-    return [
-        Warning(
-            "OVERLAPPING_TASK",
-            f"{technician.name}: overlaps crew task T-{other} (id {global_id('Task', other)})",
-        )
-        for other in others.all()
-    ]
 
 
 async def _crew_skills(session: AsyncSession, task: Task, crew: list[Technician]) -> list[Warning]:

@@ -21,6 +21,7 @@ from tests.dispatch_board.factories import (
     waiting,
 )
 from tests.support import GraphQLClient
+from tests.work_orders import factories
 
 BOARD = """
 query Board($territoryId: ID!, $from: DateTime!, $to: DateTime!) {
@@ -114,3 +115,29 @@ async def test_a_crew_members_row_shows_the_crew_task_and_is_not_idle_then(
         assert (bar["start"], bar["end"], bar["crewRole"]) == (_at(10), _at(11), role)
         assert bar["crew"] == crew and bar["segments"] == []
         assert not any(i["start"] < _at(11) and i["end"] > _at(10) for i in row["idle"])
+
+
+async def test_a_move_right_after_a_crew_members_visit_counts_the_drive_from_it(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given a crew task at 10:00-11:00 with the second technician as member
+    d = await day(session, technicians=2)
+    crew_task = await _crew_task(session, d, 10)
+    member = d.technicians[1]
+    # and a task across town for the member at 11:05
+    far = await factories.site(session, d.customer, lat=12.99, lng=77.70)
+    moving = await waiting(session, d, start=8, end=17, site=far)
+
+    payload = await gql.as_role(Role.DISPATCHER).mutate(
+        MOVE,
+        {
+            "taskId": gid("Task", moving.id),
+            "technicianId": gid("Technician", member.id),
+            "start": tomorrow_at(11 + 5 / 60).isoformat(),
+            "dryRun": True,
+        },
+    )
+
+    # then the drive from the crew visit does not fit
+    tight = [w["message"] for w in payload["warnings"] if w["code"] == "TRAVEL_TOO_TIGHT"]
+    assert len(tight) == 1 and f"from task {crew_task.id}," in tight[0], payload["warnings"]

@@ -38,7 +38,7 @@ from app.core.config import Settings
 from app.core.db import create_session_factory
 from app.core.events import Broker
 from app.core.ids import global_id
-from app.main import create_app
+from app.main import create_app, tune_collector_for_serving
 
 ZONE = ZoneInfo("Asia/Kolkata")
 WAITING = 200
@@ -228,6 +228,7 @@ async def run(technicians: int, per_technician: int, runs: int) -> dict[str, Any
         broker = Broker(None)
         await broker.connect()
         app = create_app(settings, sessions=sessions, broker=broker)
+        tune_collector_for_serving()  # as the served app's lifespan does (httpx runs none)
         principal = Principal(subject="bench:dispatcher", role=Role.DISPATCHER, name="Bench")
         headers = {"Authorization": f"Bearer {issue_token(settings, principal)}"}
         variables = {

@@ -101,8 +101,20 @@ class DispatchBoardMutation:
                     f"give 1 to {service.MOST_PINS} tasks", ErrorCode.INVALID, ["taskIds"]
                 )
             ids = decode_ids(list(input.task_ids), "Task", "taskIds")
+            expected = input.expected_versions or []
+            if len(expected) > service.MOST_PINS:
+                raise DomainError(
+                    f"give at most {service.MOST_PINS} versions",
+                    ErrorCode.INVALID,
+                    ["expectedVersions"],
+                )
+            versioned = decode_ids([e.task_id for e in expected], "Task", "expectedVersions")
             rows = await service.pin(
-                info.context.session, info.context.require_principal(), ids, input.pinned
+                info.context.session,
+                info.context.require_principal(),
+                ids,
+                input.pinned,
+                {tid: e.expected_version for tid, e in zip(versioned, expected, strict=True)},
             )
             return PinAssignmentsPayload.of(rows)
 

@@ -4,12 +4,14 @@ knock-on effects, pins for the optimizer and the board's live updates."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 
 from app.dispatch_board import service
-from app.dispatch_board.repository import Placed
+from app.dispatch_board.repository import CrewSeat, Placed
 from app.work_orders.models import Task
+from schema.attendance import AttendanceDayType
 from schema.errors import Payload
 from schema.ids import encode_id
 from schema.tasks import AssignmentWarning
@@ -35,6 +37,27 @@ class BoardTimeOff:
     reason: str | None = strawberry.field(description="Why, when given.")
 
 
+@strawberry.enum(description="A technician's part in a crew task.")
+class BoardCrewRole(Enum):
+    LEAD = strawberry.enum_value("LEAD", description="Leads the crew: the task is theirs.")
+    MEMBER = strawberry.enum_value("MEMBER", description="Works in the lead's crew.")
+
+
+@strawberry.type(description="One technician of a crew task.")
+class BoardCrewSeat:
+    technician_id: strawberry.ID = strawberry.field(description="The technician's ID.")
+    name: str = strawberry.field(description="The technician's name.")
+    role: BoardCrewRole = strawberry.field(description="Lead or member.")
+
+    @classmethod
+    def of(cls, seat: CrewSeat) -> BoardCrewSeat:
+        return cls(
+            technician_id=strawberry.ID(encode_id("Technician", seat.technician_id)),
+            name=seat.name,
+            role=BoardCrewRole.LEAD if seat.lead else BoardCrewRole.MEMBER,
+        )
+
+
 @strawberry.type(description="A task on a technician's row.")
 class BoardAssignment:
     task_id: strawberry.ID = strawberry.field(
@@ -47,6 +70,17 @@ class BoardAssignment:
     )
     pinned: bool = strawberry.field(
         description="Pinned on the board: the optimizer keeps it with this technician and time."
+    )
+    crew_role: BoardCrewRole | None = strawberry.field(
+        description="This row's technician's part when it is a crew task (a member's row shows "
+        "the task too, so they are not seen idle); null for one-technician work."
+    )
+    crew: list[BoardCrewSeat] = strawberry.field(
+        description="The whole crew of a crew task, lead first (at most 10); empty otherwise."
+    )
+    segments: list[BoardSpan] = strawberry.field(
+        description="A multi-day task's daily parts (at most 14), the times it holds the "
+        "technician; empty for a single visit, which holds start to end."
     )
     row: strawberry.Private[Task]
 
@@ -65,7 +99,16 @@ class BoardAssignment:
             end=task.scheduled_end,
             status=task.status,
             pinned=placed.pinned,
+            crew_role=_role(placed),
+            crew=[BoardCrewSeat.of(seat) for seat in placed.crew],
+            segments=[BoardSpan.of(w) for w in placed.segments],
         )
+
+
+def _role(placed: Placed) -> BoardCrewRole | None:
+    if placed.member:
+        return BoardCrewRole.MEMBER
+    return BoardCrewRole.LEAD if placed.crew else None
 
 
 @strawberry.type(description="The drive between two consecutive assignments of a technician.")
@@ -113,7 +156,11 @@ class BoardRow:
         description="The drive between each pair of consecutive assignments."
     )
     idle: list[BoardSpan] = strawberry.field(
-        description="Shift time with neither an assignment nor a drive."
+        description="Shift time with neither an assignment (a crew member's too) nor a drive."
+    )
+    attendance: list[AttendanceDayType] = strawberry.field(
+        description="The technician's attendance on each local day of the range (at most 8): "
+        "clock-in and clock-out, breaks, and whether they are present, late or absent."
     )
 
     @classmethod
@@ -128,6 +175,7 @@ class BoardRow:
             assignments=[BoardAssignment.of(p) for p in row.assignments],
             travel=[BoardTravelLeg.of(leg) for leg in row.travel],
             idle=[BoardSpan.of(w) for w in row.idle],
+            attendance=[AttendanceDayType.from_sheet(sheet) for sheet in row.attendance],
         )
 
 
@@ -260,6 +308,17 @@ class PinAssignmentsInput:
         "(SCHEDULED, DISPATCHED or ACCEPTED)."
     )
     pinned: bool = strawberry.field(description="True pins, false unpins.")
+    expected_versions: list[PinExpectedVersion] | None = strawberry.field(
+        default=None,
+        description=f"The versions the board showed (at most {service.MOST_PINS}, each for a "
+        "task of taskIds): a task changed since is STALE_VERSION and nothing is pinned.",
+    )
+
+
+@strawberry.input(description="The version of a task the board showed when pinning it.")
+class PinExpectedVersion:
+    task_id: strawberry.ID = strawberry.field(description="A task of taskIds.")
+    expected_version: int = strawberry.field(description="Its version the board showed.")
 
 
 @strawberry.type(description="A task and whether it is pinned.")

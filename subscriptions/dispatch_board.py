@@ -62,7 +62,9 @@ async def _updates(
             data = delivery.data
             if delivery.message.get("kind") not in KINDS:
                 continue
-            if not seen.first_time((data.get("task_id"), data.get("version"), data["action"])):
+            # A pin leaves the task's version as it was: its time tells a re-pin from a repeat.
+            key = (data.get("task_id"), data.get("version"), data["action"], data.get("at"))
+            if not seen.first_time(key):
                 continue
             state = info.context.begin_operation()
             try:

@@ -20,7 +20,6 @@ from app.core.auth import Principal
 from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound
 from app.core.events import queue_event
 from app.core.geo import LatLng, point_value
-from app.core.ids import global_id
 from app.core.models import utcnow
 from app.core.repository import check_version
 from app.crews.models import (
@@ -32,7 +31,7 @@ from app.crews.models import (
 )
 from app.technicians.models import Skill, Technician, TechnicianSkill, TechnicianStatus
 from app.work_orders import field, repository
-from app.work_orders.assignment import BUSY, Warning, warnings_for
+from app.work_orders.assignment import Warning, warnings_for
 from app.work_orders.channels import TASK_STATUS_CHANGED, technician_channel
 from app.work_orders.models import (
     CLOSED_STATUSES,
@@ -179,8 +178,8 @@ async def assign_crew(
     expected_version: int | None = None,
 ) -> tuple[Crew, list[Warning]]:
     """Offer the task to its lead with the members, from `start` (→ DISPATCHED). A task longer
-    than the lead's working window is split into daily segments on the following working
-    days. Warnings refuse the assignment unless the dispatcher gives a reason."""
+    than the lead's working window is split into daily segments on the following days the
+    whole crew works. Warnings refuse the assignment unless the dispatcher gives a reason."""
     members = list(dict.fromkeys(member_ids))
     if len(members) != len(member_ids) or lead_id in members:
         raise DomainError(
@@ -197,7 +196,7 @@ async def assign_crew(
     check_allowed(task, change)
     crew = [await _technician(session, lead_id, "leadId")]
     crew += [await _technician(session, member, "memberIds") for member in members]
-    segments = await _segments(session, task, crew[0], start)
+    segments = await _segments(session, task, crew, start)
     warnings = await crew_warnings(session, task, crew, segments)
     if warnings and not reason:
         override = "; give a reason to assign anyway"
@@ -272,30 +271,34 @@ async def _replace_crew(
 
 
 async def _segments(
-    session: AsyncSession, task: Task, lead: Technician, start: datetime
+    session: AsyncSession, task: Task, crew: list[Technician], start: datetime
 ) -> list[tuple[datetime, datetime]]:
-    """The task's duration laid over the lead's working windows from `start`: one segment when
-    it fits the window `start` falls in (or when `start` is outside working hours: the warnings
-    say so), else the rest of that window and then whole windows of the next working days."""
+    """The task's duration from `start`: one segment when it fits the lead's working window
+    `start` falls in (or when `start` is outside the lead's hours: the warnings say so), else
+    the rest of that window and then the windows the whole crew works on the next days (a day
+    off or weekend of any member, per their weekly hours, time off and holidays, is skipped;
+    a member off at `start` itself is warned of)."""
     from app.technicians.service import availability
     from app.work_orders.assignment import _joined
 
-    assert lead.id is not None
+    ids = [t.id for t in crew if t.id is not None]
+    lead = ids[0]
     whole = [(start, start + timedelta(minutes=task.duration_minutes))]
-    windows: list[tuple[datetime, datetime]] = []
+    windows: dict[int, list[tuple[datetime, datetime]]] = {tid: [] for tid in ids}
     for offset in range(-1, MAX_SEGMENT_DAYS + 1):
         day = (start + timedelta(days=offset)).date()
-        windows += (await availability(session, [lead.id], day)).get(lead.id, [])
-    joined = _joined(windows)
-    current = next((w for w in joined if w[0] <= start < w[1]), None)
+        for tid, found in (await availability(session, ids, day)).items():
+            windows[tid] += found
+    current = next((w for w in _joined(windows[lead]) if w[0] <= start < w[1]), None)
     if current is None or whole[0][1] <= current[1]:
         return whole
+    common = _joined(windows[lead])
+    for tid in ids[1:]:
+        common = _overlap(common, _joined(windows[tid]))
+    later = [w for w in common if w[0] >= current[1]]
     left = timedelta(minutes=task.duration_minutes)
     segments = []
-    for w_start, w_end in joined:
-        if w_end <= start:
-            continue
-        begin = max(w_start, start)
+    for begin, w_end in [(start, current[1]), *later]:
         if w_end - begin < timedelta(minutes=MIN_SEGMENT_MINUTES):
             continue
         piece = min(left, w_end - begin)
@@ -306,6 +309,15 @@ async def _segments(
     return whole
 
 
+def _overlap(
+    a: list[tuple[datetime, datetime]], b: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """Where two sorted lists of windows meet."""
+    return sorted(
+        (max(a0, b0), min(a1, b1)) for a0, a1 in a for b0, b1 in b if max(a0, b0) < min(a1, b1)
+    )
+
+
 async def crew_warnings(
     session: AsyncSession,
     task: Task,
@@ -313,14 +325,13 @@ async def crew_warnings(
     segments: list[tuple[datetime, datetime]],
 ) -> list[Warning]:
     """Single-assignment warnings for each member and segment (skills aside: a crew holds them
-    together), overlaps with the members' other crews, the crew's size and skills."""
+    together; overlaps see the members' other crews and segments), the crew's size and skills."""
     found: list[Warning] = []
     for technician in crew:
         for seg_start, seg_end in segments:
             for warning in await warnings_for(session, task, technician, seg_start, seg_end):
                 if warning.code != "SKILL_MISMATCH":
                     found.append(Warning(warning.code, f"{technician.name}: {warning.message}"))
-            found += await _crew_overlaps(session, task, technician, seg_start, seg_end)
     if len(crew) != task.crew_size:
         found.append(
             Warning(
@@ -330,28 +341,6 @@ async def crew_warnings(
         )
     found += await _crew_skills(session, task, crew)
     return list(dict.fromkeys(found))
-
-
-async def _crew_overlaps(
-    session: AsyncSession, task: Task, technician: Technician, start: datetime, end: datetime
-) -> list[Warning]:
-    """Other crew tasks the technician is a member of (not lead: single assignment sees
-    those) at the same time."""
-    others = await session.scalars(
-        select(Task.id)
-        .join(CrewMember, col(CrewMember.task_id) == col(Task.id))
-        .where(col(CrewMember.technician_id) == technician.id, col(Task.id) != task.id)
-        .where(col(Task.technician_id) != technician.id)
-        .where(col(Task.status).in_(BUSY))
-        .where(col(Task.scheduled_start) < end, col(Task.scheduled_end) > start)
-    )
-    return [
-        Warning(
-            "OVERLAPPING_TASK",
-            f"{technician.name}: overlaps crew task T-{other} (id {global_id('Task', other)})",
-        )
-        for other in others.all()
-    ]
 
 
 async def _crew_skills(session: AsyncSession, task: Task, crew: list[Technician]) -> list[Warning]:

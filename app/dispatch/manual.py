@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func
 
 from app.core.geo import LatLng, to_lat_lng
+from app.crews.busy import taken_spans
 from app.dispatch.settings import dispatch_settings
 from app.dispatch.slots import BUSY
 from app.dispatch.solver.problem import Location
@@ -31,25 +32,27 @@ async def _neighbour(
     end: datetime,
     before: bool,
 ) -> tuple[int, LatLng, datetime] | None:
+    assert technician.id is not None
     geometry = cast(Task.location, Geometry)
-    statement = sa.select(
-        col(Task.id),
-        func.ST_Y(geometry),
-        func.ST_X(geometry),
-        col(Task.scheduled_end) if before else col(Task.scheduled_start),
-    ).where(
-        col(Task.technician_id) == technician.id,
-        col(Task.id) != task.id,
-        col(Task.status).in_(BUSY),
+    taken = taken_spans([technician.id], BUSY)  # led tasks and crews, by segment
+    statement = (
+        sa.select(
+            col(Task.id),
+            func.ST_Y(geometry),
+            func.ST_X(geometry),
+            taken.c.ends_at if before else taken.c.starts_at,
+        )
+        .join(taken, taken.c.task_id == col(Task.id))
+        .where(col(Task.id) != task.id)
     )
     if before:
         statement = statement.where(
-            col(Task.scheduled_end) <= start, col(Task.scheduled_end) > start - SAME_DAY
-        ).order_by(col(Task.scheduled_end).desc())
+            taken.c.ends_at <= start, taken.c.ends_at > start - SAME_DAY
+        ).order_by(taken.c.ends_at.desc())
     else:
         statement = statement.where(
-            col(Task.scheduled_start) >= end, col(Task.scheduled_start) < end + SAME_DAY
-        ).order_by(col(Task.scheduled_start))
+            taken.c.starts_at >= end, taken.c.starts_at < end + SAME_DAY
+        ).order_by(taken.c.starts_at)
     row = (await session.execute(statement.limit(1))).first()
     return None if row is None else (row[0], LatLng(float(row[1]), float(row[2])), row[3])
 

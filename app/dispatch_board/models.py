@@ -13,8 +13,9 @@ from app.core.models import timestamp
 class TaskPin(SQLModel, table=True):
     """A task pinned to its technician and time: a plan keeps it as it keeps accepted work.
 
-    The pin holds while the task is assigned (SCHEDULED or DISPATCHED: accepted work is kept
-    anyway); it goes with the task.
+    The pin holds the task to the technician and start it was pinned at: anything that gives
+    the task another technician or start, sends it back to waiting or cancels it ends the pin
+    (`app.dispatch_board.hooks`), except moveAssignment, which moves a pinned task with its pin.
     """
 
     __tablename__ = "task_pins"
@@ -24,3 +25,6 @@ class TaskPin(SQLModel, table=True):
     )
     pinned_by: str = Field(max_length=200)
     pinned_at: datetime = timestamp()
+
+
+from app.dispatch_board import hooks as _hooks  # noqa: E402,F401  (installs the session hook)

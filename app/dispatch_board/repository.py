@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.core.geo import LatLng
+from app.crews.busy import involvement
+from app.crews.models import CrewMember, TaskSegment
 from app.dispatch_board.models import TaskPin
 from app.technicians.models import (
     Technician,
@@ -41,12 +43,34 @@ PINNABLE = (TaskStatus.SCHEDULED, TaskStatus.DISPATCHED, TaskStatus.ACCEPTED)
 
 
 @dataclass(frozen=True, slots=True)
+class CrewSeat:
+    """One technician of a crew task, as the board names them."""
+
+    technician_id: int
+    name: str
+    lead: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Placed:
-    """A task on a technician's row, with where it is."""
+    """A task on a technician's row, with where it is. On a crew task's member's row `member`
+    is true; `crew` is the whole crew, lead first (empty for one-technician work); `segments`
+    are a multi-day task's daily parts (empty for a single visit)."""
 
     task: Task
     point: LatLng
     pinned: bool
+    member: bool = False
+    crew: tuple[CrewSeat, ...] = ()
+    segments: tuple[tuple[datetime, datetime], ...] = ()
+
+    @property
+    def spans(self) -> list[tuple[datetime, datetime]]:
+        """The times the task holds the technician: its segments, else its scheduled times."""
+        if self.segments:
+            return list(self.segments)
+        start, end = self.task.scheduled_start, self.task.scheduled_end
+        return [] if start is None or end is None else [(start, end)]
 
 
 def _point(column: Any) -> tuple[Any, Any]:
@@ -94,20 +118,68 @@ async def time_off(
 async def assignments(
     session: AsyncSession, ids: Sequence[int], start: datetime, end: datetime
 ) -> dict[int, list[Placed]]:
-    """Each technician's tasks that meet the range, in order of start."""
+    """Each technician's tasks that meet the range, led or as a crew member, in order of
+    start, with their crews and segments (three statements whatever the number)."""
     lat, lng = _point(Task.location)
-    rows = await session.execute(
-        select(Task, lat, lng, _pinned())
-        .where(col(Task.technician_id).in_(ids), col(Task.status).in_(ON_THE_BOARD))
-        .where(col(Task.scheduled_start) < end, col(Task.scheduled_end) > start)
-        .where(col(Task.archived_at).is_(None))
-        .order_by(col(Task.technician_id), col(Task.scheduled_start), col(Task.id))
-    )
+    who = involvement(ids)
+    rows = (
+        await session.execute(
+            sa.select(Task, lat, lng, _pinned(), who.c.technician_id, who.c.member)
+            .join(who, who.c.task_id == col(Task.id))
+            .where(col(Task.status).in_(ON_THE_BOARD))
+            .where(col(Task.scheduled_start) < end, col(Task.scheduled_end) > start)
+            .where(col(Task.archived_at).is_(None))
+            .order_by(who.c.technician_id, col(Task.scheduled_start), col(Task.id))
+        )
+    ).all()
+    task_ids = list({task.id for task, *_ in rows})
+    crews = await _crews(session, task_ids)
+    parts = await _segments(session, task_ids)
     found: dict[int, list[Placed]] = defaultdict(list)
-    for task, y, x, pinned in rows.all():
-        assert task.technician_id is not None
-        found[task.technician_id].append(Placed(task, LatLng(float(y), float(x)), bool(pinned)))
+    for task, y, x, pinned, technician_id, member in rows:
+        found[technician_id].append(
+            Placed(
+                task,
+                LatLng(float(y), float(x)),
+                bool(pinned),
+                member=bool(member),
+                crew=crews.get(task.id, ()),
+                segments=parts.get(task.id, ()),
+            )
+        )
     return found
+
+
+async def _crews(session: AsyncSession, task_ids: Sequence[int]) -> dict[int, tuple[CrewSeat, ...]]:
+    rows = await session.execute(
+        sa.select(
+            col(CrewMember.task_id),
+            col(CrewMember.technician_id),
+            col(Technician.name),
+            col(CrewMember.is_lead),
+        )
+        .join(Technician, col(Technician.id) == col(CrewMember.technician_id))
+        .where(col(CrewMember.task_id).in_(task_ids))
+        .order_by(col(CrewMember.task_id), col(CrewMember.is_lead).desc(), col(Technician.name))
+    )
+    found: dict[int, list[CrewSeat]] = defaultdict(list)
+    for task_id, technician_id, name, lead in rows.all():
+        found[task_id].append(CrewSeat(technician_id, name, lead))
+    return {task_id: tuple(seats) for task_id, seats in found.items()}
+
+
+async def _segments(
+    session: AsyncSession, task_ids: Sequence[int]
+) -> dict[int, tuple[tuple[datetime, datetime], ...]]:
+    rows = await session.execute(
+        select(TaskSegment.task_id, TaskSegment.starts_at, TaskSegment.ends_at)
+        .where(col(TaskSegment.task_id).in_(task_ids))
+        .order_by(col(TaskSegment.task_id), col(TaskSegment.sequence))
+    )
+    found: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for task_id, starts, ends in rows.all():
+        found[task_id].append((starts, ends))
+    return {task_id: tuple(spans) for task_id, spans in found.items()}
 
 
 async def unassigned(

@@ -9,7 +9,7 @@ feasibility warnings); the board adds what the move does to the rest of that tec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.attendance.service import DaySheet, attendance_for_days
 from app.core.auth import Principal, Role
 from app.core.errors import DomainError, ErrorCode, FieldProblem, NotFound
 from app.core.events import queue_event
@@ -32,6 +33,7 @@ from app.dispatch.settings import dispatch_settings
 from app.dispatch.solver.problem import Location
 from app.dispatch.solver.travel import HaversineTravel, TravelProvider
 from app.dispatch_board import channels, repository
+from app.dispatch_board.hooks import keep_pin
 from app.dispatch_board.models import TaskPin
 from app.dispatch_board.repository import PINNABLE, Placed
 from app.technicians.models import Technician, TechnicianStatus
@@ -90,6 +92,9 @@ class BoardRow:
     assignments: list[Placed] = field(default_factory=list)
     travel: list[TravelLeg] = field(default_factory=list)
     idle: list[Window] = field(default_factory=list)
+    attendance: list[DaySheet] = field(default_factory=list)
+    """The technician's attendance on each local day of the range (clock-in and out, breaks,
+    late or absent)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +163,7 @@ async def board(session: AsyncSession, territory_id: int, start: datetime, end: 
     windows = await _windows(session, ids, days, start, end)
     off = await repository.time_off(session, ids, start, end)
     placed = await repository.assignments(session, ids, start, end)
+    sheets = await attendance_for_days(session, ids, days)
     waiting = await repository.unassigned(session, territory_id, start, end, MOST_UNASSIGNED)
     needs = await repository.task_skills(session, [t.id for t in waiting if t.id is not None])
     held = await repository.technician_skills(session, ids)
@@ -168,6 +174,8 @@ async def board(session: AsyncSession, territory_id: int, start: datetime, end: 
         for tech in people
         if (tid := tech.id) is not None
     ]
+    for row in rows:
+        row.attendance = sheets.get(row.technician.id or 0, [])
     candidates = Candidates(held, windows)
     unassigned = [
         Waiting(task, candidates.count(task, needs.get(task.id or 0, {}), start, end))
@@ -196,9 +204,9 @@ def _row(
 ) -> BoardRow:
     spans = [TimeOffSpan(o.starts_at, o.ends_at, o.reason) for o in off]
     legs = _legs(placed, travel)
-    busy = [(p.task.scheduled_start, p.task.scheduled_end) for p in placed]
+    busy = [span for p in placed for span in p.spans]  # a crew member's too, by segment
     busy += [(leg.depart, leg.arrive) for leg in legs]
-    idle = _subtract(shifts, [(a, b) for a, b in busy if a is not None and b is not None])
+    idle = _subtract(shifts, busy)
     return BoardRow(
         technician=technician,
         shifts=shifts,
@@ -331,15 +339,17 @@ async def move(
         end = start + timedelta(minutes=task.duration_minutes)
         warnings = await warnings_for(session, task, technician, start, end)
     else:
-        task, warnings = await offers.assign_task(
-            session,
-            principal,
-            task_id,
-            technician_id,
-            start,
-            reason=reason,
-            expected_version=expected_version,
-        )
+        with keep_pin(session.sync_session, task_id):  # a pinned task moves with its pin
+            task, warnings = await offers.assign_task(
+                session,
+                principal,
+                task_id,
+                technician_id,
+                start,
+                reason=reason,
+                expected_version=expected_version,
+            )
+            await session.flush()
         end = start + timedelta(minutes=task.duration_minutes)
     point = to_lat_lng(task.location) or await repository.point_of(session, task_id)
     effects = await knock_on(session, task_id, technician_id, point, start, end)
@@ -416,14 +426,27 @@ def _late(task: Task, start: datetime, end: datetime) -> bool:
 
 
 async def pin(
-    session: AsyncSession, principal: Principal, task_ids: Sequence[int], pinned: bool
+    session: AsyncSession,
+    principal: Principal,
+    task_ids: Sequence[int],
+    pinned: bool,
+    expected_versions: Mapping[int, int] | None = None,
 ) -> list[tuple[Task, bool]]:
     """Pin (or unpin) assignments for the optimizer, all or none. Only an assigned task
     (SCHEDULED, DISPATCHED or ACCEPTED, with a technician and a start) may be pinned; unpinning
-    anything is allowed. Repeating either is harmless."""
+    anything is allowed. Repeating either is harmless. A task whose version is not the one
+    expected for it (the board showed an older assignment) refuses the whole call
+    (STALE_VERSION)."""
     ids = list(dict.fromkeys(task_ids))
     if not 1 <= len(ids) <= MOST_PINS:
         raise DomainError(f"give 1 to {MOST_PINS} tasks", ErrorCode.INVALID, ["taskIds"])
+    expected = dict(expected_versions or {})
+    if set(expected) - set(ids):
+        raise DomainError(
+            "an expected version names a task not in taskIds",
+            ErrorCode.INVALID,
+            ["expectedVersions"],
+        )
     rows = await session.scalars(
         tasks.readable(principal).where(col(Task.id).in_(ids)).with_for_update(of=Task)
     )
@@ -432,6 +455,15 @@ async def pin(
         FieldProblem("task not found", ErrorCode.NOT_FOUND, ["taskIds", str(k)])
         for k, tid in enumerate(ids)
         if tid not in found
+    ]
+    problems += [
+        FieldProblem(
+            f"task {tid} is at version {found[tid].version}, not {expected[tid]}",
+            ErrorCode.STALE_VERSION,
+            ["taskIds", str(k)],
+        )
+        for k, tid in enumerate(ids)
+        if tid in found and tid in expected and found[tid].version != expected[tid]
     ]
     if pinned:
         problems += [

@@ -5,6 +5,7 @@ technician's approved expense claims for the task."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -263,8 +264,10 @@ async def settle(
     expected_version: int | None,
     now: datetime | None = None,
 ) -> TravelRequest:
-    """A manager or admin settles a paid-out advance now, against the claims approved so far
-    (none: the whole advance is recovered). Refused while a claim for the task waits."""
+    """A manager or admin settles a paid-out advance now, against every claim approved so far
+    (none: the whole advance is recovered). Refused while a claim for the task waits, or while
+    an approved one is in another currency than the advance (there are no exchange rates to
+    convert it: the claim is rejected and claimed again in the advance's currency)."""
     request = await _locked(session, request_id, expected_version)
     if request.settlement_status is not SettlementStatus.PAID_OUT:
         raise DomainError(
@@ -272,14 +275,21 @@ async def settle(
             ErrorCode.INVALID_TRANSITION,
             ["requestId"],
         )
-    approved, waiting = await _claims(session, request)
-    if waiting:
+    claims = await _claims(session, request)
+    if claims.waiting:
         raise DomainError(
-            f"{waiting} expense claim(s) for the task wait for a decision",
+            f"{claims.waiting} expense claim(s) for the task wait for a decision",
             ErrorCode.CONFLICT,
             ["requestId"],
         )
-    _settled(request, approved, now or utcnow())
+    if claims.other_currencies:
+        raise DomainError(
+            f"approved claims in {', '.join(claims.other_currencies)} cannot settle an advance "
+            f"in {request.currency}: reject them and claim again in {request.currency}",
+            ErrorCode.CONFLICT,
+            ["requestId"],
+        )
+    _settled(request, claims.approved, now or utcnow())
     await session.flush()
     return request
 
@@ -288,13 +298,17 @@ async def settle_after_claims(
     session: AsyncSession, technician_id: int, task_id: int, now: datetime | None = None
 ) -> TravelRequest | None:
     """After an expense claim for a task is decided: the technician's paid-out advance for
-    it settles once none of their claims for the task waits and at least one is approved."""
+    it settles once none of their claims for the task waits and at least one is approved,
+    all in the advance's currency. A settled one is settled again with every approved claim
+    (a claim approved after the settlement counts too)."""
     request = await session.scalar(
         select(TravelRequest)
         .where(
             col(TravelRequest.task_id) == task_id,
             col(TravelRequest.technician_id) == technician_id,
-            col(TravelRequest.settlement_status) == SettlementStatus.PAID_OUT,
+            col(TravelRequest.settlement_status).in_(
+                (SettlementStatus.PAID_OUT, SettlementStatus.SETTLED)
+            ),
         )
         .with_for_update()
     )
@@ -306,25 +320,45 @@ async def settle_after_claims(
 
 
 async def _settle_when_due(session: AsyncSession, request: TravelRequest, now: datetime) -> None:
-    approved, waiting = await _claims(session, request)
-    if waiting == 0 and approved is not None:
-        _settled(request, approved, now)
+    claims = await _claims(session, request)
+    if claims.waiting or claims.other_currencies or claims.approved is None:
+        return
+    unchanged = request.claimed_amount == claims.approved.quantize(CENT)
+    if request.settlement_status is SettlementStatus.SETTLED and unchanged:
+        return
+    _settled(request, claims.approved, now)
 
 
-async def _claims(session: AsyncSession, request: TravelRequest) -> tuple[Decimal | None, int]:
-    """The technician's approved claims for the task in the request's currency (their sum, or
-    None when there is none) and how many of their claims for it wait."""
+@dataclass(frozen=True, slots=True)
+class Claims:
+    """The technician's claims for the request's task, as settlement reads them."""
+
+    approved: Decimal | None
+    """The sum of the approved ones in the advance's currency; None when there is none."""
+    waiting: int
+    """How many wait for a decision."""
+    other_currencies: list[str]
+    """The currencies of approved ones not in the advance's currency (which cannot settle)."""
+
+
+async def _claims(session: AsyncSession, request: TravelRequest) -> Claims:
     table = ExpenseClaim
     approved = col(table.status) == ExpenseStatus.APPROVED
+    same = col(table.currency) == request.currency
     statement = sa.select(
-        sa.func.sum(col(table.amount)).filter(approved, col(table.currency) == request.currency),
+        sa.func.sum(col(table.amount)).filter(approved, same),
         sa.func.count().filter(col(table.status) == ExpenseStatus.SUBMITTED),
+        sa.func.array_agg(sa.distinct(col(table.currency))).filter(approved, sa.not_(same)),
     ).where(
         col(table.task_id) == request.task_id,
         col(table.technician_id) == request.technician_id,
     )
-    total, waiting = (await session.execute(statement)).one()
-    return (None if total is None else Decimal(total)), int(waiting)
+    total, waiting, others = (await session.execute(statement)).one()
+    return Claims(
+        approved=None if total is None else Decimal(total),
+        waiting=int(waiting),
+        other_currencies=sorted(others or []),
+    )
 
 
 def _settled(request: TravelRequest, claimed: Decimal | None, now: datetime) -> None:

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from app.core.ids import global_id
 from app.core.models import utcnow
+from app.crews.busy import taken_spans
 from app.technicians.models import Skill, Technician, TechnicianSkill
 from app.work_orders.models import Task, TaskSkill, TaskStatus
 
@@ -91,15 +92,23 @@ async def _missing_skills(
 async def _overlaps(
     session: AsyncSession, task: Task, technician: Technician, start: datetime, end: datetime
 ) -> list[Warning]:
-    others = await session.scalars(
-        select(Task.id)
-        .where(col(Task.technician_id) == technician.id, col(Task.id) != task.id)
-        .where(col(Task.status).in_(BUSY))
-        .where(col(Task.scheduled_start) < end, col(Task.scheduled_end) > start)
+    """Other tasks the technician leads or is a crew member of, over their segments."""
+    assert technician.id is not None
+    taken = taken_spans([technician.id], BUSY)
+    rows = await session.execute(
+        select(taken.c.task_id, func.bool_or(taken.c.member))
+        .where(taken.c.task_id != task.id)
+        .where(taken.c.starts_at < end, taken.c.ends_at > start)
+        .group_by(taken.c.task_id)
+        .order_by(taken.c.task_id)
     )
     return [
-        Warning("OVERLAPPING_TASK", f"overlaps task T-{other} (id {global_id('Task', other)})")
-        for other in others.all()
+        Warning(
+            "OVERLAPPING_TASK",
+            f"overlaps {'crew task' if member else 'task'} T-{other} "
+            f"(id {global_id('Task', other)})",
+        )
+        for other, member in rows.all()
     ]
 
 

@@ -294,6 +294,9 @@ BOUNDED_LISTS = {
     "BoardRow.assignments",
     "BoardRow.travel",
     "BoardRow.idle",
+    "BoardRow.attendance",
+    "BoardAssignment.crew",
+    "BoardAssignment.segments",
     # by what was written, bounded when written: a diagnosis's skills, an article's media,
     # a crew's members and a task's daily segments, one day's breaks and corrections
     "RemoteCase.requiredSkills",

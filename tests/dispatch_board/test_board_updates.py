@@ -125,6 +125,12 @@ async def test_a_dispatcher_sees_another_dispatchers_move_and_pin(
     assert unpinned["userErrors"] == []
     update = update_of(await receive(watching))
     assert (update["action"], update["pinned"]) == ("UNPIN", False)
+
+    # and a pin again: a pin leaves the task's version as it was, and is still news
+    repinned = await first.mutate(PIN, {"taskIds": [gid("Task", other.id)], "pinned": True})
+    assert repinned["userErrors"] == []
+    update = update_of(await receive(watching))
+    assert (update["action"], update["pinned"]) == ("PIN", True)
     await watching.close()
 
 

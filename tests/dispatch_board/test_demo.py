@@ -22,7 +22,8 @@ query Board($territoryId: ID!, $from: DateTime!, $to: DateTime!) {
   dispatchBoard(territoryId: $territoryId, from: $from, to: $to) {
     rows {
       shifts { start }
-      assignments { task { id } status pinned }
+      assignments { task { id } status pinned crewRole }
+      attendance { status clockInAt }
       travel { minutes fits }
       idle { start end }
     }
@@ -47,6 +48,7 @@ async def test_the_demo_board_shows_a_day_of_work_with_pins(
     start = NOW.astimezone(LOCAL).replace(hour=0, minute=0)
     pinned: set[str] = set()
     seen = {"assignments": 0, "legs": 0, "working": 0, "waiting": 0, "idle": 0}
+    attendance: list[str] = []
     for (territory_id,) in territories:
         data = await gql.as_role(Role.DISPATCHER)(
             BOARD,
@@ -63,8 +65,30 @@ async def test_the_demo_board_shows_a_day_of_work_with_pins(
             pinned |= {a["task"]["id"] for a in row["assignments"] if a["pinned"]}
             seen["legs"] += len(row["travel"])
             seen["idle"] += len(row["idle"])
+            attendance += [day["status"] for day in row["attendance"]]
         seen["waiting"] += len(board["unassigned"])
     # (a technician of two territories shows on both boards)
     assert len(pinned) == pins
     assert seen["working"] >= 10 and seen["assignments"] >= 20 and seen["legs"] >= 10, seen
     assert seen["idle"] > 0, seen
+    # each row carries the day's attendance: who came, who came late and who did not
+    assert {"PRESENT", "LATE", "ABSENT"} <= set(attendance), attendance
+
+    # tomorrow the two-day crew install is on its lead's row and on its member's
+    roles = []
+    for (territory_id,) in territories:
+        data = await gql.as_role(Role.DISPATCHER)(
+            BOARD,
+            {
+                "territoryId": gid("Territory", territory_id),
+                "from": (start + timedelta(days=1)).isoformat(),
+                "to": (start + timedelta(days=2)).isoformat(),
+            },
+        )
+        roles += [
+            a["crewRole"]
+            for row in data["dispatchBoard"]["rows"]
+            for a in row["assignments"]
+            if a["crewRole"]
+        ]
+    assert "LEAD" in roles and "MEMBER" in roles, roles

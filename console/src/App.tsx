@@ -263,7 +263,16 @@ function TerritoryView(props: { token: string; territory: Territory; role: strin
 
   const pin = async (taskIds: string[], pinned: boolean) => {
     try {
-      const { pinAssignments } = await request(PinAssignmentsMutation, { input: { taskIds, pinned } }, token);
+      // The versions the board showed: a task someone changed since is refused, nothing pinned.
+      const expectedVersions = taskIds.flatMap((taskId) => {
+        const version = onBoard(taskId)?.task.version;
+        return version === undefined ? [] : [{ taskId, expectedVersion: version }];
+      });
+      const { pinAssignments } = await request(
+        PinAssignmentsMutation,
+        { input: { taskIds, pinned, expectedVersions } },
+        token,
+      );
       const errors = pinAssignments.userErrors.map((e) => e.message).join("; ");
       const count = taskIds.length === 1 ? "The assignment is" : `${taskIds.length} assignments are`;
       setStatus(errors || `${count} ${pinned ? "pinned: the optimizer keeps them" : "unpinned"}.`);

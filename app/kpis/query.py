@@ -329,6 +329,7 @@ async def kpis(
         last,
         by_day=Dimension.DAY in buckets,
         by_week=Dimension.WEEK in buckets,
+        by_month=Dimension.MONTH in buckets,
     )
     per_technician = Dimension.TECHNICIAN in slicers or bool(filters.technician_ids)
     rows_from = spans.source(

@@ -1,5 +1,5 @@
 """KPI utilisation against the shift: shift, break and idle time and days on shift per
-technician-day, as new counters of the facts, the daily rollup and the spans
+technician-day, as new counters of the facts, the daily rollup and the spans; quarter spans
 
 Revision ID: 0042
 Revises: 0037
@@ -18,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 SLICERS = "territory_id, partner_id, technician_id, product_category, channel, priority, task_type"
 SPAN_SLICERS = SLICERS.replace(
-    "technician_id", "CASE WHEN s.grain IN ('M', 'W') THEN r.technician_id END"
+    "technician_id", "CASE WHEN s.grain IN ('Q', 'M', 'W') THEN r.technician_id END"
 )
 OLD_MEASURES = (
     "jobs_completed",
@@ -51,12 +51,21 @@ OLD_MEASURES = (
     "revenue_net",
 )
 NEW_MEASURES = ("shift_seconds", "break_seconds", "idle_seconds", "shift_days")
+QUARTER = "date_trunc('quarter', r.day)::date"
 MONTH = "date_trunc('month', r.day)::date"
 WEEK_PART = "greatest(date_trunc('week', r.day), date_trunc('month', r.day))::date"
-SPANS = (
+OLD_SPANS = (
     f"(VALUES ('M', {MONTH}), ('W', {WEEK_PART}), ('m', {MONTH}), ('w', {WEEK_PART})) "
     "s(grain, start)"
 )
+SPANS = (
+    f"(VALUES ('Q', {QUARTER}), ('M', {MONTH}), ('W', {WEEK_PART}), ('q', {QUARTER}), "
+    f"('m', {MONTH}), ('w', {WEEK_PART})) s(grain, start)"
+)
+"""Quarters (`Q`, and `q` with technicians folded) let a year-long tile or scoreboard with no
+time bucket read a third of the rows months would give. The triggers (and the fold) write each
+statement's rows in (grain, start) order, so one span's rows share pages: a year-long read
+then touches a few hundred pages instead of one page per row."""
 TRIGGERS = {
     "INSERT": "SELECT 1 AS sign, * FROM new_rows",
     "DELETE": "SELECT -1 AS sign, * FROM old_rows",
@@ -64,24 +73,25 @@ TRIGGERS = {
 }
 
 
-def _apply(rows: str, measures: tuple[str, ...]) -> str:
+def _apply(rows: str, measures: tuple[str, ...], spans: str = SPANS) -> str:
     """One difference row per span and slicer of the rows a statement wrote to kpi_daily."""
     sums = ", ".join(f"sum(r.sign * r.{c})" for c in ("facts", *measures))
     nonzero = " OR ".join(f"sum(r.sign * r.{c}) <> 0" for c in ("facts", *measures))
     return (
         f"INSERT INTO kpi_spans (grain, start, {SLICERS}, facts, {', '.join(measures)}) "
         f"SELECT s.grain, s.start, {SPAN_SLICERS}, {sums} "
-        f"FROM ({rows}) r CROSS JOIN LATERAL {SPANS} "
-        f"GROUP BY s.grain, s.start, {SPAN_SLICERS} HAVING {nonzero}"
+        f"FROM ({rows}) r CROSS JOIN LATERAL {spans} "
+        f"GROUP BY s.grain, s.start, {SPAN_SLICERS} HAVING {nonzero} "
+        "ORDER BY s.grain, s.start"
     )
 
 
-def _replace_triggers(measures: tuple[str, ...]) -> None:
+def _replace_triggers(measures: tuple[str, ...], spans: str) -> None:
     for event, rows in TRIGGERS.items():
         name = f"kpi_spans_on_{event.lower()}"
         op.execute(
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN {_apply(rows, measures)}; RETURN NULL; END $$"
+            f"BEGIN {_apply(rows, measures, spans)}; RETURN NULL; END $$"
         )
 
 
@@ -94,14 +104,25 @@ def upgrade() -> None:
             op.alter_column(table, name, server_default=None)
     op.alter_column("kpi_task_facts", "task_id", existing_type=sa.BigInteger(), nullable=True)
     op.create_index("ix_kpi_task_facts_technician_day", "kpi_task_facts", ["technician_id", "day"])
-    _replace_triggers((*OLD_MEASURES, *NEW_MEASURES))
+    measures = (*OLD_MEASURES, *NEW_MEASURES)
+    _replace_triggers(measures, SPANS)
     # idle time is the shift less breaks less busy time: existing busy time already counts
     op.execute("UPDATE kpi_task_facts SET idle_seconds = -busy_seconds WHERE busy_seconds <> 0")
     op.execute("UPDATE kpi_daily SET idle_seconds = -busy_seconds WHERE busy_seconds <> 0")
+    columns = ", ".join(("facts", *measures))
+    quarters = f"(VALUES ('Q', {QUARTER}), ('q', {QUARTER})) s(grain, start)"
+    op.execute(
+        f"INSERT INTO kpi_spans (grain, start, {SLICERS}, {columns}) "
+        f"SELECT s.grain, s.start, {SPAN_SLICERS}, "
+        f"{', '.join(f'sum(r.{c})' for c in ('facts', *measures))} "
+        f"FROM kpi_daily r CROSS JOIN LATERAL {quarters} "
+        f"GROUP BY s.grain, s.start, {SPAN_SLICERS} ORDER BY s.grain, s.start"
+    )
 
 
 def downgrade() -> None:
-    _replace_triggers(OLD_MEASURES)
+    _replace_triggers(OLD_MEASURES, OLD_SPANS)
+    op.execute("DELETE FROM kpi_spans WHERE grain IN ('Q', 'q')")
     op.execute("DELETE FROM kpi_daily WHERE task_type = 'SHIFT'")
     op.execute("DELETE FROM kpi_spans WHERE task_type = 'SHIFT'")
     op.execute("DELETE FROM kpi_task_facts WHERE task_id IS NULL")

@@ -194,14 +194,16 @@ async def rollup(session: AsyncSession) -> list[tuple[Any, ...]]:
 
 _SLICERS = "territory_id, partner_id, technician_id, product_category, channel, priority, task_type"
 _SUMS = ", ".join(f"sum({c})" for c in ("facts", *MEASURES))
+_QUARTER = "date_trunc('quarter', day)::date"
 _MONTH = "date_trunc('month', day)::date"
 _WEEK_PART = "greatest(date_trunc('week', day), date_trunc('month', day))::date"
 _SPAN_SLICERS = _SLICERS.replace(
-    "technician_id", "CASE WHEN grain IN ('M', 'W') THEN technician_id END"
+    "technician_id", "CASE WHEN grain IN ('Q', 'M', 'W') THEN technician_id END"
 )
 _SPANS_OF_DAILY = (
     f"SELECT grain, start, {_SPAN_SLICERS}, {_SUMS} FROM kpi_daily CROSS JOIN LATERAL "
-    f"(VALUES ('M', {_MONTH}), ('W', {_WEEK_PART}), ('m', {_MONTH}), ('w', {_WEEK_PART})) "
+    f"(VALUES ('Q', {_QUARTER}), ('M', {_MONTH}), ('W', {_WEEK_PART}), "
+    f"('q', {_QUARTER}), ('m', {_MONTH}), ('w', {_WEEK_PART})) "
     f"s(grain, start) GROUP BY grain, start, {_SPAN_SLICERS}"
 )
 _ANY_NONZERO = " OR ".join(f"{s} <> 0" for s in _SUMS.split(", "))

@@ -39,7 +39,8 @@ INSERT INTO kpi_daily (day, territory_id, partner_id, technician_id, product_cat
     response_due, response_met, resolution_due, resolution_met, arrivals, arrivals_on_time,
     offers_made, offers_rejected, offers_expired, rating_count, rating_sum, rating_1, rating_2,
     rating_3, rating_4, rating_5, repeat_visits, repair_count, repair_seconds, travels,
-    travel_seconds, onsite_seconds, busy_seconds, parts_used, revenue_net)
+    travel_seconds, onsite_seconds, busy_seconds, parts_used, shift_seconds, break_seconds,
+    idle_seconds, shift_days, revenue_net)
 SELECT d::date, 1 + tech % :territories, CASE WHEN tech % 5 = 0 THEN 1 + tech % 7 END, tech,
     (ARRAY['HVAC','APPLIANCE','ELECTRICAL','PLUMBING'])[1 + (tech + k + {shift}) % 4],
     (ARRAY['PHONE','WEB','APP','EMAIL'])[1 + (tech * 7 + k + {shift}) % 4],
@@ -49,7 +50,7 @@ SELECT d::date, 1 + tech % :territories, CASE WHEN tech % 5 = 0 THEN 1 + tech % 
     (random() < 0.1)::int, 1, 3 + (random() * 2)::int, 0, 0, 0, 1, 0, (random() < 0.1)::int, 2,
     (3600 * (4 + random() * 40))::bigint, 3, (600 + random() * 3000)::bigint,
     (5400 + random() * 9000)::bigint, (9000 + random() * 9000)::bigint, (random() * 4)::int,
-    round((1500 + random() * 3000)::numeric, 2)
+    0, 0, 0, 0, round((1500 + random() * 3000)::numeric, 2)
 FROM generate_series(CURRENT_DATE - 364, CURRENT_DATE, interval '1 day') d,
      generate_series(1, :technicians) tech, generate_series(0, :rows_per_day - 1) k
 """

@@ -578,7 +578,7 @@ class _Builder:
             self._reported(rng, visit, offset)
         if visit.created is None or visit.created > self.now:
             return
-        if cancelled and not visit.keep and offset >= 0:
+        if cancelled and not visit.keep:
             self._cancel(visit, cancel_share, cancel_reason)
         if incomplete and offset >= -1 and visit.fault is not None:
             visit.incomplete_reason = incomplete_reason

@@ -31,6 +31,10 @@ COUNTERS: tuple[str, ...] = (
     "onsite_seconds",
     "busy_seconds",
     "parts_used",
+    "shift_seconds",
+    "break_seconds",
+    "idle_seconds",
+    "shift_days",
 )
 """Whole-number measures (bigint)."""
 
@@ -54,6 +58,11 @@ DIMENSION_COLUMNS: tuple[str, ...] = (
 ON_TIME_GRACE_MINUTES = 15
 """Without an appointment window, an arrival is on time up to this long after the scheduled
 start."""
+
+SHIFT_TASK_TYPE = "SHIFT"
+"""The task type slicer of a technician-day's shift facts (they belong to no task)."""
+SHIFT_PRIORITY = 0
+"""The priority slicer of a technician-day's shift facts."""
 
 REPEAT_DAYS = 30
 """A completion at a site that had another job completed this many days before is a repeat."""

@@ -17,6 +17,8 @@ from app.kpis.catalogue import (
     MEASURES,
     ON_TIME_GRACE_MINUTES,
     REPEAT_DAYS,
+    SHIFT_PRIORITY,
+    SHIFT_TASK_TYPE,
 )
 
 _TASKS = """
@@ -84,7 +86,8 @@ _SOURCES = f"""
     CROSS JOIN LATERAL (VALUES
         ('travels', 1::numeric),
         ('travel_seconds', floor(extract(epoch FROM e.at - e.left_at))),
-        ('busy_seconds', floor(extract(epoch FROM e.at - e.left_at)))
+        ('busy_seconds', floor(extract(epoch FROM e.at - e.left_at))),
+        ('idle_seconds', -floor(extract(epoch FROM e.at - e.left_at)))
     ) AS m(measure, value)
   UNION ALL
     -- time at the site: first check-in to the close of the visit, on the day it closed
@@ -94,7 +97,8 @@ _SOURCES = f"""
                   WHERE e.task_id = t.id AND e.to_status = 'ON_SITE') a ON a.at IS NOT NULL
     CROSS JOIN LATERAL (VALUES
         ('onsite_seconds', floor(extract(epoch FROM t.finished_at - a.at))),
-        ('busy_seconds', floor(extract(epoch FROM t.finished_at - a.at)))
+        ('busy_seconds', floor(extract(epoch FROM t.finished_at - a.at))),
+        ('idle_seconds', -floor(extract(epoch FROM t.finished_at - a.at)))
     ) AS m(measure, value)
     WHERE t.status IN ('COMPLETED', 'INCOMPLETE') AND t.finished_at IS NOT NULL
   UNION ALL
@@ -150,4 +154,70 @@ def facts_ctes(scope: str, window: str = "TRUE") -> str:
         f"LEFT JOIN technicians tech ON tech.id = s.technician_id "
         f"WHERE s.at IS NOT NULL AND {window} "
         f"GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 RETURNING *)"
+    )
+
+
+_SHIFT_MEASURES = ("shift_seconds", "break_seconds", "idle_seconds", "shift_days")
+
+_TECHNICIAN_DAYS = """
+    SELECT c.technician_id, c.day, m.territory_id, tech.partner_id,
+           COALESCE(tr.time_zone, 'UTC') AS tz
+    FROM ({pairs}) c
+    JOIN technicians tech ON tech.id = c.technician_id
+    LEFT JOIN LATERAL (
+        SELECT ms.territory_id FROM territory_memberships ms
+        WHERE ms.technician_id = c.technician_id AND ms.is_primary
+          AND ms.valid_from <= c.day AND (ms.valid_to IS NULL OR ms.valid_to >= c.day)
+        ORDER BY ms.valid_from DESC, ms.id DESC LIMIT 1
+    ) m ON TRUE
+    LEFT JOIN territories tr ON tr.id = m.territory_id
+    WHERE EXISTS (SELECT 1 FROM kpi_task_facts f WHERE f.technician_id = c.technician_id
+                  AND f.day = c.day AND f.task_id IS NOT NULL)
+       OR EXISTS (SELECT 1 FROM attendance_entries e WHERE e.technician_id = c.technician_id
+                  AND e.day = c.day)
+"""
+"""The technician-days that count: those with a task fact or an attendance entry (a planned
+day with neither is an absence, not idle time), with the primary territory and partner."""
+
+_SHIFT_SECONDS = """
+    (SELECT COALESCE(floor(sum(extract(epoch FROM upper(r) - lower(r)))), 0)
+     FROM unnest(
+         (SELECT range_agg(tstzrange((d.day + wh.starts_at) AT TIME ZONE d.tz,
+                                     (d.day + wh.ends_at) AT TIME ZONE d.tz))
+          FROM working_hours wh
+          WHERE wh.technician_id = d.technician_id
+            AND wh.weekday = extract(isodow FROM d.day)::int - 1)
+         - COALESCE((SELECT range_agg(tstzrange(o.starts_at, o.ends_at)) FROM time_off o
+                     WHERE o.technician_id = d.technician_id
+                       AND o.ends_at > d.day::timestamp AT TIME ZONE d.tz
+                       AND o.starts_at < (d.day + 1)::timestamp AT TIME ZONE d.tz),
+                    '{}'::tstzmultirange)
+     ) r)
+"""
+"""The day's weekly shifts in the territory's local time, less the time off overlapping them."""
+
+_BREAK_SECONDS = """
+    (SELECT COALESCE(floor(sum(extract(epoch FROM b.ended_at - b.started_at))), 0)
+     FROM attendance_breaks b JOIN attendance_entries e ON e.id = b.entry_id
+     WHERE e.technician_id = d.technician_id AND e.day = d.day AND b.ended_at IS NOT NULL)
+"""
+
+
+def shift_facts_ctes(pairs: str) -> str:
+    """Two CTEs: `d`, the technician-days of `pairs` (a query of `technician_id, day`) that
+    count, and `new`, their shift facts inserted into `kpi_task_facts` and returned."""
+    zero = ", ".join(
+        "0" if m in AMOUNTS else "0::bigint" for m in MEASURES if m not in _SHIFT_MEASURES
+    )
+    others = ", ".join(m for m in MEASURES if m not in _SHIFT_MEASURES)
+    return (
+        f"d AS ({_TECHNICIAN_DAYS.format(pairs=pairs)}), "
+        f"h AS (SELECT d.*, {_SHIFT_SECONDS}::bigint AS shift_seconds, "
+        f"{_BREAK_SECONDS}::bigint AS break_seconds FROM d), "
+        f"new AS (INSERT INTO kpi_task_facts (task_id, {', '.join(DIMENSION_COLUMNS)}, "
+        f"{others}, {', '.join(_SHIFT_MEASURES)}) "
+        f"SELECT NULL, h.day, h.territory_id, h.partner_id, h.technician_id, NULL, NULL, "
+        f"{SHIFT_PRIORITY}, '{SHIFT_TASK_TYPE}', {zero}, h.shift_seconds, h.break_seconds, "
+        f"h.shift_seconds - h.break_seconds, (h.shift_seconds > 0)::int "
+        f"FROM h WHERE h.shift_seconds > 0 OR h.break_seconds > 0 RETURNING *)"
     )

@@ -66,6 +66,10 @@ class KpiMeasures(SQLModel):
     onsite_seconds: int = _counter()
     busy_seconds: int = _counter()
     parts_used: int = _counter()
+    shift_seconds: int = _counter()
+    break_seconds: int = _counter()
+    idle_seconds: int = _counter()
+    shift_days: int = _counter()
     revenue_net: Decimal = _amount()
 
 
@@ -77,10 +81,12 @@ class KpiTaskFact(KpiDimensions, KpiMeasures, table=True):
     __table_args__ = (
         sa.Index("ix_kpi_task_facts_task", "task_id"),
         sa.Index("ix_kpi_task_facts_day", "day"),
+        sa.Index("ix_kpi_task_facts_technician_day", "technician_id", "day"),
     )
 
     id: int | None = id_field()
-    task_id: int = Field(sa_type=sa.BigInteger)
+    task_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    """None for a technician-day's shift facts (shift, break and idle time, days on shift)."""
 
 
 class KpiDaily(KpiDimensions, KpiMeasures, table=True):

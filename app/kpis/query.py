@@ -75,6 +75,22 @@ class Metric(StrEnum):
     is spent where the customer is."""
     PARTS_USED = "PARTS_USED"
     """Units of parts recorded as used on visits."""
+    UTILISATION = "UTILISATION"
+    """Hours at the site and on the road / shift hours (0-1, above 1 with overtime)."""
+    WORK_SHARE = "WORK_SHARE"
+    """Hours at the site / shift hours."""
+    TRAVEL_SHARE = "TRAVEL_SHARE"
+    """Hours on the road / shift hours."""
+    BREAK_SHARE = "BREAK_SHARE"
+    """Hours on break / shift hours."""
+    IDLE_SHARE = "IDLE_SHARE"
+    """Shift hours neither at the site, on the road nor on break / shift hours."""
+    SHIFT_HOURS = "SHIFT_HOURS"
+    """Planned shift hours (weekly hours less time off) of the technician-days counted."""
+    BREAK_HOURS = "BREAK_HOURS"
+    """Hours on break (attendance breaks)."""
+    JOBS_PER_TECHNICIAN_DAY = "JOBS_PER_TECHNICIAN_DAY"
+    """Jobs completed / technician-days on shift."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,9 @@ class Formula:
     per: Decimal = Decimal(1)
     """The unit the value is counted in, in the columns' units (3600: seconds read as hours)."""
     higher_is_better: bool = True
+    by_job_mix: bool = True
+    """False where the denominator is the technician's shift, not a job: the scoreboard ranks
+    the raw figure (there is no task type or priority to weigh a shift by)."""
 
 
 FORMULAS: dict[Metric, Formula] = {
@@ -114,6 +133,20 @@ FORMULAS: dict[Metric, Formula] = {
     Metric.ON_SITE_HOURS: Formula("onsite_seconds", per=Decimal(3600)),
     Metric.ON_SITE_SHARE: Formula("onsite_seconds", "busy_seconds"),
     Metric.PARTS_USED: Formula("parts_used"),
+    Metric.UTILISATION: Formula("busy_seconds", "shift_seconds", by_job_mix=False),
+    Metric.WORK_SHARE: Formula("onsite_seconds", "shift_seconds", by_job_mix=False),
+    Metric.TRAVEL_SHARE: Formula(
+        "travel_seconds", "shift_seconds", higher_is_better=False, by_job_mix=False
+    ),
+    Metric.BREAK_SHARE: Formula(
+        "break_seconds", "shift_seconds", higher_is_better=False, by_job_mix=False
+    ),
+    Metric.IDLE_SHARE: Formula(
+        "idle_seconds", "shift_seconds", higher_is_better=False, by_job_mix=False
+    ),
+    Metric.SHIFT_HOURS: Formula("shift_seconds", per=Decimal(3600)),
+    Metric.BREAK_HOURS: Formula("break_seconds", per=Decimal(3600), higher_is_better=False),
+    Metric.JOBS_PER_TECHNICIAN_DAY: Formula("jobs_completed", "shift_days", by_job_mix=False),
 }
 
 
@@ -296,6 +329,7 @@ async def kpis(
         last,
         by_day=Dimension.DAY in buckets,
         by_week=Dimension.WEEK in buckets,
+        by_month=Dimension.MONTH in buckets,
     )
     per_technician = Dimension.TECHNICIAN in slicers or bool(filters.technician_ids)
     rows_from = spans.source(

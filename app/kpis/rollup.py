@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from app.kpis.catalogue import DIMENSION_COLUMNS, MEASURES
-from app.kpis.facts import facts_ctes
+from app.kpis.facts import facts_ctes, shift_facts_ctes
 
 _DIMS = ", ".join(DIMENSION_COLUMNS)
 _ROLLUP_COLUMNS = f"{_DIMS}, facts, {', '.join(MEASURES)}"
@@ -65,12 +65,39 @@ class Touched:
         }
 
 
-def refresh_tasks(connection: Connection, task_ids: set[int]) -> Touched:
-    """Replace the facts of these tasks (and of the tasks at their sites) and move the rollup
-    by the difference. Synchronous: it runs inside the session's commit."""
-    ids = sorted(connection.execute(_AFFECTED, {"ids": sorted(task_ids)}).scalars())
-    rows = list(connection.execute(_SUBTRACT, {"ids": ids}))
-    rows += list(connection.execute(_ADD, {"ids": ids}))
+_PAIRS = (
+    "SELECT DISTINCT technician_id, day "
+    "FROM unnest(CAST(:technicians AS bigint[]), CAST(:days AS date[])) p(technician_id, day)"
+)
+_SUBTRACT_SHIFTS = sa.text(
+    f"WITH p AS ({_PAIRS}), old AS (DELETE FROM kpi_task_facts f USING p "
+    "WHERE f.task_id IS NULL AND f.technician_id = p.technician_id AND f.day = p.day "
+    "RETURNING f.*) " + _upsert_from("old", "-")
+)
+_ADD_SHIFTS = sa.text(f"WITH {shift_facts_ctes(_PAIRS)} " + _upsert_from("new", ""))
+
+TechnicianDay = tuple[int, date]
+
+
+def refresh_tasks(
+    connection: Connection, task_ids: set[int], technician_days: set[TechnicianDay] | None = None
+) -> Touched:
+    """Replace the facts of these tasks (and of the tasks at their sites), then the shift facts
+    of every technician-day whose task facts moved and of `technician_days`, and move the
+    rollup by the difference. Synchronous: it runs inside the session's commit."""
+    rows: list[Any] = []
+    if task_ids:
+        ids = sorted(connection.execute(_AFFECTED, {"ids": sorted(task_ids)}).scalars())
+        rows += list(connection.execute(_SUBTRACT, {"ids": ids}))
+        rows += list(connection.execute(_ADD, {"ids": ids}))
+    pairs = set(technician_days or ()) | {
+        (r.technician_id, r.day) for r in rows if r.technician_id is not None
+    }
+    if pairs:
+        ordered = sorted(pairs)
+        bound = {"technicians": [p[0] for p in ordered], "days": [p[1] for p in ordered]}
+        rows += list(connection.execute(_SUBTRACT_SHIFTS, bound))
+        rows += list(connection.execute(_ADD_SHIFTS, bound))
     days = frozenset(row.day for row in rows)
     if days:
         connection.execute(_DROP_EMPTY, {"days": sorted(days)})
@@ -86,6 +113,16 @@ _WINDOW = "s.at >= :lo AND s.at < :hi AND (s.at AT TIME ZONE t.tz)::date BETWEEN
 _RECOMPUTE_FACTS = sa.text(
     "WITH gone AS (DELETE FROM kpi_task_facts WHERE day BETWEEN :first AND :last), "
     f"{facts_ctes('TRUE', _WINDOW)} SELECT count(*) FROM new"
+)
+_RECOMPUTE_SHIFTS = sa.text(
+    "WITH "
+    + shift_facts_ctes(
+        "SELECT technician_id, day FROM kpi_task_facts WHERE day BETWEEN :first AND :last "
+        "AND task_id IS NOT NULL AND technician_id IS NOT NULL "
+        "UNION SELECT technician_id, day FROM attendance_entries "
+        "WHERE day BETWEEN :first AND :last"
+    )
+    + " SELECT count(*) FROM new"
 )
 _EXPECTED = (
     f"SELECT {_DIMS}, count(*) AS facts, {', '.join(f'sum({m}) AS {m}' for m in MEASURES)} "
@@ -104,8 +141,17 @@ _REPLACE = [
 
 def recompute_statements(first: date, last: date) -> list[tuple[sa.TextClause, dict[str, Any]]]:
     """The statements of a reconciliation of local days `first`..`last`, in order; the
-    second one's scalar is the number of rollup rows that differed."""
+    third one's scalar is the number of rollup rows that differed."""
     lo = datetime.combine(first - timedelta(days=1), time(), UTC)
     hi = datetime.combine(last + timedelta(days=2), time(), UTC)
     bounds = {"first": first, "last": last, "lo": lo, "hi": hi}
-    return [(_RECOMPUTE_FACTS, bounds), (_DRIFT, bounds), *[(s, bounds) for s in _REPLACE]]
+    return [
+        (_RECOMPUTE_FACTS, bounds),
+        (_RECOMPUTE_SHIFTS, bounds),
+        (_DRIFT, bounds),
+        *[(s, bounds) for s in _REPLACE],
+    ]
+
+
+DRIFT_STATEMENT = 2
+"""The index of the statement whose scalar is the drift."""

@@ -6,7 +6,9 @@ the expected rate is the territory's rate in each (task type, priority) cell, we
 technician's own volume in that cell (indirect standardisation). The score is the figure minus
 that expectation (for a rate where lower is better, expectation minus figure), so 0 is
 "as good as the territory on this mix". Counts and sums (jobs, revenue) rank on the raw
-figure: there is no mix to normalise a volume against.
+figure: there is no mix to normalise a volume against; so do the shares of the shift
+(utilisation, jobs per technician-day), whose denominator is the technician's shift, not a job
+(negated where lower is better, so the best still ranks first).
 """
 
 from __future__ import annotations
@@ -105,6 +107,10 @@ def _standing(
     if den == 0:
         return Standing(0, technician_id, None, None, Decimal(0), den)
     value = num / den / formula.per
+    if not formula.by_job_mix:
+        return Standing(
+            0, technician_id, value, None, value if formula.higher_is_better else -value, den
+        )
     expected = (
         sum(
             (d * cell_num[cell] / cell_den[cell] for cell, _, d in cells if cell_den[cell]),

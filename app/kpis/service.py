@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.kpis.rollup import recompute_statements
+from app.kpis.rollup import DRIFT_STATEMENT, recompute_statements
 from app.kpis.spans import compact
 
 
@@ -17,7 +17,7 @@ async def reconcile(session: AsyncSession, first: date, last: date) -> int:
     drift = 0
     for index, (statement, params) in enumerate(recompute_statements(first, last)):
         result = await session.execute(statement, params)
-        if index == 1:
+        if index == DRIFT_STATEMENT:
             drift = int(result.scalar_one())
     await compact(session)
     return drift

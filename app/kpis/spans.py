@@ -1,9 +1,10 @@
 """Reading a range of days from the coarsest rollup rows that add up to it exactly.
 
 A year-long tile summed from `kpi_daily` reads every day's row of every slicer; the same sums
-over whole months and over weeks cut at month ends (`kpi_spans`) give the same figure from a
-fraction of the rows. `cover` splits a range into whole months, then whole week parts, then
-the days left at its edges; `source` is the SQL that reads each piece from its table, with a
+over whole quarters, whole months and weeks cut at month ends (`kpi_spans`) give the same
+figure from a fraction of the rows. `cover` splits a range into whole quarters (for a tile or
+scoreboard with no time bucket), whole months, whole week parts, then the days left at its
+edges; `source` is the SQL that reads each piece from its table, with a
 `day` column (the span's first day) that the day, week and month buckets group by exactly:
 a span never crosses a week or a month boundary that a bucket could need.
 """
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kpis.catalogue import DIMENSION_COLUMNS, MEASURES
 
+QUARTER = "Q"
 MONTH = "M"
 WEEK = "W"
 """Grains of spans per technician; their lower-case forms fold all technicians together."""
@@ -28,8 +30,10 @@ _COLUMNS = ", ".join([*_SLICERS, *MEASURES])
 
 @dataclass
 class Cover:
-    """A range of local days as whole months, whole week parts and single-day runs."""
+    """A range of local days as whole quarters, whole months, whole week parts and single-day
+    runs."""
 
+    quarters: list[date] = field(default_factory=list)
     months: list[date] = field(default_factory=list)
     weeks: list[date] = field(default_factory=list)
     days: list[tuple[date, date]] = field(default_factory=list)
@@ -46,6 +50,10 @@ def _month_end(day: date) -> date:
     return following - timedelta(days=1)
 
 
+def _quarter_end(day: date) -> date:
+    return _month_end(date(day.year, day.month + 2, 1))
+
+
 def week_part_start(day: date) -> date:
     """The first day of the week part holding `day`: its Monday, or the 1st of its month."""
     return max(day - timedelta(days=day.weekday()), day.replace(day=1))
@@ -55,15 +63,26 @@ def _week_part_end(day: date) -> date:
     return min(day + timedelta(days=6 - day.weekday()), _month_end(day))
 
 
-def cover(first: date, last: date, *, by_day: bool = False, by_week: bool = False) -> Cover:
-    """`first`..`last` in the fewest rows: whole months unless the caller buckets by week,
-    whole week parts unless by day, single days for the rest."""
+def cover(
+    first: date,
+    last: date,
+    *,
+    by_day: bool = False,
+    by_week: bool = False,
+    by_month: bool = False,
+) -> Cover:
+    """`first`..`last` in the fewest rows: whole quarters unless the caller buckets by time,
+    whole months unless by week, whole week parts unless by day, single days for the rest."""
     pieces = Cover()
     day = first
+    by_time = by_day or by_week or by_month
     while day <= last:
         if by_day:
             pieces.add_day(day)
             day += timedelta(days=1)
+        elif not by_time and day.day == 1 and day.month % 3 == 1 and _quarter_end(day) <= last:
+            pieces.quarters.append(day)
+            day = _quarter_end(day) + timedelta(days=1)
         elif not by_week and day.day == 1 and _month_end(day) <= last:
             pieces.months.append(day)
             day = _month_end(day) + timedelta(days=1)
@@ -85,8 +104,13 @@ def source(
     `technician_id` is null): far fewer rows, for tiles that neither group nor filter by it."""
     parts = []
     where = "".join(f" AND {f}" for f in filters)
-    month, week = (MONTH, WEEK) if per_technician else (MONTH.lower(), WEEK.lower())
-    for grain, starts in ((month, pieces.months), (week, pieces.weeks)):
+    grains = (QUARTER, MONTH, WEEK)
+    quarter, month, week = grains if per_technician else tuple(g.lower() for g in grains)
+    for grain, starts in (
+        (quarter, pieces.quarters),
+        (month, pieces.months),
+        (week, pieces.weeks),
+    ):
         if starts:
             params[f"span_{grain}"] = starts
             parts.append(
@@ -113,10 +137,12 @@ COMPACT = sa.text(
     "WHERE s.grain = d.grain AND s.start = d.start RETURNING s.*) "
     f"INSERT INTO kpi_spans ({_KEY}, facts, {', '.join(MEASURES)}) "
     f"SELECT {_KEY}, {_SUMS} FROM gone GROUP BY {_KEY} "
-    f"HAVING {' OR '.join(f'{s} <> 0' for s in _SUMS.split(', '))}"
+    f"HAVING {' OR '.join(f'{s} <> 0' for s in _SUMS.split(', '))} "
+    "ORDER BY grain, start"
 )
 """Fold the difference rows of every span that has some into one row per slicer (dropping
-slicers whose sums are all zero). Readers sum either way; this keeps them fast."""
+slicers whose sums are all zero), written in span order so that a span's rows share pages.
+Readers sum either way; this keeps them fast."""
 
 
 LOCK = "fieldgraph:kpis:compact"

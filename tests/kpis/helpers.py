@@ -6,16 +6,19 @@ from collections.abc import Awaitable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.attendance.models import AttendanceBreak, AttendanceEntry, BreakKind
 from app.billing.models import Invoice, InvoiceStatus
 from app.core.auth import Principal, Role
 from app.core.errors import DomainError
 from app.core.geo import LatLng
 from app.core.models import utcnow
 from app.kpis.catalogue import MEASURES
+from app.technicians.models import TimeOff
 from app.work_orders import customer, field, offers
 from app.work_orders.models import Task, TaskCreate, TaskType
 from app.work_orders.service import create_task
@@ -130,6 +133,45 @@ async def invoice(session: AsyncSession, w: factories.World, task_id: int, net: 
     await session.flush()
 
 
+async def time_off(session: AsyncSession, w: factories.World, days_ago: int, hours: int) -> None:
+    """Record `hours` of time off for the technician, starting `days_ago` days ago."""
+    start = utcnow() - timedelta(days=days_ago)
+    session.add(
+        TimeOff(
+            technician_id=w.technician.id, starts_at=start, ends_at=start + timedelta(hours=hours)
+        )
+    )
+    await session.flush()
+
+
+async def take_break(session: AsyncSession, w: factories.World, minutes: int) -> None:
+    """A finished break of `minutes` on the technician's attendance entry of today."""
+    tech_id = w.technician.id
+    assert tech_id is not None
+    today = utcnow().astimezone(ZoneInfo(w.territory.time_zone)).date()
+    entry = await session.scalar(
+        sa.select(AttendanceEntry).where(
+            AttendanceEntry.technician_id == tech_id,  # type: ignore[arg-type]
+            AttendanceEntry.day == today,  # type: ignore[arg-type]
+        )
+    )
+    if entry is None:
+        entry = AttendanceEntry(technician_id=tech_id, territory_id=w.territory.id, day=today)
+        session.add(entry)
+        await session.flush()
+    assert entry.id is not None
+    end = utcnow()
+    session.add(
+        AttendanceBreak(
+            entry_id=entry.id,
+            kind=BreakKind.REST,
+            started_at=end - timedelta(minutes=minutes),
+            ended_at=end,
+        )
+    )
+    await session.flush()
+
+
 async def backdate(session: AsyncSession, task_id: int, days: int) -> None:
     """Move a task's closing and feedback back in time (history imported late, say)."""
     task = await session.get_one(Task, task_id)
@@ -152,14 +194,16 @@ async def rollup(session: AsyncSession) -> list[tuple[Any, ...]]:
 
 _SLICERS = "territory_id, partner_id, technician_id, product_category, channel, priority, task_type"
 _SUMS = ", ".join(f"sum({c})" for c in ("facts", *MEASURES))
+_QUARTER = "date_trunc('quarter', day)::date"
 _MONTH = "date_trunc('month', day)::date"
 _WEEK_PART = "greatest(date_trunc('week', day), date_trunc('month', day))::date"
 _SPAN_SLICERS = _SLICERS.replace(
-    "technician_id", "CASE WHEN grain IN ('M', 'W') THEN technician_id END"
+    "technician_id", "CASE WHEN grain IN ('Q', 'M', 'W') THEN technician_id END"
 )
 _SPANS_OF_DAILY = (
     f"SELECT grain, start, {_SPAN_SLICERS}, {_SUMS} FROM kpi_daily CROSS JOIN LATERAL "
-    f"(VALUES ('M', {_MONTH}), ('W', {_WEEK_PART}), ('m', {_MONTH}), ('w', {_WEEK_PART})) "
+    f"(VALUES ('Q', {_QUARTER}), ('M', {_MONTH}), ('W', {_WEEK_PART}), "
+    f"('q', {_QUARTER}), ('m', {_MONTH}), ('w', {_WEEK_PART})) "
     f"s(grain, start) GROUP BY grain, start, {_SPAN_SLICERS}"
 )
 _ANY_NONZERO = " OR ".join(f"{s} <> 0" for s in _SUMS.split(", "))

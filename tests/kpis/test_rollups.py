@@ -102,7 +102,19 @@ async def test_reconciliation_repairs_drift(session: AsyncSession) -> None:
     assert await reconcile(session, first, last) == 0
 
 
-STEPS = ["new", "assign", "reject", "arrive", "complete", "incomplete", "rate", "invoice", "back"]
+STEPS = [
+    "new",
+    "assign",
+    "reject",
+    "arrive",
+    "complete",
+    "incomplete",
+    "rate",
+    "invoice",
+    "back",
+    "time_off",
+    "break",
+]
 
 
 @settings(
@@ -176,6 +188,10 @@ def _step(
         return helpers.rate(session, w, task_id, n)
     if step == "invoice":
         return helpers.invoice(session, w, task_id, n * 100)
+    if step == "time_off":
+        return helpers.time_off(session, w, days_ago=n * 9 - 9, hours=n)
+    if step == "break":
+        return helpers.take_break(session, w, minutes=n * 10)
     return helpers.backdate(session, task_id, n * 9)
 
 

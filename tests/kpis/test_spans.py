@@ -23,6 +23,13 @@ START = date(2025, 11, 20)
 
 def _days_of(pieces: spans.Cover) -> list[date]:
     days: list[date] = []
+    for quarter in pieces.quarters:
+        day = quarter
+        while day.month in (quarter.month, quarter.month + 1, quarter.month + 2) and (
+            day.year == quarter.year
+        ):
+            days.append(day)
+            day += timedelta(days=1)
     for month in pieces.months:
         day = month
         while day.month == month.month:
@@ -42,12 +49,18 @@ def _days_of(pieces: spans.Cover) -> list[date]:
 @given(
     first=st.dates(date(2024, 1, 1), date(2026, 12, 31)),
     length=st.integers(0, 400),
-    grain=st.sampled_from(["day", "week", "month"]),
+    grain=st.sampled_from(["day", "week", "month", "none"]),
 )
 def test_the_pieces_cover_each_day_of_the_range_once(first: date, length: int, grain: str) -> None:
     last = first + timedelta(days=length)
-    pieces = spans.cover(first, last, by_day=grain == "day", by_week=grain == "week")
+    pieces = spans.cover(
+        first, last, by_day=grain == "day", by_week=grain == "week", by_month=grain == "month"
+    )
     assert _days_of(pieces) == [first + timedelta(days=i) for i in range(length + 1)]
+    if grain != "none":
+        assert not pieces.quarters
+    elif length > 190:
+        assert pieces.quarters
     if grain == "week":
         assert not pieces.months
     if grain == "day":

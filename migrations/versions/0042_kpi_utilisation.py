@@ -2,7 +2,7 @@
 technician-day, as new counters of the facts, the daily rollup and the spans; quarter spans
 
 Revision ID: 0042
-Revises: 0037
+Revises: 0038
 Create Date: 2026-12-05 00:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0042"
-down_revision: str | None = "0037"
+down_revision: str | None = "0038"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

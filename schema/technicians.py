@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from decimal import Decimal
 from enum import IntEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -197,21 +198,49 @@ class TechnicianType(Node):
     notes: str | None = _internal(
         description="Internal notes, for staff and the employing partner only."
     )
-    home_base: GeoPoint = _personal(
-        description="Where the technician starts from; used for distance when not seen lately."
+    # Position and cost rates are kept as read from the row and turned into objects only when
+    # asked: building them for every row of a page (WKB parsing, four objects) was a tenth of
+    # a list page's CPU, for fields most pages never ask for.
+    home_base_value: strawberry.Private[Any]
+    last_location_value: strawberry.Private[Any]
+    cost_per_hour_value: strawberry.Private[Decimal | None]
+    cost_per_km_value: strawberry.Private[Decimal | None]
+    currency: strawberry.Private[str]
+
+    @strawberry.field(
+        description="Where the technician starts from; used for distance when not seen lately.",
+        extensions=[personal()],
     )
-    last_known_location: GeoPoint | None = _personal(
-        description="The last position the technician's device reported, at lastSeenAt."
+    def home_base(self) -> GeoPoint:
+        home = GeoPoint.from_value(self.home_base_value)
+        assert home is not None
+        return home
+
+    @strawberry.field(
+        description="The last position the technician's device reported, at lastSeenAt.",
+        extensions=[personal()],
     )
+    def last_known_location(self) -> GeoPoint | None:
+        return GeoPoint.from_value(self.last_location_value)
+
     last_seen_at: datetime | None = _personal(
         description="When the device last reported a position (UTC); null if never."
     )
-    cost_per_hour: Money | None = _internal(
-        description="Internal cost of an hour of work; null when not set."
+
+    @strawberry.field(
+        description="Internal cost of an hour of work; null when not set.",
+        extensions=[own_partner(*STAFF)],
     )
-    cost_per_km: Money | None = _internal(
-        description="Internal cost of a kilometre driven; null when not set."
+    def cost_per_hour(self) -> Money | None:
+        return Money.of(self.cost_per_hour_value, self.currency)
+
+    @strawberry.field(
+        description="Internal cost of a kilometre driven; null when not set.",
+        extensions=[own_partner(*STAFF)],
     )
+    def cost_per_km(self) -> Money | None:
+        return Money.of(self.cost_per_km_value, self.currency)
+
     version: int = _work()
     created_at: datetime = _work()
     archived_at: datetime | None = _work()
@@ -291,8 +320,6 @@ class TechnicianType(Node):
     @classmethod
     def from_model(cls, row: Technician) -> TechnicianType:
         assert row.id is not None
-        home = GeoPoint.from_value(row.home_base)
-        assert home is not None
         return cls(
             db_id=row.id,
             name=row.name,
@@ -302,11 +329,12 @@ class TechnicianType(Node):
             status=row.status,
             external_ref=row.external_ref,
             notes=row.notes,
-            home_base=home,
-            last_known_location=GeoPoint.from_value(row.last_location),
+            home_base_value=row.home_base,
+            last_location_value=row.last_location,
             last_seen_at=row.last_seen_at,
-            cost_per_hour=Money.of(row.cost_per_hour, row.currency),
-            cost_per_km=Money.of(row.cost_per_km, row.currency),
+            cost_per_hour_value=row.cost_per_hour,
+            cost_per_km_value=row.cost_per_km,
+            currency=row.currency,
             version=row.version,
             created_at=row.created_at,
             archived_at=row.archived_at,

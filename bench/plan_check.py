@@ -199,6 +199,18 @@ def _check_parts(
     return errors
 
 
+def _next_open_day(windows: Sequence[Sequence[float]], previous_start: float) -> int | None:
+    """The first day after `previous_start`'s on which one of `windows` is open (None: open
+    windows, any later day)."""
+    begin = (math.floor(previous_start / DAY) + 1) * DAY
+    days = [
+        math.floor(max(float(w[0]), begin) / DAY)
+        for w in windows
+        if max(float(w[0]), begin) <= float(w[1])
+    ]
+    return min(days, default=None)
+
+
 def _check_task(
     task: Mapping[str, Any],
     technicians: Mapping[str, Mapping[str, Any]],
@@ -240,8 +252,16 @@ def _check_task(
         if previous is not None:
             if float(stop["start"]) < float(previous["end"]) - EPSILON:
                 errors.append(f"{name}: part {number} starts before part {number - 1} ends")
-            if math.floor(float(stop["start"]) / DAY) <= math.floor(float(previous["start"]) / DAY):
+            day = math.floor(float(stop["start"]) / DAY)
+            if day <= math.floor(float(previous["start"]) / DAY):
                 errors.append(f"{name}: part {number} is not on a later day than part {number - 1}")
+            else:
+                expected = _next_open_day(parts[number - 1][1], float(previous["start"]))
+                if expected is not None and day != expected:
+                    errors.append(
+                        f"{name}: part {number} is on day {day}, not on day {expected}, "
+                        f"the next day its windows open after part {number - 1}"
+                    )
         previous = stop
     if len(set(crews)) > 1:
         errors.append(f"{name}: a different crew on different days")

@@ -167,3 +167,62 @@ def test_a_problem_without_crews_keeps_its_file_form() -> None:
     assert "crew" not in written["tasks"][0] and "segments" not in written["tasks"][0]
     plan = plan_to_dict(solve(parse_problem(data), SolveOptions(time_limit=1, workers=1)))
     assert set(plan["routes"][0]["stops"][0]) == {"task", "arrival", "start", "end"}
+
+
+def _job_with_a_day_off_for_the_nearest_crew() -> dict[str, Any]:
+    """A two-day job whose second part may open on day 1 or day 2; the technician nearest to
+    it is held all of day 1 by pinned work, the other is free."""
+    shift = [0, 3 * DAY]
+
+    def window(day: int) -> list[float]:
+        return [day * DAY + 540, day * DAY + 600]
+
+    return {
+        "technicians": [
+            technician("near", 10, 10, shift=shift),
+            technician("far", 60, 60, shift=shift),
+        ],
+        "tasks": [
+            task(
+                "job",
+                12,
+                12,
+                segments=[
+                    {"duration": 480, "windows": [window(0)]},
+                    {"duration": 480, "windows": [window(1), window(2)]},
+                ],
+            ),
+            task(
+                "held",
+                10,
+                11,
+                duration=600,
+                windows=[[DAY + 500, DAY + 520]],
+                pinned={"technician": "near", "sequence": 0},
+            ),
+        ],
+    }
+
+
+def test_a_multi_day_job_goes_on_on_the_next_day_its_windows_open() -> None:
+    # given a job whose nearest technician cannot work on it the next day
+    data = _job_with_a_day_off_for_the_nearest_crew()
+
+    # when it is planned
+    plan = planned(data)
+
+    # then the job runs on days 0 and 1 with the technician who is free both days, not with
+    # a day's gap in the middle
+    visits = sorted(stops_of(plan, "job"), key=lambda visit: visit[1]["segment"])
+    assert [(who, int(stop["start"] // DAY)) for who, stop in visits] == [("far", 0), ("far", 1)]
+
+
+def test_the_checker_refuses_a_gap_of_days_in_a_job() -> None:
+    data = _job_with_a_day_off_for_the_nearest_crew()
+    plan = planned(data)
+    for route in plan["routes"]:
+        for stop in route["stops"]:
+            if stop["task"] == "job" and stop["segment"] == 2:
+                stop["start"] += DAY
+                stop["end"] += DAY
+    assert any("next day its windows open" in error for error in check_plan(data, plan))

@@ -166,27 +166,56 @@ class _Planner:
         pieces = [(s.duration, s.windows or OPEN) for s in parts] or [
             (task.duration, task.windows or OPEN)
         ]
-        options = self.first_options(position, pieces[0])
-        for _, start, crew in options[:FIRST_SEGMENT_TRIES]:
-            placed = [self.commit(position, crew, start, pieces[0][0], 1 if parts else None)]
-            ok = True
-            for number, (duration, windows) in enumerate(pieces[1:], start=2):
-                previous = placed[-1][0]
-                day_after = (math.floor(previous.start / DAY_MINUTES) + 1) * DAY_MINUTES
-                begin = max(day_after, previous.end)
-                later = self.common_start(position, crew, duration, windows, begin)
-                if later is None:
-                    ok = False
+        # A crew that cannot go on with the job on its next working day fails at every start
+        # of the first day: its members are left out of the next crews tried.
+        left_out: set[int] = set()
+        tries = 0
+        while tries < FIRST_SEGMENT_TRIES:
+            options = self.first_options(position, pieces[0], left_out)
+            if not options:
+                return False
+            for _, start, crew in options[: FIRST_SEGMENT_TRIES - tries]:
+                tries += 1
+                outcome = self.try_crew(position, pieces, crew, start, segmented=bool(parts))
+                if outcome == "placed":
+                    return True
+                if outcome == "stuck":
+                    left_out.update(crew)
                     break
-                placed.append(self.commit(position, crew, later, duration, number))
-            if ok:
-                return True
-            for visits in placed:
-                self.undo(position, crew, visits)
+            else:
+                return False
         return False
 
+    def try_crew(
+        self,
+        position: int,
+        pieces: Sequence[tuple[float, tuple[Window, ...]]],
+        crew: list[int],
+        start: float,
+        segmented: bool,
+    ) -> str:
+        """Places every piece with `crew` from `start` ("placed"), or undoes what it placed
+        when a later piece cannot go on the crew's next working day ("stuck")."""
+        placed = [self.commit(position, crew, start, pieces[0][0], 1 if segmented else None)]
+        for number, (duration, windows) in enumerate(pieces[1:], start=2):
+            previous = placed[-1][0]
+            day_after = (math.floor(previous.start / DAY_MINUTES) + 1) * DAY_MINUTES
+            begin = max(day_after, previous.end)
+            later = self.common_start(position, crew, duration, windows, begin)
+            # The job goes on the next day its windows open, or with another crew: a gap of
+            # days in the middle of a job is not a plan a customer accepts.
+            if later is None or math.floor(later / DAY_MINUTES) != next_working_day(windows, begin):
+                for visits in placed:
+                    self.undo(position, crew, visits)
+                return "stuck"
+            placed.append(self.commit(position, crew, later, duration, number))
+        return "placed"
+
     def first_options(
-        self, position: int, piece: tuple[float, tuple[Window, ...]]
+        self,
+        position: int,
+        piece: tuple[float, tuple[Window, ...]],
+        left_out: set[int] | frozenset[int] = frozenset(),
     ) -> list[tuple[float, float, list[int]]]:
         """(cost, start, crew lead first) of every start time a crew is free at, cheapest
         first."""
@@ -196,7 +225,7 @@ class _Planner:
         by_technician: dict[int, list[_Slot]] = {}
         for i in self.allowed(task):
             route = self.routes[i]
-            if self.max_tasks_reached(route, position):
+            if i in left_out or self.max_tasks_reached(route, position):
                 continue
             by_technician[i] = self.slots(route, node, duration, task.demand)
         times = sorted(
@@ -349,6 +378,16 @@ class _Planner:
             solve_seconds=seconds,
         )
         return Plan(routes=tuple(routes), unassigned=tuple(unassigned), stats=stats)
+
+
+def next_working_day(windows: Sequence[Window], begin: float) -> int | None:
+    """The first day, from `begin` on, on which one of a segment's windows is open."""
+    days = [
+        math.floor(max(low, begin) / DAY_MINUTES)
+        for low, high in windows
+        if max(low, begin) <= high and math.isfinite(max(low, begin))
+    ]
+    return min(days, default=None)
 
 
 def _fits(slot: _Slot, start: float) -> bool:
